@@ -1,0 +1,233 @@
+/* forage.h: the one public header of forage, a work-stealing task runtime.
+ *
+ * Each worker thread owns a lock-free Chase-Lev deque of task closures; idle
+ * workers steal from randomly chosen victims.  On that core sit fork-join
+ * (fg_join, fg_spawn/fg_sync).  Design notes live in docs/design/.
+ *
+ * Conventions
+ *   - fg_ / FG_ names are public; fg__ / FG__ names are internal: do not use.
+ *   - Functions return 0 or a negative FG_E* code (see FG_ERROR_TABLE).  A call
+ *     that fails with a negative code before starting ran none of its tasks.
+ *   - A task returns 0 or an error code of its own choosing (use positive
+ *     codes so they never collide with FG_E*).  Fork-join calls always run
+ *     every task they were given and return the first nonzero task result in
+ *     program order (fg_join: a before b) or completion order (groups).
+ *   - Config structs take designated initialisers; 0 means default in every
+ *     field and a NULL config means all defaults.
+ *   - Nothing prints, nothing calls exit() or abort() on an error a caller
+ *     could handle.
+ *
+ * ABI policy: before 1.0 the ABI may change with every MINOR version.  From
+ * 1.0 on, fields are only appended to config structs, and MAJOR changes when
+ * a function signature or struct layout changes incompatibly.
+ */
+#ifndef FORAGE_H
+#define FORAGE_H
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* FG_API marks the exported symbols: the library builds with
+ * -fvisibility=hidden, so anything without it stays internal. */
+#if defined(_WIN32)
+#  if defined(FG_BUILDING_SHARED) && defined(FG_USING_SHARED)
+#    error "define at most one of FG_BUILDING_SHARED and FG_USING_SHARED"
+#  elif defined(FG_BUILDING_SHARED)
+#    define FG_API __declspec(dllexport)
+#  elif defined(FG_USING_SHARED)
+#    define FG_API __declspec(dllimport)
+#  else
+#    define FG_API
+#  endif
+#elif defined(__GNUC__)
+#  define FG_API __attribute__((visibility("default")))
+#else
+#  define FG_API
+#endif
+
+/* ---------------------------------------------------------------- version */
+
+#define FG_VERSION_MAJOR 0
+#define FG_VERSION_MINOR 1
+#define FG_VERSION_PATCH 0
+#define FG_VERSION_HEX \
+    ((FG_VERSION_MAJOR << 16) | (FG_VERSION_MINOR << 8) | FG_VERSION_PATCH)
+/* True when the header is at least version maj.min. */
+#define FG_VERSION_AT_LEAST(maj, min) \
+    (FG_VERSION_MAJOR > (maj) ||      \
+     (FG_VERSION_MAJOR == (maj) && FG_VERSION_MINOR >= (min)))
+
+/* FG_VERSION_HEX of the library actually loaded (may differ from the header). */
+FG_API int fg_version(void);
+/* "MAJOR.MINOR.PATCH" of the library actually loaded. */
+FG_API const char *fg_version_string(void);
+
+/* ----------------------------------------------------------------- errors */
+
+/* One table: the enum, fg_strerror() and fg_error_name() all expand it.
+ * Values are -errno where one fits, else in the reserved range -4000..-4099. */
+#define FG_ERROR_TABLE(X)                                                     \
+    X(EINVAL,    -EINVAL,    "invalid argument")                              \
+    X(ENOMEM,    -ENOMEM,    "out of memory")                                 \
+    X(EAGAIN,    -EAGAIN,    "could not start a worker thread")               \
+    X(ECANCELED, -ECANCELED, "cancelled after another task failed")           \
+    X(ESHUTDOWN, -ESHUTDOWN, "pool is being destroyed")                       \
+    X(EENV,      -4001,      "invalid FORAGE_* environment variable")         \
+    X(ERANGE,    -4002,      "worker count out of range")                     \
+    X(EBUSY,     -4003,      "group is already being synced")
+
+#define FG__ERROR_ENUM(name, value, text) FG_##name = (value),
+enum fg_error { FG_OK = 0, FG_ERROR_TABLE(FG__ERROR_ENUM) };
+#undef FG__ERROR_ENUM
+
+/* A message for any int: FG_E* codes get their text, 0 "success", anything
+ * else "unknown error" (task codes are the caller's).  Never NULL. */
+FG_API const char *fg_strerror(int err);
+/* The code's name, e.g. "FG_EINVAL"; "FG_UNKNOWN" for others.  Never NULL. */
+FG_API const char *fg_error_name(int err);
+
+/* ------------------------------------------------------------------- pool */
+
+typedef struct fg_pool fg_pool; /* opaque */
+
+/* Largest pool; larger requests fail with FG_ERANGE. */
+#define FG_MAX_WORKERS 512
+
+/* Victim selection.  A policy picks which worker a thief tries next. */
+enum fg_victim_kind {
+    FG_VICTIM_RANDOM = 0,  /* uniform over the other workers (default) */
+    FG_VICTIM_ROUND_ROBIN, /* thief+1, thief+2, ... cyclically */
+    FG_VICTIM_STICKY,      /* the last successful victim first, else random */
+};
+
+/* What a victim policy sees on each call.  The struct belongs to the thief
+ * and persists between its calls, so `state` can carry per-worker data. */
+typedef struct fg_victim_args {
+    int      thief;       /* read-only: index of the stealing worker */
+    int      workers;     /* read-only: number of workers in the pool */
+    int      last_victim; /* read-only: last victim stolen from, or -1 */
+    uint64_t random;      /* read-only: a fresh 64-bit number from the thief's RNG */
+    void    *state;       /* the policy's own per-worker slot, NULL at start */
+} fg_victim_args;
+
+/* A user policy: return a worker index in [0, workers) other than the thief.
+ * Runs on the thief's thread, so it must not block.  Other values are
+ * counted as bad choices and skipped. */
+typedef int (*fg_victim_fn)(void *ctx, fg_victim_args *args);
+
+typedef struct fg_config {
+    int workers;            /* 0: $FORAGE_WORKERS, else the CPUs this process
+                               may run on; > 0 exactly that many; < 0 joblib's
+                               rule max(cpus + 1 + workers, 1) */
+    int victim;             /* enum fg_victim_kind; 0: FG_VICTIM_RANDOM */
+    fg_victim_fn victim_fn; /* NULL: use `victim`; else this policy */
+    void *victim_ctx;       /* passed to victim_fn */
+    unsigned spin_rounds;   /* failed steal rounds before sleeping; 0: default
+                               (FG_SPIN_ROUNDS_DEFAULT) */
+    uint64_t seed;          /* 0: seed victim RNGs from entropy; else
+                               reproducible victim sequences */
+    size_t stack_size;      /* worker stack in bytes; 0: 8 MiB */
+} fg_config;
+
+#define FG_SPIN_ROUNDS_DEFAULT 32
+
+/* Create a pool and start its worker threads.  cfg may be NULL.
+ * Errors: FG_EINVAL (out NULL, bad field), FG_EENV ($FORAGE_WORKERS not an
+ * integer), FG_ERANGE (too many workers), FG_ENOMEM, FG_EAGAIN.  On error
+ * *out is left NULL and no thread is running. */
+FG_API int fg_pool_create(fg_pool **out, const fg_config *cfg);
+
+/* Wait for every fork-join call already running on the pool (from any
+ * thread) to finish, then stop and join the workers and free the pool.
+ * Calls that start while destroy waits fail with FG_ESHUTDOWN; calls after
+ * it returned are use-after-free.  Must not be called from a worker of the
+ * same pool.  NULL is a no-op. */
+FG_API void fg_pool_destroy(fg_pool *pool);
+
+/* Number of workers, or FG_EINVAL for NULL. */
+FG_API int fg_pool_workers(const fg_pool *pool);
+
+/* Index of the calling worker thread in its pool, or -1 on any other thread. */
+FG_API int fg_worker_index(void);
+
+/* Resolve a worker request the way fg_pool_create does (0: $FORAGE_WORKERS
+ * or CPUs, < 0: joblib's rule) without creating anything: the count or a
+ * negative FG_E* code. */
+FG_API int fg_resolve_workers(int workers);
+
+/* ------------------------------------------------------------- fork-join */
+
+/* A task: 0 for success or a (preferably positive) error code. */
+typedef int (*fg_fn)(void *arg);
+
+/* Run a(arg_a) and b(arg_b), potentially in parallel, and return when both
+ * have finished.  On a worker, b is pushed on the caller's deque where a
+ * thief may take it, a runs on the calling thread, then b is popped back and
+ * run inline unless stolen, in which case the caller runs other tasks until
+ * b is done.  From any other thread the pair is handed to a worker through
+ * the pool's injector and the caller blocks until both are done.  No memory
+ * is allocated on a worker.  Both always run, whatever either returns.
+ * Returns a's result if nonzero, else b's; FG_EINVAL (nothing run) for a
+ * NULL pool, a or b; FG_ESHUTDOWN if the pool is being destroyed. */
+FG_API int fg_join(fg_pool *pool, fg_fn a, void *arg_a, fg_fn b, void *arg_b);
+
+/* A spawn/sync group lives on the stack of the thread that syncs it:
+ *     fg_group g = FG_GROUP_INIT(pool);
+ *     fg_spawn(&g, fn, arg); ...
+ *     int err = fg_sync(&g);
+ * Spawns may come from any thread, including tasks of the group itself; a
+ * group is reusable after fg_sync returns.  Fields are private. */
+typedef struct fg_group {
+    fg_pool *pool;           /* read-only after init */
+    uint64_t fg__private[6]; /* private: pending count, first error, latch */
+} fg_group;
+
+#define FG_GROUP_INIT(p) { (p), { 0, 0, 0, 0, 0, 0 } }
+
+/* Same as FG_GROUP_INIT, for groups that are not initialised statically. */
+FG_API int fg_group_init(fg_group *g, fg_pool *pool);
+
+/* Queue fn(arg) in the group.  On a worker the task is pushed on the
+ * caller's deque (its frame comes from a per-worker slab: no malloc in
+ * steady state); elsewhere it goes to the pool's injector.  If no frame can
+ * be had the task runs inline before fg_spawn returns, so a spawned task is
+ * never lost.  Returns 0, FG_EINVAL (nothing queued) for NULL g, pool or
+ * fn, or FG_ESHUTDOWN. */
+FG_API int fg_spawn(fg_group *g, fg_fn fn, void *arg);
+
+/* Wait until every task spawned in the group so far (and every task those
+ * spawned) has finished; a worker runs other tasks meanwhile, any other
+ * thread blocks.  Returns the first nonzero task result to finish, or 0;
+ * FG_EINVAL for NULL. */
+FG_API int fg_sync(fg_group *g);
+
+/* ------------------------------------------------------------ statistics */
+
+/* Per-worker counters, collected when the library was built with the
+ * `stats` option (fg_stats_enabled() says so); otherwise all zero. */
+typedef struct fg_worker_stats {
+    uint64_t tasks_run;      /* stolen or injected jobs executed */
+    uint64_t steal_attempts; /* steal calls on a victim's deque */
+    uint64_t steals;         /* successful steals */
+    uint64_t steal_aborts;   /* steals that lost a race */
+    uint64_t injector_takes; /* jobs taken from the injector */
+    uint64_t sleeps;         /* times the worker blocked in the kernel */
+    uint64_t wakeups;        /* wake-ups this worker sent to sleepers */
+} fg_worker_stats;
+
+/* 1 if the library collects counters, else 0. */
+FG_API int fg_stats_enabled(void);
+
+/* Copy worker `worker`'s counters (racy snapshot while the pool runs).
+ * FG_EINVAL for a NULL argument or an index out of range. */
+FG_API int fg_pool_stats(const fg_pool *pool, int worker, fg_worker_stats *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* FORAGE_H */

@@ -1,0 +1,61 @@
+/* atomics.h: the one vocabulary for atomic access in forage.
+ *
+ * Every shared word is declared FG__ATOMIC(T) and touched only through the
+ * fg__atomic_* macros below, so that (1) a model checker can compile the same
+ * source against its own atomic types (issue: Relacy model of the deque), and
+ * (2) the `tsan_friendly` build can swap the standalone fences ThreadSanitizer
+ * does not model for seq_cst operations that it does (FG__TSAN_ORDER).
+ *
+ * Rule: relaxed needs no comment unless it surprises; every other order and
+ * every fence carries a why-comment at its use naming the operation it pairs
+ * with (see ../shared/STYLE.md, "Atomics").
+ */
+#ifndef FG_ATOMICS_H
+#define FG_ATOMICS_H
+
+#include <stdatomic.h>
+
+#define FG__ATOMIC(T) _Atomic(T)
+
+#define FG__RELAXED memory_order_relaxed
+#define FG__ACQUIRE memory_order_acquire
+#define FG__RELEASE memory_order_release
+#define FG__ACQ_REL memory_order_acq_rel
+#define FG__SEQ_CST memory_order_seq_cst
+
+#define fg__atomic_init(p, v)       atomic_init((p), (v))
+#define fg__atomic_load(p, mo)      atomic_load_explicit((p), (mo))
+#define fg__atomic_store(p, v, mo)  atomic_store_explicit((p), (v), (mo))
+#define fg__atomic_exchange(p, v, mo) atomic_exchange_explicit((p), (v), (mo))
+#define fg__atomic_fetch_add(p, v, mo) atomic_fetch_add_explicit((p), (v), (mo))
+#define fg__atomic_fetch_sub(p, v, mo) atomic_fetch_sub_explicit((p), (v), (mo))
+#define fg__atomic_fetch_or(p, v, mo)  atomic_fetch_or_explicit((p), (v), (mo))
+#define fg__atomic_cas(p, expected, desired, mo_ok, mo_fail) \
+    atomic_compare_exchange_strong_explicit((p), (expected), (desired), (mo_ok), (mo_fail))
+#define fg__atomic_fence(mo)        atomic_thread_fence(mo)
+
+/* FG__TSAN_ORDER(normal, tsan): ThreadSanitizer ignores standalone fences and
+ * would report false races on fence-based protocols.  Code that relies on a
+ * fence writes its access as FG__TSAN_ORDER(relaxed, stronger) and the fence
+ * as fg__fence_unless_tsan(); the tsan_friendly build then gets the
+ * equivalent seq_cst/acquire/release operations instead. */
+#if defined(FG_TSAN_FRIENDLY) && FG_TSAN_FRIENDLY
+#  define FG__TSAN_ORDER(normal, tsan) (tsan)
+#  define fg__fence_unless_tsan(mo)    ((void)0)
+#else
+#  define FG__TSAN_ORDER(normal, tsan) (normal)
+#  define fg__fence_unless_tsan(mo)    atomic_thread_fence(mo)
+#endif
+
+/* A pause hint for spin loops: lets the sibling hyperthread run and saves
+ * power; compiles to nothing where no hint exists. */
+static inline void fg__cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ volatile("yield" ::: "memory");
+#endif
+}
+
+#endif /* FG_ATOMICS_H */

@@ -1,0 +1,165 @@
+/* group.c: fg_spawn / fg_sync.  See docs/design/join.md ("groups").
+ *
+ * A group's state lives in the caller's fg_group (its private words).
+ * `left` counts spawned tasks not yet finished, plus FG__SYNC_BIT once a
+ * sync waits; both changes are RMWs on that one word, so they are totally
+ * ordered:
+ *   sync:   old = fetch_or(SYNC_BIT); (old & ~SYNC_BIT) == 0 -> all done.
+ *   finish: old = fetch_sub(1); old == SYNC_BIT + 1 -> the last task of a
+ *           waiting sync: set the latch.
+ * I1  the latch is set at most once per sync, and only while sync waits.
+ * I2  a task spawned by a task of the group is counted before its spawner
+ *     finishes (the spawner still holds its own count), so `left` cannot
+ *     reach 0 while work of the group remains.
+ * I3  a finishing task touches the group only before its fetch_sub, or (as
+ *     the last task) through fg__latch_set, because after either the
+ *     syncing thread may return and pop the group off its stack.
+ *
+ * field  written by          read by   order / pairs with
+ * left   spawners, finishers sync      acq_rel RMWs [group-left]
+ * error  finishers (CAS 0->e) sync     relaxed; published by [group-left]
+ * done   sync (init), last finisher    see latch.c
+ *
+ * Frames come from the pool's slab (slab.c): no malloc in steady state.
+ */
+#include <assert.h>
+
+#include "internal.h"
+
+#define FG__SYNC_BIT ((int64_t)1 << 62)
+
+typedef struct fg__group_state {
+    FG__ATOMIC(int64_t) left;
+    FG__ATOMIC(int) error;
+    FG__ATOMIC(int) syncing; /* a sync is in progress: FG_EBUSY for another */
+    fg__latch done;
+} fg__group_state;
+
+_Static_assert(sizeof(fg__group_state) <= sizeof(((fg_group *)0)->fg__private),
+               "fg_group's private words must hold the group state");
+_Static_assert(_Alignof(fg__group_state) <= _Alignof(uint64_t),
+               "fg_group's private words must be aligned for the state");
+
+typedef struct fg__spawn_frame {
+    fg__job job;
+    fg_fn fn;
+    void *arg;
+    fg__group_state *group;
+    fg_pool *external; /* pool to leave when spawned by a non-worker */
+} fg__spawn_frame;
+
+size_t fg__group_frame_size(void)
+{
+    return sizeof(fg__spawn_frame);
+}
+
+static fg__group_state *fg__group_state_of(fg_group *g)
+{
+    return (fg__group_state *)(void *)g->fg__private;
+}
+
+static void fg__group_record_error(fg__group_state *st, int r)
+{
+    int none = 0;
+    if (r != 0)
+        fg__atomic_cas(&st->error, &none, r, FG__RELAXED, FG__RELAXED);
+}
+
+static void fg__group_finish_one(fg__group_state *st)
+{
+    /* [group-left] acq_rel: release publishes this task's effects and its
+     * error to the syncer (which reads `left` with acquire via its
+     * fetch_or, or through the latch); acquire makes us see the syncer's
+     * latch initialisation when we read SYNC_BIT.  Nothing of st is touched
+     * after this unless we are the last (I3). */
+    int64_t old = fg__atomic_fetch_sub(&st->left, 1, FG__ACQ_REL);
+    if (old == FG__SYNC_BIT + 1)
+        fg__latch_set(&st->done);
+}
+
+static void fg__spawn_execute(fg__job *job, fg__worker *w)
+{
+    fg__spawn_frame *f = FG__CONTAINER_OF(job, fg__spawn_frame, job);
+    fg__group_state *st = f->group;
+    fg_pool *external = f->external;
+    int r = f->fn(f->arg);
+    fg__slab_put(&w->frames, &w->pool->frames, f);
+    fg__group_record_error(st, r);
+    fg__group_finish_one(st);
+    if (external != NULL)
+        fg__pool_leave(external);
+}
+
+int fg_group_init(fg_group *g, fg_pool *pool)
+{
+    if (g == NULL || pool == NULL)
+        return FG_EINVAL;
+    *g = (fg_group)FG_GROUP_INIT(pool);
+    return 0;
+}
+
+/* No frame could be had: run the task now so it is not lost. */
+static int fg__spawn_inline(fg__group_state *st, fg_fn fn, void *arg)
+{
+    fg__group_record_error(st, fn(arg));
+    return 0;
+}
+
+int fg_spawn(fg_group *g, fg_fn fn, void *arg)
+{
+    if (g == NULL || g->pool == NULL || fn == NULL)
+        return FG_EINVAL;
+    fg_pool *p = g->pool;
+    fg__group_state *st = fg__group_state_of(g);
+    fg__worker *w = fg__worker_of(p);
+    if (w != NULL) {
+        fg__spawn_frame *f = fg__slab_get(&w->frames, &p->frames);
+        if (f == NULL)
+            return fg__spawn_inline(st, fn, arg);
+        *f = (fg__spawn_frame){ { fg__spawn_execute, NULL }, fn, arg, st, NULL };
+        fg__atomic_fetch_add(&st->left, 1, FG__RELAXED); /* ordered by the push */
+        if (fg__deque_push(&w->deque, &f->job) < 0) {
+            fg__spawn_execute(&f->job, w);
+            return 0;
+        }
+        fg__sleep_notify_push(&p->sleep, p);
+        return 0;
+    }
+    if (!fg__pool_enter(p))
+        return FG_ESHUTDOWN;
+    fg__spawn_frame *f = fg__slab_get_shared(&p->frames);
+    if (f == NULL) {
+        fg__pool_leave(p);
+        return fg__spawn_inline(st, fn, arg);
+    }
+    *f = (fg__spawn_frame){ { fg__spawn_execute, NULL }, fn, arg, st, p };
+    fg__atomic_fetch_add(&st->left, 1, FG__RELAXED); /* ordered by the injector lock */
+    fg__pool_inject(p, &f->job);
+    return 0;
+}
+
+int fg_sync(fg_group *g)
+{
+    if (g == NULL || g->pool == NULL)
+        return FG_EINVAL;
+    fg__group_state *st = fg__group_state_of(g);
+    int idle = 0;
+    if (!fg__atomic_cas(&st->syncing, &idle, 1, FG__RELAXED, FG__RELAXED))
+        return FG_EBUSY;
+    fg__worker *w = fg__worker_of(g->pool);
+    fg__latch_init(&st->done, w);
+    /* [group-left] acq_rel: release publishes the latch initialisation to
+     * the last finisher; acquire makes finished tasks' effects visible. */
+    int64_t old = fg__atomic_fetch_or(&st->left, FG__SYNC_BIT, FG__ACQ_REL);
+    assert((old & FG__SYNC_BIT) == 0);
+    if (old != 0) {
+        if (w != NULL)
+            fg__worker_wait_until(w, &st->done);
+        else
+            fg__latch_wait_blocking(&st->done);
+    }
+    fg__atomic_store(&st->left, 0, FG__RELAXED);
+    int err = fg__atomic_exchange(&st->error, 0, FG__RELAXED);
+    fg__atomic_store(&st->syncing, 0, FG__RELAXED);
+    return err;
+}

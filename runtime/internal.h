@@ -1,0 +1,122 @@
+/* internal.h: the pool and worker structures shared by the runtime files.
+ *
+ * Layout rule (Lace's Worker/WorkerP split): what thieves and wakers touch
+ * sits on its own cache lines, apart from the owner-only fields, and the
+ * layout is checked by _Static_assert below.
+ */
+#ifndef FG_INTERNAL_H
+#define FG_INTERNAL_H
+
+#include <pthread.h>
+#include <stdalign.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "forage.h"
+#include "atomics.h"
+#include "deque.h"
+#include "injector.h"
+#include "job.h"
+#include "latch.h"
+#include "sleep.h"
+#include "slab.h"
+
+#if defined(FG_STATS) && FG_STATS
+/* Owner-only writes, racy reads by fg_pool_stats: relaxed load + store. */
+#  define FG__STAT_INC(w, field)                                            \
+    fg__atomic_store(&(w)->stats.field,                                     \
+                     fg__atomic_load(&(w)->stats.field, FG__RELAXED) + 1,   \
+                     FG__RELAXED)
+#else
+#  define FG__STAT_INC(w, field) ((void)0)
+#endif
+
+typedef struct fg__stats {
+    FG__ATOMIC(uint64_t) tasks_run, steal_attempts, steals, steal_aborts,
+        injector_takes, sleeps, wakeups;
+} fg__stats;
+
+struct fg__worker {
+    fg__deque deque;                       /* thieves: top, bottom, array */
+    alignas(FG__CACHE_LINE)
+    FG__ATOMIC(uint32_t) sleep_word;       /* 1 while parked; wakers clear it */
+    alignas(FG__CACHE_LINE)
+    fg_pool *pool;                         /* owner-only from here on */
+    int index;
+    uint64_t rng;                          /* xorshift64* state, never 0 */
+    fg_victim_args victim;                 /* the policy's view, persistent */
+    fg__slab_cache frames;
+    fg__stats stats;
+    pthread_t thread;
+};
+
+_Static_assert(offsetof(struct fg__worker, sleep_word) % FG__CACHE_LINE == 0 &&
+               offsetof(struct fg__worker, sleep_word) >= sizeof(fg__deque),
+               "sleep_word must not share a line with the deque");
+_Static_assert(offsetof(struct fg__worker, pool) % FG__CACHE_LINE == 0,
+               "owner-only fields start on their own cache line");
+
+struct fg_pool {
+    int nworkers;
+    unsigned spin_rounds;
+    fg_victim_fn victim_fn;
+    void *victim_ctx;
+    fg__worker *workers;                   /* nworkers, cache-line aligned */
+    fg__injector injector;
+    fg__sleep sleep;
+    fg__slab_depot frames;                 /* group spawn frames */
+    FG__ATOMIC(int) terminate;             /* workers exit when set */
+    FG__ATOMIC(int) closing;               /* destroy started: refuse new calls */
+    FG__ATOMIC(uint32_t) inflight;         /* external calls not yet finished */
+    int started;                           /* threads created (owner: create/destroy) */
+};
+
+/* The worker running on this thread, NULL on other threads. */
+extern __attribute__((tls_model("initial-exec"))) _Thread_local fg__worker *fg__tls_worker;
+
+/* The calling thread's worker if it belongs to pool p, else NULL. */
+static inline fg__worker *fg__worker_of(fg_pool *p)
+{
+    fg__worker *w = fg__tls_worker;
+    return (w != NULL && w->pool == p) ? w : NULL;
+}
+
+/* registry.c: bracket a call from a non-worker thread so destroy can drain
+ * it.  fg__pool_enter fails (false) once destroy has started. */
+bool fg__pool_enter(fg_pool *p);
+void fg__pool_leave(fg_pool *p);
+
+/* Hand a job to the pool from a non-worker thread and wake a sleeper. */
+void fg__pool_inject(fg_pool *p, fg__job *job);
+/* Any queue non-empty, or shutting down?  seq_cst reads ([sleep-announce]). */
+bool fg__pool_has_work(fg_pool *p);
+
+/* worker.c */
+void *fg__worker_main(void *arg);
+/* Run jobs until latch is set; park when there is nothing to do. */
+void fg__worker_wait_until(fg__worker *w, fg__latch *latch);
+void fg__worker_run(fg__worker *w, fg__job *job);
+
+/* join.c: the fork-join body as run on worker w. */
+int fg__join_on_worker(fg__worker *w, fg_fn a, void *arg_a, fg_fn b, void *arg_b);
+
+/* policy.c */
+fg_victim_fn fg__policy_builtin(int kind); /* NULL for an unknown kind */
+int fg__policy_next_victim(fg__worker *w); /* a valid index or -1 */
+uint64_t fg__rng_next(uint64_t *state);
+uint64_t fg__rng_seed(uint64_t seed, int index);
+
+/* config.c */
+typedef struct fg__config {
+    int workers;
+    unsigned spin_rounds;
+    fg_victim_fn victim_fn;
+    void *victim_ctx;
+    uint64_t seed;
+    size_t stack_size;
+} fg__config;
+int fg__config_resolve(const fg_config *cfg, fg__config *out);
+int fg__cpu_count(void);
+
+#endif

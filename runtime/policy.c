@@ -1,0 +1,72 @@
+/* policy.c: victim selection.  A policy is one fg_victim_fn; the built-in
+ * ones below use the same interface a user policy does.  See
+ * docs/design/policy.md (later issue) and forage.h. */
+#include "internal.h"
+
+uint64_t fg__rng_next(uint64_t *state)
+{
+    /* xorshift64* (Vigna 2016): 3 shifts and a multiply, period 2^64 - 1. */
+    uint64_t x = *state;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *state = x;
+    return x * 0x2545F4914F6CDD1Dull;
+}
+
+uint64_t fg__rng_seed(uint64_t seed, int index)
+{
+    /* splitmix64 of (seed, index): decorrelates the workers' streams. */
+    uint64_t z = seed + (uint64_t)(index + 1) * 0x9E3779B97F4A7C15ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    return z != 0 ? z : 0x9E3779B97F4A7C15ull;
+}
+
+/* Uniform over the other workers, without division (Lemire's reduction). */
+static int fg__victim_random(void *ctx, fg_victim_args *a)
+{
+    (void)ctx;
+    uint32_t others = (uint32_t)a->workers - 1;
+    int v = (int)(((a->random >> 32) * others) >> 32);
+    return v >= a->thief ? v + 1 : v;
+}
+
+static int fg__victim_round_robin(void *ctx, fg_victim_args *a)
+{
+    (void)ctx;
+    /* state holds the offset of the next victim from the thief, 1-based. */
+    uintptr_t step = (uintptr_t)a->state;
+    if (step == 0 || step >= (uintptr_t)a->workers)
+        step = 1;
+    a->state = (void *)(step + 1);
+    return (int)(((uintptr_t)a->thief + step) % (uintptr_t)a->workers);
+}
+
+static int fg__victim_sticky(void *ctx, fg_victim_args *a)
+{
+    if (a->last_victim >= 0 && a->last_victim != a->thief)
+        return a->last_victim;
+    return fg__victim_random(ctx, a);
+}
+
+fg_victim_fn fg__policy_builtin(int kind)
+{
+    switch (kind) {
+    case FG_VICTIM_RANDOM:      return fg__victim_random;
+    case FG_VICTIM_ROUND_ROBIN: return fg__victim_round_robin;
+    case FG_VICTIM_STICKY:      return fg__victim_sticky;
+    default:                    return NULL;
+    }
+}
+
+int fg__policy_next_victim(fg__worker *w)
+{
+    fg_pool *p = w->pool;
+    w->victim.random = fg__rng_next(&w->rng);
+    int v = p->victim_fn(p->victim_ctx, &w->victim);
+    if (v < 0 || v >= p->nworkers || v == w->index)
+        return -1; /* a bad choice from a user policy: skip this attempt */
+    return v;
+}

@@ -1,0 +1,233 @@
+/* registry.c: pool creation and destruction, the injector entry for
+ * non-worker threads, and the drain that lets destroy wait for them.
+ * See docs/design/join.md ("external callers") and docs/design/sleep.md.
+ *
+ * I1  every call from a non-worker thread is bracketed by fg__pool_enter /
+ *     fg__pool_leave (inflight counts it); a job it injects finishes before
+ *     its leave.
+ * I2  destroy sets `closing`, then waits for inflight == 0: by the seq_cst
+ *     pair [pool-drain] an enter that misses `closing` is seen by destroy's
+ *     read of inflight, so no external call is left running when workers
+ *     are told to terminate.  Work queued by tasks is finished by those
+ *     same calls (they do not return before their tasks do).
+ * I3  workers exit only after `terminate`, which is set after the drain.
+ *
+ * field      written by            read by        order / pairs with
+ * closing    destroy               fg__pool_enter seq_cst [pool-drain]
+ * inflight   enter/leave           destroy        seq_cst RMW / load [pool-drain]
+ * terminate  destroy               workers        seq_cst store, see sleep.c I2
+ *
+ * Lifetime: fg_pool_destroy frees everything after joining every worker.
+ */
+#include <limits.h>
+#include <string.h>
+#include <time.h>
+
+#include "alloc.h"
+#include "futex.h"
+#include "internal.h"
+
+/* Group spawn frames are the largest fixed-size frames: see group.c. */
+size_t fg__group_frame_size(void);
+
+bool fg__pool_enter(fg_pool *p)
+{
+    /* [pool-drain] seq_cst: count ourselves before reading `closing`, the
+     * mirror of destroy's store-then-read. */
+    fg__atomic_fetch_add(&p->inflight, 1, FG__SEQ_CST);
+    if (fg__atomic_load(&p->closing, FG__SEQ_CST)) {
+        fg__pool_leave(p);
+        return false;
+    }
+    return true;
+}
+
+void fg__pool_leave(fg_pool *p)
+{
+    /* [pool-drain] seq_cst: the last leave must see `closing` if destroy
+     * might be waiting on the count. */
+    if (fg__atomic_fetch_sub(&p->inflight, 1, FG__SEQ_CST) == 1 &&
+        fg__atomic_load(&p->closing, FG__SEQ_CST))
+        fg__futex_wake(&p->inflight, INT_MAX);
+}
+
+void fg__pool_inject(fg_pool *p, fg__job *job)
+{
+    fg__injector_push(&p->injector, job);
+    fg__sleep_wake_one(p);
+}
+
+bool fg__pool_has_work(fg_pool *p)
+{
+    if (fg__atomic_load(&p->terminate, FG__SEQ_CST))
+        return true;
+    if (fg__injector_looks_nonempty(&p->injector))
+        return true;
+    for (int i = 0; i < p->nworkers; i++)
+        if (fg__deque_looks_nonempty(&p->workers[i].deque))
+            return true;
+    return false;
+}
+
+static int fg__worker_init(fg__worker *w, fg_pool *p, int index, uint64_t seed)
+{
+    memset(w, 0, sizeof *w);
+    int err = fg__deque_init(&w->deque, 8);
+    if (err < 0)
+        return err;
+    fg__atomic_init(&w->sleep_word, 0);
+    w->pool = p;
+    w->index = index;
+    w->rng = fg__rng_seed(seed, index);
+    w->victim = (fg_victim_args){ .thief = index, .workers = p->nworkers,
+                                  .last_victim = -1 };
+    return 0;
+}
+
+static uint64_t fg__entropy_seed(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    static FG__ATOMIC(uint64_t) counter;
+    return (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32) ^
+           (uint64_t)(uintptr_t)&ts ^
+           fg__atomic_fetch_add(&counter, 0x9E3779B97F4A7C15ull, FG__RELAXED);
+}
+
+/* Stop and join the started workers, free everything.  Used by destroy and
+ * by create's error path. */
+static void fg__pool_teardown(fg_pool *p, int initialised_workers)
+{
+    /* seq_cst: the publisher's half of sleep.c I2 (terminate). */
+    fg__atomic_store(&p->terminate, 1, FG__SEQ_CST);
+    fg__sleep_wake_all(p);
+    for (int i = 0; i < p->started; i++)
+        pthread_join(p->workers[i].thread, NULL);
+    for (int i = 0; i < initialised_workers; i++)
+        fg__deque_destroy(&p->workers[i].deque);
+    fg__slab_depot_destroy(&p->frames);
+    fg__injector_destroy(&p->injector);
+    fg__free(p->workers);
+    fg__free(p);
+}
+
+static int fg__pool_start_threads(fg_pool *p, size_t stack_size)
+{
+    pthread_attr_t attr;
+    if (pthread_attr_init(&attr) != 0)
+        return FG_EAGAIN;
+    int err = 0;
+    if (pthread_attr_setstacksize(&attr, stack_size) != 0)
+        err = FG_EINVAL;
+    for (int i = 0; err == 0 && i < p->nworkers; i++) {
+        if (pthread_create(&p->workers[i].thread, &attr, fg__worker_main, &p->workers[i]) != 0)
+            err = FG_EAGAIN;
+        else
+            p->started++;
+    }
+    pthread_attr_destroy(&attr);
+    return err;
+}
+
+int fg_pool_create(fg_pool **out, const fg_config *cfg)
+{
+    if (out == NULL)
+        return FG_EINVAL;
+    *out = NULL;
+    fg__config c;
+    int err = fg__config_resolve(cfg, &c);
+    if (err < 0)
+        return err;
+    fg_pool *p = fg__alloc_zeroed(sizeof *p);
+    if (p == NULL)
+        return FG_ENOMEM;
+    p->nworkers = c.workers;
+    p->spin_rounds = c.spin_rounds;
+    p->victim_fn = c.victim_fn;
+    p->victim_ctx = c.victim_ctx;
+    fg__sleep_init(&p->sleep);
+    fg__atomic_init(&p->terminate, 0);
+    fg__atomic_init(&p->closing, 0);
+    fg__atomic_init(&p->inflight, 0);
+    if (fg__injector_init(&p->injector) < 0) {
+        fg__free(p);
+        return FG_ENOMEM;
+    }
+    if (fg__slab_depot_init(&p->frames, fg__group_frame_size()) < 0) {
+        fg__injector_destroy(&p->injector);
+        fg__free(p);
+        return FG_ENOMEM;
+    }
+    p->workers = fg__alloc_aligned(FG__CACHE_LINE, sizeof(fg__worker) * (size_t)c.workers);
+    if (p->workers == NULL) {
+        fg__slab_depot_destroy(&p->frames);
+        fg__injector_destroy(&p->injector);
+        fg__free(p);
+        return FG_ENOMEM;
+    }
+    memset(p->workers, 0, sizeof(fg__worker) * (size_t)c.workers);
+    uint64_t seed = c.seed != 0 ? c.seed : fg__entropy_seed();
+    int ready = 0;
+    for (; ready < c.workers; ready++)
+        if ((err = fg__worker_init(&p->workers[ready], p, ready, seed)) < 0)
+            break;
+    if (err == 0)
+        err = fg__pool_start_threads(p, c.stack_size);
+    if (err < 0) {
+        fg__pool_teardown(p, ready);
+        return err;
+    }
+    *out = p;
+    return 0;
+}
+
+void fg_pool_destroy(fg_pool *p)
+{
+    if (p == NULL)
+        return;
+    /* [pool-drain] seq_cst: store closing, then read inflight (I2). */
+    fg__atomic_store(&p->closing, 1, FG__SEQ_CST);
+    for (;;) {
+        uint32_t n = fg__atomic_load(&p->inflight, FG__SEQ_CST);
+        if (n == 0)
+            break;
+        fg__futex_wait(&p->inflight, n);
+    }
+    fg__pool_teardown(p, p->nworkers);
+}
+
+int fg_pool_workers(const fg_pool *p)
+{
+    return p != NULL ? p->nworkers : FG_EINVAL;
+}
+
+int fg_worker_index(void)
+{
+    return fg__tls_worker != NULL ? fg__tls_worker->index : -1;
+}
+
+int fg_stats_enabled(void)
+{
+#if defined(FG_STATS) && FG_STATS
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+int fg_pool_stats(const fg_pool *p, int worker, fg_worker_stats *out)
+{
+    if (p == NULL || out == NULL || worker < 0 || worker >= p->nworkers)
+        return FG_EINVAL;
+    fg__stats *s = &p->workers[worker].stats;
+    *out = (fg_worker_stats){
+        .tasks_run      = fg__atomic_load(&s->tasks_run, FG__RELAXED),
+        .steal_attempts = fg__atomic_load(&s->steal_attempts, FG__RELAXED),
+        .steals         = fg__atomic_load(&s->steals, FG__RELAXED),
+        .steal_aborts   = fg__atomic_load(&s->steal_aborts, FG__RELAXED),
+        .injector_takes = fg__atomic_load(&s->injector_takes, FG__RELAXED),
+        .sleeps         = fg__atomic_load(&s->sleeps, FG__RELAXED),
+        .wakeups        = fg__atomic_load(&s->wakeups, FG__RELAXED),
+    };
+    return 0;
+}

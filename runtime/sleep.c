@@ -1,0 +1,110 @@
+/* sleep.c: park idle workers without lost wake-ups.  See docs/design/sleep.md.
+ *
+ * A worker that found nothing for spin_rounds steal rounds parks here.
+ * I1  a worker blocks only after announcing itself (sleep_word = 1, then
+ *     sleepers += 1, both seq_cst) and then re-scanning every deque, the
+ *     injector, the shutdown flag and the latch it waits on (if any).
+ * I2  whoever publishes something a parked worker must react to (an injected
+ *     job, a latch it waits on, shutdown) does so with a seq_cst operation
+ *     and then reads the worker's state with a seq_cst operation; by the
+ *     total order of seq_cst operations either the re-scan of I1 sees the
+ *     publication or the publisher sees the announcement and wakes.
+ * I3  only a waker that wins the CAS sleep_word 1 -> 0 decrements sleepers
+ *     and calls futex wake, so each park is undone exactly once; a worker
+ *     that cancels its own park does it through the same CAS.
+ * I4  deque pushes are NOT covered by I2 (no fence on the push fast path):
+ *     a parked worker may miss a push.  That job is still run: its owner
+ *     takes it back or waits for it, and any later push, injection or latch
+ *     set wakes the sleeper.  So a miss delays parallelism, never loses work.
+ *
+ * field       written by          read by           order / pairs with
+ * sleep_word  parker, waker CAS   waker, parker     seq_cst [sleep-announce]
+ * sleepers    parker, waker       pushers, wakers   seq_cst RMW / load [sleep-announce]
+ * next_wake   wakers              wakers            relaxed: fairness only
+ *
+ * Lifetime: embedded in fg_pool and fg__worker; freed after all workers
+ * have been joined.
+ */
+#include "sleep.h"
+
+#include <limits.h>
+
+#include "futex.h"
+#include "internal.h"
+
+void fg__sleep_init(fg__sleep *s)
+{
+    fg__atomic_init(&s->sleepers, 0);
+    fg__atomic_init(&s->next_wake, 0);
+}
+
+/* Would a parked worker have something to do right now? */
+static bool fg__sleep_should_stay_awake(fg__worker *w, fg__latch *latch)
+{
+    if (latch != NULL && fg__latch_is_set(latch))
+        return true;
+    return fg__pool_has_work(w->pool);
+}
+
+void fg__sleep_park(fg__worker *w, fg__latch *latch)
+{
+    fg__sleep *s = &w->pool->sleep;
+    /* 1. [sleep-announce] seq_cst: set our word before we are counted, so a
+     *    waker that sees the count also finds the word (I3); both precede
+     *    the re-scan in the total order (I2). */
+    fg__atomic_store(&w->sleep_word, 1, FG__SEQ_CST);
+    fg__atomic_fetch_add(&s->sleepers, 1, FG__SEQ_CST);
+
+    /* 2. Re-scan (I1). */
+    if (fg__sleep_should_stay_awake(w, latch)) {
+        uint32_t one = 1;
+        /* Cancel through the wakers' CAS (I3); if it fails a waker already
+         * undid our announcement. */
+        if (fg__atomic_cas(&w->sleep_word, &one, 0, FG__SEQ_CST, FG__RELAXED))
+            fg__atomic_fetch_sub(&s->sleepers, 1, FG__RELAXED);
+        return;
+    }
+
+    /* 3. Block until a waker clears the word.  Acquire pairs with the
+     *    waker's CAS so what it published before waking us is visible. */
+    FG__STAT_INC(w, sleeps);
+    while (fg__atomic_load(&w->sleep_word, FG__ACQUIRE) == 1)
+        fg__futex_wait(&w->sleep_word, 1);
+}
+
+bool fg__sleep_wake_worker(fg__worker *w)
+{
+    uint32_t one = 1;
+    /* [sleep-announce] seq_cst CAS: the publisher's half of I2, and the
+     * single undo of I3.  Release also hands our publication to the
+     * sleeper's acquire in fg__sleep_park step 3. */
+    if (!fg__atomic_cas(&w->sleep_word, &one, 0, FG__SEQ_CST, FG__RELAXED))
+        return false;
+    fg__atomic_fetch_sub(&w->pool->sleep.sleepers, 1, FG__RELAXED);
+    fg__futex_wake(&w->sleep_word, 1);
+    return true;
+}
+
+void fg__sleep_wake_one(fg_pool *p)
+{
+    fg__sleep *s = &p->sleep;
+    /* [sleep-inject] seq_cst: read after the publisher's seq_cst RMW. */
+    if (fg__atomic_load(&s->sleepers, FG__SEQ_CST) == 0)
+        return;
+    uint32_t start = fg__atomic_fetch_add(&s->next_wake, 1, FG__RELAXED);
+    for (int i = 0; i < p->nworkers; i++) {
+        fg__worker *w = &p->workers[(start + (uint32_t)i) % (uint32_t)p->nworkers];
+        if (fg__sleep_wake_worker(w)) {
+            fg__worker *me = fg__worker_of(p);
+            if (me != NULL)
+                FG__STAT_INC(me, wakeups);
+            return;
+        }
+    }
+}
+
+void fg__sleep_wake_all(fg_pool *p)
+{
+    for (int i = 0; i < p->nworkers; i++)
+        fg__sleep_wake_worker(&p->workers[i]);
+}

@@ -1,0 +1,122 @@
+/* worker.c: where a worker finds its next job.  See docs/design/join.md.
+ *
+ * Find-work order: own deque (LIFO, newest first) -> up to spin_rounds
+ * rounds of steals from victims chosen by the pool's policy, each round
+ * ending with a look at the injector -> park (sleep.c).  A worker waiting
+ * on a latch (a stolen join half, a group) runs the same loop, first trying
+ * the deque of the worker that took its job (leapfrogging: that deque holds
+ * the stolen job's own subtasks), and stops as soon as the latch is set.
+ *
+ * This file holds no shared state of its own; the deque, injector, latch
+ * and sleep files carry the protocols and their proofs.
+ */
+#include "internal.h"
+
+/* initial-exec: a plain %fs-relative load instead of a __tls_get_addr call
+ * on every fg_join; libforage is linked at start-up, not dlopen()ed late. */
+__attribute__((tls_model("initial-exec"))) _Thread_local fg__worker *fg__tls_worker;
+
+/* Longest pause between two failed steal rounds, in cpu_relax() calls: at
+ * about 10-70 cycles each it keeps a whole idle search in the microseconds. */
+#define FG__BACKOFF_MAX 8
+
+void fg__worker_run(fg__worker *w, fg__job *job)
+{
+    FG__STAT_INC(w, tasks_run);
+    fg__job_execute(job, w);
+}
+
+static fg__job *fg__worker_steal_from(fg__worker *w, int victim)
+{
+    fg__job *job;
+    FG__STAT_INC(w, steal_attempts);
+    switch (fg__deque_steal(&w->pool->workers[victim].deque, &job)) {
+    case FG__STEAL_SUCCESS:
+        FG__STAT_INC(w, steals);
+        w->victim.last_victim = victim;
+        return job;
+    case FG__STEAL_ABORT:
+        FG__STAT_INC(w, steal_aborts);
+        return NULL;
+    case FG__STEAL_EMPTY:
+    default:
+        if (victim == w->victim.last_victim)
+            w->victim.last_victim = -1;
+        return NULL;
+    }
+}
+
+/* One round: nworkers - 1 victim choices, then the injector. */
+static fg__job *fg__worker_steal_round(fg__worker *w)
+{
+    fg_pool *p = w->pool;
+    for (int i = 1; i < p->nworkers; i++) {
+        int victim = fg__policy_next_victim(w);
+        if (victim < 0)
+            continue;
+        fg__job *job = fg__worker_steal_from(w, victim);
+        if (job != NULL)
+            return job;
+    }
+    fg__job *job = fg__injector_pop(&p->injector);
+    if (job != NULL)
+        FG__STAT_INC(w, injector_takes);
+    return job;
+}
+
+/* Own deque, then bounded steal rounds; NULL when nothing turned up or the
+ * latch (may be NULL) was set meanwhile. */
+static fg__job *fg__worker_find_work(fg__worker *w, fg__latch *latch)
+{
+    fg__job *job = fg__deque_take(&w->deque);
+    if (job != NULL)
+        return job;
+    unsigned backoff = 1;
+    for (unsigned round = 0; round < w->pool->spin_rounds; round++) {
+        if (latch != NULL) {
+            int thief = fg__atomic_load(&latch->thief, FG__RELAXED);
+            if (thief >= 0 && thief != w->index &&
+                (job = fg__worker_steal_from(w, thief)) != NULL)
+                return job;
+        }
+        if ((job = fg__worker_steal_round(w)) != NULL)
+            return job;
+        if (latch != NULL && fg__latch_is_set(latch))
+            return NULL;
+        for (unsigned i = 0; i < backoff; i++)
+            fg__cpu_relax();
+        if (backoff < FG__BACKOFF_MAX)
+            backoff *= 2;
+    }
+    return NULL;
+}
+
+void fg__worker_wait_until(fg__worker *w, fg__latch *latch)
+{
+    while (!fg__latch_is_set(latch)) {
+        fg__job *job = fg__worker_find_work(w, latch);
+        if (job != NULL) {
+            fg__worker_run(w, job);
+            continue;
+        }
+        if (fg__latch_make_sleepy(latch))
+            fg__sleep_park(w, latch);
+    }
+}
+
+void *fg__worker_main(void *arg)
+{
+    fg__worker *w = arg;
+    fg_pool *p = w->pool;
+    fg__tls_worker = w;
+    while (!fg__atomic_load(&p->terminate, FG__RELAXED)) {
+        fg__job *job = fg__worker_find_work(w, NULL);
+        if (job != NULL)
+            fg__worker_run(w, job);
+        else
+            fg__sleep_park(w, NULL);
+    }
+    fg__slab_cache_flush(&w->frames, &p->frames);
+    fg__tls_worker = NULL;
+    return NULL;
+}
