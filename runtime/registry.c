@@ -19,6 +19,7 @@
  *
  * Lifetime: fg_pool_destroy frees everything after joining every worker.
  */
+#include <assert.h>
 #include <limits.h>
 #include <string.h>
 #include <time.h>
@@ -185,6 +186,7 @@ void fg_pool_destroy(fg_pool *p)
 {
     if (p == NULL)
         return;
+    assert(fg__worker_of(p) == NULL && "fg_pool_destroy called from one of its own workers");
     /* [pool-drain] seq_cst: store closing, then read inflight (I2). */
     fg__atomic_store(&p->closing, 1, FG__SEQ_CST);
     for (;;) {

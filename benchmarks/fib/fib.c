@@ -1,0 +1,122 @@
+/* fib.c: fib(n) without a cutoff, the raw cost of a join.
+ *
+ * Every call of the forage version is one fg_join of two recursive calls;
+ * the sequential twin has the same shape (one struct argument, the n < 2
+ * test, two real recursive calls: `objdump -d fib | grep -A40 '<fib_seq>:'`
+ * shows two `call fib_seq`), so (T1 - Tseq) / joins is the price of a join.
+ * fib(n) makes fib(n + 1) - 1 joins (63,245,985 for n = 38).
+ *
+ * usage: fib [--threads 1,2] [--reps 5] [--n 38]; CSV on stdout, a median
+ * summary on stderr.  Exits 1 if a checksum differs from the sequential one.
+ */
+#include <forage.h>
+
+#include "../common/bench.h"
+
+typedef struct fib_arg {
+    int n;
+    uint64_t result;
+} fib_arg;
+
+static fg_pool *pool;
+
+static int fib_task(void *p)
+{
+    fib_arg *a = p;
+    if (a->n < 2) {
+        a->result = (uint64_t)a->n;
+        return 0;
+    }
+    fib_arg x = { a->n - 1, 0 }, y = { a->n - 2, 0 };
+    fg_join(pool, fib_task, &x, fib_task, &y);
+    a->result = x.result + y.result;
+    return 0;
+}
+
+/* The sequential twin: noinline and the struct argument keep gcc and clang
+ * from turning one of the two calls into a loop. */
+__attribute__((noinline)) static int fib_seq(void *p)
+{
+    fib_arg *a = p;
+    if (a->n < 2) {
+        a->result = (uint64_t)a->n;
+        return 0;
+    }
+    fib_arg x = { a->n - 1, 0 }, y = { a->n - 2, 0 };
+    fib_seq(&x);
+    fib_seq(&y);
+    a->result = x.result + y.result;
+    return 0;
+}
+
+static uint64_t joins_of(int n)
+{
+    uint64_t a = 0, b = 1; /* fib(n + 1) - 1 */
+    for (int i = 0; i < n + 1; i++) {
+        uint64_t t = a + b;
+        a = b;
+        b = t;
+    }
+    return a - 1;
+}
+
+int main(int argc, char **argv)
+{
+    bench_opts o;
+    int rc = bench_parse(argc, argv, &o, 38);
+    if (rc != 0)
+        return rc;
+    int n = (int)o.param;
+    bench_header(&o);
+    double tseq[BENCH_MAX_REPS], tpar[BENCH_MAX_THREADS][BENCH_MAX_REPS];
+    uint64_t expect = 0;
+    for (int rep = -1; rep < o.reps; rep++) { /* rep -1: warm-up, not printed */
+        fib_arg a = { n, 0 };
+        double t0 = bench_now();
+        fib_seq(&a);
+        double t = bench_now() - t0;
+        expect = a.result;
+        if (rep >= 0) {
+            tseq[rep] = t;
+            bench_row("seq", "fib", n, 0, 1, rep, t, a.result);
+        }
+        for (int i = 0; i < o.nthreads; i++) {
+            int err = fg_pool_create(&pool, &(fg_config){ .workers = o.threads[i] });
+            if (err < 0) {
+                fprintf(stderr, "fib: fg_pool_create: %s\n", fg_strerror(err));
+                return 1;
+            }
+            fib_arg b = { n, 0 };
+            t0 = bench_now();
+            fg_join(pool, fib_task, &b, fib_task, &(fib_arg){ 0, 0 });
+            t = bench_now() - t0;
+            fg_pool_destroy(pool);
+            if (b.result != expect) {
+                fprintf(stderr, "fib: checksum %" PRIu64 " != sequential %" PRIu64 "\n",
+                        b.result, expect);
+                return 1;
+            }
+            if (rep >= 0) {
+                tpar[i][rep] = t;
+                bench_row("forage", "fib", n, 0, o.threads[i], rep, t, b.result);
+            }
+        }
+    }
+    double ms = bench_median(tseq, o.reps);
+    uint64_t joins = joins_of(n);
+    fprintf(stderr, "fib(%d): %" PRIu64 " joins, median of %d reps: Tseq %.4f s\n", n, joins,
+            o.reps, ms);
+    for (int i = 0; i < o.nthreads; i++) {
+        double mp = bench_median(tpar[i], o.reps);
+        fprintf(stderr, "  P=%d: T%d %.4f s  T%d/Tseq %.2f  Tseq/T%d %.2f", o.threads[i],
+                o.threads[i], mp, o.threads[i], mp / ms, o.threads[i], ms / mp);
+        if (o.threads[i] == 1)
+            fprintf(stderr, "  ns/join %.2f", (mp - ms) / (double)joins * 1e9);
+        for (int j = 0; j < o.nthreads; j++)
+            if (o.threads[j] == 1 && o.threads[i] != 1)
+                fprintf(stderr, "  T1/T%d %.2f", o.threads[i],
+                        bench_median(tpar[j], o.reps) / mp);
+        fprintf(stderr, "\n");
+    }
+    return 0;
+}

@@ -1,0 +1,132 @@
+/* nqueens.c: count the placements of n queens, one task per legal column at
+ * every level (fg_spawn into a group per node, then fg_sync).  The
+ * sequential twin walks the same tree with plain calls.  Checksum: the
+ * number of solutions (73,712 for n = 13).
+ *
+ * usage: nqueens [--threads 1,2] [--reps 5] [--n 13]; CSV on stdout, a median
+ * summary on stderr.  Exits 1 if a checksum differs from the sequential one.
+ */
+#include <forage.h>
+
+#include "../common/bench.h"
+
+#define NQ_MAX 20
+
+typedef struct nq_arg {
+    int n, row;
+    uint32_t cols, diag1, diag2; /* attacked columns and diagonals, as bitmasks */
+    uint64_t solutions;
+} nq_arg;
+
+static fg_pool *pool;
+
+/* Children of a node: one per column not attacked on this row. */
+static int nq_children(const nq_arg *a, nq_arg *kids)
+{
+    int k = 0;
+    for (int c = 0; c < a->n; c++) {
+        uint32_t bit = 1u << c;
+        uint32_t d1 = 1u << (a->row + c), d2 = 1u << (a->row - c + a->n - 1);
+        if ((a->cols & bit) || (a->diag1 & d1) || (a->diag2 & d2))
+            continue;
+        kids[k++] = (nq_arg){ a->n, a->row + 1, a->cols | bit, a->diag1 | d1,
+                              a->diag2 | d2, 0 };
+    }
+    return k;
+}
+
+static int nq_task(void *p)
+{
+    nq_arg *a = p;
+    if (a->row == a->n) {
+        a->solutions = 1;
+        return 0;
+    }
+    nq_arg kids[NQ_MAX];
+    int k = nq_children(a, kids);
+    fg_group g = FG_GROUP_INIT(pool);
+    for (int i = 0; i < k; i++)
+        fg_spawn(&g, nq_task, &kids[i]);
+    int err = fg_sync(&g);
+    a->solutions = 0;
+    for (int i = 0; i < k; i++)
+        a->solutions += kids[i].solutions;
+    return err;
+}
+
+__attribute__((noinline)) static int nq_seq(void *p)
+{
+    nq_arg *a = p;
+    if (a->row == a->n) {
+        a->solutions = 1;
+        return 0;
+    }
+    nq_arg kids[NQ_MAX];
+    int k = nq_children(a, kids);
+    for (int i = 0; i < k; i++)
+        nq_seq(&kids[i]);
+    a->solutions = 0;
+    for (int i = 0; i < k; i++)
+        a->solutions += kids[i].solutions;
+    return 0;
+}
+
+static int nq_noop(void *p)
+{
+    (void)p;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    bench_opts o;
+    int rc = bench_parse(argc, argv, &o, 13);
+    if (rc != 0)
+        return rc;
+    if (o.param < 1 || o.param > 16) {
+        fprintf(stderr, "nqueens: --n must be in 1..16\n");
+        return 2;
+    }
+    int n = (int)o.param;
+    bench_header(&o);
+    double tseq[BENCH_MAX_REPS], tpar[BENCH_MAX_THREADS][BENCH_MAX_REPS];
+    for (int rep = -1; rep < o.reps; rep++) { /* rep -1: warm-up, not printed */
+        nq_arg a = { .n = n };
+        double t0 = bench_now();
+        nq_seq(&a);
+        double t = bench_now() - t0;
+        if (rep >= 0) {
+            tseq[rep] = t;
+            bench_row("seq", "nqueens", n, 0, 1, rep, t, a.solutions);
+        }
+        for (int i = 0; i < o.nthreads; i++) {
+            int err = fg_pool_create(&pool, &(fg_config){ .workers = o.threads[i] });
+            if (err < 0) {
+                fprintf(stderr, "nqueens: fg_pool_create: %s\n", fg_strerror(err));
+                return 1;
+            }
+            nq_arg b = { .n = n };
+            t0 = bench_now();
+            err = fg_join(pool, nq_task, &b, nq_noop, NULL);
+            t = bench_now() - t0;
+            fg_pool_destroy(pool);
+            if (err != 0 || b.solutions != a.solutions) {
+                fprintf(stderr, "nqueens: checksum %" PRIu64 " != sequential %" PRIu64
+                        " (err %d)\n", b.solutions, a.solutions, err);
+                return 1;
+            }
+            if (rep >= 0) {
+                tpar[i][rep] = t;
+                bench_row("forage", "nqueens", n, 0, o.threads[i], rep, t, b.solutions);
+            }
+        }
+    }
+    double ms = bench_median(tseq, o.reps);
+    fprintf(stderr, "nqueens(%d): median of %d reps: Tseq %.4f s\n", n, o.reps, ms);
+    for (int i = 0; i < o.nthreads; i++) {
+        double mp = bench_median(tpar[i], o.reps);
+        fprintf(stderr, "  P=%d: T%d %.4f s  T%d/Tseq %.2f  Tseq/T%d %.2f\n", o.threads[i],
+                o.threads[i], mp, o.threads[i], mp / ms, o.threads[i], ms / mp);
+    }
+    return 0;
+}

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# run.sh: forage's entry points.  Each installs missing Debian packages,
+# configures build/ (once) and builds, then:
+#   ./run.sh demo [args]      runs forage-demo (the seed workload); args pass through
+#   ./run.sh test             runs every test: unit suites, short stress runs, quick benchmarks
+#   ./run.sh stress [seconds] runs every stress program for that long (default 60)
+#   ./run.sh bench [args]     runs the fib and nqueens benchmarks (args pass through)
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PACKAGES=(gcc meson ninja-build pkg-config libcriterion-dev libhwloc-dev)
+
+ensure_packages() {
+    local missing=() p
+    for p in "${PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    echo "run.sh: installing ${missing[*]}" >&2
+    local sudo=()
+    [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+build() {
+    ensure_packages
+    [ -f build/build.ninja ] || meson setup build >/dev/null
+    ninja -C build >/dev/null
+}
+
+cmd=${1:-}
+[ $# -gt 0 ] && shift
+case "$cmd" in
+demo)
+    build
+    exec ./build/examples/forage-demo "$@"
+    ;;
+test)
+    build
+    exec meson test -C build --print-errorlogs "$@"
+    ;;
+stress)
+    build
+    seconds=${1:-60}
+    for prog in build/tests/stress/stress-*; do
+        [ -x "$prog" ] || continue
+        echo "== $prog --seconds $seconds" >&2
+        "$prog" --seconds "$seconds"
+    done
+    ;;
+bench)
+    build
+    ./build/benchmarks/fib --threads 1,2 "$@"
+    ./build/benchmarks/nqueens --threads 1,2 "$@"
+    ;;
+*)
+    echo "usage: ./run.sh demo [args] | test | stress [seconds] | bench [args]" >&2
+    exit 2
+    ;;
+esac
