@@ -41,7 +41,8 @@ typedef enum fg__steal_result {
     FG__STEAL_ABORT,  /* lost a race with the owner or another thief: retry or move on */
 } fg__steal_result;
 
-/* Capacity is 2^log2_capacity (at least 1).  Returns 0 or FG_ENOMEM. */
+/* Capacity is 2^log2_capacity (log2_capacity <= 40).  Returns 0, FG_EINVAL
+ * for a larger log2_capacity, or FG_ENOMEM. */
 int  fg__deque_init(fg__deque *dq, unsigned log2_capacity);
 void fg__deque_destroy(fg__deque *dq);
 

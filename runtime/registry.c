@@ -11,6 +11,8 @@
  *     are told to terminate.  Work queued by tasks is finished by those
  *     same calls (they do not return before their tasks do).
  * I3  workers exit only after `terminate`, which is set after the drain.
+ * I4  fg__pool_leave touches the pool only up to its decrement: the moment
+ *     inflight can read 0, destroy may free the pool.
  *
  * field      written by            read by        order / pairs with
  * closing    destroy               fg__pool_enter seq_cst [pool-drain]
@@ -45,10 +47,12 @@ bool fg__pool_enter(fg_pool *p)
 
 void fg__pool_leave(fg_pool *p)
 {
-    /* [pool-drain] seq_cst: the last leave must see `closing` if destroy
-     * might be waiting on the count. */
-    if (fg__atomic_fetch_sub(&p->inflight, 1, FG__SEQ_CST) == 1 &&
-        fg__atomic_load(&p->closing, FG__SEQ_CST))
+    /* [pool-drain] seq_cst: the decrement destroy's seq_cst read waits for.
+     * Once the count may be 0, destroy may free the pool: touch nothing of
+     * it after the decrement.  futex wake never dereferences the address
+     * (futex.h), so waking unconditionally on the last leave is safe and
+     * costs a syscall only when no call is left in flight. */
+    if (fg__atomic_fetch_sub(&p->inflight, 1, FG__SEQ_CST) == 1)
         fg__futex_wake(&p->inflight, INT_MAX);
 }
 

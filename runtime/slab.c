@@ -8,7 +8,6 @@
 #include "alloc.h"
 #include "forage.h"
 
-#define FG__SLAB_CHUNK_OBJS 256
 
 typedef struct fg__slab_chunk {
     struct fg__slab_chunk *next;

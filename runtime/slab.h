@@ -14,6 +14,7 @@
 
 #define FG__SLAB_BATCH 64
 #define FG__SLAB_HIGH  (4 * FG__SLAB_BATCH)
+#define FG__SLAB_CHUNK_OBJS 256 /* frames per allocation */
 
 typedef struct fg__slab_obj { struct fg__slab_obj *next; } fg__slab_obj;
 
