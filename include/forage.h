@@ -145,8 +145,11 @@ FG_API int fg_pool_create(fg_pool **out, const fg_config *cfg);
 /* Wait for every fork-join call already running on the pool (from any
  * thread) to finish, then stop and join the workers and free the pool.
  * Calls that start while destroy waits fail with FG_ESHUTDOWN; calls after
- * it returned are use-after-free.  Must not be called from a worker of the
- * same pool.  NULL is a no-op. */
+ * it returned are use-after-free.  A group with unfinished tasks must be
+ * synced before destroy is called, or be in an fg_sync already waiting
+ * (destroy then waits for it); tasks spawned from outside the pool are
+ * always run before destroy returns.  Must not be called from a worker of
+ * the same pool.  NULL is a no-op. */
 FG_API void fg_pool_destroy(fg_pool *pool);
 
 /* Number of workers, or FG_EINVAL for NULL. */

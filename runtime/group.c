@@ -152,11 +152,14 @@ int fg_sync(fg_group *g)
      * the last finisher; acquire makes finished tasks' effects visible. */
     int64_t old = fg__atomic_fetch_or(&st->left, FG__SYNC_BIT, FG__ACQ_REL);
     assert((old & FG__SYNC_BIT) == 0);
-    if (old != 0) {
-        if (w != NULL)
-            fg__worker_wait_until(w, &st->done);
-        else
-            fg__latch_wait_blocking(&st->done);
+    if (old != 0 && w != NULL) {
+        fg__worker_wait_until(w, &st->done);
+    } else if (old != 0) {
+        /* Keep destroy waiting while we do: tasks spawned by this group's
+         * tasks on workers are not counted on their own (registry.c I1). */
+        fg__pool_retain(g->pool);
+        fg__latch_wait_blocking(&st->done);
+        fg__pool_leave(g->pool);
     }
     fg__atomic_store(&st->left, 0, FG__RELAXED);
     int err = fg__atomic_exchange(&st->error, 0, FG__RELAXED);

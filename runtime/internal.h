@@ -86,6 +86,8 @@ static inline fg__worker *fg__worker_of(fg_pool *p)
  * it.  fg__pool_enter fails (false) once destroy has started. */
 bool fg__pool_enter(fg_pool *p);
 void fg__pool_leave(fg_pool *p);
+/* Count one more call while work already counted keeps destroy waiting. */
+void fg__pool_retain(fg_pool *p);
 
 /* Hand a job to the pool from a non-worker thread and wake a sleeper. */
 void fg__pool_inject(fg_pool *p, fg__job *job);

@@ -4,7 +4,9 @@
  *
  * I1  every call from a non-worker thread is bracketed by fg__pool_enter /
  *     fg__pool_leave (inflight counts it); a job it injects finishes before
- *     its leave.
+ *     its leave.  An external spawn stays counted until its task finishes,
+ *     and an external fg_sync that has to wait is counted while it waits
+ *     (fg__pool_retain), so the tasks its group's tasks spawned are drained.
  * I2  destroy sets `closing`, then waits for inflight == 0: by the seq_cst
  *     pair [pool-drain] an enter that misses `closing` is seen by destroy's
  *     read of inflight, so no external call is left running when workers
@@ -43,6 +45,14 @@ bool fg__pool_enter(fg_pool *p)
         return false;
     }
     return true;
+}
+
+void fg__pool_retain(fg_pool *p)
+{
+    /* [pool-drain] seq_cst like fg__pool_enter.  No `closing` check: the
+     * caller is covered by work already in flight, so destroy is still
+     * waiting and must now wait for this call too. */
+    fg__atomic_fetch_add(&p->inflight, 1, FG__SEQ_CST);
 }
 
 void fg__pool_leave(fg_pool *p)
@@ -108,8 +118,12 @@ static void fg__pool_teardown(fg_pool *p, int initialised_workers)
     fg__sleep_wake_all(p);
     for (int i = 0; i < p->started; i++)
         pthread_join(p->workers[i].thread, NULL);
-    for (int i = 0; i < initialised_workers; i++)
+    /* I2: the drain left nothing queued. */
+    assert(!fg__injector_looks_nonempty(&p->injector));
+    for (int i = 0; i < initialised_workers; i++) {
+        assert(fg__deque_size(&p->workers[i].deque) == 0);
         fg__deque_destroy(&p->workers[i].deque);
+    }
     fg__slab_depot_destroy(&p->frames);
     fg__injector_destroy(&p->injector);
     fg__free(p->workers);
