@@ -20,6 +20,11 @@
  * error  finishers (CAS 0->e) sync     relaxed; published by [group-left]
  * done   sync (init), last finisher    see latch.c
  *
+ * I4  a sync on a worker first runs its own deque's newest jobs while
+ *     `left` is nonzero (fg__sync_run_own); when it reads 0 (acquire) every
+ *     task has finished and no RMW is needed.  Only if the deque runs dry
+ *     first does it announce SYNC_BIT and wait.
+ *
  * Frames come from the pool's slab (slab.c): no malloc in steady state.
  */
 #include <assert.h>
@@ -31,7 +36,6 @@
 typedef struct fg__group_state {
     FG__ATOMIC(int64_t) left;
     FG__ATOMIC(int) error;
-    FG__ATOMIC(int) syncing; /* a sync is in progress: FG_EBUSY for another */
     fg__latch done;
 } fg__group_state;
 
@@ -138,20 +142,31 @@ int fg_spawn(fg_group *g, fg_fn fn, void *arg)
     return 0;
 }
 
-int fg_sync(fg_group *g)
+/* Worker: run our own newest jobs (usually this group's spawns) until the
+ * group is done or the deque is empty.  When nothing was stolen the count
+ * is then 0 and the sync needs no read-modify-write at all. */
+static bool fg__sync_run_own(fg__worker *w, fg__group_state *st)
 {
-    if (g == NULL || g->pool == NULL)
-        return FG_EINVAL;
-    fg__group_state *st = fg__group_state_of(g);
-    int idle = 0;
-    if (!fg__atomic_cas(&st->syncing, &idle, 1, FG__RELAXED, FG__RELAXED))
-        return FG_EBUSY;
-    fg__worker *w = fg__worker_of(g->pool);
+    for (;;) {
+        /* [group-left] acquire: a 0 here makes every finished task's
+         * effects and error visible (pairs with fg__group_finish_one). */
+        if (fg__atomic_load(&st->left, FG__ACQUIRE) == 0)
+            return true;
+        fg__job *job = fg__deque_take(&w->deque);
+        if (job == NULL)
+            return false;
+        fg__worker_run(w, job);
+    }
+}
+
+/* Wait for the tasks still running elsewhere: announce the sync in `left`
+ * and sleep on the latch unless the count was already 0. */
+static void fg__sync_wait(fg_group *g, fg__group_state *st, fg__worker *w)
+{
     fg__latch_init(&st->done, w);
     /* [group-left] acq_rel: release publishes the latch initialisation to
      * the last finisher; acquire makes finished tasks' effects visible. */
     int64_t old = fg__atomic_fetch_or(&st->left, FG__SYNC_BIT, FG__ACQ_REL);
-    assert((old & FG__SYNC_BIT) == 0);
     if (old != 0 && w != NULL) {
         fg__worker_wait_until(w, &st->done);
     } else if (old != 0) {
@@ -161,8 +176,23 @@ int fg_sync(fg_group *g)
         fg__latch_wait_blocking(&st->done);
         fg__pool_leave(g->pool);
     }
-    fg__atomic_store(&st->left, 0, FG__RELAXED);
-    int err = fg__atomic_exchange(&st->error, 0, FG__RELAXED);
-    fg__atomic_store(&st->syncing, 0, FG__RELAXED);
+    fg__atomic_store(&st->left, 0, FG__RELAXED); /* clear SYNC_BIT for reuse */
+}
+
+int fg_sync(fg_group *g)
+{
+    if (g == NULL || g->pool == NULL)
+        return FG_EINVAL;
+    fg__group_state *st = fg__group_state_of(g);
+    int64_t left = fg__atomic_load(&st->left, FG__ACQUIRE);
+    if (left & FG__SYNC_BIT)
+        return FG_EBUSY; /* best effort: another sync is waiting */
+    fg__worker *w = fg__worker_of(g->pool);
+    if (left != 0 && !(w != NULL && fg__sync_run_own(w, st)))
+        fg__sync_wait(g, st, w);
+    /* Every task has finished: no writer of `error` is left. */
+    int err = fg__atomic_load(&st->error, FG__RELAXED);
+    if (err != 0)
+        fg__atomic_store(&st->error, 0, FG__RELAXED);
     return err;
 }

@@ -3,6 +3,11 @@
  * sequential twin walks the same tree with plain calls.  Checksum: the
  * number of solutions (73,712 for n = 13).
  *
+ * Two forage variants run the same tree: forage-group spawns every child
+ * into a per-node fg_group and syncs; forage-join splits the children of a
+ * node in halves with fg_join (rayon's shape).  Both make one task per
+ * legal column.
+ *
  * usage: nqueens [--threads 1,2] [--reps 5] [--n 13]; CSV on stdout, a median
  * summary on stderr.  Exits 1 if a checksum differs from the sequential one.
  */
@@ -33,6 +38,42 @@ static int nq_children(const nq_arg *a, nq_arg *kids)
                               a->diag2 | d2, 0 };
     }
     return k;
+}
+
+/* The kids [lo, hi) of one node, run by binary splitting with fg_join:
+ * still one task per legal column, spawned as a balanced tree. */
+typedef struct nq_span {
+    nq_arg *kids;
+    int lo, hi;
+} nq_span;
+
+static int nq_join_task(void *p);
+
+static int nq_span_run(void *p)
+{
+    nq_span *s = p;
+    if (s->hi - s->lo == 1)
+        return nq_join_task(&s->kids[s->lo]);
+    int mid = s->lo + (s->hi - s->lo) / 2;
+    nq_span a = { s->kids, s->lo, mid }, b = { s->kids, mid, s->hi };
+    return fg_join(pool, nq_span_run, &a, nq_span_run, &b);
+}
+
+static int nq_join_task(void *p)
+{
+    nq_arg *a = p;
+    if (a->row == a->n) {
+        a->solutions = 1;
+        return 0;
+    }
+    nq_arg kids[NQ_MAX];
+    int k = nq_children(a, kids);
+    nq_span all = { kids, 0, k };
+    int err = k > 0 ? nq_span_run(&all) : 0;
+    a->solutions = 0;
+    for (int i = 0; i < k; i++)
+        a->solutions += kids[i].solutions;
+    return err;
 }
 
 static int nq_task(void *p)
@@ -77,6 +118,13 @@ static int nq_noop(void *p)
     return 0;
 }
 
+/* The two ways forage can run the tree: a group per node, or fg_join. */
+static const struct nq_variant {
+    const char *runtime;
+    fg_fn root;
+} variants[] = { { "forage-group", nq_task }, { "forage-join", nq_join_task } };
+#define NVARIANTS (int)(sizeof variants / sizeof variants[0])
+
 int main(int argc, char **argv)
 {
     bench_opts o;
@@ -89,7 +137,7 @@ int main(int argc, char **argv)
     }
     int n = (int)o.param;
     bench_header(&o);
-    double tseq[BENCH_MAX_REPS], tpar[BENCH_MAX_THREADS][BENCH_MAX_REPS];
+    static double tseq[BENCH_MAX_REPS], tpar[NVARIANTS][BENCH_MAX_THREADS][BENCH_MAX_REPS];
     for (int rep = -1; rep < o.reps; rep++) { /* rep -1: warm-up, not printed */
         nq_arg a = { .n = n };
         double t0 = bench_now();
@@ -99,34 +147,39 @@ int main(int argc, char **argv)
             tseq[rep] = t;
             bench_row("seq", "nqueens", n, 0, 1, rep, t, a.solutions);
         }
-        for (int i = 0; i < o.nthreads; i++) {
-            int err = fg_pool_create(&pool, &(fg_config){ .workers = o.threads[i] });
-            if (err < 0) {
-                fprintf(stderr, "nqueens: fg_pool_create: %s\n", fg_strerror(err));
-                return 1;
-            }
-            nq_arg b = { .n = n };
-            t0 = bench_now();
-            err = fg_join(pool, nq_task, &b, nq_noop, NULL);
-            t = bench_now() - t0;
-            fg_pool_destroy(pool);
-            if (err != 0 || b.solutions != a.solutions) {
-                fprintf(stderr, "nqueens: checksum %" PRIu64 " != sequential %" PRIu64
-                        " (err %d)\n", b.solutions, a.solutions, err);
-                return 1;
-            }
-            if (rep >= 0) {
-                tpar[i][rep] = t;
-                bench_row("forage", "nqueens", n, 0, o.threads[i], rep, t, b.solutions);
+        for (int v = 0; v < NVARIANTS; v++) {
+            for (int i = 0; i < o.nthreads; i++) {
+                int err = fg_pool_create(&pool, &(fg_config){ .workers = o.threads[i] });
+                if (err < 0) {
+                    fprintf(stderr, "nqueens: fg_pool_create: %s\n", fg_strerror(err));
+                    return 1;
+                }
+                nq_arg b = { .n = n };
+                t0 = bench_now();
+                err = fg_join(pool, variants[v].root, &b, nq_noop, NULL);
+                t = bench_now() - t0;
+                fg_pool_destroy(pool);
+                if (err != 0 || b.solutions != a.solutions) {
+                    fprintf(stderr, "nqueens: %s checksum %" PRIu64 " != sequential %" PRIu64
+                            " (err %d)\n", variants[v].runtime, b.solutions, a.solutions, err);
+                    return 1;
+                }
+                if (rep >= 0) {
+                    tpar[v][i][rep] = t;
+                    bench_row(variants[v].runtime, "nqueens", n, 0, o.threads[i], rep, t,
+                              b.solutions);
+                }
             }
         }
     }
     double ms = bench_median(tseq, o.reps);
     fprintf(stderr, "nqueens(%d): median of %d reps: Tseq %.4f s\n", n, o.reps, ms);
-    for (int i = 0; i < o.nthreads; i++) {
-        double mp = bench_median(tpar[i], o.reps);
-        fprintf(stderr, "  P=%d: T%d %.4f s  T%d/Tseq %.2f  Tseq/T%d %.2f\n", o.threads[i],
-                o.threads[i], mp, o.threads[i], mp / ms, o.threads[i], ms / mp);
-    }
+    for (int v = 0; v < NVARIANTS; v++)
+        for (int i = 0; i < o.nthreads; i++) {
+            double mp = bench_median(tpar[v][i], o.reps);
+            fprintf(stderr, "  %-12s P=%d: T%d %.4f s  T%d/Tseq %.2f  Tseq/T%d %.2f\n",
+                    variants[v].runtime, o.threads[i], o.threads[i], mp, o.threads[i], mp / ms,
+                    o.threads[i], ms / mp);
+        }
     return 0;
 }
