@@ -44,7 +44,7 @@ stress)
     build
     seconds=${1:-60}
     for prog in build/tests/stress/stress-*; do
-        [ -x "$prog" ] || continue
+        [ -f "$prog" ] && [ -x "$prog" ] || continue
         echo "== $prog --seconds $seconds" >&2
         "$prog" --seconds "$seconds"
     done
