@@ -40,6 +40,22 @@ static int nq_children(const nq_arg *a, nq_arg *kids)
     return k;
 }
 
+/* All n queens placed: one solution. */
+static inline int nq_is_leaf(nq_arg *a)
+{
+    if (a->row != a->n)
+        return 0;
+    a->solutions = 1;
+    return 1;
+}
+
+static inline void nq_add_up(nq_arg *a, const nq_arg *kids, int k)
+{
+    a->solutions = 0;
+    for (int i = 0; i < k; i++)
+        a->solutions += kids[i].solutions;
+}
+
 /* The kids [lo, hi) of one node, run by binary splitting with fg_join:
  * still one task per legal column, spawned as a balanced tree. */
 typedef struct nq_span {
@@ -61,54 +77,39 @@ static int nq_span_run(void *p)
 
 static int nq_join_task(void *p)
 {
-    nq_arg *a = p;
-    if (a->row == a->n) {
-        a->solutions = 1;
+    nq_arg *a = p, kids[NQ_MAX];
+    if (nq_is_leaf(a))
         return 0;
-    }
-    nq_arg kids[NQ_MAX];
     int k = nq_children(a, kids);
     nq_span all = { kids, 0, k };
     int err = k > 0 ? nq_span_run(&all) : 0;
-    a->solutions = 0;
-    for (int i = 0; i < k; i++)
-        a->solutions += kids[i].solutions;
+    nq_add_up(a, kids, k);
     return err;
 }
 
 static int nq_task(void *p)
 {
-    nq_arg *a = p;
-    if (a->row == a->n) {
-        a->solutions = 1;
+    nq_arg *a = p, kids[NQ_MAX];
+    if (nq_is_leaf(a))
         return 0;
-    }
-    nq_arg kids[NQ_MAX];
     int k = nq_children(a, kids);
     fg_group g = FG_GROUP_INIT(pool);
     for (int i = 0; i < k; i++)
         fg_spawn(&g, nq_task, &kids[i]);
     int err = fg_sync(&g);
-    a->solutions = 0;
-    for (int i = 0; i < k; i++)
-        a->solutions += kids[i].solutions;
+    nq_add_up(a, kids, k);
     return err;
 }
 
 __attribute__((noinline)) static int nq_seq(void *p)
 {
-    nq_arg *a = p;
-    if (a->row == a->n) {
-        a->solutions = 1;
+    nq_arg *a = p, kids[NQ_MAX];
+    if (nq_is_leaf(a))
         return 0;
-    }
-    nq_arg kids[NQ_MAX];
     int k = nq_children(a, kids);
     for (int i = 0; i < k; i++)
         nq_seq(&kids[i]);
-    a->solutions = 0;
-    for (int i = 0; i < k; i++)
-        a->solutions += kids[i].solutions;
+    nq_add_up(a, kids, k);
     return 0;
 }
 
