@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -208,6 +209,148 @@ FG_API int fg_spawn(fg_group *g, fg_fn fn, void *arg);
  * thread blocks.  Returns the first nonzero task result to finish, or 0;
  * FG_EINVAL for NULL. */
 FG_API int fg_sync(fg_group *g);
+
+/* --------------------------------------------------------- parallel loops */
+
+/* How fg_parallel_for cuts [begin, end) into chunks for `body`. */
+enum fg_partition {
+    FG_PARTITION_AUTO = 0, /* split only while work is being stolen (rayon's
+                              adaptive rule): on one worker a loop costs about
+                              a plain loop; chunks are never below grain */
+    FG_PARTITION_SIMPLE,   /* halve down to grain: chunks in [grain, 2*grain) */
+    FG_PARTITION_STATIC,   /* one contiguous block per worker (at least grain) */
+};
+
+typedef struct fg_for_opts {
+    size_t grain;  /* smallest chunk handed to body; 0: 1.  A range shorter
+                      than grain runs as one chunk */
+    int partition; /* enum fg_partition; 0: FG_PARTITION_AUTO */
+} fg_for_opts;
+
+/* A loop body: handles [begin, end), returns 0 or an error code. */
+typedef int (*fg_range_fn)(size_t begin, size_t end, void *ctx);
+
+/* Run body over [begin, end) in chunks, in parallel on the pool, and return
+ * when every chunk has run (or was skipped after an error).  Each index is
+ * in exactly one chunk; chunks are contiguous and at least opts->grain long
+ * unless the whole range is shorter.  The first nonzero body result stops
+ * chunks that have not started (running ones finish) and is returned.
+ * opts may be NULL (all defaults).  Callable from any thread; from a
+ * non-worker it blocks like fg_join.  Errors: FG_EINVAL (nothing run) for a
+ * NULL pool or body, begin > end, or an unknown partition; FG_ESHUTDOWN.
+ * An empty range returns 0 at once. */
+FG_API int fg_parallel_for(fg_pool *pool, size_t begin, size_t end, const fg_for_opts *opts,
+                           fg_range_fn body, void *ctx);
+
+/* Reduction bodies accumulate [begin, end) into `partial`, which starts as a
+ * copy of the identity. */
+typedef int (*fg_reduce_fn)(size_t begin, size_t end, void *partial, void *ctx);
+/* Fold `right` into `left`; chunks are combined in index order, so the
+ * combine need only be associative. */
+typedef void (*fg_combine_fn)(void *left, const void *right, void *ctx);
+
+/* fg_parallel_for that also reduces: `result` (partial_size bytes) receives
+ * the combination of every chunk's partial, in index order, starting from
+ * `identity`.  On error `result` is unspecified.  Partials up to 256 bytes
+ * live on the stack; larger ones are allocated per split (FG_ENOMEM).
+ * Errors as fg_parallel_for, plus FG_EINVAL for a NULL identity, result or
+ * combine, or partial_size 0. */
+FG_API int fg_parallel_reduce(fg_pool *pool, size_t begin, size_t end, const fg_for_opts *opts,
+                              size_t partial_size, const void *identity, fg_reduce_fn body,
+                              fg_combine_fn combine, void *ctx, void *result);
+
+/* ----------------------------------------------- joblib-style façade */
+
+/* Like joblib's `with Parallel(n_jobs, batch_size, verbose, backend) as p:
+ * p(delayed(f)(i) for i in range(n))`: fg_parallel_open, then any number of
+ * fg_parallel_map / fg_parallel_calls, then fg_parallel_close. */
+typedef struct fg_parallel fg_parallel; /* opaque */
+
+enum fg_backend {
+    FG_BACKEND_STEAL = 0,  /* batches as leaves of a balanced fork-join tree on
+                              the work-stealing pool ("StealingBackend") */
+    FG_BACKEND_SHARED,     /* one central FIFO queue, dispatched exactly as
+                              joblib 1.2 does ("SharedQueueBackend") */
+    FG_BACKEND_SEQUENTIAL, /* every task in the caller ("SequentialBackend") */
+};
+
+/* batch_size: FG_BATCH_AUTO (or 0) adapts the size as joblib's 'auto' does,
+ * toward batches of FG_BATCH_AUTO_MIN_S..FG_BATCH_AUTO_MAX_S seconds. */
+#define FG_BATCH_AUTO (-1L)
+#define FG_BATCH_AUTO_MIN_S 0.0002
+#define FG_BATCH_AUTO_MAX_S 0.002
+/* pre_dispatch: FG_PRE_DISPATCH_ALL dispatches every task up front. */
+#define FG_PRE_DISPATCH_ALL (-1L)
+
+/* The figures joblib's progress lines show, for programs. */
+typedef struct fg_progress {
+    size_t tasks_done;         /* n_completed_tasks */
+    size_t tasks_dispatched;   /* n_dispatched_tasks */
+    size_t batches_dispatched; /* n_dispatched_batches */
+    size_t total;              /* tasks in this call */
+    double elapsed_s;          /* since dispatch began */
+    int finished;              /* 1 on the last call, when every task is done */
+} fg_progress;
+
+typedef struct fg_parallel_opts {
+    int n_jobs;        /* > 0 exactly; < 0 joblib's rule (-1: all CPUs, -k:
+                          cpus + 1 - k, at least 1); 0: all CPUs.  This 0 is
+                          the one deviation from joblib, where 0 is an error */
+    long batch_size;   /* > 0 fixed; 0 or FG_BATCH_AUTO: adaptive */
+    int verbose;       /* joblib's levels: 0 silent; 1..10 a quadratic subset
+                          of lines; > 10 every batch; >= 50 on stdout */
+    int backend;       /* enum fg_backend; 0: FG_BACKEND_STEAL */
+    long pre_dispatch; /* tasks dispatched before the first completion; 0:
+                          2 * n_jobs (joblib's default); FG_PRE_DISPATCH_ALL */
+    fg_pool *pool;     /* NULL: the façade owns a pool of n_jobs workers;
+                          else it runs on this one (n_jobs only sizes batches) */
+    FILE *log;         /* NULL: stderr below verbose 50, stdout from 50 */
+    void (*on_progress)(const fg_progress *progress, void *ctx);
+    void *progress_ctx;/* passed to on_progress, which may run on any worker */
+} fg_parallel_opts;
+
+/* One delayed call per index: fn(i, ctx, result) writes result_size bytes
+ * at `result` (NULL when result_size is 0) and returns 0 or an error code. */
+typedef int (*fg_task_fn)(size_t i, void *ctx, void *result);
+typedef struct fg_delayed {
+    fg_task_fn fn;
+    void *ctx;
+    size_t result_size;
+} fg_delayed;
+
+/* A heterogeneous call for fg_parallel_calls: fn(arg, result). */
+typedef struct fg_call {
+    int (*fn)(void *arg, void *result);
+    void *arg;
+    void *result;
+} fg_call;
+
+/* Where a map failed: the lowest failing index (as joblib re-raises the
+ * first failure in input order) and the task's code. */
+typedef struct fg_error_info {
+    size_t index; /* absolute index (begin + k), or position in calls[] */
+    int code;     /* the task's return value */
+    size_t tasks_run; /* tasks that ran (the rest were cancelled) */
+} fg_error_info;
+
+/* Errors: FG_EINVAL (bad option), FG_ERANGE (n_jobs beyond FG_MAX_WORKERS),
+ * FG_ENOMEM, FG_EAGAIN.  Nothing is printed by open. */
+FG_API int fg_parallel_open(fg_parallel **out, const fg_parallel_opts *opts);
+
+/* results[k] (result_size bytes each, in index order) = fn(begin + k) for
+ * k in [0, end - begin).  Returns 0, the failing task's code (err says which
+ * task; batches not started are cancelled, running ones finish), or a
+ * negative FG_E* code with nothing run: FG_EINVAL for a NULL par or fn,
+ * begin > end, or results NULL with result_size > 0.  err may be NULL. */
+FG_API int fg_parallel_map(fg_parallel *par, fg_delayed d, size_t begin, size_t end,
+                           void *results, fg_error_info *err);
+
+/* The same over n heterogeneous calls (joblib's general case). */
+FG_API int fg_parallel_calls(fg_parallel *par, const fg_call *calls, size_t n,
+                             fg_error_info *err);
+
+/* Release the façade (and its own pool).  NULL is a no-op. */
+FG_API void fg_parallel_close(fg_parallel *par);
 
 /* ------------------------------------------------------------ statistics */
 

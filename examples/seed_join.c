@@ -1,4 +1,4 @@
-/* seed.c: the seed notebook's workload on forage's core (forage-demo).
+/* seed_join.c: the seed workload by hand with fg_join (forage-seed-join).
  *
  * 40000 independent tasks, task i returns the sum of the integers below i
  * (the notebook's my_task).  The index range is split by fg_join into a
@@ -7,7 +7,7 @@
  * index order; the checksum is their sum, C(n, 3) = 10665866680000 for the
  * notebook's n = 40000.
  *
- * usage: forage-demo [--n 40000] [--workers W] [--batch-size 1000] [--reps 3]
+ * usage: forage-seed-join [--n 40000] [--workers W] [--batch-size 1000] [--reps 3]
  */
 #include <forage.h>
 

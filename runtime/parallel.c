@@ -1,0 +1,530 @@
+/* parallel.c: the joblib-style façade (fg_parallel_open/map/calls/close).
+ * See docs/design/facade.md; joblib's reference behaviour is in
+ * shared/reference/joblib/README.md.
+ *
+ * One call ("map") runs `total` tasks, cut into batches, on one of three
+ * backends:
+ *   STEAL       the batches are the leaves of a balanced fork-join tree
+ *               (fg_join) on the work-stealing pool; a batch counts as
+ *               dispatched when a worker starts it.  Fixed sizes follow
+ *               joblib's cut (batching.c); 'auto' halves the range until a
+ *               piece fits the current adaptive size.
+ *   SHARED      joblib 1.2's own scheme: the caller pre-dispatches
+ *               pre_dispatch tasks into one FIFO queue; n_jobs consumer
+ *               tasks on the pool take batches from it, and every completion
+ *               prints progress and then dispatches one more batch, under
+ *               the call's lock, exactly as BatchCompletionCallBack does.
+ *   SEQUENTIAL  every task in the caller, one progress step per task (the
+ *               seed notebook's joblib >= 1.3 output).
+ * Errors: a failing task records the lowest failing index (fail_index);
+ * a batch that starts after that index is skipped, batches before it still
+ * run, so the reported failure is the first in input order and nothing
+ * after it is started once it is known.
+ *
+ * Concurrency: the call's mutex guards the progress counters, the cutter,
+ * the auto batch size, the SHARED queue and the error code; fail_index and
+ * tasks_run are atomics read without it.  Results are written by tasks into
+ * disjoint slots and published to the caller by fg_join / fg_sync.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "batching.h"
+#include "internal.h"
+#include "progress.h"
+
+struct fg_parallel {
+    fg_pool *pool;
+    bool owns_pool;
+    int n_jobs;              /* effective */
+    long batch_size;         /* > 0 fixed, FG_BATCH_AUTO */
+    int backend;
+    size_t pre_dispatch;     /* tasks; SIZE_MAX: all */
+    fg__printer printer;
+    fg__autobatch autobatch; /* learned size persists across calls, as in a
+                                joblib `with Parallel(...)` block */
+    void (*on_progress)(const fg_progress *, void *);
+    void *progress_ctx;
+};
+
+typedef struct fg__batch {
+    size_t start, len;
+    double dispatched_s;
+} fg__batch;
+
+typedef struct fg__map {
+    fg_parallel *par;
+    size_t total;
+    fg_delayed d;                 /* map: fn(begin + k) */
+    size_t begin;
+    char *results;
+    const fg_call *calls;         /* calls: calls[k] */
+    pthread_mutex_t lock;
+    fg__progress_state prog;      /* under lock */
+    fg__cutter cutter;            /* under lock */
+    size_t *bounds;               /* STEAL fixed: batch k is [bounds[k], bounds[k+1]) */
+    size_t nbatches;
+    FG__ATOMIC(size_t) fail_index;/* lowest failing task, SIZE_MAX: none */
+    int fail_code;                /* under lock */
+    FG__ATOMIC(size_t) tasks_run;
+    fg__batch *queue;             /* SHARED: FIFO ring, under lock */
+    size_t queue_head, queue_len, queue_cap;
+    pthread_cond_t queue_cond;
+} fg__map;
+
+/* ------------------------------------------------------------ tasks */
+
+static int fg__map_task(fg__map *m, size_t k)
+{
+    if (m->calls != NULL)
+        return m->calls[k].fn(m->calls[k].arg, m->calls[k].result);
+    void *result = m->d.result_size != 0 ? m->results + k * m->d.result_size : NULL;
+    return m->d.fn(m->begin + k, m->d.ctx, result);
+}
+
+static void fg__map_fail(fg__map *m, size_t k, int code)
+{
+    pthread_mutex_lock(&m->lock);
+    if (k < fg__atomic_load(&m->fail_index, FG__RELAXED)) {
+        fg__atomic_store(&m->fail_index, k, FG__RELAXED);
+        m->fail_code = code;
+    }
+    pthread_mutex_unlock(&m->lock);
+}
+
+/* Run tasks [start, start + len) in order; a failure ends the batch (as in
+ * joblib's BatchedCalls).  false: cancelled, nothing ran. */
+static bool fg__map_run_batch(fg__map *m, size_t start, size_t len)
+{
+    if (start > fg__atomic_load(&m->fail_index, FG__RELAXED))
+        return false;
+    size_t k = start;
+    while (k < start + len) {
+        int code = fg__map_task(m, k++);
+        if (code != 0) {
+            fg__map_fail(m, k - 1, code);
+            break;
+        }
+    }
+    fg__atomic_fetch_add(&m->tasks_run, k - start, FG__RELAXED);
+    return true;
+}
+
+/* ---------------------------------------------------------- progress */
+
+static bool fg__map_reports(const fg__map *m)
+{
+    return m->par->printer.verbose != 0 || m->par->on_progress != NULL;
+}
+
+/* Under m->lock: print the progress line and call the callback. */
+static void fg__map_report(fg__map *m, bool finished)
+{
+    fg_parallel *par = m->par;
+    double now = fg__now_s();
+    if (!finished)
+        fg__print_progress(&par->printer, &m->prog, now);
+    if (par->on_progress != NULL) {
+        fg_progress p = { m->prog.completed_tasks, m->prog.dispatched_tasks,
+                          m->prog.dispatched_batches, m->total, now - m->prog.start_s,
+                          finished };
+        par->on_progress(&p, par->progress_ctx);
+    }
+}
+
+static void fg__map_print_autobatch(fg__map *m, double verdict, size_t size)
+{
+    if (verdict != 0.0 && m->par->printer.verbose >= 10)
+        fg__printer_line(&m->par->printer, "Batch computation too %s (%.4fs.) Setting batch_size=%zu.",
+                         verdict > 0 ? "fast" : "slow", verdict > 0 ? verdict : -verdict, size);
+}
+
+/* ------------------------------------------------------ sequential */
+
+static void fg__map_run_sequential(fg__map *m)
+{
+    for (size_t k = 0; k < m->total; k++) {
+        int code = fg__map_task(m, k);
+        fg__atomic_store(&m->tasks_run, k + 1, FG__RELAXED);
+        if (code != 0) {
+            fg__map_fail(m, k, code);
+            return;
+        }
+        if (fg__map_reports(m)) {
+            pthread_mutex_lock(&m->lock);
+            m->prog.dispatched_batches++;
+            m->prog.dispatched_tasks++;
+            m->prog.completed_tasks++;
+            fg__map_report(m, false);
+            pthread_mutex_unlock(&m->lock);
+        }
+    }
+}
+
+/* ----------------------------------------------------------- steal */
+
+static void fg__steal_started(fg__map *m, size_t len)
+{
+    pthread_mutex_lock(&m->lock);
+    m->prog.dispatched_batches++;
+    m->prog.dispatched_tasks += len;
+    if (m->prog.dispatched_tasks == m->total)
+        m->prog.input_left = false;
+    pthread_mutex_unlock(&m->lock);
+}
+
+static void fg__steal_completed(fg__map *m, size_t len, double duration_s)
+{
+    pthread_mutex_lock(&m->lock);
+    m->prog.completed_tasks += len;
+    if (m->par->batch_size == FG_BATCH_AUTO) {
+        fg__autobatch *a = &m->par->autobatch;
+        /* Leaves come from halving, so their sizes rarely equal the
+         * effective size: feed the duration scaled to that size. */
+        fg__autobatch_completed(a, a->size, duration_s * (double)a->size / (double)len);
+        double verdict;
+        size_t size = fg__autobatch_size(a, &verdict);
+        fg__map_print_autobatch(m, verdict, size);
+    }
+    fg__map_report(m, false);
+    pthread_mutex_unlock(&m->lock);
+}
+
+/* One leaf: a batch, bracketed by the progress accounting. */
+static void fg__steal_batch(fg__map *m, size_t start, size_t len)
+{
+    bool reports = fg__map_reports(m) || m->par->batch_size == FG_BATCH_AUTO;
+    if (start > fg__atomic_load(&m->fail_index, FG__RELAXED))
+        return;
+    if (reports)
+        fg__steal_started(m, len);
+    double t0 = reports ? fg__now_s() : 0.0;
+    if (fg__map_run_batch(m, start, len) && reports)
+        fg__steal_completed(m, len, fg__now_s() - t0);
+}
+
+typedef struct fg__steal_span {
+    fg__map *m;
+    size_t lo, hi; /* fixed: batch indices; auto: task indices */
+} fg__steal_span;
+
+static int fg__steal_fixed(void *arg)
+{
+    fg__steal_span *s = arg;
+    if (s->hi - s->lo == 1) {
+        size_t *b = s->m->bounds;
+        fg__steal_batch(s->m, b[s->lo], b[s->lo + 1] - b[s->lo]);
+        return 0;
+    }
+    size_t mid = s->lo + (s->hi - s->lo) / 2;
+    fg__steal_span a = { s->m, s->lo, mid }, b = { s->m, mid, s->hi };
+    return fg__join_on_worker(fg__tls_worker, fg__steal_fixed, &a, fg__steal_fixed, &b);
+}
+
+static int fg__steal_auto(void *arg)
+{
+    fg__steal_span *s = arg;
+    size_t len = s->hi - s->lo;
+    pthread_mutex_lock(&s->m->lock);
+    size_t size = s->m->par->autobatch.size;
+    pthread_mutex_unlock(&s->m->lock);
+    if (len <= size) {
+        fg__steal_batch(s->m, s->lo, len);
+        return 0;
+    }
+    size_t mid = s->lo + len / 2;
+    fg__steal_span a = { s->m, s->lo, mid }, b = { s->m, mid, s->hi };
+    return fg__join_on_worker(fg__tls_worker, fg__steal_auto, &a, fg__steal_auto, &b);
+}
+
+/* joblib's batches for a fixed size, in its dispatch order when nothing
+ * completes during the pre-dispatch: the prefix, then the input. */
+static int fg__steal_cut(fg__map *m)
+{
+    size_t batch = (size_t)m->par->batch_size, cap = 64, n = 0;
+    size_t *b = fg__alloc(cap * sizeof *b);
+    for (int from_input = 0; b != NULL && from_input < 2; from_input++) {
+        size_t start, len;
+        while (b != NULL && fg__cutter_next(&m->cutter, batch, from_input, &start, &len)) {
+            if (n + 2 > cap) {
+                size_t *grown = realloc(b, 2 * cap * sizeof *b);
+                if (grown == NULL) {
+                    fg__free(b);
+                    b = NULL;
+                    break;
+                }
+                b = grown;
+                cap *= 2;
+            }
+            b[n++] = start;
+        }
+    }
+    if (b == NULL)
+        return FG_ENOMEM;
+    b[n] = m->total;
+    m->bounds = b;
+    m->nbatches = n;
+    return 0;
+}
+
+static int fg__steal_root(void *arg)
+{
+    fg__map *m = arg;
+    fg__steal_span all = { m, 0, m->par->batch_size == FG_BATCH_AUTO ? m->total : m->nbatches };
+    return m->par->batch_size == FG_BATCH_AUTO ? fg__steal_auto(&all) : fg__steal_fixed(&all);
+}
+
+static int fg__map_nothing(void *arg)
+{
+    (void)arg;
+    return 0;
+}
+
+static int fg__map_run_steal(fg__map *m)
+{
+    if (m->par->batch_size != FG_BATCH_AUTO) {
+        int err = fg__steal_cut(m);
+        if (err < 0)
+            return err;
+    }
+    int err = fg_join(m->par->pool, fg__steal_root, m, fg__map_nothing, NULL);
+    fg__free(m->bounds);
+    return err;
+}
+
+/* ---------------------------------------------------------- shared */
+
+/* Under m->lock: joblib's dispatch_one_batch; false when the source is
+ * exhausted. */
+static bool fg__shared_dispatch(fg__map *m, bool from_input)
+{
+    fg_parallel *par = m->par;
+    size_t batch = (size_t)par->batch_size;
+    if (par->batch_size == FG_BATCH_AUTO) {
+        double verdict;
+        batch = fg__autobatch_size(&par->autobatch, &verdict);
+        fg__map_print_autobatch(m, verdict, batch);
+    }
+    size_t start, len;
+    if (!fg__cutter_next(&m->cutter, batch, from_input, &start, &len))
+        return false;
+    m->prog.dispatched_batches++;
+    m->prog.dispatched_tasks += len;
+    if (m->queue_len == m->queue_cap) { /* cannot happen: capacity is total */
+        return false;
+    }
+    m->queue[(m->queue_head + m->queue_len++) % m->queue_cap] =
+        (fg__batch){ start, len, fg__now_s() };
+    pthread_cond_signal(&m->queue_cond);
+    return true;
+}
+
+/* Under m->lock: BatchCompletionCallBack.__call__. */
+static void fg__shared_completed(fg__map *m, const fg__batch *b, bool ran)
+{
+    if (ran) {
+        m->prog.completed_tasks += b->len;
+        if (m->par->batch_size == FG_BATCH_AUTO)
+            fg__autobatch_completed(&m->par->autobatch, b->len, fg__now_s() - b->dispatched_s);
+        fg__map_report(m, false);
+    }
+    if (m->prog.input_left && !fg__shared_dispatch(m, true)) {
+        m->prog.input_left = false;
+        pthread_cond_broadcast(&m->queue_cond);
+    }
+}
+
+/* A consumer: one of n_jobs tasks on the pool taking batches from the queue. */
+static int fg__shared_consumer(void *arg)
+{
+    fg__map *m = arg;
+    pthread_mutex_lock(&m->lock);
+    for (;;) {
+        if (m->queue_len > 0) {
+            fg__batch b = m->queue[m->queue_head];
+            m->queue_head = (m->queue_head + 1) % m->queue_cap;
+            m->queue_len--;
+            pthread_mutex_unlock(&m->lock);
+            bool ran = fg__map_run_batch(m, b.start, b.len);
+            pthread_mutex_lock(&m->lock);
+            fg__shared_completed(m, &b, ran);
+        } else if (!m->prog.input_left) {
+            break;
+        } else {
+            pthread_cond_wait(&m->queue_cond, &m->lock);
+        }
+    }
+    pthread_mutex_unlock(&m->lock);
+    return 0;
+}
+
+static int fg__map_run_shared(fg__map *m)
+{
+    m->queue_cap = m->total;
+    m->queue = fg__alloc(m->queue_cap * sizeof *m->queue);
+    if (m->queue == NULL || pthread_cond_init(&m->queue_cond, NULL) != 0) {
+        fg__free(m->queue);
+        return FG_ENOMEM;
+    }
+    fg_group g;
+    fg_group_init(&g, m->par->pool);
+    int err = 0;
+    for (int i = 0; i < m->par->n_jobs && err == 0; i++)
+        err = fg_spawn(&g, fg__shared_consumer, m);
+    pthread_mutex_lock(&m->lock);
+    if (err == 0) /* the pre-dispatch (P l.1085-1089): never the input itself */
+        while (fg__shared_dispatch(m, false)) {}
+    else
+        m->prog.input_left = false;
+    pthread_cond_broadcast(&m->queue_cond);
+    pthread_mutex_unlock(&m->lock);
+    int sync = fg_sync(&g);
+    pthread_cond_destroy(&m->queue_cond);
+    fg__free(m->queue);
+    return err < 0 ? err : sync;
+}
+
+/* ------------------------------------------------------------ calls */
+
+static const char *const fg__backend_names[] = {
+    [FG_BACKEND_STEAL] = "StealingBackend",
+    [FG_BACKEND_SHARED] = "SharedQueueBackend",
+    [FG_BACKEND_SEQUENTIAL] = "SequentialBackend",
+};
+
+static int fg__map_run(fg__map *m, fg_error_info *info)
+{
+    fg_parallel *par = m->par;
+    pthread_mutex_init(&m->lock, NULL);
+    fg__atomic_init(&m->fail_index, SIZE_MAX);
+    fg__atomic_init(&m->tasks_run, 0);
+    bool all = par->backend == FG_BACKEND_SEQUENTIAL || par->pre_dispatch == SIZE_MAX;
+    /* Sequential reports like joblib >= 1.3 (the seed notebook): every task
+     * is a batch and the input counts as not exhausted until the end. */
+    m->prog = (fg__progress_state){ .total = m->total,
+                                    .input_left = par->backend == FG_BACKEND_SEQUENTIAL || !all,
+                                    .pre_dispatch = all ? 0 : par->pre_dispatch };
+    fg__cutter_init(&m->cutter, m->total, (size_t)par->n_jobs,
+                    all ? m->total : par->pre_dispatch);
+    if (par->printer.verbose != 0)
+        fg__printer_line(&par->printer, "Using backend %s with %d concurrent workers.",
+                         fg__backend_names[par->backend],
+                         par->backend == FG_BACKEND_SEQUENTIAL ? 1 : par->n_jobs);
+    m->prog.start_s = fg__now_s();
+    int err = 0;
+    if (m->total > 0) {
+        if (par->backend == FG_BACKEND_SEQUENTIAL)
+            fg__map_run_sequential(m);
+        else if (par->backend == FG_BACKEND_SHARED)
+            err = fg__map_run_shared(m);
+        else
+            err = fg__map_run_steal(m);
+    }
+    size_t failed = fg__atomic_load(&m->fail_index, FG__RELAXED);
+    if (err == 0 && failed == SIZE_MAX) {
+        char elapsed[32];
+        fg__format_time(fg__now_s() - m->prog.start_s, elapsed);
+        if (par->printer.verbose != 0)
+            fg__printer_line(&par->printer, "Done %3zu out of %3zu | elapsed: %s finished",
+                             m->total, m->total, elapsed);
+        m->prog.completed_tasks = m->prog.dispatched_tasks = m->total;
+        if (par->on_progress != NULL)
+            fg__map_report(m, true);
+    }
+    if (err == 0 && failed != SIZE_MAX)
+        err = m->fail_code;
+    if (info != NULL)
+        *info = (fg_error_info){ .index = failed == SIZE_MAX ? 0 : failed,
+                                 .code = failed == SIZE_MAX ? 0 : m->fail_code,
+                                 .tasks_run = fg__atomic_load(&m->tasks_run, FG__RELAXED) };
+    pthread_mutex_destroy(&m->lock);
+    return err;
+}
+
+int fg_parallel_map(fg_parallel *par, fg_delayed d, size_t begin, size_t end, void *results,
+                    fg_error_info *err)
+{
+    if (par == NULL || d.fn == NULL || begin > end || (results == NULL && d.result_size != 0))
+        return FG_EINVAL;
+    fg__map m = { .par = par, .total = end - begin, .d = d, .begin = begin,
+                  .results = results };
+    int rc = fg__map_run(&m, err);
+    if (err != NULL && err->code != 0)
+        err->index += begin;
+    return rc;
+}
+
+int fg_parallel_calls(fg_parallel *par, const fg_call *calls, size_t n, fg_error_info *err)
+{
+    if (par == NULL || (calls == NULL && n != 0))
+        return FG_EINVAL;
+    for (size_t k = 0; k < n; k++)
+        if (calls[k].fn == NULL)
+            return FG_EINVAL;
+    fg__map m = { .par = par, .total = n, .calls = calls };
+    return fg__map_run(&m, err);
+}
+
+/* ------------------------------------------------------- open/close */
+
+/* joblib's n_jobs rule, with 0 meaning all CPUs (forage's one deviation). */
+static int fg__parallel_n_jobs(int requested)
+{
+    return fg_resolve_workers(requested != 0 ? requested : -1);
+}
+
+int fg_parallel_open(fg_parallel **out, const fg_parallel_opts *opts)
+{
+    static const fg_parallel_opts defaults = { 0 };
+    if (out == NULL)
+        return FG_EINVAL;
+    *out = NULL;
+    if (opts == NULL)
+        opts = &defaults;
+    if (opts->backend < FG_BACKEND_STEAL || opts->backend > FG_BACKEND_SEQUENTIAL ||
+        opts->batch_size < FG_BATCH_AUTO || opts->verbose < 0 ||
+        opts->pre_dispatch < FG_PRE_DISPATCH_ALL)
+        return FG_EINVAL;
+    int n_jobs = fg__parallel_n_jobs(opts->n_jobs);
+    if (n_jobs < 0)
+        return n_jobs;
+    fg_parallel *par = fg__alloc_zeroed(sizeof *par);
+    if (par == NULL)
+        return FG_ENOMEM;
+    par->n_jobs = n_jobs;
+    par->batch_size = opts->batch_size > 0 ? opts->batch_size : FG_BATCH_AUTO;
+    /* As joblib: one effective worker means the sequential backend. */
+    par->backend = n_jobs == 1 ? FG_BACKEND_SEQUENTIAL : opts->backend;
+    par->pre_dispatch = opts->pre_dispatch == FG_PRE_DISPATCH_ALL ? SIZE_MAX
+                        : opts->pre_dispatch > 0 ? (size_t)opts->pre_dispatch
+                                                 : 2 * (size_t)n_jobs;
+    par->on_progress = opts->on_progress;
+    par->progress_ctx = opts->progress_ctx;
+    fg__autobatch_init(&par->autobatch, FG_BATCH_AUTO_MIN_S, FG_BATCH_AUTO_MAX_S);
+    fg__printer_init(&par->printer, opts->log, opts->verbose, opts->n_jobs);
+    par->pool = opts->pool;
+    if (par->pool == NULL && fg__tls_worker != NULL)
+        par->pool = fg__tls_worker->pool; /* nested: no new threads */
+    if (par->pool == NULL && par->backend != FG_BACKEND_SEQUENTIAL) {
+        int err = fg_pool_create(&par->pool, &(fg_config){ .workers = n_jobs });
+        if (err < 0) {
+            fg__printer_destroy(&par->printer);
+            fg__free(par);
+            return err;
+        }
+        par->owns_pool = true;
+    }
+    *out = par;
+    return 0;
+}
+
+void fg_parallel_close(fg_parallel *par)
+{
+    if (par == NULL)
+        return;
+    if (par->owns_pool)
+        fg_pool_destroy(par->pool);
+    fg__printer_destroy(&par->printer);
+    fg__free(par);
+}
