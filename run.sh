@@ -4,7 +4,7 @@
 #   ./run.sh demo [args]      runs forage-demo (the seed workload); args pass through
 #   ./run.sh test             runs every test: unit suites, short stress runs, quick benchmarks
 #   ./run.sh stress [seconds] runs every stress program for that long (default 60)
-#   ./run.sh bench [args]     runs the fib and nqueens benchmarks (args pass through)
+#   ./run.sh bench            runs the fib, nqueens, parallel_for and seed benchmarks
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -51,11 +51,13 @@ stress)
     ;;
 bench)
     build
-    ./build/benchmarks/fib --threads 1,2 "$@"
-    ./build/benchmarks/nqueens --threads 1,2 "$@"
+    ./build/benchmarks/fib --threads 1,2 --n 38
+    ./build/benchmarks/nqueens --threads 1,2 --n 13
+    ./build/benchmarks/parallel_for --threads 1,2
+    ./build/benchmarks/seed --threads 2
     ;;
 *)
-    echo "usage: ./run.sh demo [args] | test | stress [seconds] | bench [args]" >&2
+    echo "usage: ./run.sh demo [args] | test | stress [seconds] | bench" >&2
     exit 2
     ;;
 esac
