@@ -57,6 +57,8 @@ static void fg__loop_fail(fg__loop *l, int err)
 static bool fg__span_auto_split(fg__span *s)
 {
     int me = fg__tls_worker->index;
+    if (s->worker < 0) /* the root, handed in from a non-worker: not a theft */
+        s->worker = me;
     if (me != s->worker) { /* stolen: thieves are hungry, split more */
         s->worker = me;
         s->splits = s->splits / 2 > s->loop->workers ? s->splits / 2 : s->loop->workers;
