@@ -12,6 +12,9 @@
  * (P * Tp - Tseq) / n: worker time per task beyond the task itself, which at
  * batch size 1 is the cost of one batch.
  *
+ * Then the façade's own cost: 250 * n trivial tasks (task i stores i) at
+ * batch auto on STEAL against the plain loop, in ns per task.
+ *
  * usage: seed [--threads 2] [--reps 5] [--n 40000]
  */
 #include <forage.h>
@@ -35,11 +38,6 @@ static int delayed_task(size_t i, void *ctx, void *result)
     return 0;
 }
 
-static const long batches[] = { 1, 10, 100, 1000, 10000, FG_BATCH_AUTO };
-#define NBATCH (int)(sizeof batches / sizeof batches[0])
-static const char *const backends[] = { "forage-steal", "forage-shared", "forage-sequential" };
-#define NBACKEND 3
-
 static uint64_t sum_of(const uint64_t *v, size_t n)
 {
     uint64_t s = 0;
@@ -47,6 +45,72 @@ static uint64_t sum_of(const uint64_t *v, size_t n)
         s += v[i];
     return s;
 }
+
+/* The façade's own cost: a task that only stores its index. */
+static int trivial_task(size_t i, void *ctx, void *result)
+{
+    (void)ctx;
+    *(uint64_t *)result = i;
+    return 0;
+}
+
+/* --n-trivial tasks of trivial_task through STEAL at batch auto, against
+ * the plain loop: (P * Tp - Tseq) / n is the façade's overhead per task. */
+static int trivial_overhead(const bench_opts *o, size_t n)
+{
+    uint64_t *r = calloc(n + 1, sizeof *r);
+    if (r == NULL)
+        return 1;
+    double tseq[BENCH_MAX_REPS], tp[BENCH_MAX_THREADS][BENCH_MAX_REPS];
+    for (int rep = -1; rep < o->reps; rep++) {
+        double t0 = bench_now();
+        for (size_t i = 0; i < n; i++)
+            trivial_task(i, NULL, &r[i]);
+        __asm__ volatile("" ::: "memory");
+        double ts = bench_now() - t0;
+        uint64_t expect = sum_of(r, n);
+        if (rep >= 0) {
+            tseq[rep] = ts;
+            bench_row("seq", "trivial", (long)n, 0, 1, rep, ts, expect);
+        }
+        for (int ti = 0; ti < o->nthreads; ti++) {
+            fg_parallel *par;
+            if (fg_parallel_open(&par, &(fg_parallel_opts){ .n_jobs = o->threads[ti],
+                                                            .batch_size = FG_BATCH_AUTO }) < 0)
+                return 1;
+            memset(r, 0, n * sizeof *r);
+            t0 = bench_now();
+            int err = fg_parallel_map(par, (fg_delayed){ trivial_task, NULL, sizeof *r }, 0, n,
+                                      r, NULL);
+            double t = bench_now() - t0;
+            fg_parallel_close(par);
+            if (err != 0 || sum_of(r, n) != expect) {
+                fprintf(stderr, "seed: trivial checksum mismatch\n");
+                return 1;
+            }
+            if (rep >= 0) {
+                tp[ti][rep] = t;
+                bench_row("forage-steal", "trivial", (long)n, FG_BATCH_AUTO, o->threads[ti], rep,
+                          t, expect);
+            }
+        }
+    }
+    double ms = bench_median(tseq, o->reps);
+    fprintf(stderr, "trivial(n=%zu) batch auto: Tseq %.4f s\n", n, ms);
+    for (int ti = 0; ti < o->nthreads; ti++) {
+        double mp = bench_median(tp[ti], o->reps);
+        fprintf(stderr, "  forage-steal P=%d: %.4f s  overhead %.2f ns/task\n", o->threads[ti],
+                mp, ((double)o->threads[ti] * mp - ms) / (double)n * 1e9);
+    }
+    free(r);
+    return 0;
+}
+
+static const long batches[] = { 1, 10, 100, 1000, 10000, FG_BATCH_AUTO };
+#define NBATCH (int)(sizeof batches / sizeof batches[0])
+static const char *const backends[] = { "forage-steal", "forage-shared", "forage-sequential" };
+#define NBACKEND 3
+
 
 int main(int argc, char **argv)
 {
@@ -112,5 +176,5 @@ int main(int argc, char **argv)
                         ms / (p * mp), ((double)p * mp - ms) / (double)n * 1e9);
             }
     free(r);
-    return 0;
+    return trivial_overhead(&o, n * 250);
 }
