@@ -112,6 +112,31 @@ static const char *const backends[] = { "forage-steal", "forage-shared", "forage
 #define NBACKEND 3
 
 
+/* The plain loop [my_task(i) for i in range(n)]: seconds. */
+static double seq_run(uint64_t *r, size_t n)
+{
+    double t0 = bench_now();
+    for (size_t i = 0; i < n; i++)
+        r[i] = my_task(i);
+    return bench_now() - t0;
+}
+
+/* One `with Parallel(...) as p: p(tasks)`: seconds, or -1 on a failure. */
+static double par_run(uint64_t *r, size_t n, int threads, int backend, long batch)
+{
+    fg_parallel *par;
+    int err = fg_parallel_open(&par, &(fg_parallel_opts){ .n_jobs = threads, .batch_size = batch,
+                                                          .backend = backend });
+    if (err < 0)
+        return -1;
+    memset(r, 0, n * sizeof *r);
+    double t0 = bench_now();
+    err = fg_parallel_map(par, (fg_delayed){ delayed_task, NULL, sizeof *r }, 0, n, r, NULL);
+    double t = bench_now() - t0;
+    fg_parallel_close(par);
+    return err == 0 ? t : -1;
+}
+
 int main(int argc, char **argv)
 {
     bench_opts o;
@@ -123,57 +148,48 @@ int main(int argc, char **argv)
     if (r == NULL)
         return 1;
     bench_header(&o);
-    static double tseq[BENCH_MAX_REPS], t[NBACKEND][NBATCH][BENCH_MAX_THREADS][BENCH_MAX_REPS];
-    for (int rep = -1; rep < o.reps; rep++) { /* rep -1: warm-up */
-        double t0 = bench_now();
-        for (size_t i = 0; i < n; i++)
-            r[i] = my_task(i);
-        double ts = bench_now() - t0;
-        uint64_t expect = sum_of(r, n);
-        if (rep >= 0) {
-            tseq[rep] = ts;
-            bench_row("seq", "seed", (long)n, 0, 1, rep, ts, expect);
-        }
+    /* Every forage run is paired with a plain loop run just before it: the
+     * machine's speed drifts by 10-20 % over seconds here, so the ratio of
+     * a pair is steadier than a ratio of medians taken minutes apart. */
+    static double t[NBACKEND][NBATCH][BENCH_MAX_THREADS][BENCH_MAX_REPS];
+    static double eff[NBACKEND][NBATCH][BENCH_MAX_THREADS][BENCH_MAX_REPS];
+    static double over[NBACKEND][NBATCH][BENCH_MAX_THREADS][BENCH_MAX_REPS];
+    uint64_t expect = n >= 3 ? (uint64_t)n * (n - 1) * (n - 2) / 6 : 0;
+    for (int rep = -1; rep < o.reps; rep++) /* rep -1: warm-up */
         for (int ti = 0; ti < o.nthreads; ti++)
             for (int b = 0; b < NBACKEND; b++)
                 for (int k = 0; k < NBATCH; k++) {
-                    fg_parallel *par;
-                    int err = fg_parallel_open(&par, &(fg_parallel_opts){
-                        .n_jobs = o.threads[ti], .batch_size = batches[k], .backend = b });
-                    if (err < 0) {
-                        fprintf(stderr, "seed: %s\n", fg_strerror(err));
-                        return 1;
-                    }
-                    memset(r, 0, n * sizeof *r);
-                    t0 = bench_now();
-                    err = fg_parallel_map(par, (fg_delayed){ delayed_task, NULL, sizeof *r }, 0, n,
-                                          r, NULL);
-                    double tp = bench_now() - t0;
-                    fg_parallel_close(par);
+                    if (b == FG_BACKEND_SEQUENTIAL && ti > 0)
+                        continue; /* one worker whatever n_jobs: once is enough */
+                    int p = b == FG_BACKEND_SEQUENTIAL ? 1 : o.threads[ti];
+                    double ts = seq_run(r, n);
+                    uint64_t cseq = sum_of(r, n);
+                    double tp = par_run(r, n, o.threads[ti], b, batches[k]);
                     uint64_t cs = sum_of(r, n);
-                    if (err != 0 || cs != expect) {
-                        fprintf(stderr, "seed: %s batch %ld: checksum %" PRIu64 " != %" PRIu64
-                                "\n", backends[b], batches[k], cs, expect);
+                    if (tp < 0 || cs != expect || cseq != expect) {
+                        fprintf(stderr, "seed: %s batch %ld: checksum %" PRIu64 " (loop %" PRIu64
+                                ") != %" PRIu64 "\n", backends[b], batches[k], cs, cseq, expect);
                         return 1;
                     }
-                    if (rep >= 0) {
-                        t[b][k][ti][rep] = tp;
-                        bench_row(backends[b], "seed", (long)n, batches[k], o.threads[ti], rep,
-                                  tp, cs);
-                    }
+                    if (rep < 0)
+                        continue;
+                    t[b][k][ti][rep] = tp;
+                    eff[b][k][ti][rep] = ts / (p * tp);
+                    over[b][k][ti][rep] = (p * tp - ts) / (double)n * 1e9;
+                    bench_row("seq", "seed", (long)n, 0, 1, rep, ts, cseq);
+                    bench_row(backends[b], "seed", (long)n, batches[k], p, rep, tp, cs);
                 }
-    }
-    double ms = bench_median(tseq, o.reps);
-    fprintf(stderr, "seed(n=%zu): median of %d reps: Tseq %.4f s (batch -1 = auto)\n", n,
-            o.reps, ms);
+    fprintf(stderr, "seed(n=%zu): medians of %d paired reps (batch -1 = auto)\n", n, o.reps);
     for (int ti = 0; ti < o.nthreads; ti++)
         for (int b = 0; b < NBACKEND; b++)
             for (int k = 0; k < NBATCH; k++) {
+                if (b == FG_BACKEND_SEQUENTIAL && ti > 0)
+                    continue;
                 int p = b == FG_BACKEND_SEQUENTIAL ? 1 : o.threads[ti];
-                double mp = bench_median(t[b][k][ti], o.reps);
-                fprintf(stderr, "  %-17s P=%d batch %6ld: %.4f s  Tseq/(P*Tp) %.3f  "
-                        "overhead %.1f ns/task\n", backends[b], p, batches[k], mp,
-                        ms / (p * mp), ((double)p * mp - ms) / (double)n * 1e9);
+                fprintf(stderr, "  %-17s P=%d batch %6ld: Tp %.4f s  Tseq/(P*Tp) %.3f  "
+                        "overhead %.1f ns/task\n", backends[b], p, batches[k],
+                        bench_median(t[b][k][ti], o.reps), bench_median(eff[b][k][ti], o.reps),
+                        bench_median(over[b][k][ti], o.reps));
             }
     free(r);
     return trivial_overhead(&o, n * 250);
