@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-PACKAGES=(gcc meson ninja-build pkg-config libcriterion-dev libhwloc-dev)
+PACKAGES=(gcc meson ninja-build pkg-config libcriterion-dev libhwloc-dev python3)
 
 ensure_packages() {
     local missing=() p
