@@ -10,10 +10,11 @@
  *               joblib's cut (batching.c); 'auto' halves the range until a
  *               piece fits the current adaptive size.
  *   SHARED      joblib 1.2's own scheme: the caller pre-dispatches
- *               pre_dispatch tasks into one FIFO queue; n_jobs consumer
- *               tasks on the pool take batches from it, and every completion
- *               prints progress and then dispatches one more batch, under
- *               the call's lock, exactly as BatchCompletionCallBack does.
+ *               pre_dispatch tasks into one FIFO queue; up to n_jobs
+ *               consumer tasks on the pool take batches from it, and every
+ *               completion prints progress and then dispatches one more
+ *               batch, under the call's lock, as BatchCompletionCallBack
+ *               does.  Consumers never block (fg__shared_consumer).
  *   SEQUENTIAL  every task in the caller, one progress step per task (the
  *               seed notebook's joblib >= 1.3 output).
  * Errors: a failing task records the lowest failing index (fail_index);
@@ -70,7 +71,6 @@ typedef struct fg__map {
     FG__ATOMIC(size_t) tasks_run;
     fg__batch *queue;             /* SHARED: FIFO ring, under lock */
     size_t queue_head, queue_len, queue_cap;
-    pthread_cond_t queue_cond;
 } fg__map;
 
 /* ------------------------------------------------------------ tasks */
@@ -311,12 +311,9 @@ static bool fg__shared_dispatch(fg__map *m, bool from_input)
         return false;
     m->prog.dispatched_batches++;
     m->prog.dispatched_tasks += len;
-    if (m->queue_len == m->queue_cap) { /* cannot happen: capacity is total */
-        return false;
-    }
+    /* At most `total` batches are ever queued: the ring cannot overflow. */
     m->queue[(m->queue_head + m->queue_len++) % m->queue_cap] =
         (fg__batch){ start, len, fg__now_s() };
-    pthread_cond_signal(&m->queue_cond);
     return true;
 }
 
@@ -329,31 +326,31 @@ static void fg__shared_completed(fg__map *m, const fg__batch *b, bool ran)
             fg__autobatch_completed(&m->par->autobatch, b->len, fg__now_s() - b->dispatched_s);
         fg__map_report(m, false);
     }
-    if (m->prog.input_left && !fg__shared_dispatch(m, true)) {
+    if (m->prog.input_left && !fg__shared_dispatch(m, true))
         m->prog.input_left = false;
-        pthread_cond_broadcast(&m->queue_cond);
-    }
 }
 
-/* A consumer: one of n_jobs tasks on the pool taking batches from the queue. */
+/* A consumer: takes batches from the queue until it finds it empty.  It
+ * never blocks: every batch is queued either before the consumers start
+ * (the pre-dispatch) or by a completing consumer, which then looks at the
+ * queue itself, so no batch is left without a consumer.  As in joblib, the
+ * parallelism is the number of batches in flight, which is what the
+ * pre-dispatch put in the queue.  (A consumer that blocked while the queue
+ * was empty could deadlock nested calls: a worker waiting inside a batch
+ * may run another consumer of the same call, which would then wait for
+ * the batch underneath it on its own stack.) */
 static int fg__shared_consumer(void *arg)
 {
     fg__map *m = arg;
     pthread_mutex_lock(&m->lock);
-    for (;;) {
-        if (m->queue_len > 0) {
-            fg__batch b = m->queue[m->queue_head];
-            m->queue_head = (m->queue_head + 1) % m->queue_cap;
-            m->queue_len--;
-            pthread_mutex_unlock(&m->lock);
-            bool ran = fg__map_run_batch(m, b.start, b.len);
-            pthread_mutex_lock(&m->lock);
-            fg__shared_completed(m, &b, ran);
-        } else if (!m->prog.input_left) {
-            break;
-        } else {
-            pthread_cond_wait(&m->queue_cond, &m->lock);
-        }
+    while (m->queue_len > 0) {
+        fg__batch b = m->queue[m->queue_head];
+        m->queue_head = (m->queue_head + 1) % m->queue_cap;
+        m->queue_len--;
+        pthread_mutex_unlock(&m->lock);
+        bool ran = fg__map_run_batch(m, b.start, b.len);
+        pthread_mutex_lock(&m->lock);
+        fg__shared_completed(m, &b, ran);
     }
     pthread_mutex_unlock(&m->lock);
     return 0;
@@ -363,24 +360,23 @@ static int fg__map_run_shared(fg__map *m)
 {
     m->queue_cap = m->total;
     m->queue = fg__alloc(m->queue_cap * sizeof *m->queue);
-    if (m->queue == NULL || pthread_cond_init(&m->queue_cond, NULL) != 0) {
-        fg__free(m->queue);
+    if (m->queue == NULL)
         return FG_ENOMEM;
-    }
+    /* The pre-dispatch (P l.1085-1089) comes from the prefix, never from the
+     * input itself; then one consumer per queued batch, up to n_jobs. */
+    pthread_mutex_lock(&m->lock);
+    while (fg__shared_dispatch(m, false)) {}
+    size_t consumers = m->queue_len < (size_t)m->par->n_jobs ? m->queue_len
+                                                             : (size_t)m->par->n_jobs;
+    pthread_mutex_unlock(&m->lock);
     fg_group g;
     fg_group_init(&g, m->par->pool);
     int err = 0;
-    for (int i = 0; i < m->par->n_jobs && err == 0; i++)
+    for (size_t i = 0; i < consumers && err == 0; i++)
         err = fg_spawn(&g, fg__shared_consumer, m);
-    pthread_mutex_lock(&m->lock);
-    if (err == 0) /* the pre-dispatch (P l.1085-1089): never the input itself */
-        while (fg__shared_dispatch(m, false)) {}
-    else
-        m->prog.input_left = false;
-    pthread_cond_broadcast(&m->queue_cond);
-    pthread_mutex_unlock(&m->lock);
+    if (err < 0) /* FG_ESHUTDOWN: drain the queue here so nothing is lost */
+        fg__shared_consumer(m);
     int sync = fg_sync(&g);
-    pthread_cond_destroy(&m->queue_cond);
     fg__free(m->queue);
     return err < 0 ? err : sync;
 }
