@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-PACKAGES=(gcc meson ninja-build pkg-config libcriterion-dev libhwloc-dev python3)
+PACKAGES=(gcc g++ meson ninja-build pkg-config libcriterion-dev libhwloc-dev python3 relacy-dev spin)
 
 ensure_packages() {
     local missing=() p

@@ -13,6 +13,58 @@
 #ifndef FG_ATOMICS_H
 #define FG_ATOMICS_H
 
+#if defined(FG_RELACY) && FG_RELACY
+/* Relacy mapping, for the model check only (tests/model/deque_relacy.cpp,
+ * docs/design/verification.md): the same deque source compiled as C++ with
+ * every shared word an rl::atomic<T>, so Relacy explores interleavings and
+ * the stale values each load may see.  The translation unit includes
+ * <relacy/relacy.hpp> first.  Never used by the library build. */
+#  if !defined(__cplusplus) || !defined(RL_RELACY_HPP)
+#    error "FG_RELACY: compile as C++ after #include <relacy/relacy.hpp>"
+#  endif
+#  include <string.h>
+
+#  define FG__ATOMIC(T) rl::atomic<T>
+
+#  define FG__RELAXED rl::mo_relaxed
+#  define FG__ACQUIRE rl::mo_acquire
+#  define FG__RELEASE rl::mo_release
+#  define FG__ACQ_REL rl::mo_acq_rel
+#  define FG__SEQ_CST rl::mo_seq_cst
+
+/* C11's atomic_init is a plain store; a relaxed store is the closest
+ * Relacy has.  The caller provides constructed rl::atomic objects. */
+#  define fg__atomic_init(p, v)       ((p)->store((v), rl::mo_relaxed, $))
+#  define fg__atomic_load(p, mo)      ((p)->load((mo), $))
+#  define fg__atomic_store(p, v, mo)  ((p)->store((v), (mo), $))
+#  define fg__atomic_exchange(p, v, mo)  ((p)->exchange((v), (mo), $))
+#  define fg__atomic_fetch_add(p, v, mo) ((p)->fetch_add((v), (mo), $))
+#  define fg__atomic_fetch_sub(p, v, mo) ((p)->fetch_sub((v), (mo), $))
+#  define fg__atomic_fetch_or(p, v, mo)  ((p)->fetch_or((v), (mo), $))
+#  define fg__atomic_cas(p, expected, desired, mo_ok, mo_fail) \
+    ((p)->compare_exchange_strong(*(expected), (desired), (mo_ok), $, (mo_fail), $))
+
+/* The fence takes its caller's name so that the model's fault-injection
+ * builds can drop exactly one fence and show the check catches it:
+ *   FG_MODEL_WEAKEN_TAKE_FENCE  the seq_cst fence of fg__deque_take [deque-take]
+ *   FG_MODEL_WEAKEN_PUSH_FENCE  the release fence of fg__deque_push [deque-publish]
+ * A dropped fence is a relaxed one (a no-op; Relacy rejects relaxed). */
+#  define fg__atomic_fence(mo) fg__rl_fence((mo), __func__, $)
+static inline void fg__rl_fence(rl::memory_order mo, const char *caller,
+                                rl::debug_info_param info)
+{
+#  if defined(FG_MODEL_WEAKEN_TAKE_FENCE)
+    if (mo == rl::mo_seq_cst && strcmp(caller, "fg__deque_take") == 0)
+        return;
+#  endif
+#  if defined(FG_MODEL_WEAKEN_PUSH_FENCE)
+    if (mo == rl::mo_release && strcmp(caller, "fg__deque_push") == 0)
+        return;
+#  endif
+    (void)caller;
+    rl::atomic_thread_fence(mo, info);
+}
+#else /* C11 */
 #include <stdatomic.h>
 
 #define FG__ATOMIC(T) _Atomic(T)
@@ -50,6 +102,7 @@ static inline void fg__atomic_fence(memory_order mo)
 #endif
     atomic_thread_fence(mo);
 }
+#endif /* FG_RELACY */
 
 /* FG__TSAN_ORDER(normal, tsan): ThreadSanitizer ignores standalone fences and
  * would report false races on fence-based protocols.  Code that relies on a

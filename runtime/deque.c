@@ -41,7 +41,7 @@ static fg__deque_array *fg__deque_array_new(int64_t capacity)
 {
     size_t bytes = sizeof(fg__deque_array) +
                    (size_t)capacity * sizeof(FG__ATOMIC(struct fg__job *));
-    fg__deque_array *a = fg__alloc(bytes);
+    fg__deque_array *a = (fg__deque_array *)fg__alloc(bytes);
     if (a == NULL)
         return NULL;
     a->mask = capacity - 1;

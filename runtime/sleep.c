@@ -11,7 +11,10 @@
  *     publication or the publisher sees the announcement and wakes.
  * I3  only a waker that wins the CAS sleep_word 1 -> 0 decrements sleepers
  *     and calls futex wake, so each park is undone exactly once; a worker
- *     that cancels its own park does it through the same CAS.
+ *     that cancels its own park does it through the same CAS.  (sleepers may
+ *     read as -1 for a moment, between a parker's store of the word and its
+ *     increment, if a waker wins the CAS there; readers only compare it
+ *     with 0, and the Spin model checks the exact accounting.)
  * I4  deque pushes are NOT covered by I2 (no fence on the push fast path):
  *     a parked worker may miss a push.  That job is still run: its owner
  *     takes it back or waits for it, and any later push, injection or latch
@@ -41,7 +44,9 @@ void fg__sleep_init(fg__sleep *s)
 /* Would a parked worker have something to do right now? */
 static bool fg__sleep_should_stay_awake(fg__worker *w, fg__latch *latch)
 {
-    if (latch != NULL && fg__latch_is_set(latch))
+    /* [sleep-announce] seq_cst, not just acquire: the half of the Dekker
+     * pair with the setter's seq_cst exchange and CAS (latch.c). */
+    if (latch != NULL && fg__atomic_load(&latch->state, FG__SEQ_CST) == FG__LATCH_SET)
         return true;
     return fg__pool_has_work(w->pool);
 }
@@ -78,7 +83,10 @@ bool fg__sleep_wake_worker(fg__worker *w)
     /* [sleep-announce] seq_cst CAS: the publisher's half of I2, and the
      * single undo of I3.  Release also hands our publication to the
      * sleeper's acquire in fg__sleep_park step 3. */
-    if (!fg__atomic_cas(&w->sleep_word, &one, 0, FG__SEQ_CST, FG__RELAXED))
+    /* A failed CAS is only a read: it must be seq_cst too, or a latch setter
+     * or shutdown could read the word as 0 while the parker's re-scan misses
+     * their publication (found by the Spin model, tests/model/sleep.pml). */
+    if (!fg__atomic_cas(&w->sleep_word, &one, 0, FG__SEQ_CST, FG__SEQ_CST))
         return false;
     fg__atomic_fetch_sub(&w->pool->sleep.sleepers, 1, FG__RELAXED);
     fg__futex_wake(&w->sleep_word, 1);
