@@ -25,27 +25,7 @@
 #include <string.h>
 #include <time.h>
 
-/* The notebook's my_task.  The empty asm says `sum` may have changed after
- * every addition, so gcc and clang -O3 keep one scalar add per m instead of
- * the closed form n(n-1)/2 or a vector loop: `objdump -d forage-demo` shows
- * the four-instruction loop (add, add, cmp, jne) in my_task for both. */
-__attribute__((noinline)) static uint64_t my_task(uint64_t n)
-{
-    uint64_t sum = 0;
-    for (uint64_t m = 0; m < n; m++) {
-        sum += m;
-        __asm__ volatile("" : "+r"(sum));
-    }
-    return sum;
-}
-
-/* delayed(my_task)(i) */
-static int my_task_delayed(size_t i, void *ctx, void *result)
-{
-    (void)ctx;
-    *(uint64_t *)result = my_task(i);
-    return 0;
-}
+#include "seed_task.h"
 
 static double now_s(void)
 {

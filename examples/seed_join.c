@@ -19,18 +19,7 @@
 #include <string.h>
 #include <time.h>
 
-/* The notebook's my_task.  The empty asm says `sum` may have changed after
- * every addition, so gcc and clang -O3 keep one scalar add per m instead of
- * the closed form n(n-1)/2 or a vector loop (check with objdump -d). */
-__attribute__((noinline)) static uint64_t my_task(uint64_t n)
-{
-    uint64_t sum = 0;
-    for (uint64_t m = 0; m < n; m++) {
-        sum += m;
-        __asm__ volatile("" : "+r"(sum));
-    }
-    return sum;
-}
+#include "seed_task.h"
 
 typedef struct range {
     fg_pool *pool;

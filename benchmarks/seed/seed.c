@@ -12,31 +12,16 @@
  * (P * Tp - Tseq) / n: worker time per task beyond the task itself, which at
  * batch size 1 is the cost of one batch.
  *
- * Then the façade's own cost: 250 * n trivial tasks (task i stores i) at
- * batch auto on STEAL against the plain loop, in ns per task.
+ * Then the façade's own cost on trivial tasks (task i stores i): 250 * n
+ * of them at batch auto on STEAL, and 2.5 * n at batch size 1 on STEAL and
+ * SHARED (the cost of one batch), in ns per task against the plain loop.
  *
  * usage: seed [--threads 2] [--reps 5] [--n 40000]
  */
 #include <forage.h>
 
 #include "../common/bench.h"
-
-__attribute__((noinline)) static uint64_t my_task(uint64_t n)
-{
-    uint64_t sum = 0;
-    for (uint64_t m = 0; m < n; m++) {
-        sum += m;
-        __asm__ volatile("" : "+r"(sum));
-    }
-    return sum;
-}
-
-static int delayed_task(size_t i, void *ctx, void *result)
-{
-    (void)ctx;
-    *(uint64_t *)result = my_task(i);
-    return 0;
-}
+#include "../../examples/seed_task.h"
 
 static uint64_t sum_of(const uint64_t *v, size_t n)
 {
@@ -54,54 +39,73 @@ static int trivial_task(size_t i, void *ctx, void *result)
     return 0;
 }
 
-/* --n-trivial tasks of trivial_task through STEAL at batch auto, against
- * the plain loop: (P * Tp - Tseq) / n is the façade's overhead per task. */
+/* The façade's own cost on trivial tasks: at batch auto on STEAL (n tasks),
+ * and per batch at batch size 1 on STEAL and SHARED (n / 100 tasks).
+ * (P * Tp - Tseq) / tasks is the overhead per task, paired as above. */
+static const struct trivial_config {
+    const char *name;
+    int backend;
+    long batch;
+    size_t divisor;
+} trivial_configs[] = {
+    { "forage-steal", FG_BACKEND_STEAL, FG_BATCH_AUTO, 1 },
+    { "forage-steal", FG_BACKEND_STEAL, 1, 100 },
+    { "forage-shared", FG_BACKEND_SHARED, 1, 100 },
+};
+#define NTRIVIAL (int)(sizeof trivial_configs / sizeof trivial_configs[0])
+
+static double trivial_seq(uint64_t *r, size_t n)
+{
+    double t0 = bench_now();
+    for (size_t i = 0; i < n; i++)
+        trivial_task(i, NULL, &r[i]);
+    __asm__ volatile("" ::: "memory");
+    return bench_now() - t0;
+}
+
 static int trivial_overhead(const bench_opts *o, size_t n)
 {
     uint64_t *r = calloc(n + 1, sizeof *r);
     if (r == NULL)
         return 1;
-    double tseq[BENCH_MAX_REPS], tp[BENCH_MAX_THREADS][BENCH_MAX_REPS];
-    for (int rep = -1; rep < o->reps; rep++) {
-        double t0 = bench_now();
-        for (size_t i = 0; i < n; i++)
-            trivial_task(i, NULL, &r[i]);
-        __asm__ volatile("" ::: "memory");
-        double ts = bench_now() - t0;
-        uint64_t expect = sum_of(r, n);
-        if (rep >= 0) {
-            tseq[rep] = ts;
-            bench_row("seq", "trivial", (long)n, 0, 1, rep, ts, expect);
-        }
-        for (int ti = 0; ti < o->nthreads; ti++) {
-            fg_parallel *par;
-            if (fg_parallel_open(&par, &(fg_parallel_opts){ .n_jobs = o->threads[ti],
-                                                            .batch_size = FG_BATCH_AUTO }) < 0)
-                return 1;
-            memset(r, 0, n * sizeof *r);
-            t0 = bench_now();
-            int err = fg_parallel_map(par, (fg_delayed){ trivial_task, NULL, sizeof *r }, 0, n,
-                                      r, NULL);
-            double t = bench_now() - t0;
-            fg_parallel_close(par);
-            if (err != 0 || sum_of(r, n) != expect) {
-                fprintf(stderr, "seed: trivial checksum mismatch\n");
-                return 1;
+    static double tp[NTRIVIAL][BENCH_MAX_THREADS][BENCH_MAX_REPS];
+    static double over[NTRIVIAL][BENCH_MAX_THREADS][BENCH_MAX_REPS];
+    for (int rep = -1; rep < o->reps; rep++)
+        for (int c = 0; c < NTRIVIAL; c++)
+            for (int ti = 0; ti < o->nthreads; ti++) {
+                const struct trivial_config *tc = &trivial_configs[c];
+                size_t m = n / tc->divisor;
+                double ts = trivial_seq(r, m);
+                uint64_t expect = sum_of(r, m);
+                fg_parallel *par;
+                if (fg_parallel_open(&par, &(fg_parallel_opts){ .n_jobs = o->threads[ti],
+                                                                .batch_size = tc->batch,
+                                                                .backend = tc->backend }) < 0)
+                    return 1;
+                memset(r, 0, m * sizeof *r);
+                double t0 = bench_now();
+                int err = fg_parallel_map(par, (fg_delayed){ trivial_task, NULL, sizeof *r }, 0,
+                                          m, r, NULL);
+                double t = bench_now() - t0;
+                fg_parallel_close(par);
+                if (err != 0 || sum_of(r, m) != expect) {
+                    fprintf(stderr, "seed: trivial checksum mismatch\n");
+                    return 1;
+                }
+                if (rep < 0)
+                    continue;
+                tp[c][ti][rep] = t;
+                over[c][ti][rep] = ((double)o->threads[ti] * t - ts) / (double)m * 1e9;
+                bench_row("seq", "trivial", (long)m, 0, 1, rep, ts, expect);
+                bench_row(tc->name, "trivial", (long)m, tc->batch, o->threads[ti], rep, t, expect);
             }
-            if (rep >= 0) {
-                tp[ti][rep] = t;
-                bench_row("forage-steal", "trivial", (long)n, FG_BATCH_AUTO, o->threads[ti], rep,
-                          t, expect);
-            }
-        }
-    }
-    double ms = bench_median(tseq, o->reps);
-    fprintf(stderr, "trivial(n=%zu) batch auto: Tseq %.4f s\n", n, ms);
-    for (int ti = 0; ti < o->nthreads; ti++) {
-        double mp = bench_median(tp[ti], o->reps);
-        fprintf(stderr, "  forage-steal P=%d: %.4f s  overhead %.2f ns/task\n", o->threads[ti],
-                mp, ((double)o->threads[ti] * mp - ms) / (double)n * 1e9);
-    }
+    fprintf(stderr, "trivial tasks (task i stores i): medians of %d paired reps\n", o->reps);
+    for (int c = 0; c < NTRIVIAL; c++)
+        for (int ti = 0; ti < o->nthreads; ti++)
+            fprintf(stderr, "  %-13s P=%d batch %3ld n=%9zu: %.4f s  overhead %.2f ns/task\n",
+                    trivial_configs[c].name, o->threads[ti], trivial_configs[c].batch,
+                    n / trivial_configs[c].divisor, bench_median(tp[c][ti], o->reps),
+                    bench_median(over[c][ti], o->reps));
     free(r);
     return 0;
 }
@@ -110,7 +114,6 @@ static const long batches[] = { 1, 10, 100, 1000, 10000, FG_BATCH_AUTO };
 #define NBATCH (int)(sizeof batches / sizeof batches[0])
 static const char *const backends[] = { "forage-steal", "forage-shared", "forage-sequential" };
 #define NBACKEND 3
-
 
 /* The plain loop [my_task(i) for i in range(n)]: seconds. */
 static double seq_run(uint64_t *r, size_t n)
@@ -131,7 +134,7 @@ static double par_run(uint64_t *r, size_t n, int threads, int backend, long batc
         return -1;
     memset(r, 0, n * sizeof *r);
     double t0 = bench_now();
-    err = fg_parallel_map(par, (fg_delayed){ delayed_task, NULL, sizeof *r }, 0, n, r, NULL);
+    err = fg_parallel_map(par, (fg_delayed){ my_task_delayed, NULL, sizeof *r }, 0, n, r, NULL);
     double t = bench_now() - t0;
     fg_parallel_close(par);
     return err == 0 ? t : -1;

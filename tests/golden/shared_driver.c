@@ -23,22 +23,7 @@
 #include <string.h>
 #include <time.h>
 
-__attribute__((noinline)) static uint64_t my_task(uint64_t n)
-{
-    uint64_t sum = 0;
-    for (uint64_t m = 0; m < n; m++) {
-        sum += m;
-        __asm__ volatile("" : "+r"(sum));
-    }
-    return sum;
-}
-
-static int my_task_delayed(size_t i, void *ctx, void *result)
-{
-    (void)ctx;
-    *(uint64_t *)result = my_task(i);
-    return 0;
-}
+#include "../../examples/seed_task.h"
 
 static double now_s(void)
 {

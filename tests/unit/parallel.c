@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "forage.h"
+#include "../../examples/seed_task.h"
 
 #ifndef FG_GOLDEN_DIR
 #error "FG_GOLDEN_DIR must name tests/golden/joblib (see tests/unit/meson.build)"
@@ -104,7 +105,6 @@ static uint64_t f_of(size_t i)
     uint64_t x = (uint64_t)i * 0x9E3779B97F4A7C15ull;
     return x ^ (x >> 29) ^ 0x5bd1e995u;
 }
-
 
 /* ------------------------------------------------- captured progress log */
 
@@ -1689,24 +1689,6 @@ Test(parallel, shared_edge_golden_njobs8)
 }
 
 /* ------------------------------------------ 11: SHARED vs joblib goldens */
-
-/* The notebook's my_task: sum of m < n, kept a scalar loop by the barrier. */
-__attribute__((noinline)) static uint64_t my_task(uint64_t n)
-{
-    uint64_t s = 0;
-    for (uint64_t m = 0; m < n; m++) {
-        s += m;
-        __asm__ volatile("" : "+r"(s));
-    }
-    return s;
-}
-
-static int my_task_delayed(size_t i, void *ctx, void *result)
-{
-    (void)ctx;
-    *(uint64_t *)result = my_task(i);
-    return 0;
-}
 
 /* Parse "...: Done N tasks      | ..." -> N, else SIZE_MAX. */
 static size_t done_tasks_of(const char *line)

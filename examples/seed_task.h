@@ -1,0 +1,33 @@
+/* seed_task.h: the seed notebook's task, shared by the demo, the seed
+ * benchmark and the tests that reproduce joblib's output.
+ *
+ * my_task(n) is the notebook's `sum(m for m in range(n))`.  The empty asm
+ * says `sum` may have changed after every addition, so gcc and clang -O3
+ * keep one scalar add per m instead of the closed form n(n-1)/2 (clang) or
+ * a vector loop (gcc): `objdump -d forage-demo | grep -A10 '<my_task>:'`
+ * shows the four-instruction loop (add, add, cmp, jne) for both. */
+#ifndef FG_EXAMPLES_SEED_TASK_H
+#define FG_EXAMPLES_SEED_TASK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+__attribute__((noinline)) static uint64_t my_task(uint64_t n)
+{
+    uint64_t sum = 0;
+    for (uint64_t m = 0; m < n; m++) {
+        sum += m;
+        __asm__ volatile("" : "+r"(sum));
+    }
+    return sum;
+}
+
+/* delayed(my_task)(i) for the façade: one uint64_t result per index. */
+static inline int my_task_delayed(size_t i, void *ctx, void *result)
+{
+    (void)ctx;
+    *(uint64_t *)result = my_task(i);
+    return 0;
+}
+
+#endif
