@@ -27,7 +27,6 @@
  * tasks_run are atomics read without it.  Results are written by tasks into
  * disjoint slots and published to the caller by fg_join / fg_sync.
  */
-#include <stdlib.h>
 #include <string.h>
 
 #include "alloc.h"
@@ -238,30 +237,32 @@ static int fg__steal_auto(void *arg)
     return fg__join_on_worker(fg__tls_worker, fg__steal_auto, &a, fg__steal_auto, &b);
 }
 
-/* joblib's batches for a fixed size, in its dispatch order when nothing
- * completes during the pre-dispatch: the prefix, then the input. */
+/* Walk joblib's cut for a fixed size in its dispatch order when nothing
+ * completes during the pre-dispatch (the prefix, then the input), on a copy
+ * of the cutter; store each batch's start in bounds (if not NULL).  Returns
+ * the number of batches. */
+static size_t fg__steal_walk(fg__cutter c, size_t batch, size_t *bounds)
+{
+    size_t n = 0, start, len;
+    for (int from_input = 0; from_input < 2; from_input++)
+        while (fg__cutter_next(&c, batch, from_input, &start, &len)) {
+            if (bounds != NULL)
+                bounds[n] = start;
+            n++;
+        }
+    return n;
+}
+
+/* The batch boundaries: one pass to count, one to fill, one allocation
+ * through the runtime's allocator. */
 static int fg__steal_cut(fg__map *m)
 {
-    size_t batch = (size_t)m->par->batch_size, cap = 64, n = 0;
-    size_t *b = fg__alloc(cap * sizeof *b);
-    for (int from_input = 0; b != NULL && from_input < 2; from_input++) {
-        size_t start, len;
-        while (b != NULL && fg__cutter_next(&m->cutter, batch, from_input, &start, &len)) {
-            if (n + 2 > cap) {
-                size_t *grown = realloc(b, 2 * cap * sizeof *b);
-                if (grown == NULL) {
-                    fg__free(b);
-                    b = NULL;
-                    break;
-                }
-                b = grown;
-                cap *= 2;
-            }
-            b[n++] = start;
-        }
-    }
+    size_t batch = (size_t)m->par->batch_size;
+    size_t n = fg__steal_walk(m->cutter, batch, NULL);
+    size_t *b = fg__alloc((n + 1) * sizeof *b);
     if (b == NULL)
         return FG_ENOMEM;
+    fg__steal_walk(m->cutter, batch, b);
     b[n] = m->total;
     m->bounds = b;
     m->nbatches = n;
