@@ -34,14 +34,6 @@ static double now_s(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static uint64_t checksum(const uint64_t *v, size_t n)
-{
-    uint64_t s = 0;
-    for (size_t i = 0; i < n; i++)
-        s += v[i];
-    return s;
-}
-
 typedef struct demo_opts {
     long n, n_jobs, batch_size, verbose;
     int backend;
@@ -134,10 +126,10 @@ int main(int argc, char **argv)
     uint64_t *results = calloc(n + 1, sizeof *results);
     if (results == NULL)
         return 1;
-    uint64_t expect = n >= 3 ? (uint64_t)n * (n - 1) * (n - 2) / 6 : 0;
+    uint64_t expect = seed_reference_checksum((uint64_t)n);
     if (o.single) {
         double t = run_parallel(&o, o.backend, results);
-        uint64_t cs = checksum(results, n);
+        uint64_t cs = seed_checksum(results, n);
         printf("checksum %" PRIu64 " (%s, %.4f s)\n", cs, cs == expect ? "ok" : "MISMATCH", t);
         free(results);
         return t < 0 || cs != expect;
@@ -146,7 +138,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < n; i++) /* In [10]: [my_task(i) for i in range(n)] */
         results[i] = my_task(i);
     double tseq = now_s() - t0;
-    uint64_t cseq = checksum(results, n);
+    uint64_t cseq = seed_checksum(results, n);
     double times[3];
     uint64_t sums[3];
     int bad = cseq != expect;
@@ -155,7 +147,7 @@ int main(int argc, char **argv)
                 backend_names[b], o.n_jobs, o.batch_size, o.verbose);
         memset(results, 0, n * sizeof *results);
         times[b] = run_parallel(&o, b, results);
-        sums[b] = checksum(results, n);
+        sums[b] = seed_checksum(results, n);
         bad |= times[b] < 0 || sums[b] != expect;
     }
     printf("\nseed notebook: %zu tasks, n_jobs=%ld, batch_size=%ld, forage %s\n", n, o.n_jobs,

@@ -50,14 +50,6 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static uint64_t checksum(const uint64_t *v, size_t n)
-{
-    uint64_t s = 0;
-    for (size_t i = 0; i < n; i++)
-        s += v[i];
-    return s;
-}
-
 static int parse_long(const char *s, long min, long *out)
 {
     char *end;
@@ -91,7 +83,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "forage-demo: %s\n", err < 0 ? fg_strerror(err) : "out of memory");
         return 1;
     }
-    uint64_t expect = n >= 3 ? (uint64_t)n * (uint64_t)(n - 1) * (uint64_t)(n - 2) / 6 : 0;
+    uint64_t expect = seed_reference_checksum((uint64_t)n);
     printf("forage %s: seed workload, n=%ld tasks, batch_size=%ld, %d workers\n",
            fg_version_string(), n, batch, fg_pool_workers(pool));
     printf("%-4s %-22s %10s %8s %16s\n", "rep", "run", "seconds", "speedup", "checksum");
@@ -109,7 +101,7 @@ int main(int argc, char **argv)
         t0 = now();
         err = fg_join(pool, run_range, &lo, run_range, &hi);
         double tpar = now() - t0;
-        uint64_t cs = checksum(seq, (size_t)n), cp = checksum(par, (size_t)n);
+        uint64_t cs = seed_checksum(seq, (size_t)n), cp = seed_checksum(par, (size_t)n);
         bad |= err != 0 || cs != expect || cp != expect || memcmp(seq, par, (size_t)n * sizeof *seq) != 0;
         printf("%-4ld %-22s %10.4f %8s %16" PRIu64 "\n", rep, "sequential loop", tseq, "1.00", cs);
         printf("%-4ld %-22s %10.4f %8.2f %16" PRIu64 "\n", rep, "forage fork-join", tpar,

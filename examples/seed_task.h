@@ -30,4 +30,20 @@ static inline int my_task_delayed(size_t i, void *ctx, void *result)
     return 0;
 }
 
+/* The checksum: the sum of all results, mod 2^64. */
+static inline uint64_t seed_checksum(const uint64_t *results, size_t n)
+{
+    uint64_t s = 0;
+    for (size_t i = 0; i < n; i++)
+        s += results[i];
+    return s;
+}
+
+/* What it must be for tasks 0..n-1: the sum of m < i over i < n is C(n, 3)
+ * (10665866680000 for the notebook's n = 40000; no 64-bit wrap there). */
+static inline uint64_t seed_reference_checksum(uint64_t n)
+{
+    return n >= 3 ? n * (n - 1) * (n - 2) / 6 : 0;
+}
+
 #endif

@@ -23,14 +23,6 @@
 #include "../common/bench.h"
 #include "../../examples/seed_task.h"
 
-static uint64_t sum_of(const uint64_t *v, size_t n)
-{
-    uint64_t s = 0;
-    for (size_t i = 0; i < n; i++)
-        s += v[i];
-    return s;
-}
-
 /* The façade's own cost: a task that only stores its index. */
 static int trivial_task(size_t i, void *ctx, void *result)
 {
@@ -76,7 +68,7 @@ static int trivial_overhead(const bench_opts *o, size_t n)
                 const struct trivial_config *tc = &trivial_configs[c];
                 size_t m = n / tc->divisor;
                 double ts = trivial_seq(r, m);
-                uint64_t expect = sum_of(r, m);
+                uint64_t expect = seed_checksum(r, m);
                 fg_parallel *par;
                 if (fg_parallel_open(&par, &(fg_parallel_opts){ .n_jobs = o->threads[ti],
                                                                 .batch_size = tc->batch,
@@ -88,7 +80,7 @@ static int trivial_overhead(const bench_opts *o, size_t n)
                                           m, r, NULL);
                 double t = bench_now() - t0;
                 fg_parallel_close(par);
-                if (err != 0 || sum_of(r, m) != expect) {
+                if (err != 0 || seed_checksum(r, m) != expect) {
                     fprintf(stderr, "seed: trivial checksum mismatch\n");
                     return 1;
                 }
@@ -157,7 +149,7 @@ int main(int argc, char **argv)
     static double t[NBACKEND][NBATCH][BENCH_MAX_THREADS][BENCH_MAX_REPS];
     static double eff[NBACKEND][NBATCH][BENCH_MAX_THREADS][BENCH_MAX_REPS];
     static double over[NBACKEND][NBATCH][BENCH_MAX_THREADS][BENCH_MAX_REPS];
-    uint64_t expect = n >= 3 ? (uint64_t)n * (n - 1) * (n - 2) / 6 : 0;
+    uint64_t expect = seed_reference_checksum((uint64_t)n);
     for (int rep = -1; rep < o.reps; rep++) /* rep -1: warm-up */
         for (int ti = 0; ti < o.nthreads; ti++)
             for (int b = 0; b < NBACKEND; b++)
@@ -166,9 +158,9 @@ int main(int argc, char **argv)
                         continue; /* one worker whatever n_jobs: once is enough */
                     int p = b == FG_BACKEND_SEQUENTIAL ? 1 : o.threads[ti];
                     double ts = seq_run(r, n);
-                    uint64_t cseq = sum_of(r, n);
+                    uint64_t cseq = seed_checksum(r, n);
                     double tp = par_run(r, n, o.threads[ti], b, batches[k]);
-                    uint64_t cs = sum_of(r, n);
+                    uint64_t cs = seed_checksum(r, n);
                     if (tp < 0 || cs != expect || cseq != expect) {
                         fprintf(stderr, "seed: %s batch %ld: checksum %" PRIu64 " (loop %" PRIu64
                                 ") != %" PRIu64 "\n", backends[b], batches[k], cs, cseq, expect);
