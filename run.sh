@@ -4,6 +4,9 @@
 #   ./run.sh demo [args]      runs forage-demo (the seed workload); args pass through
 #   ./run.sh test             runs every test: unit suites, short stress runs, quick benchmarks
 #   ./run.sh stress [seconds] runs every stress program for that long (default 60)
+#   ./run.sh soak [seconds] [program...]
+#                             runs each stress program that long (default 600) as
+#                             60 s rounds with fresh seeds; prints totals per program
 #   ./run.sh bench            runs the fib, nqueens, parallel_for and seed benchmarks
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -49,6 +52,10 @@ stress)
         "$prog" --seconds "$seconds"
     done
     ;;
+soak)
+    build
+    exec tests/stress/soak.sh build "${1:-600}" "${@:2}"
+    ;;
 bench)
     build
     ./build/benchmarks/fib --threads 1,2 --n 38
@@ -57,7 +64,7 @@ bench)
     ./build/benchmarks/seed --threads 2
     ;;
 *)
-    echo "usage: ./run.sh demo [args] | test | stress [seconds] | bench" >&2
+    echo "usage: ./run.sh demo [args] | test | stress [seconds] | soak [seconds] [program...] | bench" >&2
     exit 2
     ;;
 esac

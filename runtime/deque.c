@@ -102,6 +102,7 @@ fg__steal_result fg__deque_steal(fg__deque *dq, struct fg__job **out)
      * last-element CAS), so our view of the slots is at least as new as
      * theirs. */
     int64_t t = fg__atomic_load(&dq->top, FG__TSAN_ORDER(FG__ACQUIRE, FG__SEQ_CST));
+    FG__PERTURB(); /* top read, bottom not yet */
     /* [deque-take] StoreLoad partner of the fence in fg__deque_take(): we
      * read bottom only after our read of top is ordered against the owner's
      * lowering of bottom. */
@@ -116,6 +117,7 @@ fg__steal_result fg__deque_steal(fg__deque *dq, struct fg__job **out)
      * implement as acquire.) */
     fg__deque_array *a = fg__atomic_load(&dq->array, FG__ACQUIRE);
     struct fg__job *job = fg__atomic_load(&a->slots[t & a->mask], FG__RELAXED);
+    FG__PERTURB(); /* job read, index t not yet claimed */
     /* [deque-last] seq_cst CAS: claim index t (I1, I4).  On failure someone
      * else took it; the job we read may be stale and is dropped (I3). */
     if (!fg__atomic_cas(&dq->top, &t, t + 1, FG__SEQ_CST, FG__RELAXED))

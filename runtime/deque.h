@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "atomics.h"
+#include "testhooks.h"
 
 #define FG__CACHE_LINE 64
 
@@ -79,6 +80,7 @@ static inline int fg__deque_push(fg__deque *dq, struct fg__job *job)
             return -1;
     }
     fg__atomic_store(&a->slots[b & a->mask], job, FG__RELAXED);
+    FG__PERTURB(); /* slot written, bottom not yet moved */
     /* [deque-publish] Publish the job (and the frame it points to) before
      * the new bottom.  Pairs with the acquire load of bottom in
      * fg__deque_steal(): a thief that reads b + 1 also sees the slot and the
@@ -94,6 +96,7 @@ static inline struct fg__job *fg__deque_take(fg__deque *dq)
     int64_t b = fg__atomic_load(&dq->bottom, FG__RELAXED) - 1;
     fg__deque_array *a = fg__atomic_load(&dq->array, FG__RELAXED);
     fg__atomic_store(&dq->bottom, b, FG__TSAN_ORDER(FG__RELAXED, FG__SEQ_CST));
+    FG__PERTURB(); /* bottom lowered, top not yet read */
     /* [deque-take] StoreLoad: the lowered bottom must be visible before we
      * read top, and pairs with the seq_cst fence in fg__deque_steal().  In
      * the total order of the two fences, either the thief sees our bottom
@@ -107,6 +110,7 @@ static inline struct fg__job *fg__deque_take(fg__deque *dq)
     }
     struct fg__job *job = fg__atomic_load(&a->slots[b & a->mask], FG__RELAXED);
     if (t == b) {
+        FG__PERTURB(); /* racing the thieves for the last job */
         /* [deque-last] The last job: race the thieves on top (I4).  seq_cst
          * so the CAS sits in the same total order as the fences above;
          * failure (relaxed) means a thief got it and we publish nothing. */

@@ -30,6 +30,7 @@
 #include <assert.h>
 
 #include "internal.h"
+#include "testhooks.h"
 
 #define FG__SYNC_BIT ((int64_t)1 << 62)
 
@@ -90,6 +91,7 @@ static void fg__spawn_execute(fg__job *job, fg__worker *w)
     fg__slab_put(&w->frames, &w->pool->frames, f);
     fg__group_record_error(st, r);
     fg__group_finish_one(st);
+    FG__PERTURB(); /* the syncer may return and destroy the pool now */
     if (external != NULL)
         fg__pool_leave(external);
 }

@@ -25,6 +25,7 @@
 #include "futex.h"
 #include "internal.h"
 #include "sleep.h"
+#include "testhooks.h"
 
 bool fg__latch_make_sleepy(fg__latch *l)
 {
@@ -40,6 +41,7 @@ bool fg__latch_make_sleepy(fg__latch *l)
 void fg__latch_set(fg__latch *l)
 {
     fg__worker *waiter = l->waiter; /* read before the frame can vanish */
+    FG__PERTURB(); /* the waiter may be announcing its sleep now */
     /* [latch-set] Release publishes the job's result to the waiter's
      * acquire in fg__latch_is_set(); seq_cst also orders it against the
      * waiter's announcement [latch-sleepy], so a SLEEPY we do not see cannot
@@ -60,6 +62,7 @@ void fg__latch_wait_blocking(fg__latch *l)
             return;
         if (!fg__latch_make_sleepy(l))
             return;
+        FG__PERTURB(); /* SLEEPY, not yet blocked */
         /* The kernel re-checks state == SLEEPY: a set in between returns. */
         fg__futex_wait(&l->state, FG__LATCH_SLEEPY);
     }

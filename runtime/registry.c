@@ -31,6 +31,7 @@
 #include "alloc.h"
 #include "futex.h"
 #include "internal.h"
+#include "testhooks.h"
 
 /* Group spawn frames are the largest fixed-size frames: see group.c. */
 size_t fg__group_frame_size(void);
@@ -40,6 +41,7 @@ bool fg__pool_enter(fg_pool *p)
     /* [pool-drain] seq_cst: count ourselves before reading `closing`, the
      * mirror of destroy's store-then-read. */
     fg__atomic_fetch_add(&p->inflight, 1, FG__SEQ_CST);
+    FG__PERTURB(); /* counted, `closing` not yet read */
     if (fg__atomic_load(&p->closing, FG__SEQ_CST)) {
         fg__pool_leave(p);
         return false;
@@ -130,6 +132,15 @@ static void fg__pool_teardown(fg_pool *p, int initialised_workers)
     fg__free(p);
 }
 
+static int fg__thread_start(pthread_t *t, const pthread_attr_t *attr, fg__worker *w)
+{
+#if defined(FG_TEST_HOOKS) && FG_TEST_HOOKS
+    if (fg__fault_fail_now("pthread_create"))
+        return -1;
+#endif
+    return pthread_create(t, attr, fg__worker_main, w);
+}
+
 static int fg__pool_start_threads(fg_pool *p, size_t stack_size)
 {
     pthread_attr_t attr;
@@ -139,7 +150,7 @@ static int fg__pool_start_threads(fg_pool *p, size_t stack_size)
     if (pthread_attr_setstacksize(&attr, stack_size) != 0)
         err = FG_EINVAL;
     for (int i = 0; err == 0 && i < p->nworkers; i++) {
-        if (pthread_create(&p->workers[i].thread, &attr, fg__worker_main, &p->workers[i]) != 0)
+        if (fg__thread_start(&p->workers[i].thread, &attr, &p->workers[i]) != 0)
             err = FG_EAGAIN;
         else
             p->started++;

@@ -34,6 +34,7 @@
 
 #include "futex.h"
 #include "internal.h"
+#include "testhooks.h"
 
 void fg__sleep_init(fg__sleep *s)
 {
@@ -59,6 +60,7 @@ void fg__sleep_park(fg__worker *w, fg__latch *latch)
      *    the re-scan in the total order (I2). */
     fg__atomic_store(&w->sleep_word, 1, FG__SEQ_CST);
     fg__atomic_fetch_add(&s->sleepers, 1, FG__SEQ_CST);
+    FG__PERTURB(); /* announced, not yet re-scanned */
 
     /* 2. Re-scan (I1). */
     if (fg__sleep_should_stay_awake(w, latch)) {
@@ -73,6 +75,7 @@ void fg__sleep_park(fg__worker *w, fg__latch *latch)
     /* 3. Block until a waker clears the word.  Acquire pairs with the
      *    waker's CAS so what it published before waking us is visible. */
     FG__STAT_INC(w, sleeps);
+    FG__PERTURB(); /* re-scan found nothing, not yet blocked */
     while (fg__atomic_load(&w->sleep_word, FG__ACQUIRE) == 1)
         fg__futex_wait(&w->sleep_word, 1);
 }

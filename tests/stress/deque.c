@@ -247,5 +247,6 @@ int main(int argc, char **argv)
         stress_fail("pushed %" PRIu64 " items, expected %" PRIu64, tot.pushes, total);
     pthread_barrier_destroy(&round_start);
     pthread_barrier_destroy(&round_end);
+    stress_total("items", total);
     return stress_finish();
 }

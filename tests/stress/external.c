@@ -248,5 +248,6 @@ int main(int argc, char **argv)
            " spawns=%" PRIu64 " syncs=%" PRIu64 " syncs_with_codes=%" PRIu64 "\n",
            sum.joins, sum.code_joins, sum.groups, sum.spawns, sum.syncs, sum.task_errors);
     printf("external: calls=%" PRIu64 " calls/s=%.0f\n", calls, (double)calls / elapsed);
+    stress_total("calls", calls);
     return stress_finish();
 }

@@ -126,5 +126,6 @@ int main(int argc, char **argv)
     }
     printf("fib: sweeps=%" PRIu64 " joins=%" PRIu64 " joins/s=%.0f (time inside fg_join)\n",
            sweeps, joins, (double)joins / busy);
+    stress_total("joins", joins);
     return stress_finish();
 }

@@ -360,5 +360,6 @@ int main(int argc, char **argv)
            " nodes/s=%.0f spawns: external=%" PRIu64 " worker=%" PRIu64 "\n",
            st.rounds, st.nested, st.flat, st.nodes, (double)st.nodes / elapsed,
            (uint64_t)atomic_load(&spawns_external), (uint64_t)atomic_load(&spawns_worker));
+    stress_total("nodes", st.nodes);
     return stress_finish();
 }

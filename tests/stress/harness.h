@@ -1,5 +1,5 @@
 /* harness.h: what every stress program shares: strict argument parsing
- * (--threads N --seconds S --seed X), a monotonic clock, a seeded RNG
+ * (--threads N --seconds S --seed X --perturb S,Y), a monotonic clock, a seeded RNG
  * (splitmix64 to seed, xorshift64* to draw), random perturbation, failure
  * reporting that repeats the seed, a watchdog that turns a hang into a
  * failure, and pool configurations drawn from the seed.  See ../../../shared/STYLE.md, "Tests and benchmarks".
@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "forage.h"
+#include "testhooks.h" /* the programs link forage-hooked (FG_TEST_HOOKS=1) */
 
 /* STRESS_TSAN: 1 under ThreadSanitizer, so programs can shrink problem sizes
  * (TSan costs 5-15x) while keeping the same shape. */
@@ -44,11 +45,21 @@ typedef struct stress_opts {
     int threads;     /* --threads: meaning per program; 0 if not given and no default */
     double seconds;  /* --seconds: run time (> 0) */
     uint64_t seed;   /* --seed: decimal or 0x hex; default from the clock */
+    long perturb_spin, perturb_yield; /* --perturb S,Y: per mille of the
+                        runtime's racy points that spin / yield (testhooks.h) */
 } stress_opts;
+
+/* Default --perturb: 1 % of racy-point crossings spin up to 64 pauses and
+ * 0.1 % yield, a few ns per crossing on average. */
+#define STRESS_PERTURB_SPIN 10
+#define STRESS_PERTURB_YIELD 1
 
 static const char *stress_prog = "stress";
 static stress_opts stress_cfg;
 static atomic_uint stress_failures;
+static uint64_t stress_start_ns;        /* set by stress_parse */
+static uint64_t stress_total_count;     /* set by stress_total */
+static const char *stress_total_unit;
 
 /* ------------------------------------------------------------------ clock */
 
@@ -190,13 +201,25 @@ static inline unsigned stress_failure_count(void)
     return atomic_load(&stress_failures);
 }
 
-/* The exit status; on failure repeat the seed and how to rerun. */
+/* The program's unit of work and how many it checked, for the final line
+ * (./run.sh soak adds these up across rounds). */
+static inline void stress_total(const char *unit, uint64_t count)
+{
+    stress_total_unit = unit;
+    stress_total_count = count;
+}
+
+/* The exit status; on failure repeat the seed and how to rerun.  On success
+ * the last line is "<prog>: OK seed=S total=N <unit> seconds=T". */
 static inline int stress_finish(void)
 {
     unsigned n = stress_failure_count();
     fflush(stdout);
     if (n == 0) {
-        printf("%s: OK seed=%" PRIu64 "\n", stress_prog, stress_cfg.seed);
+        printf("%s: OK seed=%" PRIu64 " total=%" PRIu64 " %s seconds=%.1f\n", stress_prog,
+               stress_cfg.seed, stress_total_count,
+               stress_total_unit != NULL ? stress_total_unit : "checks",
+               stress_seconds_since(stress_start_ns));
         return 0;
     }
     char threads[32] = "";
@@ -235,11 +258,14 @@ static inline void stress_watchdog_start(double limit_s)
 
 static inline void stress_usage(FILE *out, const char *threads_help)
 {
-    fprintf(out, "usage: %s [--threads N] [--seconds S] [--seed X]\n"
-                 "  --threads N  %s\n"
-                 "  --seconds S  run time in seconds (default %g)\n"
-                 "  --seed X     64-bit seed, decimal or 0x-hex (default: from the clock)\n",
-            stress_prog, threads_help, stress_cfg.seconds);
+    fprintf(out, "usage: %s [--threads N] [--seconds S] [--seed X] [--perturb S,Y]\n"
+                 "  --threads N    %s\n"
+                 "  --seconds S    run time in seconds (default %g)\n"
+                 "  --seed X       64-bit seed, decimal or 0x-hex (default: from the clock)\n"
+                 "  --perturb S,Y  per mille of the runtime's racy points that spin (S)\n"
+                 "                 or yield (Y); default %d,%d, 0,0 turns it off\n",
+            stress_prog, threads_help, stress_cfg.seconds, STRESS_PERTURB_SPIN,
+            STRESS_PERTURB_YIELD);
 }
 
 static inline _Noreturn void stress_bad_usage(const char *threads_help, const char *what,
@@ -285,6 +311,20 @@ static inline int stress_parse_seconds(const char *s, double *out)
     return 0;
 }
 
+/* "S,Y": two per-mille rates summing to at most 1000. */
+static inline int stress_parse_perturb(const char *s, long *spin, long *yield)
+{
+    char buf[32];
+    const char *comma = strchr(s, ',');
+    if (comma == NULL || (size_t)(comma - s) >= sizeof buf)
+        return -1;
+    memcpy(buf, s, (size_t)(comma - s));
+    buf[comma - s] = '\0';
+    if (stress_parse_int(buf, 0, 1000, spin) < 0 || stress_parse_int(comma + 1, 0, 1000, yield) < 0)
+        return -1;
+    return *spin + *yield <= 1000 ? 0 : -1;
+}
+
 /* Parse argv strictly into stress_cfg; exit 2 with usage on anything else.
  * threads_default 0 means "the program decides"; --threads takes
  * threads_min..threads_max.  Prints "seed=..." as the first output line. */
@@ -297,7 +337,9 @@ static inline void stress_parse(int argc, char **argv, int threads_default,
     const char *slash = strrchr(stress_prog, '/');
     if (slash != NULL)
         stress_prog = slash + 1;
-    stress_cfg = (stress_opts){ threads_default, seconds_default, 0 };
+    stress_start_ns = stress_now_ns();
+    stress_cfg = (stress_opts){ threads_default, seconds_default, 0, STRESS_PERTURB_SPIN,
+                                STRESS_PERTURB_YIELD };
     int have_seed = 0;
     for (int i = 1; i < argc; i++) {
         const char *flag = argv[i];
@@ -306,7 +348,7 @@ static inline void stress_parse(int argc, char **argv, int threads_default,
             exit(0);
         }
         if (strcmp(flag, "--threads") != 0 && strcmp(flag, "--seconds") != 0 &&
-            strcmp(flag, "--seed") != 0)
+            strcmp(flag, "--seed") != 0 && strcmp(flag, "--perturb") != 0)
             stress_bad_usage(threads_help, "unknown argument", flag);
         if (i + 1 >= argc)
             stress_bad_usage(threads_help, "missing value for", flag);
@@ -319,6 +361,9 @@ static inline void stress_parse(int argc, char **argv, int threads_default,
         } else if (strcmp(flag, "--seconds") == 0) {
             if (stress_parse_seconds(val, &stress_cfg.seconds) < 0)
                 stress_bad_usage(threads_help, "bad --seconds value", val);
+        } else if (strcmp(flag, "--perturb") == 0) {
+            if (stress_parse_perturb(val, &stress_cfg.perturb_spin, &stress_cfg.perturb_yield) < 0)
+                stress_bad_usage(threads_help, "bad --perturb value (S,Y per mille, S+Y <= 1000)", val);
         } else {
             if (stress_parse_seed(val, &stress_cfg.seed) < 0)
                 stress_bad_usage(threads_help, "bad --seed value", val);
@@ -327,7 +372,9 @@ static inline void stress_parse(int argc, char **argv, int threads_default,
     }
     if (!have_seed)
         stress_cfg.seed = stress_mix64(stress_now_ns() ^ ((uint64_t)getpid() << 32));
-    printf("seed=%" PRIu64 "\n", stress_cfg.seed);
+    fg__test_perturb((unsigned)stress_cfg.perturb_spin, (unsigned)stress_cfg.perturb_yield);
+    printf("seed=%" PRIu64 " perturb=%ld,%ld\n", stress_cfg.seed, stress_cfg.perturb_spin,
+           stress_cfg.perturb_yield);
     fflush(stdout);
 }
 

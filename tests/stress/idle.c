@@ -127,5 +127,6 @@ int main(int argc, char **argv)
     fg_pool_destroy(pool);
     printf("idle: mean cpu per window=%.1f ms, worst wake-up join=%.0f us\n",
            total / (cycles + 1), worst_wake_us);
+    stress_total("windows", (uint64_t)cycles + 1);
     return stress_finish();
 }

@@ -529,6 +529,7 @@ int main(int argc, char **argv)
            dt.rounds, dt.joins_ok, dt.joins_refused, dt.spawns_ok, dt.spawns_refused,
            dt.groups, dt.leaves);
     printf("lifecycle: C sync rounds=%d\n", sync_rounds);
+    stress_total("pools", CYCLES + dt.rounds + (uint64_t)sync_rounds);
     int status = stress_finish();
     if (!joinable) {
         fflush(NULL);
