@@ -1,0 +1,360 @@
+/* fault.c: fault injection.  Each scenario first runs once unarmed to count
+ * the resource acquisitions it makes (allocations and thread starts, see
+ * runtime/testhooks.h), then once per k = 1..N with the k-th acquisition
+ * failing.  Every run must either complete with exact results or return
+ * FG_ENOMEM / FG_EAGAIN having run nothing; never crash, lose or repeat a
+ * task.  After each run the pool (or a new one) must still work.  Leaks
+ * are the AddressSanitizer row's job (LeakSanitizer at exit); this program
+ * checks at exit that no worker thread is left.
+ *
+ * Scenarios cover pool creation, deque growth under fg_join, group spawns
+ * from a worker and from outside, parallel_reduce's allocated partials, and
+ * the façade (open with its own pool; every backend).  The report gives
+ * each scenario's acquisitions and the distinct sites (allocating
+ * functions, pthread_create) whose failure was exercised.
+ */
+#include <dirent.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "forage.h"
+#include "testhooks.h"
+
+static int failures;
+
+#define CHECK(cond, ...)                                                          \
+    do {                                                                          \
+        if (!(cond)) {                                                            \
+            fprintf(stderr, "fault: FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
+            fprintf(stderr, __VA_ARGS__);                                         \
+            fprintf(stderr, " (k=%llu)\n", (unsigned long long)armed_k);           \
+            failures++;                                                           \
+        }                                                                         \
+    } while (0)
+
+/* ------------------------------------------------------------- arming */
+
+static uint64_t armed_k;          /* 0 in the counting run */
+static uint64_t bracket_count;    /* acquisitions inside the last bracket */
+static const char *bracket_site;  /* where the injected failure hit, or NULL */
+
+/* Scenarios bracket the code under test: setup and checks run unarmed, so
+ * only the acquisitions in between are counted and failed. */
+static void fault_begin(void) { fg__test_fail_nth(armed_k); }
+
+static void fault_end(void)
+{
+    bracket_count = fg__test_acquisitions();
+    bracket_site = fg__test_failed_site();
+    fg__test_fail_nth(0);
+}
+
+static int is_resource_error(int rc) { return rc == FG_ENOMEM || rc == FG_EAGAIN; }
+
+static int count_task(void *arg)
+{
+    atomic_fetch_add((atomic_long *)arg, 1);
+    return 0;
+}
+
+/* After any failure: the pool runs a join of two tasks exactly once each. */
+static void check_pool_usable(fg_pool *pool)
+{
+    atomic_long a = 0, b = 0;
+    int rc = fg_join(pool, count_task, &a, count_task, &b);
+    CHECK(rc == 0 && a == 1 && b == 1, "pool unusable after the fault: rc=%d a=%ld b=%ld", rc,
+          (long)a, (long)b);
+}
+
+/* ---------------------------------------------------------- scenarios */
+
+/* Creation: every allocation and thread start of fg_pool_create. */
+static void scenario_create(int workers)
+{
+    fg_pool *pool = (fg_pool *)&pool; /* must be reset to NULL on failure */
+    fault_begin();
+    int rc = fg_pool_create(&pool, &(fg_config){ .workers = workers });
+    fault_end();
+    if (rc != 0) {
+        CHECK(is_resource_error(rc), "create(%d) returned %s", workers, fg_error_name(rc));
+        CHECK(pool == NULL, "create failed but set *out");
+        CHECK(fg_pool_create(&pool, &(fg_config){ .workers = workers }) == 0, "create again");
+    }
+    check_pool_usable(pool);
+    fg_pool_destroy(pool);
+}
+static void scenario_create1(void) { scenario_create(1); }
+static void scenario_create3(void) { scenario_create(3); }
+
+/* Deque growth: a join chain deeper than the initial capacity (2^8) grows
+ * the worker's deque to 1024 slots inside the bracket.  A failed growth runs
+ * both halves inline, so the count must be exact whatever fails. */
+typedef struct chain { fg_pool *pool; int depth; atomic_long *leaves; } chain;
+
+static int chain_step(void *arg)
+{
+    chain *c = arg;
+    if (c->depth == 0)
+        return 0;
+    chain next = { c->pool, c->depth - 1, c->leaves };
+    return fg_join(c->pool, chain_step, &next, count_task, c->leaves);
+}
+
+static void scenario_join_growth(int workers)
+{
+    enum { DEPTH = 1000 };
+    fg_pool *pool;
+    if (fg_pool_create(&pool, &(fg_config){ .workers = workers, .seed = 1 }) != 0) {
+        CHECK(0, "create");
+        return;
+    }
+    atomic_long leaves = 0;
+    chain c = { pool, DEPTH, &leaves };
+    fault_begin();
+    int rc = fg_join(pool, chain_step, &c, count_task, &leaves);
+    fault_end();
+    CHECK(rc == 0 && leaves == DEPTH + 1, "join chain: rc=%s leaves=%ld (want %d)",
+          fg_error_name(rc), (long)leaves, DEPTH + 1);
+    check_pool_usable(pool);
+    fg_pool_destroy(pool);
+}
+static void scenario_join_growth1(void) { scenario_join_growth(1); }
+
+/* Group spawns: frames come from slab chunks (per worker and shared).  A
+ * spawn that cannot get a frame runs its task inline: each task must run
+ * exactly once and every fg_spawn return 0. */
+enum { SPAWNS = 1500 };
+typedef struct spawner { fg_pool *pool; atomic_long *ran; int bad_spawns; } spawner;
+
+static int spawn_many(void *arg)
+{
+    spawner *s = arg;
+    fg_group g = FG_GROUP_INIT(s->pool);
+    for (int i = 0; i < SPAWNS; i++)
+        if (fg_spawn(&g, count_task, s->ran) != 0)
+            s->bad_spawns++;
+    return fg_sync(&g);
+}
+
+static void scenario_spawn(int from_worker)
+{
+    fg_pool *pool;
+    if (fg_pool_create(&pool, &(fg_config){ .workers = 2, .seed = 1 }) != 0) {
+        CHECK(0, "create");
+        return;
+    }
+    atomic_long ran = 0, other = 0;
+    spawner s = { pool, &ran, 0 };
+    fault_begin();
+    int rc = from_worker ? fg_join(pool, spawn_many, &s, count_task, &other) : spawn_many(&s);
+    fault_end();
+    CHECK(rc == 0 && s.bad_spawns == 0 && ran == SPAWNS,
+          "spawn (%s): rc=%s bad_spawns=%d ran=%ld (want %d)",
+          from_worker ? "worker" : "external", fg_error_name(rc), s.bad_spawns, (long)ran,
+          SPAWNS);
+    check_pool_usable(pool);
+    fg_pool_destroy(pool);
+}
+static void scenario_spawn_worker(void) { scenario_spawn(1); }
+static void scenario_spawn_external(void) { scenario_spawn(0); }
+
+/* parallel_reduce with a 512-byte partial: allocated per split.  Either the
+ * exact result, or FG_ENOMEM; each index is reduced at most once. */
+enum { REDUCE_N = 4096 };
+typedef struct big_partial { uint64_t sum; char pad[504]; } big_partial;
+static atomic_int reduce_seen[REDUCE_N];
+
+static int reduce_body(size_t begin, size_t end, void *partial, void *ctx)
+{
+    (void)ctx;
+    big_partial *p = partial;
+    for (size_t i = begin; i < end; i++) {
+        atomic_fetch_add(&reduce_seen[i], 1);
+        p->sum += i;
+    }
+    return 0;
+}
+
+static void reduce_combine(void *left, const void *right, void *ctx)
+{
+    (void)ctx;
+    ((big_partial *)left)->sum += ((const big_partial *)right)->sum;
+}
+
+static void scenario_reduce(void)
+{
+    fg_pool *pool;
+    if (fg_pool_create(&pool, &(fg_config){ .workers = 2, .seed = 1 }) != 0) {
+        CHECK(0, "create");
+        return;
+    }
+    for (int i = 0; i < REDUCE_N; i++)
+        atomic_store(&reduce_seen[i], 0);
+    big_partial identity = { 0 }, result = { 0 };
+    fg_for_opts opts = { .grain = 64, .partition = FG_PARTITION_SIMPLE };
+    fault_begin();
+    int rc = fg_parallel_reduce(pool, 0, REDUCE_N, &opts, sizeof(big_partial), &identity,
+                                reduce_body, reduce_combine, NULL, &result);
+    fault_end();
+    int twice = 0, missing = 0;
+    for (int i = 0; i < REDUCE_N; i++) {
+        int n = atomic_load(&reduce_seen[i]);
+        twice += n > 1;
+        missing += n == 0;
+    }
+    CHECK(twice == 0, "reduce: %d indices reduced twice", twice);
+    if (rc == 0)
+        CHECK(missing == 0 && result.sum == (uint64_t)REDUCE_N * (REDUCE_N - 1) / 2,
+              "reduce: missing=%d sum=%llu", missing, (unsigned long long)result.sum);
+    else
+        CHECK(rc == FG_ENOMEM, "reduce returned %s", fg_error_name(rc));
+    check_pool_usable(pool);
+    fg_pool_destroy(pool);
+}
+
+/* The façade: open (its own pool), map, close, for every backend.  A map
+ * either fills every result or returns FG_ENOMEM with nothing run. */
+enum { MAP_N = 3000 };
+static atomic_long map_ran;
+
+static int square(size_t i, void *ctx, void *result)
+{
+    (void)ctx;
+    atomic_fetch_add(&map_ran, 1);
+    *(uint64_t *)result = (uint64_t)i * i;
+    return 0;
+}
+
+static void scenario_facade(int backend, long batch_size)
+{
+    static uint64_t results[MAP_N];
+    memset(results, 0xff, sizeof results);
+    atomic_store(&map_ran, 0);
+    fg_parallel *par = NULL;
+    fault_begin();
+    int rc = fg_parallel_open(&par, &(fg_parallel_opts){ .n_jobs = 2, .backend = backend,
+                                                         .batch_size = batch_size });
+    if (rc == 0)
+        rc = fg_parallel_map(par, (fg_delayed){ square, NULL, sizeof(uint64_t) }, 0, MAP_N,
+                             results, NULL);
+    fault_end();
+    if (rc == 0) {
+        int wrong = 0;
+        for (size_t i = 0; i < MAP_N; i++)
+            wrong += results[i] != (uint64_t)i * i;
+        CHECK(wrong == 0 && map_ran == MAP_N, "map (backend %d): %d wrong results, ran %ld",
+              backend, wrong, (long)map_ran);
+    } else {
+        CHECK(is_resource_error(rc), "open/map (backend %d) returned %s", backend,
+              fg_error_name(rc));
+        CHECK(map_ran == 0, "map (backend %d) failed after running %ld tasks", backend,
+              (long)map_ran);
+    }
+    if (par != NULL) {
+        atomic_store(&map_ran, 0);
+        rc = fg_parallel_map(par, (fg_delayed){ square, NULL, sizeof(uint64_t) }, 0, MAP_N,
+                             results, NULL);
+        CHECK(rc == 0 && map_ran == MAP_N, "façade unusable after the fault: rc=%s ran=%ld",
+              fg_error_name(rc), (long)map_ran);
+    }
+    fg_parallel_close(par);
+}
+static void scenario_facade_steal(void) { scenario_facade(FG_BACKEND_STEAL, 100); }
+static void scenario_facade_steal_auto(void) { scenario_facade(FG_BACKEND_STEAL, FG_BATCH_AUTO); }
+static void scenario_facade_shared(void) { scenario_facade(FG_BACKEND_SHARED, 100); }
+static void scenario_facade_sequential(void) { scenario_facade(FG_BACKEND_SEQUENTIAL, 100); }
+
+/* ------------------------------------------------------------- driver */
+
+typedef struct scenario { const char *name; void (*run)(void); } scenario;
+
+static const scenario scenarios[] = {
+    { "create(1 worker)", scenario_create1 },
+    { "create(3 workers)", scenario_create3 },
+    { "join growth (1 worker)", scenario_join_growth1 },
+    { "spawn from a worker", scenario_spawn_worker },
+    { "spawn from outside", scenario_spawn_external },
+    { "parallel_reduce 512 B partials", scenario_reduce },
+    { "façade steal, batch 100", scenario_facade_steal },
+    { "façade steal, batch auto", scenario_facade_steal_auto },
+    { "façade shared, batch 100", scenario_facade_shared },
+    { "façade sequential", scenario_facade_sequential },
+};
+
+#define MAX_SITES 64
+static const char *sites[MAX_SITES];
+static int nsites;
+
+static void note_site(const char *site)
+{
+    for (int i = 0; i < nsites; i++)
+        if (strcmp(sites[i], site) == 0)
+            return;
+    if (nsites < MAX_SITES)
+        sites[nsites++] = site;
+}
+
+/* Threads of this process: only main must remain at the end. */
+static int thread_count(void)
+{
+    DIR *d = opendir("/proc/self/task");
+    if (d == NULL)
+        return -1;
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+int main(void)
+{
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    int threads_before = thread_count();
+    uint64_t runs = 0, injected = 0;
+    printf("%-32s %12s %8s %s\n", "scenario", "acquisitions", "failed", "sites");
+    for (size_t s = 0; s < sizeof scenarios / sizeof scenarios[0]; s++) {
+        /* Steals may change the count from run to run: take the largest of
+         * three counting runs, and try two k beyond it. */
+        uint64_t n = 0, hit = 0;
+        for (int r = 0; r < 3; r++) {
+            armed_k = 0;
+            scenarios[s].run();
+            n = bracket_count > n ? bracket_count : n;
+        }
+        char names[512] = "";
+        for (armed_k = 1; armed_k <= n + 2; armed_k++) {
+            scenarios[s].run();
+            runs++;
+            if (bracket_site == NULL)
+                continue;
+            hit++;
+            note_site(bracket_site);
+            if (strstr(names, bracket_site) == NULL && strlen(names) + strlen(bracket_site) + 2 < sizeof names) {
+                strcat(names, names[0] ? " " : "");
+                strcat(names, bracket_site);
+            }
+        }
+        printf("%-32s %12llu %8llu %s\n", scenarios[s].name, (unsigned long long)n,
+               (unsigned long long)hit, names);
+        CHECK(hit > 0, "no failure was injected in scenario %s: it tests nothing",
+              scenarios[s].name);
+        injected += hit;
+    }
+    int threads_after = thread_count();
+    printf("fault: %llu runs, %llu injected failures, %d distinct sites:", (unsigned long long)runs,
+           (unsigned long long)injected, nsites);
+    for (int i = 0; i < nsites; i++)
+        printf(" %s", sites[i]);
+    printf("\nfault: threads at start %d, at end %d\n", threads_before, threads_after);
+    armed_k = 0;
+    CHECK(threads_after == threads_before, "worker threads left behind");
+    if (failures != 0) {
+        fprintf(stderr, "fault: %d check(s) failed\n", failures);
+        return 1;
+    }
+    printf("fault: OK\n");
+    return 0;
+}
