@@ -146,7 +146,9 @@ FG_API int fg_pool_create(fg_pool **out, const fg_config *cfg);
 /* Wait for every fork-join call already running on the pool (from any
  * thread) to finish, then stop and join the workers and free the pool.
  * Calls that start while destroy waits fail with FG_ESHUTDOWN; calls after
- * it returned are use-after-free.  A group with unfinished tasks must be
+ * it returned are use-after-free, which debug builds (NDEBUG unset) detect:
+ * they return FG_EINVAL, and a second destroy prints a message to stderr
+ * and does nothing.  A group with unfinished tasks must be
  * synced before destroy is called, or be in an fg_sync already waiting
  * (destroy then waits for it); tasks spawned from outside the pool are
  * always run before destroy returns.  Must not be called from a worker of
@@ -334,7 +336,7 @@ typedef struct fg_error_info {
 } fg_error_info;
 
 /* Errors: FG_EINVAL (bad option), FG_ERANGE (n_jobs beyond FG_MAX_WORKERS),
- * FG_ENOMEM, FG_EAGAIN.  Nothing is printed by open. */
+ * FG_ENOMEM, FG_EAGAIN; *out is then NULL.  Nothing is printed by open. */
 FG_API int fg_parallel_open(fg_parallel **out, const fg_parallel_opts *opts);
 
 /* results[k] (result_size bytes each, in index order) = fn(begin + k) for

@@ -131,6 +131,8 @@ int fg_spawn(fg_group *g, fg_fn fn, void *arg)
         fg__sleep_notify_push(&p->sleep, p);
         return 0;
     }
+    if (!fg__pool_live(p))
+        return FG_EINVAL;
     if (!fg__pool_enter(p))
         return FG_ESHUTDOWN;
     fg__spawn_frame *f = fg__slab_get_shared(&p->frames);
@@ -190,6 +192,8 @@ int fg_sync(fg_group *g)
     if (left & FG__SYNC_BIT)
         return FG_EBUSY; /* best effort: another sync is waiting */
     fg__worker *w = fg__worker_of(g->pool);
+    if (left != 0 && w == NULL && !fg__pool_live(g->pool))
+        return FG_EINVAL; /* its tasks cannot be running: the pool is gone */
     if (left != 0 && !(w != NULL && fg__sync_run_own(w, st)))
         fg__sync_wait(g, st, w);
     /* Every task has finished: no writer of `error` is left. */

@@ -70,6 +70,7 @@ struct fg_pool {
     FG__ATOMIC(int) closing;               /* destroy started: refuse new calls */
     FG__ATOMIC(uint32_t) inflight;         /* external calls not yet finished */
     int started;                           /* threads created (owner: create/destroy) */
+    fg_pool *live_next;                    /* debug builds: the live-pool list */
 };
 
 /* The worker running on this thread, NULL on other threads. */
@@ -81,6 +82,18 @@ static inline fg__worker *fg__worker_of(fg_pool *p)
     fg__worker *w = fg__tls_worker;
     return (w != NULL && w->pool == p) ? w : NULL;
 }
+
+/* Is p a pool that was created and not yet destroyed?  Debug builds
+ * (NDEBUG unset) keep a list of live pools so that a call on a destroyed
+ * pool fails with FG_EINVAL instead of reading freed memory; release builds
+ * trust the caller.  Only paths from non-worker threads ask: a worker's own
+ * pool is alive while the worker runs.  A new pool created at the same
+ * address as a destroyed one defeats the check. */
+#ifdef NDEBUG
+static inline bool fg__pool_live(const fg_pool *p) { (void)p; return true; }
+#else
+bool fg__pool_live(const fg_pool *p);
+#endif
 
 /* registry.c: bracket a call from a non-worker thread so destroy can drain
  * it.  fg__pool_enter fails (false) once destroy has started. */

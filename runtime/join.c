@@ -88,7 +88,7 @@ static void fg__join_execute_external(fg__job *job, fg__worker *w)
 __attribute__((cold, noinline))
 static int fg__join_external(fg_pool *pool, fg_fn a, void *arg_a, fg_fn b, void *arg_b)
 {
-    if (pool == NULL || a == NULL || b == NULL)
+    if (pool == NULL || a == NULL || b == NULL || !fg__pool_live(pool))
         return FG_EINVAL;
     if (!fg__pool_enter(pool))
         return FG_ESHUTDOWN;

@@ -477,11 +477,13 @@ int fg_parallel_open(fg_parallel **out, const fg_parallel_opts *opts)
     if (out == NULL)
         return FG_EINVAL;
     *out = NULL;
+    *out = NULL;
     if (opts == NULL)
         opts = &defaults;
     if (opts->backend < FG_BACKEND_STEAL || opts->backend > FG_BACKEND_SEQUENTIAL ||
         opts->batch_size < FG_BATCH_AUTO || opts->verbose < 0 ||
-        opts->pre_dispatch < FG_PRE_DISPATCH_ALL)
+        opts->pre_dispatch < FG_PRE_DISPATCH_ALL ||
+        (opts->pool != NULL && fg__worker_of(opts->pool) == NULL && !fg__pool_live(opts->pool)))
         return FG_EINVAL;
     int n_jobs = fg__parallel_n_jobs(opts->n_jobs);
     if (n_jobs < 0)

@@ -176,7 +176,8 @@ static int fg__loop_init(fg__loop *l, fg_pool *pool, size_t begin, size_t end,
     if (opts == NULL)
         opts = &defaults;
     if (pool == NULL || begin > end || opts->partition < FG_PARTITION_AUTO ||
-        opts->partition > FG_PARTITION_STATIC)
+        opts->partition > FG_PARTITION_STATIC ||
+        (fg__worker_of(pool) == NULL && !fg__pool_live(pool)))
         return FG_EINVAL;
     *l = (fg__loop){ .pool = pool, .grain = opts->grain != 0 ? opts->grain : 1,
                      .partition = opts->partition, .workers = (unsigned)pool->nworkers };

@@ -25,6 +25,7 @@
  */
 #include <assert.h>
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -32,6 +33,45 @@
 #include "futex.h"
 #include "internal.h"
 #include "testhooks.h"
+
+#ifndef NDEBUG
+/* The live-pool list of debug builds (fg__pool_live); the lock is taken
+ * only by create, destroy and external calls' argument checks. */
+static pthread_mutex_t fg__live_lock = PTHREAD_MUTEX_INITIALIZER;
+static fg_pool *fg__live_head;
+
+bool fg__pool_live(const fg_pool *p)
+{
+    pthread_mutex_lock(&fg__live_lock);
+    const fg_pool *q = fg__live_head;
+    while (q != NULL && q != p)
+        q = q->live_next;
+    pthread_mutex_unlock(&fg__live_lock);
+    return q != NULL;
+}
+
+static void fg__live_add(fg_pool *p)
+{
+    pthread_mutex_lock(&fg__live_lock);
+    p->live_next = fg__live_head;
+    fg__live_head = p;
+    pthread_mutex_unlock(&fg__live_lock);
+}
+
+static void fg__live_remove(fg_pool *p)
+{
+    pthread_mutex_lock(&fg__live_lock);
+    fg_pool **link = &fg__live_head;
+    while (*link != NULL && *link != p)
+        link = &(*link)->live_next;
+    if (*link != NULL)
+        *link = p->live_next;
+    pthread_mutex_unlock(&fg__live_lock);
+}
+#else
+static void fg__live_add(fg_pool *p) { (void)p; }
+static void fg__live_remove(fg_pool *p) { (void)p; }
+#endif
 
 /* Group spawn frames are the largest fixed-size frames: see group.c. */
 size_t fg__group_frame_size(void);
@@ -207,6 +247,7 @@ int fg_pool_create(fg_pool **out, const fg_config *cfg)
         fg__pool_teardown(p, ready);
         return err;
     }
+    fg__live_add(p);
     *out = p;
     return 0;
 }
@@ -216,6 +257,11 @@ void fg_pool_destroy(fg_pool *p)
     if (p == NULL)
         return;
     assert(fg__worker_of(p) == NULL && "fg_pool_destroy called from one of its own workers");
+    if (!fg__pool_live(p)) {
+        fprintf(stderr, "forage: fg_pool_destroy(%p): not a live pool (destroyed twice?)\n",
+                (void *)p);
+        return;
+    }
     /* [pool-drain] seq_cst: store closing, then read inflight (I2). */
     fg__atomic_store(&p->closing, 1, FG__SEQ_CST);
     for (;;) {
@@ -224,12 +270,13 @@ void fg_pool_destroy(fg_pool *p)
             break;
         fg__futex_wait(&p->inflight, n);
     }
+    fg__live_remove(p); /* only now: calls during the drain get FG_ESHUTDOWN */
     fg__pool_teardown(p, p->nworkers);
 }
 
 int fg_pool_workers(const fg_pool *p)
 {
-    return p != NULL ? p->nworkers : FG_EINVAL;
+    return p != NULL && fg__pool_live(p) ? p->nworkers : FG_EINVAL;
 }
 
 int fg_worker_index(void)
@@ -248,7 +295,7 @@ int fg_stats_enabled(void)
 
 int fg_pool_stats(const fg_pool *p, int worker, fg_worker_stats *out)
 {
-    if (p == NULL || out == NULL || worker < 0 || worker >= p->nworkers)
+    if (p == NULL || out == NULL || !fg__pool_live(p) || worker < 0 || worker >= p->nworkers)
         return FG_EINVAL;
     fg__stats *s = &p->workers[worker].stats;
     *out = (fg_worker_stats){

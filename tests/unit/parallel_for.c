@@ -409,68 +409,6 @@ Test(parallel_for, one_worker_runs_chunks_in_index_order)
 
 /* -------------------------------------------------- arguments, defaults */
 
-typedef struct args_seen {
-    int empty, empty_opts_null, reversed, null_pool, null_body, part7, part_neg;
-    size_t ran;
-} args_seen;
-
-static void run_bad_args(fg_pool *p, args_seen *s)
-{
-    visit *v = visit_new(0, 100, 1 << 30);
-    fg_for_opts o7 = { .partition = 7 }, oneg = { .partition = -1 }, ok = { .grain = 1 };
-    s->empty = fg_parallel_for(p, 50, 50, &ok, visit_body, v);
-    s->empty_opts_null = fg_parallel_for(p, 0, 0, NULL, visit_body, v);
-    s->reversed = fg_parallel_for(p, 51, 50, &ok, visit_body, v);
-    s->null_pool = fg_parallel_for(NULL, 0, 100, &ok, visit_body, v);
-    s->null_body = fg_parallel_for(p, 0, 100, &ok, NULL, v);
-    s->part7 = fg_parallel_for(p, 0, 100, &o7, visit_body, v);
-    s->part_neg = fg_parallel_for(p, 0, 100, &oneg, visit_body, v);
-    s->ran = atomic_load(&v->nchunks) + atomic_load(&v->bad_range);
-    visit_free(v);
-}
-
-static void check_bad_args(const args_seen *s)
-{
-    cr_assert_eq(s->empty, 0, "begin == end: %d", s->empty);
-    cr_assert_eq(s->empty_opts_null, 0, "begin == end, NULL opts: %d", s->empty_opts_null);
-    cr_assert_eq(s->reversed, FG_EINVAL, "begin > end: %d", s->reversed);
-    cr_assert_eq(s->null_pool, FG_EINVAL, "NULL pool: %d", s->null_pool);
-    cr_assert_eq(s->null_body, FG_EINVAL, "NULL body: %d", s->null_body);
-    cr_assert_eq(s->part7, FG_EINVAL, "partition 7: %d", s->part7);
-    cr_assert_eq(s->part_neg, FG_EINVAL, "partition -1: %d", s->part_neg);
-    cr_assert_eq(s->ran, 0, "%zu chunks ran", s->ran);
-}
-
-Test(parallel_for, bad_args_and_empty_range_from_main_thread)
-{
-    fg_pool *p = pool_new(2);
-    args_seen s;
-    run_bad_args(p, &s);
-    check_bad_args(&s);
-    fg_pool_destroy(p);
-}
-
-typedef struct args_task {
-    fg_pool *pool;
-    args_seen seen;
-} args_task;
-
-static int bad_args_task(void *arg)
-{
-    args_task *t = arg;
-    run_bad_args(t->pool, &t->seen);
-    return 0;
-}
-
-Test(parallel_for, bad_args_and_empty_range_from_worker)
-{
-    fg_pool *p = pool_new(2);
-    args_task t = { .pool = p };
-    cr_assert_eq(fg_join(p, bad_args_task, &t, noop, NULL), 0);
-    check_bad_args(&t.seen);
-    fg_pool_destroy(p);
-}
-
 /* NULL opts: AUTO with grain 1. */
 Test(parallel_for, null_opts_means_defaults)
 {

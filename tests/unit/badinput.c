@@ -1,0 +1,479 @@
+/* tests/unit/badinput.c: every public function with each bad argument.
+ *
+ * One table row per (function, bad argument): the call, the exact code it
+ * must return, and the rule that nothing ran (every task and body of the
+ * table increments `ran`).  Each row runs twice, from the main thread and
+ * from inside a task on a worker, because the two take different paths
+ * (the worker path must check as much as the injector path).  The table is
+ * listed in docs/design/verification.md.
+ *
+ * After the table: ranges at the top of size_t, grain 0, and destroy while
+ * another thread's call is running.
+ */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "forage.h"
+
+/* ---------------------------------------------------------- the fixture */
+
+static fg_pool *live; /* a working pool with 2 workers */
+static fg_pool *dead; /* created and destroyed: use-after-destroy rows */
+static atomic_int ran;
+
+static int task(void *arg) { (void)arg; atomic_fetch_add(&ran, 1); return 0; }
+static int body(size_t b, size_t e, void *ctx) { (void)b; (void)e; (void)ctx; atomic_fetch_add(&ran, 1); return 0; }
+static int rbody(size_t b, size_t e, void *p, void *ctx) { (void)b; (void)e; (void)p; (void)ctx; atomic_fetch_add(&ran, 1); return 0; }
+static void combine(void *l, const void *r, void *ctx) { (void)l; (void)r; (void)ctx; atomic_fetch_add(&ran, 1); }
+static int dtask(size_t i, void *ctx, void *res) { (void)i; (void)ctx; (void)res; atomic_fetch_add(&ran, 1); return 0; }
+static int ctask(void *arg, void *res) { (void)arg; (void)res; atomic_fetch_add(&ran, 1); return 0; }
+
+static void fixture_up(void)
+{
+    cr_assert_eq(fg_pool_create(&live, &(fg_config){ .workers = 2 }), 0);
+    cr_assert_eq(fg_pool_create(&dead, &(fg_config){ .workers = 1 }), 0);
+    fg_pool_destroy(dead);
+    atomic_store(&ran, 0);
+}
+
+static void fixture_down(void) { fg_pool_destroy(live); }
+
+/* ------------------------------------------------------------ the rows */
+
+/* Pool creation and configuration. */
+static int create_out_null(void) { return fg_pool_create(NULL, NULL); }
+/* Helpers return WROTE_OUT when a failed call left *out set.  (Rows run on
+ * workers too, where a failing cr_assert cannot unwind: they only return.) */
+#define WROTE_OUT (-9999)
+static int create_cfg(fg_config c)
+{
+    fg_pool *p = (fg_pool *)&p;
+    int rc = fg_pool_create(&p, &c);
+    return p == NULL ? rc : WROTE_OUT;
+}
+static int create_too_many(void) { return create_cfg((fg_config){ .workers = FG_MAX_WORKERS + 1 }); }
+static int create_int_max(void) { return create_cfg((fg_config){ .workers = INT_MAX }); }
+static int create_victim_neg(void) { return create_cfg((fg_config){ .workers = 1, .victim = -1 }); }
+static int create_victim_big(void) { return create_cfg((fg_config){ .workers = 1, .victim = 3 }); }
+static int create_tiny_stack(void) { return create_cfg((fg_config){ .workers = 1, .stack_size = 1 }); }
+static int create_env(const char *value)
+{
+    setenv("FORAGE_WORKERS", value, 1);
+    int rc = create_cfg((fg_config){ 0 });
+    unsetenv("FORAGE_WORKERS");
+    return rc;
+}
+static int create_env_text(void) { return create_env("four"); }
+static int create_env_zero(void) { return create_env("0"); }
+static int create_env_huge(void) { return create_env("100000"); }
+static int resolve_too_many(void) { return fg_resolve_workers(FG_MAX_WORKERS + 1); }
+static int workers_null(void) { return fg_pool_workers(NULL); }
+static int workers_dead(void) { return fg_pool_workers(dead); }
+static fg_worker_stats st;
+static int stats_null_pool(void) { return fg_pool_stats(NULL, 0, &st); }
+static int stats_null_out(void) { return fg_pool_stats(live, 0, NULL); }
+static int stats_neg_worker(void) { return fg_pool_stats(live, -1, &st); }
+static int stats_past_worker(void) { return fg_pool_stats(live, 2, &st); }
+static int stats_dead(void) { return fg_pool_stats(dead, 0, &st); }
+static int destroy_twice(void)
+{
+    fg_pool_destroy(dead); /* debug builds: a message on stderr, no effect */
+    return fg_pool_workers(live) == 2 ? 0 : -1;
+}
+
+/* fg_join. */
+static int join_null_pool(void) { return fg_join(NULL, task, NULL, task, NULL); }
+static int join_null_a(void) { return fg_join(live, NULL, NULL, task, NULL); }
+static int join_null_b(void) { return fg_join(live, task, NULL, NULL, NULL); }
+static int join_all_null(void) { return fg_join(live, NULL, NULL, NULL, NULL); }
+static int join_dead(void) { return fg_join(dead, task, NULL, task, NULL); }
+
+/* Groups. */
+static int group_init_null(void) { return fg_group_init(NULL, live); }
+static int group_init_null_pool(void) { fg_group g; return fg_group_init(&g, NULL); }
+static int spawn_null_group(void) { return fg_spawn(NULL, task, NULL); }
+static int spawn_null_fn(void)
+{
+    fg_group g = FG_GROUP_INIT(live);
+    int rc = fg_spawn(&g, NULL, NULL);
+    return fg_sync(&g) == 0 ? rc : WROTE_OUT; /* a refused spawn queued nothing */
+}
+static int spawn_no_pool(void) { fg_group g = FG_GROUP_INIT(NULL); return fg_spawn(&g, task, NULL); }
+static int spawn_dead(void) { fg_group g = FG_GROUP_INIT(dead); return fg_spawn(&g, task, NULL); }
+static int sync_null(void) { return fg_sync(NULL); }
+static int sync_no_pool(void) { fg_group g = FG_GROUP_INIT(NULL); return fg_sync(&g); }
+
+/* Loops. */
+static int for_null_pool(void) { return fg_parallel_for(NULL, 0, 10, NULL, body, NULL); }
+static int for_null_body(void) { return fg_parallel_for(live, 0, 10, NULL, NULL, NULL); }
+static int for_reversed(void) { return fg_parallel_for(live, 10, 9, NULL, body, NULL); }
+static int for_top_reversed(void) { return fg_parallel_for(live, SIZE_MAX, 0, NULL, body, NULL); }
+static int for_partition_neg(void)
+{
+    return fg_parallel_for(live, 0, 10, &(fg_for_opts){ .partition = -1 }, body, NULL);
+}
+static int for_partition_big(void)
+{
+    return fg_parallel_for(live, 0, 10, &(fg_for_opts){ .partition = 3 }, body, NULL);
+}
+static int for_empty(void) { return fg_parallel_for(live, 50, 50, NULL, body, NULL); }
+static int for_dead(void) { return fg_parallel_for(dead, 0, 10, NULL, body, NULL); }
+static uint64_t identity, result;
+static int reduce(fg_pool *p, size_t b, size_t e, size_t size, const void *id, fg_reduce_fn f,
+                  fg_combine_fn c, void *res)
+{
+    return fg_parallel_reduce(p, b, e, NULL, size, id, f, c, NULL, res);
+}
+static int reduce_null_pool(void) { return reduce(NULL, 0, 9, 8, &identity, rbody, combine, &result); }
+static int reduce_null_body(void) { return reduce(live, 0, 9, 8, &identity, NULL, combine, &result); }
+static int reduce_null_combine(void) { return reduce(live, 0, 9, 8, &identity, rbody, NULL, &result); }
+static int reduce_null_identity(void) { return reduce(live, 0, 9, 8, NULL, rbody, combine, &result); }
+static int reduce_null_result(void) { return reduce(live, 0, 9, 8, &identity, rbody, combine, NULL); }
+static int reduce_size_zero(void) { return reduce(live, 0, 9, 0, &identity, rbody, combine, &result); }
+static int reduce_reversed(void) { return reduce(live, 9, 0, 8, &identity, rbody, combine, &result); }
+static int reduce_empty(void) { return reduce(live, 7, 7, 8, &identity, rbody, combine, &result); }
+static int reduce_dead(void) { return reduce(dead, 0, 9, 8, &identity, rbody, combine, &result); }
+
+/* The façade. */
+static int open_opts(fg_parallel_opts o)
+{
+    fg_parallel *par = (fg_parallel *)&par;
+    int rc = fg_parallel_open(&par, &o);
+    if (rc == 0)
+        fg_parallel_close(par);
+    return par == NULL ? rc : WROTE_OUT;
+}
+static int open_out_null(void) { return fg_parallel_open(NULL, NULL); }
+static int open_backend_neg(void) { return open_opts((fg_parallel_opts){ .backend = -1 }); }
+static int open_backend_big(void) { return open_opts((fg_parallel_opts){ .backend = 3 }); }
+static int open_batch_neg(void) { return open_opts((fg_parallel_opts){ .batch_size = -2 }); }
+static int open_verbose_neg(void) { return open_opts((fg_parallel_opts){ .verbose = -1 }); }
+static int open_predispatch_neg(void) { return open_opts((fg_parallel_opts){ .pre_dispatch = -2 }); }
+static int open_n_jobs_big(void) { return open_opts((fg_parallel_opts){ .n_jobs = FG_MAX_WORKERS + 1 }); }
+static int open_dead_pool(void) { return open_opts((fg_parallel_opts){ .pool = dead }); }
+
+/* map and calls need an open façade on the live pool. */
+static int with_par(int (*f)(fg_parallel *))
+{
+    fg_parallel *par;
+    int rc = fg_parallel_open(&par, &(fg_parallel_opts){ .n_jobs = 2, .pool = live });
+    if (rc != 0)
+        return rc;
+    rc = f(par);
+    fg_parallel_close(par);
+    return rc;
+}
+static uint64_t results[8];
+static fg_delayed delayed = { dtask, NULL, sizeof(uint64_t) };
+static int map_null_par(void) { return fg_parallel_map(NULL, delayed, 0, 8, results, NULL); }
+static int map_null_fn_(fg_parallel *par)
+{
+    return fg_parallel_map(par, (fg_delayed){ NULL, NULL, 8 }, 0, 8, results, NULL);
+}
+static int map_null_fn(void) { return with_par(map_null_fn_); }
+static int map_reversed_(fg_parallel *par) { return fg_parallel_map(par, delayed, 8, 0, results, NULL); }
+static int map_reversed(void) { return with_par(map_reversed_); }
+static int map_null_results_(fg_parallel *par) { return fg_parallel_map(par, delayed, 0, 8, NULL, NULL); }
+static int map_null_results(void) { return with_par(map_null_results_); }
+static int calls_null_par(void) { return fg_parallel_calls(NULL, NULL, 0, NULL); }
+static int calls_null_array_(fg_parallel *par) { return fg_parallel_calls(par, NULL, 3, NULL); }
+static int calls_null_array(void) { return with_par(calls_null_array_); }
+static int calls_null_fn_(fg_parallel *par)
+{
+    fg_call calls[3] = { { ctask, NULL, NULL }, { NULL, NULL, NULL }, { ctask, NULL, NULL } };
+    return fg_parallel_calls(par, calls, 3, NULL);
+}
+static int calls_null_fn(void) { return with_par(calls_null_fn_); }
+
+enum { ANY = 0, MAIN_ONLY = 1 };
+typedef struct row {
+    const char *call;   /* what is called, with which bad argument */
+    int (*run)(void);
+    int expect;         /* the exact return code */
+    int where;          /* MAIN_ONLY: not run from a worker (environment) */
+} row;
+
+#ifdef NDEBUG
+#  define DEBUG_ROW(call, run, expect) /* use after destroy: debug builds only */
+#else
+#  define DEBUG_ROW(call, run, expect) { call, run, expect, ANY },
+#endif
+
+static const row rows[] = {
+    { "fg_pool_create(out NULL)", create_out_null, FG_EINVAL, ANY },
+    { "fg_pool_create(workers FG_MAX_WORKERS + 1)", create_too_many, FG_ERANGE, ANY },
+    { "fg_pool_create(workers INT_MAX)", create_int_max, FG_ERANGE, ANY },
+    { "fg_pool_create(victim -1)", create_victim_neg, FG_EINVAL, ANY },
+    { "fg_pool_create(victim past the last kind)", create_victim_big, FG_EINVAL, ANY },
+    { "fg_pool_create(stack_size 1)", create_tiny_stack, FG_EINVAL, ANY },
+    { "fg_pool_create($FORAGE_WORKERS=four)", create_env_text, FG_EENV, MAIN_ONLY },
+    { "fg_pool_create($FORAGE_WORKERS=0)", create_env_zero, FG_EENV, MAIN_ONLY },
+    { "fg_pool_create($FORAGE_WORKERS=100000)", create_env_huge, FG_EENV, MAIN_ONLY },
+    { "fg_resolve_workers(FG_MAX_WORKERS + 1)", resolve_too_many, FG_ERANGE, ANY },
+    { "fg_pool_workers(NULL)", workers_null, FG_EINVAL, ANY },
+    { "fg_pool_stats(pool NULL)", stats_null_pool, FG_EINVAL, ANY },
+    { "fg_pool_stats(out NULL)", stats_null_out, FG_EINVAL, ANY },
+    { "fg_pool_stats(worker -1)", stats_neg_worker, FG_EINVAL, ANY },
+    { "fg_pool_stats(worker == workers)", stats_past_worker, FG_EINVAL, ANY },
+    { "fg_join(pool NULL)", join_null_pool, FG_EINVAL, ANY },
+    { "fg_join(a NULL)", join_null_a, FG_EINVAL, ANY },
+    { "fg_join(b NULL)", join_null_b, FG_EINVAL, ANY },
+    { "fg_join(a and b NULL)", join_all_null, FG_EINVAL, ANY },
+    { "fg_group_init(g NULL)", group_init_null, FG_EINVAL, ANY },
+    { "fg_group_init(pool NULL)", group_init_null_pool, FG_EINVAL, ANY },
+    { "fg_spawn(g NULL)", spawn_null_group, FG_EINVAL, ANY },
+    { "fg_spawn(fn NULL)", spawn_null_fn, FG_EINVAL, ANY },
+    { "fg_spawn(group with pool NULL)", spawn_no_pool, FG_EINVAL, ANY },
+    { "fg_sync(g NULL)", sync_null, FG_EINVAL, ANY },
+    { "fg_sync(group with pool NULL)", sync_no_pool, FG_EINVAL, ANY },
+    { "fg_parallel_for(pool NULL)", for_null_pool, FG_EINVAL, ANY },
+    { "fg_parallel_for(body NULL)", for_null_body, FG_EINVAL, ANY },
+    { "fg_parallel_for(begin 10 > end 9)", for_reversed, FG_EINVAL, ANY },
+    { "fg_parallel_for(begin SIZE_MAX > end 0)", for_top_reversed, FG_EINVAL, ANY },
+    { "fg_parallel_for(partition -1)", for_partition_neg, FG_EINVAL, ANY },
+    { "fg_parallel_for(partition past STATIC)", for_partition_big, FG_EINVAL, ANY },
+    { "fg_parallel_for(begin == end: empty, not an error)", for_empty, 0, ANY },
+    { "fg_parallel_reduce(pool NULL)", reduce_null_pool, FG_EINVAL, ANY },
+    { "fg_parallel_reduce(body NULL)", reduce_null_body, FG_EINVAL, ANY },
+    { "fg_parallel_reduce(combine NULL)", reduce_null_combine, FG_EINVAL, ANY },
+    { "fg_parallel_reduce(identity NULL)", reduce_null_identity, FG_EINVAL, ANY },
+    { "fg_parallel_reduce(result NULL)", reduce_null_result, FG_EINVAL, ANY },
+    { "fg_parallel_reduce(partial_size 0)", reduce_size_zero, FG_EINVAL, ANY },
+    { "fg_parallel_reduce(begin > end)", reduce_reversed, FG_EINVAL, ANY },
+    { "fg_parallel_reduce(begin == end: result = identity)", reduce_empty, 0, ANY },
+    { "fg_parallel_open(out NULL)", open_out_null, FG_EINVAL, ANY },
+    { "fg_parallel_open(backend -1)", open_backend_neg, FG_EINVAL, ANY },
+    { "fg_parallel_open(backend past SEQUENTIAL)", open_backend_big, FG_EINVAL, ANY },
+    { "fg_parallel_open(batch_size -2)", open_batch_neg, FG_EINVAL, ANY },
+    { "fg_parallel_open(verbose -1)", open_verbose_neg, FG_EINVAL, ANY },
+    { "fg_parallel_open(pre_dispatch -2)", open_predispatch_neg, FG_EINVAL, ANY },
+    { "fg_parallel_open(n_jobs FG_MAX_WORKERS + 1)", open_n_jobs_big, FG_ERANGE, ANY },
+    { "fg_parallel_map(par NULL)", map_null_par, FG_EINVAL, ANY },
+    { "fg_parallel_map(fn NULL)", map_null_fn, FG_EINVAL, ANY },
+    { "fg_parallel_map(begin > end)", map_reversed, FG_EINVAL, ANY },
+    { "fg_parallel_map(results NULL, result_size 8)", map_null_results, FG_EINVAL, ANY },
+    { "fg_parallel_calls(par NULL)", calls_null_par, FG_EINVAL, ANY },
+    { "fg_parallel_calls(calls NULL, n 3)", calls_null_array, FG_EINVAL, ANY },
+    { "fg_parallel_calls(calls[1].fn NULL)", calls_null_fn, FG_EINVAL, ANY },
+    DEBUG_ROW("fg_pool_workers(destroyed pool)", workers_dead, FG_EINVAL)
+    DEBUG_ROW("fg_pool_stats(destroyed pool)", stats_dead, FG_EINVAL)
+    DEBUG_ROW("fg_pool_destroy(destroyed pool)", destroy_twice, 0)
+    DEBUG_ROW("fg_join(destroyed pool)", join_dead, FG_EINVAL)
+    DEBUG_ROW("fg_spawn(group of a destroyed pool)", spawn_dead, FG_EINVAL)
+    DEBUG_ROW("fg_parallel_for(destroyed pool)", for_dead, FG_EINVAL)
+    DEBUG_ROW("fg_parallel_reduce(destroyed pool)", reduce_dead, FG_EINVAL)
+    DEBUG_ROW("fg_parallel_open(pool destroyed)", open_dead_pool, FG_EINVAL)
+};
+#define NROWS (sizeof rows / sizeof rows[0])
+
+/* ------------------------------------------------------- running a row */
+
+static int row_on_worker(void *arg)
+{
+    const row *r = arg;
+    return r->run();
+}
+
+static int nothing(void *arg) { (void)arg; return 0; }
+
+/* Run row `r` from the main thread (on_worker 0) or inside a task. */
+static void check_row(const row *r, int on_worker)
+{
+    int rc = on_worker ? fg_join(live, row_on_worker, (void *)r, nothing, NULL) : r->run();
+    cr_expect_eq(rc, r->expect, "%s from %s: returned %s (%d), want %s", r->call,
+                 on_worker ? "a worker" : "the main thread", fg_error_name(rc), rc,
+                 fg_error_name(r->expect));
+    cr_expect_eq(atomic_load(&ran), 0, "%s from %s: %d task(s) or bodies ran", r->call,
+                 on_worker ? "a worker" : "the main thread", atomic_load(&ran));
+    /* And the pool still works. */
+    atomic_store(&ran, 0);
+    cr_assert_eq(fg_join(live, task, NULL, task, NULL), 0);
+    cr_assert_eq(atomic_load(&ran), 2, "%s: the pool stopped working", r->call);
+}
+
+ParameterizedTestParameters(badinput, table)
+{
+    static size_t cases[2 * NROWS]; /* row * 2 + on_worker */
+    size_t n = 0;
+    for (size_t i = 0; i < NROWS; i++) {
+        cases[n++] = 2 * i;
+        if (rows[i].where == ANY)
+            cases[n++] = 2 * i + 1;
+    }
+    return cr_make_param_array(size_t, cases, n);
+}
+
+ParameterizedTest(size_t *c, badinput, table, .init = fixture_up, .fini = fixture_down,
+                  .timeout = 30)
+{
+    check_row(&rows[*c / 2], (int)(*c % 2));
+}
+
+/* The table is not empty and each row is reachable (guards the macro). */
+Test(badinput, table_size)
+{
+#ifdef NDEBUG
+    cr_assert_eq(NROWS, 55);
+#else
+    cr_assert_eq(NROWS, 63);
+#endif
+}
+
+/* ------------------------------------------------ ranges at the top */
+
+typedef struct chunk_log {
+    pthread_mutex_t lock;
+    size_t begin[64], end[64];
+    int n;
+} chunk_log;
+
+static int log_chunk(size_t b, size_t e, void *ctx)
+{
+    chunk_log *l = ctx;
+    pthread_mutex_lock(&l->lock);
+    if (l->n < 64) {
+        l->begin[l->n] = b;
+        l->end[l->n] = e;
+    }
+    l->n++;
+    pthread_mutex_unlock(&l->lock);
+    return 0;
+}
+
+/* The chunks must tile [begin, end) exactly: no overflow when splitting
+ * near SIZE_MAX. */
+static void check_tiling(chunk_log *l, size_t begin, size_t end, size_t grain)
+{
+    cr_assert(l->n > 0 && l->n <= 64, "%d chunks", l->n);
+    for (size_t want = begin; want != end;) {
+        int found = -1;
+        for (int i = 0; i < l->n; i++)
+            if (l->begin[i] == want)
+                found = i;
+        cr_assert(found >= 0, "no chunk starts at %zu", want);
+        cr_assert(l->end[found] > want && l->end[found] <= end, "bad chunk [%zu, %zu)", want,
+                  l->end[found]);
+        cr_assert(l->end[found] - want >= grain || l->end[found] == end, "chunk below grain");
+        want = l->end[found];
+    }
+}
+
+static void tile_top(int partition)
+{
+    chunk_log l = { .lock = PTHREAD_MUTEX_INITIALIZER };
+    size_t grain = SIZE_MAX / 8;
+    cr_assert_eq(fg_parallel_for(live, 0, SIZE_MAX,
+                                 &(fg_for_opts){ .grain = grain, .partition = partition },
+                                 log_chunk, &l), 0);
+    check_tiling(&l, 0, SIZE_MAX, grain);
+    l.n = 0;
+    cr_assert_eq(fg_parallel_for(live, SIZE_MAX - 10, SIZE_MAX,
+                                 &(fg_for_opts){ .grain = 1, .partition = partition },
+                                 log_chunk, &l), 0);
+    check_tiling(&l, SIZE_MAX - 10, SIZE_MAX, 1);
+}
+
+Test(badinput, size_max_range_simple, .init = fixture_up, .fini = fixture_down) { tile_top(FG_PARTITION_SIMPLE); }
+Test(badinput, size_max_range_auto, .init = fixture_up, .fini = fixture_down) { tile_top(FG_PARTITION_AUTO); }
+Test(badinput, size_max_range_static, .init = fixture_up, .fini = fixture_down) { tile_top(FG_PARTITION_STATIC); }
+
+Test(badinput, empty_range_at_the_top_runs_nothing, .init = fixture_up, .fini = fixture_down)
+{
+    cr_assert_eq(fg_parallel_for(live, SIZE_MAX, SIZE_MAX, NULL, body, NULL), 0);
+    cr_assert_eq(fg_parallel_map(NULL, delayed, 0, 0, results, NULL), FG_EINVAL);
+    cr_assert_eq(atomic_load(&ran), 0);
+}
+
+static int index_task(size_t i, void *ctx, void *res)
+{
+    (void)ctx;
+    *(size_t *)res = i;
+    return 0;
+}
+
+Test(badinput, map_at_the_top_of_size_t, .init = fixture_up, .fini = fixture_down)
+{
+    fg_parallel *par;
+    cr_assert_eq(fg_parallel_open(&par, &(fg_parallel_opts){ .n_jobs = 2, .pool = live,
+                                                            .batch_size = 2 }), 0);
+    size_t out[5];
+    cr_assert_eq(fg_parallel_map(par, (fg_delayed){ index_task, NULL, sizeof(size_t) },
+                                 SIZE_MAX - 5, SIZE_MAX, out, NULL), 0);
+    for (size_t k = 0; k < 5; k++)
+        cr_assert_eq(out[k], SIZE_MAX - 5 + k);
+    fg_parallel_close(par);
+}
+
+/* grain 0 is documented as 1: SIMPLE then cuts chunks in [1, 2), i.e. 1. */
+Test(badinput, grain_zero_means_one, .init = fixture_up, .fini = fixture_down)
+{
+    chunk_log l = { .lock = PTHREAD_MUTEX_INITIALIZER };
+    cr_assert_eq(fg_parallel_for(live, 0, 50, &(fg_for_opts){ .grain = 0,
+                                 .partition = FG_PARTITION_SIMPLE }, log_chunk, &l), 0);
+    cr_assert_eq(l.n, 50);
+    check_tiling(&l, 0, 50, 1);
+}
+
+/* ------------------------------------- destroy during another's call */
+
+static atomic_int release, started, loop_done;
+
+/* The first chunk holds its worker until released; the other worker stays
+ * free to run the main thread's joins. */
+static int blocking_body(size_t b, size_t e, void *ctx)
+{
+    (void)ctx;
+    if (b == 0) {
+        atomic_store(&started, 1);
+        while (!atomic_load(&release))
+            sched_yield();
+    }
+    atomic_fetch_add(&loop_done, (int)(e - b));
+    return 0;
+}
+
+static void *long_call(void *arg)
+{
+    int *rc = arg;
+    *rc = fg_parallel_for(live, 0, 100, &(fg_for_opts){ .grain = 10,
+                          .partition = FG_PARTITION_SIMPLE }, blocking_body, NULL);
+    return NULL;
+}
+
+static void *destroyer(void *arg)
+{
+    fg_pool_destroy(arg);
+    return NULL;
+}
+
+/* Thread A's loop is running when thread B calls destroy: B waits for A,
+ * new calls fail with FG_ESHUTDOWN and run nothing, A's loop completes. */
+Test(badinput, destroy_waits_for_a_running_call, .timeout = 30)
+{
+    cr_assert_eq(fg_pool_create(&live, &(fg_config){ .workers = 2 }), 0);
+    pthread_t a, b;
+    int rc_a = -1;
+    cr_assert_eq(pthread_create(&a, NULL, long_call, &rc_a), 0);
+    while (atomic_load(&started) == 0)
+        sched_yield();
+    cr_assert_eq(pthread_create(&b, NULL, destroyer, live), 0);
+    /* Wait until destroy refuses new calls; joins before that run fully. */
+    int before = 0, rc;
+    while ((rc = fg_join(live, task, NULL, task, NULL)) == 0)
+        before += 2;
+    cr_assert_eq(rc, FG_ESHUTDOWN);
+    cr_assert_eq(atomic_load(&ran), before, "a refused join ran something");
+    atomic_store(&release, 1);
+    pthread_join(a, NULL);
+    pthread_join(b, NULL);
+    cr_assert_eq(rc_a, 0);
+    cr_assert_eq(atomic_load(&loop_done), 100, "the running loop did not finish");
+    cr_assert_eq(atomic_load(&ran), before);
+}
