@@ -36,6 +36,8 @@ enum { EXTERNAL = 64, ROUNDS = 20, MAP_N = 500 };
 
 typedef struct fib_arg { fg_pool *pool; int n; long result; } fib_arg;
 
+static int nothing(void *arg) { (void)arg; return 0; }
+
 static int fib(void *arg)
 {
     fib_arg *f = arg;
@@ -214,8 +216,6 @@ static int chain_start(void *arg)
     return chain_step(&r->c);
 }
 
-static int nothing(void *arg) { (void)arg; return 0; }
-
 /* Each level costs one fg_join frame (the join frame of b lives in it) and
  * the caller's own frame: the test measures the bytes per level and needs
  * a worker stack of DEEP times that (64 MiB here; ASan frames are larger). */
@@ -234,6 +234,71 @@ Test(scenarios, recursion_1e5_deep_on_one_worker)
             "level, %.1f MiB in all\n", DEEP, per_level, (double)(r.top - deepest) / (1 << 20));
     fg_pool_destroy(pool);
 }
+
+/* How deep does waiting nest?  A worker waiting for a stolen half runs
+ * whatever it finds (the thief's deque first), so stolen subtrees can stack
+ * up on it.  fib(n) on 2 and on 4 workers: the most stack any worker used,
+ * against the n levels of the tree. */
+enum { FIB_N = 27, MAX_W = 4 };
+static uintptr_t stack_top[MAX_W], stack_low[MAX_W];
+
+static int fib_probe(void *arg)
+{
+    fib_arg *f = arg;
+    int w = fg_worker_index();
+    uintptr_t here = (uintptr_t)&here;
+    if (here < stack_low[w])
+        stack_low[w] = here;
+    if (f->n < 2) {
+        f->result = f->n;
+        return 0;
+    }
+    fib_arg a = { f->pool, f->n - 1, 0 }, b = { f->pool, f->n - 2, 0 };
+    int rc = fg_join(f->pool, fib_probe, &a, fib_probe, &b);
+    f->result = a.result + b.result;
+    return rc;
+}
+
+static int mark_top(void *arg)
+{
+    (void)arg;
+    uintptr_t here = (uintptr_t)&here;
+    stack_top[fg_worker_index()] = here;
+    return 0;
+}
+
+static void probe_depth(int workers)
+{
+    fg_pool *pool;
+    cr_assert_eq(fg_pool_create(&pool, &(fg_config){ .workers = workers }), 0);
+    /* The top of each worker's stack, as seen from a task it runs at once. */
+    for (int w = 0; w < workers; w++)
+        stack_top[w] = 0, stack_low[w] = UINTPTR_MAX;
+    for (int tries = 0; tries < 10000; tries++) {
+        int missing = 0;
+        for (int w = 0; w < workers; w++)
+            missing += stack_top[w] == 0;
+        if (missing == 0)
+            break;
+        cr_assert_eq(fg_join(pool, mark_top, NULL, mark_top, NULL), 0);
+    }
+    double worst = 0;
+    for (int rep = 0; rep < 20; rep++) {
+        fib_arg f = { pool, FIB_N, 0 };
+        cr_assert_eq(fg_join(pool, fib_probe, &f, nothing, NULL), 0);
+        cr_assert_eq(f.result, 196418);
+    }
+    for (int w = 0; w < workers; w++)
+        if (stack_top[w] != 0 && stack_low[w] < stack_top[w] &&
+            (double)(stack_top[w] - stack_low[w]) > worst)
+            worst = (double)(stack_top[w] - stack_low[w]);
+    fprintf(stderr, "scenario: fib(%d) x 20 on %d workers: deepest worker stack %.1f KiB = "
+            "%.1f tree depths (%d levels)\n", FIB_N, workers, worst / 1024,
+            worst / (FIB_N * 224.0), FIB_N);
+    fg_pool_destroy(pool);
+}
+
+Test(scenarios, waiting_nests_stolen_work) { probe_depth(2); probe_depth(4); }
 
 /* ------------------------------- one failure among 10^5 queued tasks */
 
