@@ -99,11 +99,20 @@ typedef struct fg_pool fg_pool; /* opaque */
 /* Largest pool; larger requests fail with FG_ERANGE. */
 #define FG_MAX_WORKERS 512
 
-/* Victim selection.  A policy picks which worker a thief tries next. */
+/* Victim selection.  A policy picks which worker a thief tries next.
+ * $FORAGE_POLICY (random, round-robin, sticky, near, power-of-two) chooses
+ * one by name when the config leaves `victim` at 0 and `victim_fn` NULL. */
 enum fg_victim_kind {
-    FG_VICTIM_RANDOM = 0,  /* uniform over the other workers (default) */
-    FG_VICTIM_ROUND_ROBIN, /* thief+1, thief+2, ... cyclically */
-    FG_VICTIM_STICKY,      /* the last successful victim first, else random */
+    FG_VICTIM_RANDOM = 0,   /* uniform over the other workers (default) */
+    FG_VICTIM_ROUND_ROBIN,  /* thief+1, thief+2, ... cyclically */
+    FG_VICTIM_STICKY,       /* the last successful victim first, else random */
+    FG_VICTIM_NEAR,         /* nearest first in the machine's topology (hwloc):
+                               workers are bound to processing units, and a
+                               round tries those sharing a core, then a cache,
+                               then a package, then the rest (random within
+                               each tier).  Without hwloc: random */
+    FG_VICTIM_POWER_OF_TWO, /* probe two random victims, steal from the one
+                               with more queued jobs */
 };
 
 /* What a victim policy sees on each call.  The struct belongs to the thief
@@ -114,6 +123,9 @@ typedef struct fg_victim_args {
     int      last_victim; /* read-only: last victim stolen from, or -1 */
     uint64_t random;      /* read-only: a fresh 64-bit number from the thief's RNG */
     void    *state;       /* the policy's own per-worker slot, NULL at start */
+    int      attempt;     /* read-only: 0 for the first choice of a steal
+                             round (workers - 1 choices), then 1, 2, ... */
+    const struct fg_pool *pool; /* read-only: for fg_pool_queue_length */
 } fg_victim_args;
 
 /* A user policy: return a worker index in [0, workers) other than the thief.
@@ -121,25 +133,44 @@ typedef struct fg_victim_args {
  * counted as bad choices and skipped. */
 typedef int (*fg_victim_fn)(void *ctx, fg_victim_args *args);
 
+/* How much a successful steal takes.  $FORAGE_STEAL=one|half chooses when
+ * the config leaves `steal` at 0. */
+enum fg_steal_amount {
+    FG_STEAL_ONE = 0, /* the oldest job (default) */
+    FG_STEAL_HALF,    /* the oldest job to run, and up to half of what was
+                         left in the victim's deque onto the thief's own */
+};
+
 typedef struct fg_config {
     int workers;            /* 0: $FORAGE_WORKERS, else the CPUs this process
                                may run on; > 0 exactly that many; < 0 joblib's
                                rule max(cpus + 1 + workers, 1) */
-    int victim;             /* enum fg_victim_kind; 0: FG_VICTIM_RANDOM */
+    int victim;             /* enum fg_victim_kind; 0: $FORAGE_POLICY, else
+                               FG_VICTIM_RANDOM */
     fg_victim_fn victim_fn; /* NULL: use `victim`; else this policy */
     void *victim_ctx;       /* passed to victim_fn */
-    unsigned spin_rounds;   /* failed steal rounds before sleeping; 0: default
-                               (FG_SPIN_ROUNDS_DEFAULT) */
+    unsigned spin_rounds;   /* idle policy, step 1: failed steal rounds with a
+                               short pause before yielding; 0: default
+                               (FG_SPIN_ROUNDS_DEFAULT); FG_SPIN_FOREVER: never
+                               sleep (burns a core per idle worker: for latency
+                               experiments only) */
+    unsigned yield_rounds;  /* step 2: failed rounds ending in sched_yield()
+                               before the futex sleep; 0: none.  When both
+                               are 0, $FORAGE_IDLE=spin:N,yield:M (N may be
+                               `forever`) sets them */
+    int steal;              /* enum fg_steal_amount; 0: $FORAGE_STEAL, else
+                               FG_STEAL_ONE */
     uint64_t seed;          /* 0: seed victim RNGs from entropy; else
                                reproducible victim sequences */
     size_t stack_size;      /* worker stack in bytes; 0: 8 MiB */
 } fg_config;
 
 #define FG_SPIN_ROUNDS_DEFAULT 32
+#define FG_SPIN_FOREVER (~0u)
 
 /* Create a pool and start its worker threads.  cfg may be NULL.
- * Errors: FG_EINVAL (out NULL, bad field), FG_EENV ($FORAGE_WORKERS not an
- * integer), FG_ERANGE (too many workers), FG_ENOMEM, FG_EAGAIN.  On error
+ * Errors: FG_EINVAL (out NULL, bad field), FG_EENV (a $FORAGE_* variable
+ * that does not parse), FG_ERANGE (too many workers), FG_ENOMEM, FG_EAGAIN.  On error
  * *out is left NULL and no thread is running. */
 FG_API int fg_pool_create(fg_pool **out, const fg_config *cfg);
 
@@ -157,6 +188,10 @@ FG_API void fg_pool_destroy(fg_pool *pool);
 
 /* Number of workers, or FG_EINVAL for NULL. */
 FG_API int fg_pool_workers(const fg_pool *pool);
+
+/* Jobs a thief could take from worker `worker`'s deque right now: a racy
+ * snapshot for victim policies, or FG_EINVAL for a bad argument. */
+FG_API int fg_pool_queue_length(const fg_pool *pool, int worker);
 
 /* Index of the calling worker thread in its pool, or -1 on any other thread. */
 FG_API int fg_worker_index(void);

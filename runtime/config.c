@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <sched.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -65,6 +66,93 @@ int fg_resolve_workers(int workers)
     return fg__workers_from_count(env != 0 ? env : -1); /* -1: all CPUs */
 }
 
+/* $FORAGE_POLICY: a built-in policy by name; unset or empty: random. */
+static int fg__victim_from_env(int *kind)
+{
+    static const char *const names[] = {
+        [FG_VICTIM_RANDOM] = "random",           [FG_VICTIM_ROUND_ROBIN] = "round-robin",
+        [FG_VICTIM_STICKY] = "sticky",           [FG_VICTIM_NEAR] = "near",
+        [FG_VICTIM_POWER_OF_TWO] = "power-of-two",
+    };
+    const char *s = getenv("FORAGE_POLICY");
+    *kind = FG_VICTIM_RANDOM;
+    if (s == NULL || *s == '\0')
+        return 0;
+    for (int k = 0; k < (int)(sizeof names / sizeof names[0]); k++)
+        if (strcmp(s, names[k]) == 0) {
+            *kind = k;
+            return 0;
+        }
+    return FG_EENV;
+}
+
+/* $FORAGE_STEAL: one or half; unset or empty: one. */
+static int fg__steal_from_env(int *steal)
+{
+    const char *s = getenv("FORAGE_STEAL");
+    *steal = FG_STEAL_ONE;
+    if (s == NULL || *s == '\0' || strcmp(s, "one") == 0)
+        return 0;
+    if (strcmp(s, "half") == 0) {
+        *steal = FG_STEAL_HALF;
+        return 0;
+    }
+    return FG_EENV;
+}
+
+/* One "key:N" of $FORAGE_IDLE; N a count below 2^31, or `forever` for spin. */
+static int fg__idle_item(const char *item, size_t len, unsigned *spin, unsigned *yield)
+{
+    char buf[32];
+    if (len == 0 || len >= sizeof buf)
+        return FG_EENV;
+    memcpy(buf, item, len);
+    buf[len] = '\0';
+    char *colon = strchr(buf, ':');
+    if (colon == NULL)
+        return FG_EENV;
+    *colon = '\0';
+    const char *value = colon + 1;
+    unsigned n;
+    if (strcmp(buf, "spin") == 0 && strcmp(value, "forever") == 0) {
+        n = FG_SPIN_FOREVER;
+    } else {
+        char *end;
+        errno = 0;
+        long v = strtol(value, &end, 10);
+        if (errno != 0 || end == value || *end != '\0' || v < 0 || v > INT_MAX)
+            return FG_EENV;
+        n = (unsigned)v;
+    }
+    if (strcmp(buf, "spin") == 0)
+        *spin = n;
+    else if (strcmp(buf, "yield") == 0)
+        *yield = n;
+    else
+        return FG_EENV;
+    return 0;
+}
+
+/* $FORAGE_IDLE=spin:N,yield:M (either part may be left out).  spin:0 means
+ * sleep at once, unlike the config field, whose 0 means the default. */
+static int fg__idle_from_env(unsigned *spin, unsigned *yield)
+{
+    const char *s = getenv("FORAGE_IDLE");
+    *spin = FG_SPIN_ROUNDS_DEFAULT;
+    *yield = 0;
+    if (s == NULL || *s == '\0')
+        return 0;
+    for (;;) {
+        const char *comma = strchr(s, ',');
+        size_t len = comma != NULL ? (size_t)(comma - s) : strlen(s);
+        if (fg__idle_item(s, len, spin, yield) < 0)
+            return FG_EENV;
+        if (comma == NULL)
+            return 0;
+        s = comma + 1;
+    }
+}
+
 int fg__config_resolve(const fg_config *cfg, fg__config *out)
 {
     static const fg_config defaults = { 0 };
@@ -76,12 +164,28 @@ int fg__config_resolve(const fg_config *cfg, fg__config *out)
     out->workers = n;
     out->victim_fn = cfg->victim_fn;
     out->victim_ctx = cfg->victim_ctx;
+    out->victim = cfg->victim;
+    int err;
+    if (out->victim_fn == NULL && out->victim == 0 && (err = fg__victim_from_env(&out->victim)) < 0)
+        return err;
     if (out->victim_fn == NULL) {
-        out->victim_fn = fg__policy_builtin(cfg->victim);
+        out->victim_fn = fg__policy_builtin(out->victim);
         if (out->victim_fn == NULL)
             return FG_EINVAL;
     }
-    out->spin_rounds = cfg->spin_rounds != 0 ? cfg->spin_rounds : FG_SPIN_ROUNDS_DEFAULT;
+    out->spin_rounds = cfg->spin_rounds;
+    out->yield_rounds = cfg->yield_rounds;
+    if (cfg->spin_rounds == 0 && cfg->yield_rounds == 0) {
+        if ((err = fg__idle_from_env(&out->spin_rounds, &out->yield_rounds)) < 0)
+            return err;
+    } else if (cfg->spin_rounds == 0) {
+        out->spin_rounds = FG_SPIN_ROUNDS_DEFAULT;
+    }
+    out->steal = cfg->steal;
+    if (out->steal == 0 && (err = fg__steal_from_env(&out->steal)) < 0)
+        return err;
+    if (out->steal != FG_STEAL_ONE && out->steal != FG_STEAL_HALF)
+        return FG_EINVAL;
     out->seed = cfg->seed;
     if (cfg->stack_size != 0 && cfg->stack_size < FG__MIN_STACK)
         return FG_EINVAL;

@@ -21,6 +21,7 @@
 #include "latch.h"
 #include "sleep.h"
 #include "slab.h"
+#include "topology.h"
 
 #if defined(FG_STATS) && FG_STATS
 /* Owner-only writes, racy reads by fg_pool_stats: relaxed load + store. */
@@ -59,7 +60,10 @@ _Static_assert(offsetof(struct fg__worker, pool) % FG__CACHE_LINE == 0,
 
 struct fg_pool {
     int nworkers;
-    unsigned spin_rounds;
+    unsigned spin_rounds;                  /* FG_SPIN_FOREVER: never park */
+    unsigned yield_rounds;
+    int steal;                             /* enum fg_steal_amount */
+    fg__topology *topology;                /* FG_VICTIM_NEAR only, else NULL */
     fg_victim_fn victim_fn;
     void *victim_ctx;
     fg__worker *workers;                   /* nworkers, cache-line aligned */
@@ -118,14 +122,17 @@ int fg__join_on_worker(fg__worker *w, fg_fn a, void *arg_a, fg_fn b, void *arg_b
 
 /* policy.c */
 fg_victim_fn fg__policy_builtin(int kind); /* NULL for an unknown kind */
-int fg__policy_next_victim(fg__worker *w); /* a valid index or -1 */
+int fg__policy_next_victim(fg__worker *w, int attempt); /* a valid index or -1 */
 uint64_t fg__rng_next(uint64_t *state);
 uint64_t fg__rng_seed(uint64_t seed, int index);
 
 /* config.c */
 typedef struct fg__config {
     int workers;
-    unsigned spin_rounds;
+    int victim;               /* the built-in kind, when victim_fn is one */
+    unsigned spin_rounds;     /* FG_SPIN_FOREVER: never park */
+    unsigned yield_rounds;
+    int steal;                /* enum fg_steal_amount */
     fg_victim_fn victim_fn;
     void *victim_ctx;
     uint64_t seed;

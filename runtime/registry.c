@@ -137,7 +137,8 @@ static int fg__worker_init(fg__worker *w, fg_pool *p, int index, uint64_t seed)
     w->index = index;
     w->rng = fg__rng_seed(seed, index);
     w->victim = (fg_victim_args){ .thief = index, .workers = p->nworkers,
-                                  .last_victim = -1 };
+                                  .last_victim = -1, .pool = p,
+                                  .state = fg__topology_near_order(p->topology, index) };
     return 0;
 }
 
@@ -168,6 +169,7 @@ static void fg__pool_teardown(fg_pool *p, int initialised_workers)
     }
     fg__slab_depot_destroy(&p->frames);
     fg__injector_destroy(&p->injector);
+    fg__topology_destroy(p->topology);
     fg__free(p->workers);
     fg__free(p);
 }
@@ -213,6 +215,8 @@ int fg_pool_create(fg_pool **out, const fg_config *cfg)
         return FG_ENOMEM;
     p->nworkers = c.workers;
     p->spin_rounds = c.spin_rounds;
+    p->yield_rounds = c.yield_rounds;
+    p->steal = c.steal;
     p->victim_fn = c.victim_fn;
     p->victim_ctx = c.victim_ctx;
     fg__sleep_init(&p->sleep);
@@ -236,6 +240,12 @@ int fg_pool_create(fg_pool **out, const fg_config *cfg)
         return FG_ENOMEM;
     }
     memset(p->workers, 0, sizeof(fg__worker) * (size_t)c.workers);
+    /* Near-first needs to know where workers run (topology.h). */
+    if (c.victim_fn == fg__policy_builtin(FG_VICTIM_NEAR) &&
+        (err = fg__topology_create(&p->topology, c.workers)) < 0) {
+        fg__pool_teardown(p, 0);
+        return err;
+    }
     uint64_t seed = c.seed != 0 ? c.seed : fg__entropy_seed();
     int ready = 0;
     for (; ready < c.workers; ready++)
@@ -277,6 +287,14 @@ void fg_pool_destroy(fg_pool *p)
 int fg_pool_workers(const fg_pool *p)
 {
     return p != NULL && fg__pool_live(p) ? p->nworkers : FG_EINVAL;
+}
+
+int fg_pool_queue_length(const fg_pool *p, int worker)
+{
+    if (p == NULL || worker < 0 || worker >= p->nworkers)
+        return FG_EINVAL;
+    int64_t n = fg__deque_size(&p->workers[worker].deque);
+    return n < INT_MAX ? (int)n : INT_MAX;
 }
 
 int fg_worker_index(void)

@@ -1,8 +1,12 @@
-/* worker.c: where a worker finds its next job.  See docs/design/join.md.
+/* worker.c: where a worker finds its next job.  See docs/design/join.md
+ * and docs/policies.md.
  *
- * Find-work order: own deque (LIFO, newest first) -> up to spin_rounds
- * rounds of steals from victims chosen by the pool's policy, each round
- * ending with a look at the injector -> park (sleep.c).  A worker waiting
+ * Find-work order: own deque (LIFO, newest first) -> rounds of steals from
+ * victims chosen by the pool's policy, each round ending with a look at the
+ * injector: spin_rounds rounds with a growing pause, then yield_rounds
+ * rounds ending in sched_yield() -> park (sleep.c).  With steal-half a
+ * successful steal also moves up to half of what the victim had left onto
+ * the thief's own deque, one proven steal at a time (deque.c).  A worker waiting
  * on a latch (a stolen join half, a group) runs the same loop, first trying
  * the deque of the worker that took its job (leapfrogging: that deque holds
  * the stolen job's own subtasks), and stops as soon as the latch is set.
@@ -11,6 +15,8 @@
  * and sleep files carry the protocols and their proofs.
  */
 #include "internal.h"
+
+#include <sched.h>
 
 /* initial-exec: a plain %fs-relative load instead of a __tls_get_addr call
  * on every fg_join; libforage is linked at start-up, not dlopen()ed late. */
@@ -26,14 +32,36 @@ void fg__worker_run(fg__worker *w, fg__job *job)
     fg__job_execute(job, w);
 }
 
+/* Steal-half: after one job, take up to half of what is left (the victim's
+ * size is read racily; every extra job is its own linearizable steal) and
+ * queue the extras on our deque, where other thieves may take them. */
+static void fg__worker_steal_more(fg__worker *w, fg__deque *victim)
+{
+    int64_t more = fg__deque_size(victim) / 2;
+    bool pushed = false;
+    for (fg__job *job; more > 0 && fg__deque_steal(victim, &job) == FG__STEAL_SUCCESS; more--) {
+        FG__STAT_INC(w, steals);
+        if (fg__deque_push(&w->deque, job) < 0) {
+            fg__worker_run(w, job); /* no room: run it now rather than lose it */
+            continue;
+        }
+        pushed = true;
+    }
+    if (pushed)
+        fg__sleep_notify_push(&w->pool->sleep, w->pool);
+}
+
 static fg__job *fg__worker_steal_from(fg__worker *w, int victim)
 {
     fg__job *job;
     FG__STAT_INC(w, steal_attempts);
-    switch (fg__deque_steal(&w->pool->workers[victim].deque, &job)) {
+    fg__deque *dq = &w->pool->workers[victim].deque;
+    switch (fg__deque_steal(dq, &job)) {
     case FG__STEAL_SUCCESS:
         FG__STAT_INC(w, steals);
         w->victim.last_victim = victim;
+        if (w->pool->steal == FG_STEAL_HALF)
+            fg__worker_steal_more(w, dq);
         return job;
     case FG__STEAL_ABORT:
         FG__STAT_INC(w, steal_aborts);
@@ -51,7 +79,7 @@ static fg__job *fg__worker_steal_round(fg__worker *w)
 {
     fg_pool *p = w->pool;
     for (int i = 1; i < p->nworkers; i++) {
-        int victim = fg__policy_next_victim(w);
+        int victim = fg__policy_next_victim(w, i - 1);
         if (victim < 0)
             continue;
         fg__job *job = fg__worker_steal_from(w, victim);
@@ -71,8 +99,11 @@ static fg__job *fg__worker_find_work(fg__worker *w, fg__latch *latch)
     fg__job *job = fg__deque_take(&w->deque);
     if (job != NULL)
         return job;
-    unsigned backoff = 1;
-    for (unsigned round = 0; round < w->pool->spin_rounds; round++) {
+    fg_pool *p = w->pool;
+    unsigned backoff = 1, spin = p->spin_rounds, rounds = spin + p->yield_rounds;
+    if (spin == FG_SPIN_FOREVER)
+        rounds = FG_SPIN_FOREVER;
+    for (unsigned round = 0; round < rounds; round++) {
         if (latch != NULL) {
             int thief = fg__atomic_load(&latch->thief, FG__RELAXED);
             if (thief >= 0 && thief != w->index &&
@@ -83,6 +114,15 @@ static fg__job *fg__worker_find_work(fg__worker *w, fg__latch *latch)
             return job;
         if (latch != NULL && fg__latch_is_set(latch))
             return NULL;
+        if (round >= spin) {
+            sched_yield();
+            continue;
+        }
+        if (spin == FG_SPIN_FOREVER) {
+            if (fg__atomic_load(&p->terminate, FG__RELAXED))
+                return NULL; /* the main loop reads it again */
+            round = 0;       /* never leave the spinning step */
+        }
         for (unsigned i = 0; i < backoff; i++)
             fg__cpu_relax();
         if (backoff < FG__BACKOFF_MAX)
@@ -109,6 +149,7 @@ void *fg__worker_main(void *arg)
     fg__worker *w = arg;
     fg_pool *p = w->pool;
     fg__tls_worker = w;
+    fg__topology_bind_self(p->topology, w->index);
     while (!fg__atomic_load(&p->terminate, FG__RELAXED)) {
         fg__job *job = fg__worker_find_work(w, NULL);
         if (job != NULL)

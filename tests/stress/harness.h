@@ -156,14 +156,18 @@ static inline void stress_perturb(stress_rng *r)
 /* ------------------------------------------------------------ pool config */
 
 /* A pool configuration drawn from the seed: every built-in victim policy,
- * and spin_rounds of 1 or 4 as well as the default, so workers also park
- * almost at once and the sleep/wake paths get exercised. */
+ * steal-one and steal-half, and idle settings from "park almost at once"
+ * (spin 1 or 4, with or without yield rounds) to the default, so the
+ * sleep/wake paths get exercised. */
 static inline fg_config stress_pool_config(stress_rng *r, int workers)
 {
     static const unsigned spins[] = { 0, 0, 1, 4 };
+    static const unsigned yields[] = { 0, 0, 0, 2 };
     return (fg_config){ .workers = workers,
-                        .victim = (int)stress_rng_below(r, 3),
+                        .victim = (int)stress_rng_below(r, FG_VICTIM_POWER_OF_TWO + 1),
+                        .steal = (int)stress_rng_below(r, 2),
                         .spin_rounds = spins[stress_rng_below(r, 4)],
+                        .yield_rounds = yields[stress_rng_below(r, 4)],
                         .seed = stress_rng_next(r) | 1 };
 }
 
@@ -173,6 +177,8 @@ static inline const char *stress_victim_name(int victim)
     case FG_VICTIM_RANDOM: return "random";
     case FG_VICTIM_ROUND_ROBIN: return "round-robin";
     case FG_VICTIM_STICKY: return "sticky";
+    case FG_VICTIM_NEAR: return "near";
+    case FG_VICTIM_POWER_OF_TWO: return "power-of-two";
     default: return "?";
     }
 }

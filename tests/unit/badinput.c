@@ -61,18 +61,22 @@ static int create_cfg(fg_config c)
 static int create_too_many(void) { return create_cfg((fg_config){ .workers = FG_MAX_WORKERS + 1 }); }
 static int create_int_max(void) { return create_cfg((fg_config){ .workers = INT_MAX }); }
 static int create_victim_neg(void) { return create_cfg((fg_config){ .workers = 1, .victim = -1 }); }
-static int create_victim_big(void) { return create_cfg((fg_config){ .workers = 1, .victim = 3 }); }
+static int create_victim_big(void) { return create_cfg((fg_config){ .workers = 1, .victim = FG_VICTIM_POWER_OF_TWO + 1 }); }
+static int create_steal_bad(void) { return create_cfg((fg_config){ .workers = 1, .steal = 2 }); }
 static int create_tiny_stack(void) { return create_cfg((fg_config){ .workers = 1, .stack_size = 1 }); }
-static int create_env(const char *value)
+static int create_env(const char *name, const char *value)
 {
-    setenv("FORAGE_WORKERS", value, 1);
+    setenv(name, value, 1);
     int rc = create_cfg((fg_config){ 0 });
-    unsetenv("FORAGE_WORKERS");
+    unsetenv(name);
     return rc;
 }
-static int create_env_text(void) { return create_env("four"); }
-static int create_env_zero(void) { return create_env("0"); }
-static int create_env_huge(void) { return create_env("100000"); }
+static int create_env_text(void) { return create_env("FORAGE_WORKERS", "four"); }
+static int create_env_zero(void) { return create_env("FORAGE_WORKERS", "0"); }
+static int create_env_huge(void) { return create_env("FORAGE_WORKERS", "100000"); }
+static int create_env_policy(void) { return create_env("FORAGE_POLICY", "fastest"); }
+static int create_env_idle(void) { return create_env("FORAGE_IDLE", "spin:-3"); }
+static int create_env_steal(void) { return create_env("FORAGE_STEAL", "all"); }
 static int resolve_too_many(void) { return fg_resolve_workers(FG_MAX_WORKERS + 1); }
 static int workers_null(void) { return fg_pool_workers(NULL); }
 static int workers_dead(void) { return fg_pool_workers(dead); }
@@ -212,10 +216,14 @@ static const row rows[] = {
     { "fg_pool_create(workers INT_MAX)", create_int_max, FG_ERANGE, ANY },
     { "fg_pool_create(victim -1)", create_victim_neg, FG_EINVAL, ANY },
     { "fg_pool_create(victim past the last kind)", create_victim_big, FG_EINVAL, ANY },
+    { "fg_pool_create(steal past FG_STEAL_HALF)", create_steal_bad, FG_EINVAL, ANY },
     { "fg_pool_create(stack_size 1)", create_tiny_stack, FG_EINVAL, ANY },
     { "fg_pool_create($FORAGE_WORKERS=four)", create_env_text, FG_EENV, MAIN_ONLY },
     { "fg_pool_create($FORAGE_WORKERS=0)", create_env_zero, FG_EENV, MAIN_ONLY },
     { "fg_pool_create($FORAGE_WORKERS=100000)", create_env_huge, FG_EENV, MAIN_ONLY },
+    { "fg_pool_create($FORAGE_POLICY=fastest)", create_env_policy, FG_EENV, MAIN_ONLY },
+    { "fg_pool_create($FORAGE_IDLE=spin:-3)", create_env_idle, FG_EENV, MAIN_ONLY },
+    { "fg_pool_create($FORAGE_STEAL=all)", create_env_steal, FG_EENV, MAIN_ONLY },
     { "fg_resolve_workers(FG_MAX_WORKERS + 1)", resolve_too_many, FG_ERANGE, ANY },
     { "fg_pool_workers(NULL)", workers_null, FG_EINVAL, ANY },
     { "fg_pool_stats(pool NULL)", stats_null_pool, FG_EINVAL, ANY },
@@ -320,9 +328,9 @@ ParameterizedTest(size_t *c, badinput, table, .init = fixture_up, .fini = fixtur
 Test(badinput, table_size)
 {
 #ifdef NDEBUG
-    cr_assert_eq(NROWS, 55);
+    cr_assert_eq(NROWS, 59);
 #else
-    cr_assert_eq(NROWS, 63);
+    cr_assert_eq(NROWS, 67);
 #endif
 }
 

@@ -1,0 +1,34 @@
+/* topology.h: where workers run, for the near-first victim policy.
+ *
+ * With hwloc, fg__topology_create assigns worker i to the i-th processing
+ * unit this process may use (cyclically), and gives each worker its other
+ * workers ordered by distance: tiers of equal distance, nearest first, where
+ * distance is how high their common ancestor sits in the machine's tree
+ * (same core < shared L2 < shared L3 < same package < elsewhere).  Without
+ * hwloc (or when it fails) there is no topology and near-first is random.
+ */
+#ifndef FG_TOPOLOGY_H
+#define FG_TOPOLOGY_H
+
+#define FG__MAX_TIERS 16
+
+typedef struct fg__near_order {
+    int count;                   /* the other workers */
+    int ntiers;
+    int tier_end[FG__MAX_TIERS]; /* tier t is order[tier_end[t-1] .. tier_end[t]) */
+    int order[];                 /* worker indices, nearest tier first */
+} fg__near_order;
+
+typedef struct fg__topology fg__topology;
+
+/* 0 and a topology, 0 and NULL without hwloc, or FG_ENOMEM. */
+int fg__topology_create(fg__topology **out, int workers);
+void fg__topology_destroy(fg__topology *t);
+/* Worker's near order; valid until destroy. */
+fg__near_order *fg__topology_near_order(fg__topology *t, int worker);
+/* Bind the calling thread (worker `worker`) to its processing unit. */
+void fg__topology_bind_self(fg__topology *t, int worker);
+/* The processing unit (OS index) of worker `worker`, or -1. */
+int fg__topology_pu(fg__topology *t, int worker);
+
+#endif
