@@ -71,11 +71,11 @@ static void check_pool_usable(fg_pool *pool)
 /* ---------------------------------------------------------- scenarios */
 
 /* Creation: every allocation and thread start of fg_pool_create. */
-static void scenario_create(int workers)
+static void scenario_create(int workers, int victim)
 {
     fg_pool *pool = (fg_pool *)&pool; /* must be reset to NULL on failure */
     fault_begin();
-    int rc = fg_pool_create(&pool, &(fg_config){ .workers = workers });
+    int rc = fg_pool_create(&pool, &(fg_config){ .workers = workers, .victim = victim });
     fault_end();
     if (rc != 0) {
         CHECK(is_resource_error(rc), "create(%d) returned %s", workers, fg_error_name(rc));
@@ -85,8 +85,9 @@ static void scenario_create(int workers)
     check_pool_usable(pool);
     fg_pool_destroy(pool);
 }
-static void scenario_create1(void) { scenario_create(1); }
-static void scenario_create3(void) { scenario_create(3); }
+static void scenario_create1(void) { scenario_create(1, FG_VICTIM_RANDOM); }
+static void scenario_create3(void) { scenario_create(3, FG_VICTIM_RANDOM); }
+static void scenario_create3_near(void) { scenario_create(3, FG_VICTIM_NEAR); }
 
 /* Deque growth: a join chain deeper than the initial capacity (2^8) grows
  * the worker's deque to 1024 slots inside the bracket.  A failed growth runs
@@ -273,6 +274,7 @@ typedef struct scenario { const char *name; void (*run)(void); } scenario;
 static const scenario scenarios[] = {
     { "create(1 worker)", scenario_create1 },
     { "create(3 workers)", scenario_create3 },
+    { "create(3 workers, near-first)", scenario_create3_near },
     { "join growth (1 worker)", scenario_join_growth1 },
     { "spawn from a worker", scenario_spawn_worker },
     { "spawn from outside", scenario_spawn_external },
