@@ -141,6 +141,19 @@ enum fg_steal_amount {
                          left in the victim's deque onto the thief's own */
 };
 
+/* Each worker's deque.  $FORAGE_DEQUE=chase-lev|split chooses when the
+ * config leaves `deque` at 0. */
+enum fg_deque_kind {
+    FG_DEQUE_CHASE_LEV = 0, /* Chase-Lev (Le et al. 2013): growable; every
+                               pop pays a StoreLoad fence (default) */
+    FG_DEQUE_SPLIT,         /* split deque (Lace, van Dijk & van de Pol 2014):
+                               the owner's newest jobs are private and pushed
+                               and popped without fence or RMW; thieves ask
+                               the owner to share, which it does at its next
+                               push or pop.  Fixed size: 65536 jobs per worker,
+                               beyond which a join runs both halves inline */
+};
+
 typedef struct fg_config {
     int workers;            /* 0: $FORAGE_WORKERS, else the CPUs this process
                                may run on; > 0 exactly that many; < 0 joblib's
@@ -160,6 +173,8 @@ typedef struct fg_config {
                                `forever`) sets them */
     int steal;              /* enum fg_steal_amount; 0: $FORAGE_STEAL, else
                                FG_STEAL_ONE */
+    int deque;              /* enum fg_deque_kind; 0: $FORAGE_DEQUE, else
+                               FG_DEQUE_CHASE_LEV */
     uint64_t seed;          /* 0: seed victim RNGs from entropy; else
                                reproducible victim sequences */
     size_t stack_size;      /* worker stack in bytes; 0: 8 MiB */

@@ -121,7 +121,9 @@ static inline void fg__atomic_fence(memory_order mo)
  * power; compiles to nothing where no hint exists. */
 static inline void fg__cpu_relax(void)
 {
-#if defined(__x86_64__) || defined(__i386__)
+#if defined(FG_RELACY) && FG_RELACY
+    rl::yield(1, $); /* tells Relacy's schedulers this thread spins */
+#elif defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
 #elif defined(__aarch64__)
     __asm__ volatile("yield" ::: "memory");

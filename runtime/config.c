@@ -100,6 +100,20 @@ static int fg__steal_from_env(int *steal)
     return FG_EENV;
 }
 
+/* $FORAGE_DEQUE: chase-lev or split; unset or empty: chase-lev. */
+static int fg__deque_from_env(int *kind)
+{
+    const char *s = getenv("FORAGE_DEQUE");
+    *kind = FG_DEQUE_CHASE_LEV;
+    if (s == NULL || *s == '\0' || strcmp(s, "chase-lev") == 0)
+        return 0;
+    if (strcmp(s, "split") == 0) {
+        *kind = FG_DEQUE_SPLIT;
+        return 0;
+    }
+    return FG_EENV;
+}
+
 /* One "key:N" of $FORAGE_IDLE; N a count below 2^31, or `forever` for spin. */
 static int fg__idle_item(const char *item, size_t len, unsigned *spin, unsigned *yield)
 {
@@ -185,6 +199,11 @@ int fg__config_resolve(const fg_config *cfg, fg__config *out)
     if (out->steal == 0 && (err = fg__steal_from_env(&out->steal)) < 0)
         return err;
     if (out->steal != FG_STEAL_ONE && out->steal != FG_STEAL_HALF)
+        return FG_EINVAL;
+    out->deque = cfg->deque;
+    if (out->deque == 0 && (err = fg__deque_from_env(&out->deque)) < 0)
+        return err;
+    if (out->deque != FG_DEQUE_CHASE_LEV && out->deque != FG_DEQUE_SPLIT)
         return FG_EINVAL;
     out->seed = cfg->seed;
     if (cfg->stack_size != 0 && cfg->stack_size < FG__MIN_STACK)

@@ -124,11 +124,13 @@ int fg_spawn(fg_group *g, fg_fn fn, void *arg)
             return fg__spawn_inline(st, fn, arg);
         *f = (fg__spawn_frame){ { fg__spawn_execute, NULL }, fn, arg, st, NULL };
         fg__atomic_fetch_add(&st->left, 1, FG__RELAXED); /* ordered by the push */
-        if (fg__deque_push(&w->deque, &f->job) < 0) {
+        int pushed = fg__own_push(w, &f->job);
+        if (pushed < 0) {
             fg__spawn_execute(&f->job, w);
             return 0;
         }
-        fg__sleep_notify_push(&p->sleep, p);
+        if (pushed > 0)
+            fg__sleep_notify_push(&p->sleep, p);
         return 0;
     }
     if (!fg__pool_live(p))
@@ -156,7 +158,7 @@ static bool fg__sync_run_own(fg__worker *w, fg__group_state *st)
          * effects and error visible (pairs with fg__group_finish_one). */
         if (fg__atomic_load(&st->left, FG__ACQUIRE) == 0)
             return true;
-        fg__job *job = fg__deque_take(&w->deque);
+        fg__job *job = fg__own_take(w);
         if (job == NULL)
             return false;
         fg__worker_run(w, job);

@@ -21,6 +21,7 @@
 #include "latch.h"
 #include "sleep.h"
 #include "slab.h"
+#include "split_deque.h"
 #include "topology.h"
 
 #if defined(FG_STATS) && FG_STATS
@@ -44,12 +45,14 @@ struct fg__worker {
     FG__ATOMIC(uint32_t) sleep_word;       /* 1 while parked; wakers clear it */
     alignas(FG__CACHE_LINE)
     fg_pool *pool;                         /* owner-only from here on */
+    bool split;                            /* FG_DEQUE_SPLIT: use `sdq`, not `deque` */
     int index;
     uint64_t rng;                          /* xorshift64* state, never 0 */
     fg_victim_args victim;                 /* the policy's view, persistent */
     fg__slab_cache frames;
     fg__stats stats;
     pthread_t thread;
+    fg__split_deque sdq;                   /* FG_DEQUE_SPLIT only (own lines) */
 };
 
 _Static_assert(offsetof(struct fg__worker, sleep_word) % FG__CACHE_LINE == 0 &&
@@ -63,6 +66,7 @@ struct fg_pool {
     unsigned spin_rounds;                  /* FG_SPIN_FOREVER: never park */
     unsigned yield_rounds;
     int steal;                             /* enum fg_steal_amount */
+    bool split;                            /* FG_DEQUE_SPLIT */
     fg__topology *topology;                /* FG_VICTIM_NEAR only, else NULL */
     fg_victim_fn victim_fn;
     void *victim_ctx;
@@ -79,6 +83,33 @@ struct fg_pool {
 
 /* The worker running on this thread, NULL on other threads. */
 extern __attribute__((tls_model("initial-exec"))) _Thread_local fg__worker *fg__tls_worker;
+
+/* The worker's own deque, whichever kind the pool uses.  Push: -1 when no
+ * room (nothing pushed), 0 when the job stays private (split deque), 1
+ * when thieves can see it (the caller then notifies sleepers). */
+static inline int fg__own_push(fg__worker *w, fg__job *job)
+{
+    if (w->split)
+        return fg__split_push(&w->sdq, job);
+    return fg__deque_push(&w->deque, job) < 0 ? -1 : 1;
+}
+
+static inline fg__job *fg__own_take(fg__worker *w)
+{
+    return w->split ? fg__split_take(&w->sdq) : fg__deque_take(&w->deque);
+}
+
+/* Thieves: steal from / measure worker v's deque.  `split` is the pool's
+ * setting (read-only), not v's owner-only copy, to keep v's lines clean. */
+static inline fg__steal_result fg__victim_steal(bool split, fg__worker *v, fg__job **out)
+{
+    return split ? fg__split_steal(&v->sdq, out) : fg__deque_steal(&v->deque, out);
+}
+
+static inline int64_t fg__victim_size(bool split, fg__worker *v)
+{
+    return split ? fg__split_size(&v->sdq) : fg__deque_size(&v->deque);
+}
 
 /* The calling thread's worker if it belongs to pool p, else NULL. */
 static inline fg__worker *fg__worker_of(fg_pool *p)
@@ -133,6 +164,7 @@ typedef struct fg__config {
     unsigned spin_rounds;     /* FG_SPIN_FOREVER: never park */
     unsigned yield_rounds;
     int steal;                /* enum fg_steal_amount */
+    int deque;                /* enum fg_deque_kind */
     fg_victim_fn victim_fn;
     void *victim_ctx;
     uint64_t seed;

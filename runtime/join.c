@@ -40,17 +40,19 @@ static inline int fg__join_here(fg__worker *w, fg_fn a, void *arg_a, fg_fn b, vo
     fb.fn = b;
     fb.arg = arg_b;
     fg__latch_init(&fb.done, w);
-    if (fg__deque_push(&w->deque, &fb.job) < 0) {
-        int ra = a(arg_a); /* no memory to grow the deque: run both here */
+    int pushed = fg__own_push(w, &fb.job);
+    if (__builtin_expect(pushed < 0, 0)) {
+        int ra = a(arg_a); /* no room in the deque: run both here */
         int rb = b(arg_b);
         return ra != 0 ? ra : rb;
     }
-    fg__sleep_notify_push(&w->pool->sleep, w->pool);
+    if (pushed > 0) /* thieves can see it */
+        fg__sleep_notify_push(&w->pool->sleep, w->pool);
 
     int ra = a(arg_a);
 
     for (;;) {
-        fg__job *job = fg__deque_take(&w->deque);
+        fg__job *job = fg__own_take(w);
         if (job == &fb.job) {
             int rb = b(arg_b);
             return ra != 0 ? ra : rb;

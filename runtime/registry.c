@@ -121,7 +121,7 @@ bool fg__pool_has_work(fg_pool *p)
     if (fg__injector_looks_nonempty(&p->injector))
         return true;
     for (int i = 0; i < p->nworkers; i++)
-        if (fg__deque_looks_nonempty(&p->workers[i].deque))
+        if (fg__victim_size(p->split, &p->workers[i]) > 0)
             return true;
     return false;
 }
@@ -132,6 +132,11 @@ static int fg__worker_init(fg__worker *w, fg_pool *p, int index, uint64_t seed)
     int err = fg__deque_init(&w->deque, 8);
     if (err < 0)
         return err;
+    w->split = p->split;
+    if (w->split && (err = fg__split_init(&w->sdq)) < 0) {
+        fg__deque_destroy(&w->deque);
+        return err;
+    }
     fg__atomic_init(&w->sleep_word, 0);
     w->pool = p;
     w->index = index;
@@ -164,8 +169,10 @@ static void fg__pool_teardown(fg_pool *p, int initialised_workers)
     /* I2: the drain left nothing queued. */
     assert(!fg__injector_looks_nonempty(&p->injector));
     for (int i = 0; i < initialised_workers; i++) {
-        assert(fg__deque_size(&p->workers[i].deque) == 0);
+        assert(fg__victim_size(p->split, &p->workers[i]) == 0);
         fg__deque_destroy(&p->workers[i].deque);
+        if (p->split)
+            fg__split_destroy(&p->workers[i].sdq);
     }
     fg__slab_depot_destroy(&p->frames);
     fg__injector_destroy(&p->injector);
@@ -217,6 +224,7 @@ int fg_pool_create(fg_pool **out, const fg_config *cfg)
     p->spin_rounds = c.spin_rounds;
     p->yield_rounds = c.yield_rounds;
     p->steal = c.steal;
+    p->split = c.deque == FG_DEQUE_SPLIT;
     p->victim_fn = c.victim_fn;
     p->victim_ctx = c.victim_ctx;
     fg__sleep_init(&p->sleep);
@@ -293,7 +301,7 @@ int fg_pool_queue_length(const fg_pool *p, int worker)
 {
     if (p == NULL || worker < 0 || worker >= p->nworkers)
         return FG_EINVAL;
-    int64_t n = fg__deque_size(&p->workers[worker].deque);
+    int64_t n = fg__victim_size(p->split, &p->workers[worker]);
     return n < INT_MAX ? (int)n : INT_MAX;
 }
 

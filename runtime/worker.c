@@ -35,19 +35,19 @@ void fg__worker_run(fg__worker *w, fg__job *job)
 /* Steal-half: after one job, take up to half of what is left (the victim's
  * size is read racily; every extra job is its own linearizable steal) and
  * queue the extras on our deque, where other thieves may take them. */
-static void fg__worker_steal_more(fg__worker *w, fg__deque *victim)
+static void fg__worker_steal_more(fg__worker *w, fg__worker *victim)
 {
-    int64_t more = fg__deque_size(victim) / 2;
-    bool pushed = false;
-    for (fg__job *job; more > 0 && fg__deque_steal(victim, &job) == FG__STEAL_SUCCESS; more--) {
+    bool split = w->pool->split, visible = false;
+    int64_t more = fg__victim_size(split, victim) / 2;
+    for (fg__job *job; more > 0 && fg__victim_steal(split, victim, &job) == FG__STEAL_SUCCESS;
+         more--) {
         FG__STAT_INC(w, steals);
-        if (fg__deque_push(&w->deque, job) < 0) {
+        int pushed = fg__own_push(w, job);
+        if (pushed < 0)
             fg__worker_run(w, job); /* no room: run it now rather than lose it */
-            continue;
-        }
-        pushed = true;
+        visible |= pushed > 0;
     }
-    if (pushed)
+    if (visible)
         fg__sleep_notify_push(&w->pool->sleep, w->pool);
 }
 
@@ -55,13 +55,13 @@ static fg__job *fg__worker_steal_from(fg__worker *w, int victim)
 {
     fg__job *job;
     FG__STAT_INC(w, steal_attempts);
-    fg__deque *dq = &w->pool->workers[victim].deque;
-    switch (fg__deque_steal(dq, &job)) {
+    fg__worker *v = &w->pool->workers[victim];
+    switch (fg__victim_steal(w->pool->split, v, &job)) {
     case FG__STEAL_SUCCESS:
         FG__STAT_INC(w, steals);
         w->victim.last_victim = victim;
         if (w->pool->steal == FG_STEAL_HALF)
-            fg__worker_steal_more(w, dq);
+            fg__worker_steal_more(w, v);
         return job;
     case FG__STEAL_ABORT:
         FG__STAT_INC(w, steal_aborts);
@@ -96,7 +96,7 @@ static fg__job *fg__worker_steal_round(fg__worker *w)
  * latch (may be NULL) was set meanwhile. */
 static fg__job *fg__worker_find_work(fg__worker *w, fg__latch *latch)
 {
-    fg__job *job = fg__deque_take(&w->deque);
+    fg__job *job = fg__own_take(w);
     if (job != NULL)
         return job;
     fg_pool *p = w->pool;

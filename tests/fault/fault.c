@@ -71,11 +71,12 @@ static void check_pool_usable(fg_pool *pool)
 /* ---------------------------------------------------------- scenarios */
 
 /* Creation: every allocation and thread start of fg_pool_create. */
-static void scenario_create(int workers, int victim)
+static void scenario_create(int workers, int victim, int deque)
 {
     fg_pool *pool = (fg_pool *)&pool; /* must be reset to NULL on failure */
     fault_begin();
-    int rc = fg_pool_create(&pool, &(fg_config){ .workers = workers, .victim = victim });
+    int rc = fg_pool_create(&pool, &(fg_config){ .workers = workers, .victim = victim,
+                                                 .deque = deque });
     fault_end();
     if (rc != 0) {
         CHECK(is_resource_error(rc), "create(%d) returned %s", workers, fg_error_name(rc));
@@ -85,9 +86,10 @@ static void scenario_create(int workers, int victim)
     check_pool_usable(pool);
     fg_pool_destroy(pool);
 }
-static void scenario_create1(void) { scenario_create(1, FG_VICTIM_RANDOM); }
-static void scenario_create3(void) { scenario_create(3, FG_VICTIM_RANDOM); }
-static void scenario_create3_near(void) { scenario_create(3, FG_VICTIM_NEAR); }
+static void scenario_create1(void) { scenario_create(1, FG_VICTIM_RANDOM, 0); }
+static void scenario_create3(void) { scenario_create(3, FG_VICTIM_RANDOM, 0); }
+static void scenario_create3_near(void) { scenario_create(3, FG_VICTIM_NEAR, 0); }
+static void scenario_create3_split(void) { scenario_create(3, FG_VICTIM_RANDOM, FG_DEQUE_SPLIT); }
 
 /* Deque growth: a join chain deeper than the initial capacity (2^8) grows
  * the worker's deque to 1024 slots inside the bracket.  A failed growth runs
@@ -275,6 +277,7 @@ static const scenario scenarios[] = {
     { "create(1 worker)", scenario_create1 },
     { "create(3 workers)", scenario_create3 },
     { "create(3 workers, near-first)", scenario_create3_near },
+    { "create(3 workers, split deque)", scenario_create3_split },
     { "join growth (1 worker)", scenario_join_growth1 },
     { "spawn from a worker", scenario_spawn_worker },
     { "spawn from outside", scenario_spawn_external },
@@ -314,6 +317,10 @@ static int thread_count(void)
 int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
+    static const char *const env[] = { "FORAGE_WORKERS", "FORAGE_POLICY", "FORAGE_IDLE",
+                                       "FORAGE_STEAL", "FORAGE_DEQUE" };
+    for (size_t i = 0; i < sizeof env / sizeof env[0]; i++)
+        unsetenv(env[i]); /* the scenarios' acquisitions depend on them */
     /* Count threads after one pool has come and gone: sanitizers start a
      * helper thread of their own at the first pthread_create. */
     fg_pool *warm;

@@ -1,7 +1,11 @@
-/* deque.c: stress the Chase-Lev deque (runtime/deque.h) directly.
+/* deque.c: stress a deque directly: the Chase-Lev deque (runtime/deque.h),
+ * or, built with STRESS_SPLIT=1 as stress-split-deque, the split deque
+ * (runtime/split_deque.h): the same program for both kinds.
  *
- * One owner (the main thread) and K = threads - 1 thieves share one
- * fg__deque that starts at capacity 2, so it grows all the time.  Each round
+ * One owner (the main thread) and K = threads - 1 thieves share one deque;
+ * a Chase-Lev deque starts at capacity 2, so it grows all the time; the
+ * split deque shares work only when thieves ask, so its request, share,
+ * take-back and restart paths run all the time.  Each round
  * uses a fresh deque and ITEMS numbered items (&items[id]); the owner pushes
  * them in random bursts and takes some back, the thieves steal in loops,
  * and at the end the owner drains what is left.  Checked per round:
@@ -18,6 +22,7 @@
 
 #include "deque.h"
 #include "job.h"
+#include "split_deque.h"
 
 #include "harness.h"
 
@@ -26,7 +31,27 @@
 
 static fg__job items[ITEMS];         /* next: payload (plain data, published by the deque) */
 static atomic_uchar taken[ITEMS];    /* 1 once an item was returned */
+#if STRESS_SPLIT
+static fg__split_deque dq;           /* fresh each round; barrier-separated */
+#  define KIND "split"
+#  define q_init() fg__split_init(&dq)
+#  define q_destroy() fg__split_destroy(&dq)
+#  define q_push(job) (fg__split_push(&dq, (job)) < 0 ? -1 : 0)
+#  define q_take() fg__split_take(&dq)
+#  define q_steal(out) fg__split_steal(&dq, (out))
+#  define q_size() fg__split_size(&dq)
+#  define q_capacity() ((int64_t)FG__SPLIT_CAPACITY)
+#else
 static fg__deque dq;                 /* fresh each round; barrier-separated */
+#  define KIND "chase-lev"
+#  define q_init() fg__deque_init(&dq, 1)
+#  define q_destroy() fg__deque_destroy(&dq)
+#  define q_push(job) fg__deque_push(&dq, (job))
+#  define q_take() fg__deque_take(&dq)
+#  define q_steal(out) fg__deque_steal(&dq, (out))
+#  define q_size() fg__deque_size(&dq)
+#  define q_capacity() fg__deque_capacity(&dq)
+#endif
 static uint64_t round_no;            /* written by the owner between barriers */
 static atomic_int running;           /* 1 while the owner pushes or drains */
 static atomic_int stop;              /* no more rounds */
@@ -87,7 +112,7 @@ static void *thief_main(void *arg)
         uint64_t round = round_no, sum = 0, count = 0;
         while (atomic_load_explicit(&running, memory_order_relaxed)) {
             fg__job *job = NULL;
-            switch (fg__deque_steal(&dq, &job)) {
+            switch (q_steal(&job)) {
             case FG__STEAL_SUCCESS:
                 t->steals++;
                 record(job, round, &sum, &count, who);
@@ -123,7 +148,7 @@ static void owner_round(stress_rng *rng, owner_totals *tot, uint64_t *sum, uint6
             for (unsigned k = 0; k < n && next < ITEMS; k++, next++) {
                 items[next].execute = NULL;
                 items[next].next = (fg__job *)(uintptr_t)payload_of(round_no, next);
-                if (fg__deque_push(&dq, &items[next]) != 0) {
+                if (q_push(&items[next]) != 0) {
                     stress_fail("round %" PRIu64 ": push failed (out of memory?)", round_no);
                     return;
                 }
@@ -133,7 +158,7 @@ static void owner_round(stress_rng *rng, owner_totals *tot, uint64_t *sum, uint6
         } else {
             unsigned n = 1 + stress_rng_below(rng, 16);
             for (unsigned k = 0; k < n; k++) {
-                fg__job *job = fg__deque_take(&dq);
+                fg__job *job = q_take();
                 if (job == NULL) {
                     tot->take_empty++;
                     break;
@@ -144,11 +169,11 @@ static void owner_round(stress_rng *rng, owner_totals *tot, uint64_t *sum, uint6
             }
         }
     }
-    for (fg__job *job; (job = fg__deque_take(&dq)) != NULL;) {
+    for (fg__job *job; (job = q_take()) != NULL;) {
         tot->takes++;
         record(job, round_no, sum, count, "owner");
     }
-    int64_t cap = fg__deque_capacity(&dq);
+    int64_t cap = q_capacity();
     if ((uint64_t)cap > tot->max_capacity)
         tot->max_capacity = (uint64_t)cap;
 }
@@ -168,9 +193,9 @@ static void check_round(owner_totals *tot, uint64_t sum, uint64_t count)
     if (count != ITEMS || sum != EXPECTED_SUM)
         stress_fail("round %" PRIu64 ": %" PRIu64 " items returned (want %u), id sum %"
                     PRIu64 " (want %" PRIu64 ")", round_no, count, ITEMS, sum, EXPECTED_SUM);
-    if (fg__deque_size(&dq) != 0)
+    if (q_size() != 0)
         stress_fail("round %" PRIu64 ": deque size %" PRId64 " after drain", round_no,
-                    fg__deque_size(&dq));
+                    q_size());
 }
 
 int main(int argc, char **argv)
@@ -178,8 +203,8 @@ int main(int argc, char **argv)
     stress_parse(argc, argv, 4, 1, 1024, 2.0,
                  "owner + thieves (thieves = N - 1; default 4)");
     int nthieves = stress_cfg.threads - 1;
-    printf("deque: threads=%d (1 owner + %d thieves) seconds=%g items/round=%u%s\n",
-           stress_cfg.threads, nthieves, stress_cfg.seconds, ITEMS,
+    printf("deque: kind=%s threads=%d (1 owner + %d thieves) seconds=%g items/round=%u%s\n",
+           KIND, stress_cfg.threads, nthieves, stress_cfg.seconds, ITEMS,
            STRESS_TSAN ? " tsan" : "");
     stress_watchdog_start(stress_cfg.seconds * 3 + 120);
 
@@ -203,8 +228,8 @@ int main(int argc, char **argv)
     for (;;) {
         if (tot.rounds > 0 && stress_seconds_since(start) >= stress_cfg.seconds)
             break;
-        if (fg__deque_init(&dq, 1) != 0) {
-            stress_fail("fg__deque_init failed");
+        if (q_init() != 0) {
+            stress_fail("deque init failed");
             break;
         }
         for (size_t i = 0; i < ITEMS; i++)
@@ -217,7 +242,7 @@ int main(int argc, char **argv)
         atomic_store(&running, 0);
         pthread_barrier_wait(&round_end);
         check_round(&tot, sum, count);
-        fg__deque_destroy(&dq);
+        q_destroy();
         tot.rounds++;
         if (stress_failure_count() > 0)
             break;

@@ -156,7 +156,7 @@ static inline void stress_perturb(stress_rng *r)
 /* ------------------------------------------------------------ pool config */
 
 /* A pool configuration drawn from the seed: every built-in victim policy,
- * steal-one and steal-half, and idle settings from "park almost at once"
+ * steal-one and steal-half, both deque kinds, and idle settings from "park almost at once"
  * (spin 1 or 4, with or without yield rounds) to the default, so the
  * sleep/wake paths get exercised. */
 static inline fg_config stress_pool_config(stress_rng *r, int workers)
@@ -166,6 +166,7 @@ static inline fg_config stress_pool_config(stress_rng *r, int workers)
     return (fg_config){ .workers = workers,
                         .victim = (int)stress_rng_below(r, FG_VICTIM_POWER_OF_TWO + 1),
                         .steal = (int)stress_rng_below(r, 2),
+                        .deque = (int)stress_rng_below(r, 2),
                         .spin_rounds = spins[stress_rng_below(r, 4)],
                         .yield_rounds = yields[stress_rng_below(r, 4)],
                         .seed = stress_rng_next(r) | 1 };

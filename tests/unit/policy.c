@@ -1,7 +1,7 @@
 /* tests/unit/policy.c: victim policies (runtime/policy.c), worker placement
- * (runtime/topology.c), idle and steal-amount settings and their
- * $FORAGE_POLICY / $FORAGE_IDLE / $FORAGE_STEAL spellings (runtime/config.c),
- * and fork-join under every combination. */
+ * (runtime/topology.c), idle, steal-amount and deque-kind settings and their
+ * $FORAGE_POLICY / $FORAGE_IDLE / $FORAGE_STEAL / $FORAGE_DEQUE spellings
+ * (runtime/config.c), and fork-join under every combination. */
 #include <criterion/criterion.h>
 
 #include <stdatomic.h>
@@ -16,6 +16,7 @@ static void env_clear(void)
     unsetenv("FORAGE_IDLE");
     unsetenv("FORAGE_STEAL");
     unsetenv("FORAGE_WORKERS");
+    unsetenv("FORAGE_DEQUE");
 }
 
 TestSuite(policy, .init = env_clear, .fini = env_clear, .timeout = 60);
@@ -86,6 +87,23 @@ Test(policy, forage_idle_spellings)
     cr_assert_eq(resolve(&(fg_config){ .workers = 1, .yield_rounds = 9 }, &c), 0);
     cr_assert_eq(c.spin_rounds, FG_SPIN_ROUNDS_DEFAULT);
     cr_assert_eq(c.yield_rounds, 9);
+}
+
+Test(policy, forage_deque_spellings)
+{
+    fg__config c;
+    setenv("FORAGE_DEQUE", "split", 1);
+    cr_assert_eq(resolve(&(fg_config){ .workers = 1 }, &c), 0);
+    cr_assert_eq(c.deque, FG_DEQUE_SPLIT);
+    setenv("FORAGE_DEQUE", "chase-lev", 1);
+    cr_assert_eq(resolve(&(fg_config){ .workers = 1 }, &c), 0);
+    cr_assert_eq(c.deque, FG_DEQUE_CHASE_LEV);
+    setenv("FORAGE_DEQUE", "lace", 1);
+    cr_assert_eq(resolve(&(fg_config){ .workers = 1 }, &c), FG_EENV);
+    cr_assert_eq(resolve(&(fg_config){ .workers = 1, .deque = FG_DEQUE_SPLIT }, &c), 0);
+    cr_assert_eq(c.deque, FG_DEQUE_SPLIT);
+    unsetenv("FORAGE_DEQUE");
+    cr_assert_eq(resolve(&(fg_config){ .workers = 1, .deque = 2 }, &c), FG_EINVAL);
 }
 
 Test(policy, forage_steal_spellings)
@@ -251,7 +269,8 @@ Test(policy, power_of_two_prefers_the_longer_deque)
 {
     fg_pool *p;
     /* No worker steals, so the held jobs stay where they are. */
-    cr_assert_eq(fg_pool_create(&p, &(fg_config){ .workers = 3, .victim_fn = never_steal }), 0);
+    cr_assert_eq(fg_pool_create(&p, &(fg_config){ .workers = 3, .victim_fn = never_steal,
+                                                  .deque = FG_DEQUE_CHASE_LEV }), 0);
     holder h = { .index = -1 };
     bg_join b = { p, &h };
     pthread_t t;
@@ -297,23 +316,26 @@ static int fib(void *arg)
     return rc;
 }
 
-Test(policy, fib_under_every_policy_steal_and_idle_setting)
+Test(policy, fib_under_every_policy_steal_idle_and_deque_setting)
 {
     static const struct { unsigned spin, yield; } idle[] = {
         { 0, 0 }, { 1, 2 }, { 1, 0 }, { FG_SPIN_FOREVER, 0 },
     };
     for (int kind = FG_VICTIM_RANDOM; kind <= FG_VICTIM_POWER_OF_TWO; kind++)
         for (int steal = FG_STEAL_ONE; steal <= FG_STEAL_HALF; steal++)
-            for (size_t i = 0; i < sizeof idle / sizeof idle[0]; i++) {
-                fg_pool *p;
-                cr_assert_eq(fg_pool_create(&p, &(fg_config){ .workers = 3, .victim = kind,
-                                            .steal = steal, .spin_rounds = idle[i].spin,
-                                            .yield_rounds = idle[i].yield }), 0);
-                for (int rep = 0; rep < 3; rep++) {
-                    fib_arg f = { p, 21, 0 };
-                    cr_assert_eq(fib(&f), 0);
-                    cr_assert_eq(f.r, 10946, "kind %d steal %d idle %zu", kind, steal, i);
+            for (int deque = FG_DEQUE_CHASE_LEV; deque <= FG_DEQUE_SPLIT; deque++)
+                for (size_t i = 0; i < sizeof idle / sizeof idle[0]; i++) {
+                    fg_pool *p;
+                    cr_assert_eq(fg_pool_create(&p, &(fg_config){ .workers = 3, .victim = kind,
+                                                .steal = steal, .deque = deque,
+                                                .spin_rounds = idle[i].spin,
+                                                .yield_rounds = idle[i].yield }), 0);
+                    for (int rep = 0; rep < 3; rep++) {
+                        fib_arg f = { p, 21, 0 };
+                        cr_assert_eq(fib(&f), 0);
+                        cr_assert_eq(f.r, 10946, "kind %d steal %d deque %d idle %zu", kind,
+                                     steal, deque, i);
+                    }
+                    fg_pool_destroy(p);
                 }
-                fg_pool_destroy(p);
-            }
 }
