@@ -1,10 +1,9 @@
 /* fib.c: fib(n) without a cutoff, the raw cost of a join.
  *
  * Every call of the forage version is one fg_join of two recursive calls;
- * the sequential twin has the same shape (one struct argument, the n < 2
- * test, two real recursive calls: `objdump -d fib | grep -A40 '<fib_seq>:'`
- * shows two `call fib_seq`), so (T1 - Tseq) / joins is the price of a join.
- * fib(n) makes fib(n + 1) - 1 joins (63,245,985 for n = 38).
+ * the kernel and the sequential twin are common/fib.h's (the peers in
+ * fib_omp.c and fib_tbb.cpp use the same), so (T1 - Tseq) / joins is the
+ * price of a join.
  *
  * usage: fib [--threads 1,2] [--reps 5] [--n 38]; CSV on stdout, a median
  * summary on stderr.  Exits 1 if a checksum differs from the sequential one.
@@ -12,52 +11,20 @@
 #include <forage.h>
 
 #include "../common/bench.h"
-
-typedef struct fib_arg {
-    int n;
-    uint64_t result;
-} fib_arg;
+#include "../common/fib.h"
 
 static fg_pool *pool;
 
 static int fib_task(void *p)
 {
     fib_arg *a = p;
-    if (a->n < 2) {
-        a->result = (uint64_t)a->n;
+    if (fib_is_leaf(a))
         return 0;
-    }
-    fib_arg x = { a->n - 1, 0 }, y = { a->n - 2, 0 };
+    fib_arg x, y;
+    fib_split(a, &x, &y);
     fg_join(pool, fib_task, &x, fib_task, &y);
-    a->result = x.result + y.result;
+    fib_add_up(a, &x, &y);
     return 0;
-}
-
-/* The sequential twin: noinline and the struct argument keep gcc and clang
- * from turning one of the two calls into a loop. */
-__attribute__((noinline)) static int fib_seq(void *p)
-{
-    fib_arg *a = p;
-    if (a->n < 2) {
-        a->result = (uint64_t)a->n;
-        return 0;
-    }
-    fib_arg x = { a->n - 1, 0 }, y = { a->n - 2, 0 };
-    fib_seq(&x);
-    fib_seq(&y);
-    a->result = x.result + y.result;
-    return 0;
-}
-
-static uint64_t joins_of(int n)
-{
-    uint64_t a = 0, b = 1; /* fib(n + 1) - 1 */
-    for (int i = 0; i < n + 1; i++) {
-        uint64_t t = a + b;
-        a = b;
-        b = t;
-    }
-    return a - 1;
 }
 
 int main(int argc, char **argv)
@@ -103,7 +70,7 @@ int main(int argc, char **argv)
         }
     }
     double ms = bench_median(tseq, o.reps);
-    uint64_t joins = joins_of(n);
+    uint64_t joins = fib_joins(n);
     fprintf(stderr, "fib(%d): %" PRIu64 " joins, median of %d reps: Tseq %.4f s\n", n, joins,
             o.reps, ms);
     for (int i = 0; i < o.nthreads; i++) {
