@@ -2,7 +2,10 @@
  * one workload (the OpenMP and oneTBB peers, forage's uts and matmul).
  *
  * Per rep (rep -1 is the warm-up and is not printed): the sequential twin
- * once, then every variant at every --threads count.  Each run's checksum
+ * once, then every variant at every --threads count.  The warm-up runs at
+ * the workload's warmup_param size when it has one: starting threads and
+ * filling task pools takes far less than a full fib(38) on a peer that
+ * spends 20 s on it.  Each run's checksum
  * must equal the twin's of the same rep, else the program reports it and
  * exits 1 (the matrix then fails).  Rows are bench.h's CSV; the twin's row
  * carries the program's own twin name ("seq" in forage's programs,
@@ -38,6 +41,7 @@ typedef struct bench_workload {
     bench_seq_fn seq;
     const bench_variant *variants;
     int nvariants;
+    long (*warmup_param)(long param); /* NULL: warm up at the timed size */
 } bench_workload;
 
 /* times[(v * nthreads + i) * reps + rep] */
@@ -48,13 +52,13 @@ static inline double *bench_cell(double *times, const bench_opts *o, int v, int 
 
 /* Every variant at every thread count once; 0, or 1 on a failure. */
 static inline int bench_drive_variants(const bench_opts *o, const bench_workload *w, int rep,
-                                       uint64_t expect, double *times)
+                                       long param, uint64_t expect, double *times)
 {
     for (int v = 0; v < w->nvariants; v++)
         for (int i = 0; i < o->nthreads; i++) {
             const bench_variant *var = &w->variants[v];
             uint64_t sum = 0;
-            double t = var->run(var, o->threads[i], o->param, &sum);
+            double t = var->run(var, o->threads[i], param, &sum);
             if (t < 0 || sum != expect) {
                 fprintf(stderr, "%s: %s grain %ld P=%d: %s (checksum %" PRIu64
                         ", sequential %" PRIu64 ")\n", w->name, var->runtime, var->grain,
@@ -64,8 +68,7 @@ static inline int bench_drive_variants(const bench_opts *o, const bench_workload
             }
             if (rep >= 0) {
                 bench_cell(times, o, v, i)[rep] = t;
-                bench_row(var->runtime, w->name, o->param, var->grain, o->threads[i], rep, t,
-                          sum);
+                bench_row(var->runtime, w->name, param, var->grain, o->threads[i], rep, t, sum);
             }
         }
     return 0;
@@ -95,8 +98,9 @@ static inline int bench_drive(const bench_opts *o, const bench_workload *w)
     int rc = tseq == NULL || times == NULL;
     bench_header(o);
     for (int rep = -1; rep < o->reps && rc == 0; rep++) {
+        long param = rep < 0 && w->warmup_param ? w->warmup_param(o->param) : o->param;
         uint64_t expect = 0;
-        double t = w->seq(o->param, &expect);
+        double t = w->seq(param, &expect);
         if (t < 0) {
             fprintf(stderr, "%s: the sequential twin failed\n", w->name);
             rc = 1;
@@ -106,7 +110,7 @@ static inline int bench_drive(const bench_opts *o, const bench_workload *w)
             tseq[rep] = t;
             bench_row(w->seq_runtime, w->name, o->param, 0, 1, rep, t, expect);
         }
-        rc = bench_drive_variants(o, w, rep, expect, times);
+        rc = bench_drive_variants(o, w, rep, param, expect, times);
     }
     if (rc == 0)
         bench_drive_summary(o, w, tseq, times);

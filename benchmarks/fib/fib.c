@@ -38,7 +38,8 @@ int main(int argc, char **argv)
     double tseq[BENCH_MAX_REPS], tpar[BENCH_MAX_THREADS][BENCH_MAX_REPS];
     uint64_t expect = 0;
     for (int rep = -1; rep < o.reps; rep++) { /* rep -1: warm-up, not printed */
-        fib_arg a = { n, 0 };
+        int rn = rep < 0 && n > 10 ? n - 4 : n; /* warm up on a seventh, as the peers */
+        fib_arg a = { rn, 0 };
         double t0 = bench_now();
         fib_seq(&a);
         double t = bench_now() - t0;
@@ -53,7 +54,7 @@ int main(int argc, char **argv)
                 fprintf(stderr, "fib: fg_pool_create: %s\n", fg_strerror(err));
                 return 1;
             }
-            fib_arg b = { n, 0 };
+            fib_arg b = { rn, 0 };
             t0 = bench_now();
             fg_join(pool, fib_task, &b, fib_task, &(fib_arg){ 0, 0 });
             t = bench_now() - t0;

@@ -77,7 +77,7 @@ int main(int argc, char **argv)
     if (ma == NULL || mb == NULL || mc == NULL)
         return 1;
     mm_init(ma, mb, mc, n);
-    bench_workload w = { "matmul", "seq-" BENCH_OMP, run_seq, variants, 1 };
+    bench_workload w = { "matmul", "seq-" BENCH_OMP, run_seq, variants, 1, NULL };
     rc = bench_drive(&o, &w);
     free(ma);
     free(mb);

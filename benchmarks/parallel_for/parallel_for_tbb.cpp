@@ -64,7 +64,7 @@ int main(int argc, char **argv)
     if (out == NULL)
         return 1;
     bench_workload w = { "parallel_for", "seq-tbb", run_seq, variants,
-                         (int)(sizeof variants / sizeof variants[0]) };
+                         (int)(sizeof variants / sizeof variants[0]), NULL };
     rc = bench_drive(&o, &w);
     free(out);
     return rc;

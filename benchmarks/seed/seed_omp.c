@@ -87,7 +87,7 @@ int main(int argc, char **argv)
     if (results == NULL)
         return 1;
     bench_workload w = { "seed", "seq-" BENCH_OMP, run_seq, variants,
-                         (int)(sizeof variants / sizeof variants[0]) };
+                         (int)(sizeof variants / sizeof variants[0]), NULL };
     rc = bench_drive(&o, &w);
     free(results);
     return rc;

@@ -66,7 +66,7 @@ int main(int argc, char **argv)
     if (results == NULL)
         return 1;
     bench_workload w = { "seed", "seq-tbb", run_seq, variants,
-                         (int)(sizeof variants / sizeof variants[0]) };
+                         (int)(sizeof variants / sizeof variants[0]), NULL };
     rc = bench_drive(&o, &w);
     free(results);
     return rc;

@@ -96,6 +96,12 @@ static const bench_variant variants[] = {
     { "forage-join", 0, 1, run_forage },
 };
 
+/* The warm-up: a quarter of the root's children. */
+static long warmup_param(long b0)
+{
+    return b0 >= 4 ? b0 / 4 : b0;
+}
+
 int main(int argc, char **argv)
 {
     bench_opts o;
@@ -106,6 +112,6 @@ int main(int argc, char **argv)
         fprintf(stderr, "uts: --n (the root's children) must be in 1..1000000\n");
         return 2;
     }
-    bench_workload w = { "uts", "seq", run_seq, variants, 2 };
+    bench_workload w = { "uts", "seq", run_seq, variants, 2, warmup_param };
     return bench_drive(&o, &w);
 }

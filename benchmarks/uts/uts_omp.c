@@ -57,6 +57,12 @@ static double run_seq(long b0, uint64_t *checksum)
 
 static const bench_variant variants[] = { { BENCH_OMP, 0, 0, run_tasks } };
 
+/* The warm-up: a quarter of the root's children. */
+static long warmup_param(long b0)
+{
+    return b0 >= 4 ? b0 / 4 : b0;
+}
+
 int main(int argc, char **argv)
 {
     bench_opts o;
@@ -69,6 +75,6 @@ int main(int argc, char **argv)
     }
     if (bench_omp_check_runtime() != 0)
         return 1;
-    bench_workload w = { "uts", "seq-" BENCH_OMP, run_seq, variants, 1 };
+    bench_workload w = { "uts", "seq-" BENCH_OMP, run_seq, variants, 1, warmup_param };
     return bench_drive(&o, &w);
 }

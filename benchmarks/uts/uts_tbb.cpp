@@ -54,6 +54,12 @@ static double run_seq(long b0, uint64_t *checksum)
 
 static const bench_variant variants[] = { { "tbb", 0, 0, run_group } };
 
+/* The warm-up: a quarter of the root's children. */
+static long warmup_param(long b0)
+{
+    return b0 >= 4 ? b0 / 4 : b0;
+}
+
 int main(int argc, char **argv)
 {
     bench_opts o;
@@ -64,6 +70,6 @@ int main(int argc, char **argv)
         fprintf(stderr, "uts: --n (the root's children) must be in 1..1000000\n");
         return 2;
     }
-    bench_workload w = { "uts", "seq-tbb", run_seq, variants, 1 };
+    bench_workload w = { "uts", "seq-tbb", run_seq, variants, 1, warmup_param };
     return bench_drive(&o, &w);
 }
