@@ -7,7 +7,11 @@
 #   ./run.sh soak [seconds] [program...]
 #                             runs each stress program that long (default 600) as
 #                             60 s rounds with fresh seeds; prints totals per program
-#   ./run.sh bench            runs the fib, nqueens, parallel_for and seed benchmarks
+#   ./run.sh bench [--quick]  the benchmark suite, forage against OpenMP (libgomp,
+#                             libomp) and oneTBB: installs the peers, builds
+#                             build-bench/ (-O3), writes build/bench/results.csv,
+#                             a median table and PNGs (docs/benchmarks.md);
+#                             --quick: tiny sizes, one rep, into build/bench/quick/
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -57,14 +61,28 @@ soak)
     exec tests/stress/soak.sh build "${1:-600}" "${@:2}"
     ;;
 bench)
-    build
-    ./build/benchmarks/fib --threads 1,2 --n 38
-    ./build/benchmarks/nqueens --threads 1,2 --n 13
-    ./build/benchmarks/parallel_for --threads 1,2
-    ./build/benchmarks/seed --threads 2
+    PACKAGES+=(clang libomp-14-dev libtbb-dev python3-matplotlib binutils)
+    ensure_packages
+    out=build/bench
+    [ "${1:-}" = "--quick" ] && out=build/bench/quick
+    # Reconfigure an existing build-bench: peers installed since are found.
+    if [ -f build-bench/build.ninja ]; then
+        meson setup --reconfigure build-bench >/dev/null
+    else
+        meson setup build-bench --buildtype=release -Db_ndebug=if-release \
+            -Dtests=false -Dexamples=false >/dev/null
+    fi
+    ninja -C build-bench --quiet   # only compiler messages, if any
+    # Debian's python3, the one python3-matplotlib was installed for.
+    py=/usr/bin/python3
+    [ -x "$py" ] || py=python3
+    rc=0
+    "$py" benchmarks/matrix.py --build build-bench --out "$out" "$@" || rc=$?
+    [ -s "$out/results.csv" ] && { "$py" benchmarks/report.py "$out/results.csv" || rc=1; }
+    exit "$rc"
     ;;
 *)
-    echo "usage: ./run.sh demo [args] | test | stress [seconds] | soak [seconds] [program...] | bench" >&2
+    echo "usage: ./run.sh demo [args] | test | stress [seconds] | soak [seconds] [program...] | bench [--quick]" >&2
     exit 2
     ;;
 esac

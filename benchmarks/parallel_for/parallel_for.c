@@ -1,8 +1,9 @@
 /* parallel_for.c: fg_parallel_for over --n tiny iterations (default 10^7):
- * out[i] = mix(i), a few integer instructions and one 4-byte store.
+ * out[i] = pf_mix(i), a few integer instructions and one 4-byte store.
  *
  * The sequential twin is one call of the same (noinline) body over the
- * whole range, so both run the same machine code.  forage runs
+ * whole range, so both run the same machine code; body and twin are
+ * common/parallel_for.h's, shared with the peers.  forage runs
  * AUTO at the default grain, SIMPLE at grains 1, 16, 256, 4096, 65536 and
  * STATIC.  With SIMPLE at grain 1 every index is its own chunk, so
  * (T1 - Tseq) / n is the cost of one chunk (a join plus a body call).
@@ -13,35 +14,9 @@
 #include <forage.h>
 
 #include "../common/bench.h"
+#include "../common/parallel_for.h"
 
 static uint32_t *out;
-
-static inline uint32_t mix(size_t i)
-{
-    uint64_t x = (uint64_t)i * 0x9E3779B97F4A7C15ull;
-    return (uint32_t)(x ^ (x >> 29));
-}
-
-__attribute__((noinline)) static int body(size_t begin, size_t end, void *ctx)
-{
-    (void)ctx;
-    for (size_t i = begin; i < end; i++)
-        out[i] = mix(i);
-    return 0;
-}
-
-__attribute__((noinline)) static void seq_loop(size_t n)
-{
-    body(0, n, NULL);
-}
-
-static uint64_t checksum(size_t n)
-{
-    uint64_t s = 0;
-    for (size_t i = 0; i < n; i++)
-        s += out[i];
-    return s;
-}
 
 static const struct config {
     const char *name;
@@ -80,9 +55,9 @@ int main(int argc, char **argv)
         for (int rep = -1; rep < o.reps; rep++) { /* rep -1: warm-up */
             memset(out, 0, n * sizeof *out);
             double t0 = bench_now();
-            seq_loop(n);
+            pf_body(0, n, out);
             double ts = bench_now() - t0;
-            uint64_t expect = checksum(n);
+            uint64_t expect = pf_checksum(out, n);
             if (rep >= 0 && i == 0) {
                 tseq[rep] = ts;
                 bench_row("seq", "parallel_for", (long)n, 0, 1, rep, ts, expect);
@@ -91,9 +66,9 @@ int main(int argc, char **argv)
                 memset(out, 0, n * sizeof *out);
                 fg_for_opts fo = { .grain = configs[c].grain, .partition = configs[c].partition };
                 t0 = bench_now();
-                err = fg_parallel_for(pool, 0, n, &fo, body, NULL);
+                err = fg_parallel_for(pool, 0, n, &fo, pf_body, out);
                 double tp = bench_now() - t0;
-                uint64_t sum = checksum(n);
+                uint64_t sum = pf_checksum(out, n);
                 if (err != 0 || sum != expect) {
                     fprintf(stderr, "parallel_for: %s grain %zu: checksum %" PRIu64
                             " != %" PRIu64 " (err %d)\n", configs[c].name, configs[c].grain,

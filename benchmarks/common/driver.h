@@ -1,0 +1,122 @@
+/* driver.h: the repetition loop of the programs that compare runtimes on
+ * one workload (the OpenMP and oneTBB peers, forage's uts and matmul).
+ *
+ * Per rep (rep -1 is the warm-up and is not printed): the sequential twin
+ * once, then every variant at every --threads count.  The warm-up runs at
+ * the workload's warmup_param size when it has one: starting threads and
+ * filling task pools takes far less than a full fib(38) on a peer that
+ * spends 20 s on it.  Each run's checksum
+ * must equal the twin's of the same rep, else the program reports it and
+ * exits 1 (the matrix then fails).  Rows are bench.h's CSV; the twin's row
+ * carries the program's own twin name ("seq" in forage's programs,
+ * "seq-gomp", "seq-libomp", "seq-tbb" in the peers'), so that each runtime
+ * is compared with the twin built by the same compiler in the same binary.
+ * A median summary goes to stderr.  Plain C that also compiles as C++. */
+#ifndef FG_BENCH_DRIVER_H
+#define FG_BENCH_DRIVER_H
+
+#include "bench.h"
+
+typedef struct bench_variant bench_variant;
+
+/* One run on `threads` workers: the seconds of the parallel part only
+ * (pool or arena set-up stays outside the clock), or < 0 on a failure;
+ * *checksum receives the result. */
+typedef double (*bench_run_fn)(const bench_variant *v, int threads, long param,
+                               uint64_t *checksum);
+
+struct bench_variant {
+    const char *runtime; /* CSV runtime column, e.g. "tbb-simple" */
+    long grain;          /* CSV grain column (0: none or the runtime's own) */
+    int kind;            /* the program's own knob: which schedule */
+    bench_run_fn run;
+};
+
+/* The twin: seconds, *checksum its result; < 0 on a failure. */
+typedef double (*bench_seq_fn)(long param, uint64_t *checksum);
+
+typedef struct bench_workload {
+    const char *name;        /* CSV workload column */
+    const char *seq_runtime; /* CSV runtime column of the twin */
+    bench_seq_fn seq;
+    const bench_variant *variants;
+    int nvariants;
+    long (*warmup_param)(long param); /* NULL: warm up at the timed size */
+} bench_workload;
+
+/* times[(v * nthreads + i) * reps + rep] */
+static inline double *bench_cell(double *times, const bench_opts *o, int v, int i)
+{
+    return times + ((size_t)v * (size_t)o->nthreads + (size_t)i) * (size_t)o->reps;
+}
+
+/* Every variant at every thread count once; 0, or 1 on a failure. */
+static inline int bench_drive_variants(const bench_opts *o, const bench_workload *w, int rep,
+                                       long param, uint64_t expect, double *times)
+{
+    for (int v = 0; v < w->nvariants; v++)
+        for (int i = 0; i < o->nthreads; i++) {
+            const bench_variant *var = &w->variants[v];
+            uint64_t sum = 0;
+            double t = var->run(var, o->threads[i], param, &sum);
+            if (t < 0 || sum != expect) {
+                fprintf(stderr, "%s: %s grain %ld P=%d: %s (checksum %" PRIu64
+                        ", sequential %" PRIu64 ")\n", w->name, var->runtime, var->grain,
+                        o->threads[i], t < 0 ? "run failed" : "checksum mismatch", sum,
+                        expect);
+                return 1;
+            }
+            if (rep >= 0) {
+                bench_cell(times, o, v, i)[rep] = t;
+                bench_row(var->runtime, w->name, param, var->grain, o->threads[i], rep, t, sum);
+            }
+        }
+    return 0;
+}
+
+static inline void bench_drive_summary(const bench_opts *o, const bench_workload *w,
+                                       double *tseq, double *times)
+{
+    double ms = bench_median(tseq, o->reps);
+    fprintf(stderr, "%s(%ld): median of %d reps: %s %.4f s\n", w->name, o->param, o->reps,
+            w->seq_runtime, ms);
+    for (int v = 0; v < w->nvariants; v++)
+        for (int i = 0; i < o->nthreads; i++) {
+            double mp = bench_median(bench_cell(times, o, v, i), o->reps);
+            fprintf(stderr, "  %-16s grain %6ld P=%d: %.4f s  Tp/Tseq %.2f  Tseq/Tp %.2f\n",
+                    w->variants[v].runtime, w->variants[v].grain, o->threads[i], mp, mp / ms,
+                    ms / mp);
+        }
+}
+
+/* The whole program after option parsing: the exit code. */
+static inline int bench_drive(const bench_opts *o, const bench_workload *w)
+{
+    size_t cells = (size_t)w->nvariants * (size_t)o->nthreads * (size_t)o->reps;
+    double *tseq = (double *)calloc((size_t)o->reps, sizeof *tseq);
+    double *times = (double *)calloc(cells + 1, sizeof *times);
+    int rc = tseq == NULL || times == NULL;
+    bench_header(o);
+    for (int rep = -1; rep < o->reps && rc == 0; rep++) {
+        long param = rep < 0 && w->warmup_param ? w->warmup_param(o->param) : o->param;
+        uint64_t expect = 0;
+        double t = w->seq(param, &expect);
+        if (t < 0) {
+            fprintf(stderr, "%s: the sequential twin failed\n", w->name);
+            rc = 1;
+            break;
+        }
+        if (rep >= 0) {
+            tseq[rep] = t;
+            bench_row(w->seq_runtime, w->name, o->param, 0, 1, rep, t, expect);
+        }
+        rc = bench_drive_variants(o, w, rep, param, expect, times);
+    }
+    if (rc == 0)
+        bench_drive_summary(o, w, tseq, times);
+    free(tseq);
+    free(times);
+    return rc;
+}
+
+#endif
