@@ -44,6 +44,17 @@ WORKLOADS = {
 }
 
 
+# Extra runs of forage's own program under an environment, to compare pool
+# settings in the same matrix: (suffix, environment).  Their forage rows are
+# renamed runtime-suffix (forage-split, forage-join-split, ...); their
+# sequential-twin rows are dropped (the first run's stand).
+VARIANTS = {
+    "fib": [("split", {"FORAGE_DEQUE": "split"})],
+    "nqueens": [("split", {"FORAGE_DEQUE": "split"})],
+    "uts": [("split", {"FORAGE_DEQUE": "split"})],
+}
+
+
 def cpu_count():
     try:
         return len(os.sched_getaffinity(0))
@@ -77,18 +88,24 @@ def check_rows(name, text):
     return rows
 
 
-def run_program(name, path, args, logdir):
+def run_program(name, path, args, logdir, env=None):
     """(rows, seconds) of one program, or raises RuntimeError."""
     log_path = os.path.join(logdir, name + ".log")
     t0 = time.monotonic()
     with open(log_path, "w") as log:
-        proc = subprocess.run([path] + args, stdout=subprocess.PIPE, stderr=log, text=True)
+        proc = subprocess.run([path] + args, stdout=subprocess.PIPE, stderr=log, text=True,
+                              env=None if env is None else {**os.environ, **env})
     elapsed = time.monotonic() - t0
     if proc.returncode != 0:
         with open(log_path) as log:
             tail = log.read()[-2000:]
         raise RuntimeError(f"{name} exited {proc.returncode}:\n{tail}")
     return check_rows(name, proc.stdout), elapsed
+
+
+def rename_variant(row, suffix):
+    runtime, rest = row.split(",", 1)
+    return f"{runtime}-{suffix},{rest}"
 
 
 def disassembly(path):
@@ -213,13 +230,18 @@ def main():
             prog_args += ["--threads", ",".join(str(p) for p in range(1, nproc + 1))]
         elif threads == "max":
             prog_args += ["--threads", str(nproc)]
-        for name, path in found:
+        runs = [(name, path, None, None) for name, path in found]
+        runs[1:1] = [(f"{workload}-{suffix}", found[0][1], suffix, env)
+                     for suffix, env in VARIANTS.get(workload, [])]
+        for name, path, suffix, env in runs:
             try:
-                got, elapsed = run_program(name, path, prog_args, logdir)
+                got, elapsed = run_program(name, path, prog_args, logdir, env)
             except (RuntimeError, ValueError) as e:
                 failures.append(str(e))
                 print(f"matrix: FAILED {e}", file=sys.stderr)
                 continue
+            if suffix is not None:
+                got = [rename_variant(r, suffix) for r in got if not r.startswith("seq")]
             rows += got
             print(f"matrix: {name:<20} {len(got):4d} rows {elapsed:7.1f} s", file=sys.stderr)
 

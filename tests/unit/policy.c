@@ -6,6 +6,7 @@
 
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "forage.h"
 #include "internal.h"
@@ -175,11 +176,12 @@ Test(policy, round_robin_and_sticky_sequences)
  * position k. */
 Test(policy, near_walks_tiers_nearest_first)
 {
-    struct { fg__near_order o; int order[4]; } n = {
-        { .count = 4, .ntiers = 3, .tier_end = { 1, 3, 4 } }, { 1, 0, 3, 4 }
-    };
+    fg__near_order *o = malloc(sizeof *o + 4 * sizeof(int));
+    cr_assert_not_null(o);
+    *o = (fg__near_order){ .count = 4, .ntiers = 3, .tier_end = { 1, 3, 4 } };
+    memcpy(o->order, (int[]){ 1, 0, 3, 4 }, 4 * sizeof(int));
     fg_victim_fn near = fg__policy_builtin(FG_VICTIM_NEAR);
-    fg_victim_args a = { .thief = 2, .workers = 5, .last_victim = -1, .state = &n.o };
+    fg_victim_args a = { .thief = 2, .workers = 5, .last_victim = -1, .state = o };
     uint64_t rng = 1;
     int mid[5] = { 0 };
     for (int i = 0; i < 400; i++) {
@@ -194,6 +196,7 @@ Test(policy, near_walks_tiers_nearest_first)
     }
     cr_assert(mid[0] > 50 && mid[3] > 50, "tier {0, 3} not drawn at random: %d %d", mid[0],
               mid[3]);
+    free(o);
 }
 
 /* The placement: each order is a permutation of the other workers, and
