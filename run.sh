@@ -12,6 +12,10 @@
 #                             build-bench/ (-O3), writes build/bench/results.csv,
 #                             a median table and PNGs (docs/benchmarks.md);
 #                             --quick: tiny sizes, one rep, into build/bench/quick/
+#   ./run.sh bench --policies [--quick]
+#                             fib, nqueens, uts and the seed workload under every
+#                             victim policy, with counters (build-bench-stats/):
+#                             build/bench/policies/ table and PNG (docs/policies.md)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -72,17 +76,26 @@ bench)
         meson setup build-bench --buildtype=release -Db_ndebug=if-release \
             -Dtests=false -Dexamples=false >/dev/null
     fi
-    ninja -C build-bench --quiet   # only compiler messages, if any
     # Debian's python3, the one python3-matplotlib was installed for.
     py=/usr/bin/python3
     [ -x "$py" ] || py=python3
+    if [ "${1:-}" = "--policies" ]; then
+        shift
+        [ -f build-bench-stats/build.ninja ] ||
+            meson setup build-bench-stats --buildtype=release -Db_ndebug=if-release \
+                -Dstats=true -Dtests=false -Dexamples=false >/dev/null
+        ninja -C build-bench-stats --quiet benchmarks/fib benchmarks/nqueens benchmarks/uts \
+            benchmarks/seed
+        exec "$py" benchmarks/policies.py --build build-bench-stats --out build/bench/policies "$@"
+    fi
+    ninja -C build-bench --quiet   # only compiler messages, if any
     rc=0
     "$py" benchmarks/matrix.py --build build-bench --out "$out" "$@" || rc=$?
     [ -s "$out/results.csv" ] && { "$py" benchmarks/report.py "$out/results.csv" || rc=1; }
     exit "$rc"
     ;;
 *)
-    echo "usage: ./run.sh demo [args] | test | stress [seconds] | soak [seconds] [program...] | bench [--quick]" >&2
+    echo "usage: ./run.sh demo [args] | test | stress [seconds] | soak [seconds] [program...] | bench [--quick | --policies [--quick]]" >&2
     exit 2
     ;;
 esac
