@@ -22,22 +22,8 @@
 #include "sleep.h"
 #include "slab.h"
 #include "split_deque.h"
+#include "stats.h"
 #include "topology.h"
-
-#if defined(FG_STATS) && FG_STATS
-/* Owner-only writes, racy reads by fg_pool_stats: relaxed load + store. */
-#  define FG__STAT_INC(w, field)                                            \
-    fg__atomic_store(&(w)->stats.field,                                     \
-                     fg__atomic_load(&(w)->stats.field, FG__RELAXED) + 1,   \
-                     FG__RELAXED)
-#else
-#  define FG__STAT_INC(w, field) ((void)0)
-#endif
-
-typedef struct fg__stats {
-    FG__ATOMIC(uint64_t) tasks_run, steal_attempts, steals, steal_aborts,
-        injector_takes, sleeps, wakeups;
-} fg__stats;
 
 struct fg__worker {
     fg__deque deque;                       /* thieves: top, bottom, array */
