@@ -409,13 +409,17 @@ FG_API void fg_parallel_close(fg_parallel *par);
 /* Per-worker counters, collected when the library was built with the
  * `stats` option (fg_stats_enabled() says so); otherwise all zero. */
 typedef struct fg_worker_stats {
-    uint64_t tasks_run;      /* stolen or injected jobs executed */
+    uint64_t tasks_run;      /* jobs the scheduler ran: taken from the own
+                                deque, stolen or injected, at top level or
+                                nested in a wait; not an fg_join's b popped
+                                back and called inline */
     uint64_t steal_attempts; /* steal calls on a victim's deque */
     uint64_t steals;         /* successful steals */
     uint64_t steal_aborts;   /* steals that lost a race */
     uint64_t injector_takes; /* jobs taken from the injector */
     uint64_t sleeps;         /* times the worker blocked in the kernel */
-    uint64_t wakeups;        /* wake-ups this worker sent to sleepers */
+    uint64_t wakeups;        /* parked workers this worker woke (after a
+                                push, or by setting a latch they wait on) */
 } fg_worker_stats;
 
 /* 1 if the library collects counters, else 0. */

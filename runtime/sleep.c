@@ -80,6 +80,16 @@ void fg__sleep_park(fg__worker *w, fg__latch *latch)
         fg__futex_wait(&w->sleep_word, 1);
 }
 
+/* A wake-up is counted on the waker's worker (one writer per counter); a
+ * non-worker waker (injection, shutdown) has no counters. */
+static void fg__sleep_note_wake(fg__worker *target)
+{
+    fg__worker *me = fg__worker_of(target->pool);
+    if (me == NULL)
+        return;
+    FG__STAT_INC(me, wakeups);
+}
+
 bool fg__sleep_wake_worker(fg__worker *w)
 {
     uint32_t one = 1;
@@ -93,6 +103,7 @@ bool fg__sleep_wake_worker(fg__worker *w)
         return false;
     fg__atomic_fetch_sub(&w->pool->sleep.sleepers, 1, FG__RELAXED);
     fg__futex_wake(&w->sleep_word, 1);
+    fg__sleep_note_wake(w);
     return true;
 }
 
@@ -105,12 +116,8 @@ void fg__sleep_wake_one(fg_pool *p)
     uint32_t start = fg__atomic_fetch_add(&s->next_wake, 1, FG__RELAXED);
     for (int i = 0; i < p->nworkers; i++) {
         fg__worker *w = &p->workers[(start + (uint32_t)i) % (uint32_t)p->nworkers];
-        if (fg__sleep_wake_worker(w)) {
-            fg__worker *me = fg__worker_of(p);
-            if (me != NULL)
-                FG__STAT_INC(me, wakeups);
+        if (fg__sleep_wake_worker(w))
             return;
-        }
     }
 }
 
