@@ -420,6 +420,14 @@ typedef struct fg_worker_stats {
     uint64_t sleeps;         /* times the worker blocked in the kernel */
     uint64_t wakeups;        /* parked workers this worker woke (after a
                                 push, or by setting a latch they wait on) */
+    /* Appended after 0.1.0 (a caller compiled against the older header
+     * passes a smaller struct: rebuild, see the ABI policy above).  The
+     * worker loop's time, split at the start and end of each job it runs
+     * at top level: busy + idle = the worker thread's life. */
+    uint64_t busy_ns;        /* inside top-level jobs, including the jobs
+                                they run or the parks they take while
+                                waiting (a nested run is not counted twice) */
+    uint64_t idle_ns;        /* looking for work or parked, between jobs */
 } fg_worker_stats;
 
 /* 1 if the library collects counters, else 0. */

@@ -28,6 +28,8 @@ int fg_pool_stats(const fg_pool *p, int worker, fg_worker_stats *out)
         .injector_takes = fg__atomic_load(&s->injector_takes, FG__RELAXED),
         .sleeps         = fg__atomic_load(&s->sleeps, FG__RELAXED),
         .wakeups        = fg__atomic_load(&s->wakeups, FG__RELAXED),
+        .busy_ns        = fg__atomic_load(&s->busy_ns, FG__RELAXED),
+        .idle_ns        = fg__atomic_load(&s->idle_ns, FG__RELAXED),
     };
     return 0;
 }

@@ -4,8 +4,18 @@
 #define FG_STATS_H
 
 #include <stdint.h>
+#include <time.h>
 
 #include "atomics.h"
+
+/* CLOCK_MONOTONIC in ns: the clock of busy/idle times and of traces (a vDSO
+ * call, no system call, on Linux). */
+static inline uint64_t fg__clock_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 /* Each counter is written only by its own worker and read racily by
  * fg_pool_stats() on any thread.  Relaxed atomics, not plain fields: a
@@ -16,15 +26,35 @@
 typedef struct fg__stats {
     FG__ATOMIC(uint64_t) tasks_run, steal_attempts, steals, steal_aborts,
         injector_takes, sleeps, wakeups;
+    /* Worker-loop time, split at each top-level job's start and end (see
+     * fg_worker_stats): busy inside it, idle outside. */
+    FG__ATOMIC(uint64_t) busy_ns, idle_ns;
+    uint64_t mark_ns; /* owner-only: last split of busy/idle time */
 } fg__stats;
+
+/* Owner: add the time since the last split to *field, split again now. */
+static inline void fg__stats_charge(fg__stats *s, FG__ATOMIC(uint64_t) *field)
+{
+    uint64_t now = fg__clock_ns();
+    fg__atomic_store(field, fg__atomic_load(field, FG__RELAXED) + (now - s->mark_ns),
+                     FG__RELAXED);
+    s->mark_ns = now;
+}
 
 #if defined(FG_STATS) && FG_STATS
 #  define FG__STAT_INC(w, field)                                            \
     fg__atomic_store(&(w)->stats.field,                                     \
                      fg__atomic_load(&(w)->stats.field, FG__RELAXED) + 1,   \
                      FG__RELAXED)
+/* Worker loop only: start the busy/idle clock; charge the time since the
+ * last split to busy_ns or idle_ns.  Nested runs (a job run while waiting
+ * inside another) are never split, so no time is counted twice. */
+#  define FG__STAT_CLOCK_START(w) ((void)((w)->stats.mark_ns = fg__clock_ns()))
+#  define FG__STAT_CHARGE(w, field) fg__stats_charge(&(w)->stats, &(w)->stats.field)
 #else
 #  define FG__STAT_INC(w, field) ((void)0)
+#  define FG__STAT_CLOCK_START(w) ((void)0)
+#  define FG__STAT_CHARGE(w, field) ((void)0)
 #endif
 
 #endif

@@ -150,13 +150,18 @@ void *fg__worker_main(void *arg)
     fg_pool *p = w->pool;
     fg__tls_worker = w;
     fg__topology_bind_self(p->topology, w->index);
+    FG__STAT_CLOCK_START(w);
     while (!fg__atomic_load(&p->terminate, FG__RELAXED)) {
         fg__job *job = fg__worker_find_work(w, NULL);
-        if (job != NULL)
+        if (job != NULL) {
+            FG__STAT_CHARGE(w, idle_ns);
             fg__worker_run(w, job);
-        else
+            FG__STAT_CHARGE(w, busy_ns);
+        } else {
             fg__sleep_park(w, NULL);
+        }
     }
+    FG__STAT_CHARGE(w, idle_ns);
     fg__slab_cache_flush(&w->frames, &p->frames);
     fg__tls_worker = NULL;
     return NULL;
