@@ -64,6 +64,7 @@ struct fg_pool {
     FG__ATOMIC(int) closing;               /* destroy started: refuse new calls */
     FG__ATOMIC(uint32_t) inflight;         /* external calls not yet finished */
     int started;                           /* threads created (owner: create/destroy) */
+    int stats_report;                      /* print counters at destroy */
     fg_pool *live_next;                    /* debug builds: the live-pool list */
 };
 
@@ -155,6 +156,7 @@ typedef struct fg__config {
     void *victim_ctx;
     uint64_t seed;
     size_t stack_size;
+    int stats_report;                      /* $FORAGE_STATS=1 */
 } fg__config;
 int fg__config_resolve(const fg_config *cfg, fg__config *out);
 int fg__cpu_count(void);

@@ -157,15 +157,17 @@ static uint64_t fg__entropy_seed(void)
            fg__atomic_fetch_add(&counter, 0x9E3779B97F4A7C15ull, FG__RELAXED);
 }
 
-/* Stop and join the started workers, free everything.  Used by destroy and
- * by create's error path. */
-static void fg__pool_teardown(fg_pool *p, int initialised_workers)
+/* Stop and join the started workers, free everything.  Used by destroy
+ * (finished: report counters and traces) and by create's error path. */
+static void fg__pool_teardown(fg_pool *p, int initialised_workers, bool finished)
 {
     /* seq_cst: the publisher's half of sleep.c I2 (terminate). */
     fg__atomic_store(&p->terminate, 1, FG__SEQ_CST);
     fg__sleep_wake_all(p);
     for (int i = 0; i < p->started; i++)
         pthread_join(p->workers[i].thread, NULL);
+    if (finished && p->stats_report)
+        fg__stats_print(p, stderr);
     /* I2: the drain left nothing queued. */
     assert(!fg__injector_looks_nonempty(&p->injector));
     for (int i = 0; i < initialised_workers; i++) {
@@ -227,6 +229,7 @@ int fg_pool_create(fg_pool **out, const fg_config *cfg)
     p->split = c.deque == FG_DEQUE_SPLIT;
     p->victim_fn = c.victim_fn;
     p->victim_ctx = c.victim_ctx;
+    p->stats_report = c.stats_report;
     fg__sleep_init(&p->sleep);
     fg__atomic_init(&p->terminate, 0);
     fg__atomic_init(&p->closing, 0);
@@ -251,7 +254,7 @@ int fg_pool_create(fg_pool **out, const fg_config *cfg)
     /* Near-first needs to know where workers run (topology.h). */
     if (c.victim_fn == fg__policy_builtin(FG_VICTIM_NEAR) &&
         (err = fg__topology_create(&p->topology, c.workers)) < 0) {
-        fg__pool_teardown(p, 0);
+        fg__pool_teardown(p, 0, false);
         return err;
     }
     uint64_t seed = c.seed != 0 ? c.seed : fg__entropy_seed();
@@ -262,7 +265,7 @@ int fg_pool_create(fg_pool **out, const fg_config *cfg)
     if (err == 0)
         err = fg__pool_start_threads(p, c.stack_size);
     if (err < 0) {
-        fg__pool_teardown(p, ready);
+        fg__pool_teardown(p, ready, false);
         return err;
     }
     fg__live_add(p);
@@ -289,7 +292,7 @@ void fg_pool_destroy(fg_pool *p)
         fg__futex_wait(&p->inflight, n);
     }
     fg__live_remove(p); /* only now: calls during the drain get FG_ESHUTDOWN */
-    fg__pool_teardown(p, p->nworkers);
+    fg__pool_teardown(p, p->nworkers, true);
 }
 
 int fg_pool_workers(const fg_pool *p)

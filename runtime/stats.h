@@ -4,6 +4,7 @@
 #define FG_STATS_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "atomics.h"
@@ -56,5 +57,11 @@ static inline void fg__stats_charge(fg__stats *s, FG__ATOMIC(uint64_t) *field)
 #  define FG__STAT_CLOCK_START(w) ((void)0)
 #  define FG__STAT_CHARGE(w, field) ((void)0)
 #endif
+
+/* $FORAGE_STATS: unset, empty or "0": *report = 0; "1": 1; else FG_EENV. */
+int fg__stats_config(int *report);
+/* After the workers were joined: the per-worker table (or, when counters
+ * are not compiled in, one line saying so) on f. */
+void fg__stats_print(const fg_pool *p, FILE *f);
 
 #endif
