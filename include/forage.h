@@ -178,6 +178,11 @@ typedef struct fg_config {
     uint64_t seed;          /* 0: seed victim RNGs from entropy; else
                                reproducible victim sequences */
     size_t stack_size;      /* worker stack in bytes; 0: 8 MiB */
+    const char *trace;      /* NULL: $FORAGE_TRACE; "" or unset: no trace;
+                               else a path: the pool records a Chrome trace
+                               (JSON, docs/design/trace.md) written there by
+                               fg_pool_destroy.  Opened at create: FG_EINVAL
+                               (FG_EENV for $FORAGE_TRACE) if it cannot be */
 } fg_config;
 
 #define FG_SPIN_ROUNDS_DEFAULT 32

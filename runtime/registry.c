@@ -168,6 +168,7 @@ static void fg__pool_teardown(fg_pool *p, int initialised_workers, bool finished
         pthread_join(p->workers[i].thread, NULL);
     if (finished && p->stats_report)
         fg__stats_print(p, stderr);
+    fg__trace_finish(p, finished);
     /* I2: the drain left nothing queued. */
     assert(!fg__injector_looks_nonempty(&p->injector));
     for (int i = 0; i < initialised_workers; i++) {
@@ -262,6 +263,8 @@ int fg_pool_create(fg_pool **out, const fg_config *cfg)
     for (; ready < c.workers; ready++)
         if ((err = fg__worker_init(&p->workers[ready], p, ready, seed)) < 0)
             break;
+    if (err == 0)
+        err = fg__trace_start(p, c.trace, c.trace_bad_path_err, c.trace_events);
     if (err == 0)
         err = fg__pool_start_threads(p, c.stack_size);
     if (err < 0) {

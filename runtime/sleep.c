@@ -75,9 +75,11 @@ void fg__sleep_park(fg__worker *w, fg__latch *latch)
     /* 3. Block until a waker clears the word.  Acquire pairs with the
      *    waker's CAS so what it published before waking us is visible. */
     FG__STAT_INC(w, sleeps);
+    uint64_t parked_at = fg__trace_clock(w->trace);
     FG__PERTURB(); /* re-scan found nothing, not yet blocked */
     while (fg__atomic_load(&w->sleep_word, FG__ACQUIRE) == 1)
         fg__futex_wait(&w->sleep_word, 1);
+    fg__trace_sleep(w->trace, parked_at);
 }
 
 /* A wake-up is counted on the waker's worker (one writer per counter); a
@@ -88,6 +90,7 @@ static void fg__sleep_note_wake(fg__worker *target)
     if (me == NULL)
         return;
     FG__STAT_INC(me, wakeups);
+    fg__trace_note(me->trace, FG__TRACE_WAKE, (uint32_t)target->index);
 }
 
 bool fg__sleep_wake_worker(fg__worker *w)
