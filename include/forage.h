@@ -181,8 +181,10 @@ typedef struct fg_config {
     const char *trace;      /* NULL: $FORAGE_TRACE; "" or unset: no trace;
                                else a path: the pool records a Chrome trace
                                (JSON, docs/design/trace.md) written there by
-                               fg_pool_destroy.  Opened at create: FG_EINVAL
-                               (FG_EENV for $FORAGE_TRACE) if it cannot be */
+                               fg_pool_destroy (the process's 2nd, 3rd...
+                               traced pool: x.1.json, x.2.json...).  Opened
+                               at create: FG_EINVAL (FG_EENV for
+                               $FORAGE_TRACE) if it cannot be */
 } fg_config;
 
 #define FG_SPIN_ROUNDS_DEFAULT 32

@@ -125,15 +125,33 @@ int fg__trace_config(const fg_config *cfg, fg__config *out)
     return 0;
 }
 
+/* The k-th traced pool of the process (from 0) writes `path` for k = 0,
+ * else path with ".k" before its extension, so that pools sharing
+ * $FORAGE_TRACE (a program's pool and a façade's own) never write one file
+ * at once.  Relaxed: the RMW alone makes each number unique. */
+static FG__ATOMIC(unsigned) fg__trace_pools;
+
+static void fg__trace_name(char *out, size_t size, const char *path, unsigned k)
+{
+    const char *slash = strrchr(path, '/');
+    const char *dot = strrchr(slash != NULL ? slash : path, '.');
+    if (k == 0)
+        snprintf(out, size, "%s", path);
+    else if (dot == NULL || dot == path || dot[-1] == '/')
+        snprintf(out, size, "%s.%u", path, k);
+    else
+        snprintf(out, size, "%.*s.%u%s", (int)(dot - path), path, k, dot);
+}
+
 int fg__trace_start(fg_pool *p, const char *path, int bad_path_err, uint64_t events)
 {
     if (path == NULL)
         return 0;
-    size_t len = strlen(path);
-    fg__trace *t = fg__alloc_zeroed(sizeof *t + len + 1);
+    size_t size = strlen(path) + 16; /* room for ".4294967295" */
+    fg__trace *t = fg__alloc_zeroed(sizeof *t + size);
     if (t == NULL)
         return FG_ENOMEM;
-    memcpy(t->path, path, len + 1);
+    fg__trace_name(t->path, size, path, fg__atomic_fetch_add(&fg__trace_pools, 1, FG__RELAXED));
     t->capacity = events;
     p->trace = t;
     uint64_t epoch = fg__clock_ns();
@@ -145,7 +163,7 @@ int fg__trace_start(fg_pool *p, const char *path, int bad_path_err, uint64_t eve
         *r = (fg__trace_ring){ .mask = events - 1, .epoch_ns = epoch };
         p->workers[i].trace = r;
     }
-    t->file = fopen(path, "w");
+    t->file = fopen(t->path, "w");
     return t->file != NULL ? 0 : bad_path_err;
 }
 
