@@ -4,6 +4,10 @@ then check the Chrome trace JSON (runtime/trace.c) with the json module:
 its structure, and its event counts against the FORAGE_STATS=1 table.
 
 usage: check_trace.py WORKLOAD [--workers N]
+       check_trace.py --check TRACE.json STDERR.txt
+The second form checks a trace written by any program run with
+FORAGE_TRACE=TRACE.json FORAGE_STATS=1 against the one counter table in
+its captured stderr (e.g. forage-demo --backend steal 2> STDERR.txt).
 
 Runs, each in a fresh temporary directory:
   1. FORAGE_TRACE=env.json FORAGE_STATS=1: structure + counts = counters
@@ -268,7 +272,39 @@ def check_settings(workload, workers, tmp):
     print("ok: fg_config.trace over $FORAGE_TRACE, \"\" is off, bad settings fail create")
 
 
+def check_files(trace_path, stderr_path):
+    with open(stderr_path) as f:
+        stderr = f.read()
+    heads = [l for l in stderr.splitlines() if l.startswith("forage stats: ")]
+    check(len(heads) == 1, f"{stderr_path}: expected one counter table, found {len(heads)}")
+    workers = int(heads[0].split()[2])
+    table = parse_table(stderr, workers)
+    with open(trace_path) as f:
+        doc = json.load(f)
+    per = check_structure(doc, workers)
+    dropped = doc["otherData"]["dropped_events"]
+    if dropped == 0:
+        nested = check_nesting(per, workers)
+        check_counts(per, table, workers)
+        kinds = {}
+        for t in range(workers):
+            for k in ("X", "steal", "injector", "sleep", "wake", "s", "f"):
+                kinds[k] = kinds.get(k, 0) + len(per[t][k])
+        print(f"ok: {len(doc['traceEvents'])} events on {workers} workers; per worker, "
+              f"slices = tasks_run, steal/injector/sleep/wake instants = their counters; "
+              f"totals {kinds}, nested slices {nested}")
+    else:
+        print(f"ok: structure; {dropped} events dropped, so counts not compared")
+
+
 def main():
+    if len(sys.argv) == 4 and sys.argv[1] == "--check":
+        try:
+            check_files(sys.argv[2], sys.argv[3])
+        except CheckError as e:
+            print(f"check_trace: FAILED: {e}", file=sys.stderr)
+            return 1
+        return 0
     if len(sys.argv) not in (2, 4) or (len(sys.argv) == 4 and sys.argv[2] != "--workers"):
         print(__doc__, file=sys.stderr)
         return 2
