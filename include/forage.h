@@ -414,7 +414,9 @@ FG_API void fg_parallel_close(fg_parallel *par);
 /* ------------------------------------------------------------ statistics */
 
 /* Per-worker counters, collected when the library was built with the
- * `stats` option (fg_stats_enabled() says so); otherwise all zero. */
+ * `stats` option (fg_stats_enabled() says so); otherwise all zero.  With
+ * FORAGE_STATS=1 in the environment, fg_pool_destroy prints them as a table
+ * on stderr.  Definitions: docs/design/trace.md. */
 typedef struct fg_worker_stats {
     uint64_t tasks_run;      /* jobs the scheduler ran: taken from the own
                                 deque, stolen or injected, at top level or

@@ -46,6 +46,8 @@ static const char *const fg__trace_kind_names[] = {
     [FG__KIND_SPAWN] = "spawn",            /* a group task */
 };
 
+_Static_assert(sizeof(fg__trace_event) == 24, "the memory bound in trace.md counts 24 B per event");
+
 #define FG__TRACE_EVENTS_DEFAULT ((uint64_t)1 << 16)
 #define FG__TRACE_EVENTS_MAX ((uint64_t)1 << 26)
 
