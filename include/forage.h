@@ -423,7 +423,7 @@ typedef struct fg_worker_stats {
                                 nested in a wait; not an fg_join's b popped
                                 back and called inline */
     uint64_t steal_attempts; /* steal calls on a victim's deque */
-    uint64_t steals;         /* successful steals */
+    uint64_t steals;         /* jobs stolen (steal-half: each job of a batch) */
     uint64_t steal_aborts;   /* steals that lost a race */
     uint64_t injector_takes; /* jobs taken from the injector */
     uint64_t sleeps;         /* times the worker blocked in the kernel */
