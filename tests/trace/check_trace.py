@@ -11,7 +11,9 @@ its captured stderr (e.g. forage-demo --backend steal 2> STDERR.txt).
 
 Runs, each in a fresh temporary directory:
   1. FORAGE_TRACE=env.json FORAGE_STATS=1: structure + counts = counters
-     (the table and the trace are both final: written after the joins);
+     (the table and the trace are both final: written after the joins),
+     with the default policies, steal-half + sticky, power-of-two victims
+     with yield rounds, and split deques with steal-half;
   2. the same with FORAGE_TRACE_EVENTS=64: the rings overflow, and kept +
      dropped events = what the counters say was recorded;
   3. fg_config.trace (--trace) wins over $FORAGE_TRACE; --trace "" is off;
@@ -40,7 +42,8 @@ def check(cond, msg):
 
 def run(workload, args, env_extra, expect_rc=0):
     env = dict(os.environ)
-    for k in ("FORAGE_TRACE", "FORAGE_TRACE_EVENTS", "FORAGE_STATS"):
+    for k in ("FORAGE_TRACE", "FORAGE_TRACE_EVENTS", "FORAGE_STATS", "FORAGE_POLICY",
+              "FORAGE_STEAL", "FORAGE_IDLE", "FORAGE_DEQUE", "FORAGE_WORKERS"):
         env.pop(k, None)
     env.update(env_extra)
     p = subprocess.run([workload] + args, env=env, capture_output=True, text=True,
@@ -205,10 +208,10 @@ def check_counts(per, table, workers):
               f"worker {t}: top-level slices last {top_ns} ns > busy {row['busy_ms']} ms")
 
 
-def check_run(workload, workers, tmp):
+def check_run(workload, workers, tmp, policy_env):
     path = os.path.join(tmp, "env.json")
     p = run(workload, ["--workers", str(workers)],
-            {"FORAGE_TRACE": path, "FORAGE_STATS": "1"})
+            dict(policy_env, FORAGE_TRACE=path, FORAGE_STATS="1"))
     with open(path) as f:
         doc = json.load(f)
     table = parse_table(p.stderr, workers)
@@ -223,7 +226,7 @@ def check_run(workload, workers, tmp):
         check(total[counter] > 0, f"the workload produced no {counter}: nothing checked")
     check(nested > 0, "no nested slice: the workload should run jobs inside waits")
     n_events = len(doc["traceEvents"])
-    print(f"ok: {n_events} events; counts equal the counters on {workers} workers "
+    print(f"ok: {policy_env or 'defaults'}: {n_events} events; counts equal the counters on {workers} workers "
           f"(tasks {total['tasks_run']}, steals {total['steals']}, sleeps {total['sleeps']}, "
           f"wakeups {total['wakeups']}, injector {total['injector_takes']}, nested {nested})")
 
@@ -312,7 +315,13 @@ def main():
     workers = int(sys.argv[3]) if len(sys.argv) == 4 else 2
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            check_run(workload, workers, tmp)
+            # Steal-half counts every job of a batch as a steal, and other
+            # victim and idle policies change the schedule: all must agree.
+            for policy_env in ({}, {"FORAGE_STEAL": "half", "FORAGE_POLICY": "sticky"},
+                               {"FORAGE_POLICY": "power-of-two",
+                                "FORAGE_IDLE": "spin:4,yield:4"},
+                               {"FORAGE_DEQUE": "split", "FORAGE_STEAL": "half"}):
+                check_run(workload, workers, tmp, policy_env)
             check_overflow(workload, workers, tmp)
             check_settings(workload, workers, tmp)
     except CheckError as e:

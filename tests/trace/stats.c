@@ -166,6 +166,12 @@ static int count_task(void *arg)
 
 static void create(int workers)
 {
+    /* The default policies: steal-half, for one, counts steals that have
+     * no attempt of their own. */
+    cr_assert_eq(unsetenv("FORAGE_POLICY"), 0);
+    cr_assert_eq(unsetenv("FORAGE_STEAL"), 0);
+    cr_assert_eq(unsetenv("FORAGE_IDLE"), 0);
+    cr_assert_eq(unsetenv("FORAGE_DEQUE"), 0);
     int err = fg_pool_create(&pool, &(fg_config){ .workers = workers });
     cr_assert_eq(err, 0, "fg_pool_create: %s", fg_strerror(err));
 }
