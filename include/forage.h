@@ -178,6 +178,13 @@ typedef struct fg_config {
     uint64_t seed;          /* 0: seed victim RNGs from entropy; else
                                reproducible victim sequences */
     size_t stack_size;      /* worker stack in bytes; 0: 8 MiB */
+    const char *trace;      /* NULL: $FORAGE_TRACE; "" or unset: no trace;
+                               else a path: the pool records a Chrome trace
+                               (JSON, docs/design/trace.md) written there by
+                               fg_pool_destroy (the process's 2nd, 3rd...
+                               traced pool: x.1.json, x.2.json...).  Opened
+                               at create: FG_EINVAL (FG_EENV for
+                               $FORAGE_TRACE) if it cannot be */
 } fg_config;
 
 #define FG_SPIN_ROUNDS_DEFAULT 32
@@ -407,15 +414,29 @@ FG_API void fg_parallel_close(fg_parallel *par);
 /* ------------------------------------------------------------ statistics */
 
 /* Per-worker counters, collected when the library was built with the
- * `stats` option (fg_stats_enabled() says so); otherwise all zero. */
+ * `stats` option (fg_stats_enabled() says so); otherwise all zero.  With
+ * FORAGE_STATS=1 in the environment, fg_pool_destroy prints them as a table
+ * on stderr.  Definitions: docs/design/trace.md. */
 typedef struct fg_worker_stats {
-    uint64_t tasks_run;      /* stolen or injected jobs executed */
+    uint64_t tasks_run;      /* jobs the scheduler ran: taken from the own
+                                deque, stolen or injected, at top level or
+                                nested in a wait; not an fg_join's b popped
+                                back and called inline */
     uint64_t steal_attempts; /* steal calls on a victim's deque */
-    uint64_t steals;         /* successful steals */
+    uint64_t steals;         /* jobs stolen (steal-half: each job of a batch) */
     uint64_t steal_aborts;   /* steals that lost a race */
     uint64_t injector_takes; /* jobs taken from the injector */
     uint64_t sleeps;         /* times the worker blocked in the kernel */
-    uint64_t wakeups;        /* wake-ups this worker sent to sleepers */
+    uint64_t wakeups;        /* parked workers this worker woke (after a
+                                push, or by setting a latch they wait on) */
+    /* Appended after 0.1.0 (a caller compiled against the older header
+     * passes a smaller struct: rebuild, see the ABI policy above).  The
+     * worker loop's time, split at the start and end of each job it runs
+     * at top level: busy + idle = the worker thread's life. */
+    uint64_t busy_ns;        /* inside top-level jobs, including the jobs
+                                they run or the parks they take while
+                                waiting (a nested run is not counted twice) */
+    uint64_t idle_ns;        /* looking for work or parked, between jobs */
 } fg_worker_stats;
 
 /* 1 if the library collects counters, else 0. */

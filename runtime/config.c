@@ -209,5 +209,7 @@ int fg__config_resolve(const fg_config *cfg, fg__config *out)
     if (cfg->stack_size != 0 && cfg->stack_size < FG__MIN_STACK)
         return FG_EINVAL;
     out->stack_size = cfg->stack_size != 0 ? cfg->stack_size : FG__DEFAULT_STACK;
-    return 0;
+    if ((err = fg__stats_config(&out->stats_report)) < 0)
+        return err;
+    return fg__trace_config(cfg, out);
 }

@@ -96,6 +96,9 @@ static void fg__spawn_execute(fg__job *job, fg__worker *w)
         fg__pool_leave(external);
 }
 
+/* trace.c names the slices of these jobs. */
+const fg__job_fn fg__spawn_fn = fg__spawn_execute;
+
 int fg_group_init(fg_group *g, fg_pool *pool)
 {
     if (g == NULL || pool == NULL)

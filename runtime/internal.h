@@ -22,22 +22,9 @@
 #include "sleep.h"
 #include "slab.h"
 #include "split_deque.h"
+#include "stats.h"
 #include "topology.h"
-
-#if defined(FG_STATS) && FG_STATS
-/* Owner-only writes, racy reads by fg_pool_stats: relaxed load + store. */
-#  define FG__STAT_INC(w, field)                                            \
-    fg__atomic_store(&(w)->stats.field,                                     \
-                     fg__atomic_load(&(w)->stats.field, FG__RELAXED) + 1,   \
-                     FG__RELAXED)
-#else
-#  define FG__STAT_INC(w, field) ((void)0)
-#endif
-
-typedef struct fg__stats {
-    FG__ATOMIC(uint64_t) tasks_run, steal_attempts, steals, steal_aborts,
-        injector_takes, sleeps, wakeups;
-} fg__stats;
+#include "trace.h"
 
 struct fg__worker {
     fg__deque deque;                       /* thieves: top, bottom, array */
@@ -52,6 +39,7 @@ struct fg__worker {
     fg__slab_cache frames;
     fg__stats stats;
     pthread_t thread;
+    fg__trace_ring *trace;                 /* NULL: not tracing (trace.h) */
     fg__split_deque sdq;                   /* FG_DEQUE_SPLIT only (own lines) */
 };
 
@@ -78,6 +66,8 @@ struct fg_pool {
     FG__ATOMIC(int) closing;               /* destroy started: refuse new calls */
     FG__ATOMIC(uint32_t) inflight;         /* external calls not yet finished */
     int started;                           /* threads created (owner: create/destroy) */
+    int stats_report;                      /* print counters at destroy */
+    fg__trace *trace;                      /* NULL: not tracing */
     fg_pool *live_next;                    /* debug builds: the live-pool list */
 };
 
@@ -169,8 +159,14 @@ typedef struct fg__config {
     void *victim_ctx;
     uint64_t seed;
     size_t stack_size;
+    int stats_report;                      /* $FORAGE_STATS=1 */
+    const char *trace;                     /* NULL: off; else the JSON path */
+    int trace_bad_path_err;                /* FG_EINVAL (config) or FG_EENV */
+    uint64_t trace_events;                 /* ring capacity, a power of two */
 } fg__config;
 int fg__config_resolve(const fg_config *cfg, fg__config *out);
+/* trace.c: cfg->trace, else $FORAGE_TRACE; $FORAGE_TRACE_EVENTS. */
+int fg__trace_config(const fg_config *cfg, fg__config *out);
 int fg__cpu_count(void);
 
 #endif

@@ -103,6 +103,10 @@ static int fg__join_external(fg_pool *pool, fg_fn a, void *arg_a, fg_fn b, void 
     return x.result;
 }
 
+/* trace.c names the slices of these jobs. */
+const fg__job_fn fg__join_stolen_fn = fg__join_execute_stolen;
+const fg__job_fn fg__join_external_fn = fg__join_execute_external;
+
 int fg_join(fg_pool *pool, fg_fn a, void *arg_a, fg_fn b, void *arg_b)
 {
     fg__worker *w = fg__tls_worker;

@@ -157,15 +157,18 @@ static uint64_t fg__entropy_seed(void)
            fg__atomic_fetch_add(&counter, 0x9E3779B97F4A7C15ull, FG__RELAXED);
 }
 
-/* Stop and join the started workers, free everything.  Used by destroy and
- * by create's error path. */
-static void fg__pool_teardown(fg_pool *p, int initialised_workers)
+/* Stop and join the started workers, free everything.  Used by destroy
+ * (finished: report counters and traces) and by create's error path. */
+static void fg__pool_teardown(fg_pool *p, int initialised_workers, bool finished)
 {
     /* seq_cst: the publisher's half of sleep.c I2 (terminate). */
     fg__atomic_store(&p->terminate, 1, FG__SEQ_CST);
     fg__sleep_wake_all(p);
     for (int i = 0; i < p->started; i++)
         pthread_join(p->workers[i].thread, NULL);
+    if (finished && p->stats_report)
+        fg__stats_print(p, stderr);
+    fg__trace_finish(p, finished);
     /* I2: the drain left nothing queued. */
     assert(!fg__injector_looks_nonempty(&p->injector));
     for (int i = 0; i < initialised_workers; i++) {
@@ -227,6 +230,7 @@ int fg_pool_create(fg_pool **out, const fg_config *cfg)
     p->split = c.deque == FG_DEQUE_SPLIT;
     p->victim_fn = c.victim_fn;
     p->victim_ctx = c.victim_ctx;
+    p->stats_report = c.stats_report;
     fg__sleep_init(&p->sleep);
     fg__atomic_init(&p->terminate, 0);
     fg__atomic_init(&p->closing, 0);
@@ -251,7 +255,7 @@ int fg_pool_create(fg_pool **out, const fg_config *cfg)
     /* Near-first needs to know where workers run (topology.h). */
     if (c.victim_fn == fg__policy_builtin(FG_VICTIM_NEAR) &&
         (err = fg__topology_create(&p->topology, c.workers)) < 0) {
-        fg__pool_teardown(p, 0);
+        fg__pool_teardown(p, 0, false);
         return err;
     }
     uint64_t seed = c.seed != 0 ? c.seed : fg__entropy_seed();
@@ -260,9 +264,11 @@ int fg_pool_create(fg_pool **out, const fg_config *cfg)
         if ((err = fg__worker_init(&p->workers[ready], p, ready, seed)) < 0)
             break;
     if (err == 0)
+        err = fg__trace_start(p, c.trace, c.trace_bad_path_err, c.trace_events);
+    if (err == 0)
         err = fg__pool_start_threads(p, c.stack_size);
     if (err < 0) {
-        fg__pool_teardown(p, ready);
+        fg__pool_teardown(p, ready, false);
         return err;
     }
     fg__live_add(p);
@@ -289,7 +295,7 @@ void fg_pool_destroy(fg_pool *p)
         fg__futex_wait(&p->inflight, n);
     }
     fg__live_remove(p); /* only now: calls during the drain get FG_ESHUTDOWN */
-    fg__pool_teardown(p, p->nworkers);
+    fg__pool_teardown(p, p->nworkers, true);
 }
 
 int fg_pool_workers(const fg_pool *p)
@@ -308,30 +314,4 @@ int fg_pool_queue_length(const fg_pool *p, int worker)
 int fg_worker_index(void)
 {
     return fg__tls_worker != NULL ? fg__tls_worker->index : -1;
-}
-
-int fg_stats_enabled(void)
-{
-#if defined(FG_STATS) && FG_STATS
-    return 1;
-#else
-    return 0;
-#endif
-}
-
-int fg_pool_stats(const fg_pool *p, int worker, fg_worker_stats *out)
-{
-    if (p == NULL || out == NULL || !fg__pool_live(p) || worker < 0 || worker >= p->nworkers)
-        return FG_EINVAL;
-    fg__stats *s = &p->workers[worker].stats;
-    *out = (fg_worker_stats){
-        .tasks_run      = fg__atomic_load(&s->tasks_run, FG__RELAXED),
-        .steal_attempts = fg__atomic_load(&s->steal_attempts, FG__RELAXED),
-        .steals         = fg__atomic_load(&s->steals, FG__RELAXED),
-        .steal_aborts   = fg__atomic_load(&s->steal_aborts, FG__RELAXED),
-        .injector_takes = fg__atomic_load(&s->injector_takes, FG__RELAXED),
-        .sleeps         = fg__atomic_load(&s->sleeps, FG__RELAXED),
-        .wakeups        = fg__atomic_load(&s->wakeups, FG__RELAXED),
-    };
-    return 0;
 }

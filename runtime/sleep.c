@@ -75,9 +75,22 @@ void fg__sleep_park(fg__worker *w, fg__latch *latch)
     /* 3. Block until a waker clears the word.  Acquire pairs with the
      *    waker's CAS so what it published before waking us is visible. */
     FG__STAT_INC(w, sleeps);
+    uint64_t parked_at = fg__trace_clock(w->trace);
     FG__PERTURB(); /* re-scan found nothing, not yet blocked */
     while (fg__atomic_load(&w->sleep_word, FG__ACQUIRE) == 1)
         fg__futex_wait(&w->sleep_word, 1);
+    fg__trace_sleep(w->trace, parked_at);
+}
+
+/* A wake-up is counted on the waker's worker (one writer per counter); a
+ * non-worker waker (injection, shutdown) has no counters. */
+static void fg__sleep_note_wake(fg__worker *target)
+{
+    fg__worker *me = fg__worker_of(target->pool);
+    if (me == NULL)
+        return;
+    FG__STAT_INC(me, wakeups);
+    fg__trace_note(me->trace, FG__TRACE_WAKE, (uint32_t)target->index);
 }
 
 bool fg__sleep_wake_worker(fg__worker *w)
@@ -93,6 +106,7 @@ bool fg__sleep_wake_worker(fg__worker *w)
         return false;
     fg__atomic_fetch_sub(&w->pool->sleep.sleepers, 1, FG__RELAXED);
     fg__futex_wake(&w->sleep_word, 1);
+    fg__sleep_note_wake(w);
     return true;
 }
 
@@ -105,12 +119,8 @@ void fg__sleep_wake_one(fg_pool *p)
     uint32_t start = fg__atomic_fetch_add(&s->next_wake, 1, FG__RELAXED);
     for (int i = 0; i < p->nworkers; i++) {
         fg__worker *w = &p->workers[(start + (uint32_t)i) % (uint32_t)p->nworkers];
-        if (fg__sleep_wake_worker(w)) {
-            fg__worker *me = fg__worker_of(p);
-            if (me != NULL)
-                FG__STAT_INC(me, wakeups);
+        if (fg__sleep_wake_worker(w))
             return;
-        }
     }
 }
 

@@ -29,7 +29,7 @@ __attribute__((tls_model("initial-exec"))) _Thread_local fg__worker *fg__tls_wor
 void fg__worker_run(fg__worker *w, fg__job *job)
 {
     FG__STAT_INC(w, tasks_run);
-    fg__job_execute(job, w);
+    fg__trace_execute(w->trace, job, w);
 }
 
 /* Steal-half: after one job, take up to half of what is left (the victim's
@@ -39,9 +39,11 @@ static void fg__worker_steal_more(fg__worker *w, fg__worker *victim)
 {
     bool split = w->pool->split, visible = false;
     int64_t more = fg__victim_size(split, victim) / 2;
+    uint32_t index = (uint32_t)(victim - w->pool->workers);
     for (fg__job *job; more > 0 && fg__victim_steal(split, victim, &job) == FG__STEAL_SUCCESS;
          more--) {
         FG__STAT_INC(w, steals);
+        fg__trace_note(w->trace, FG__TRACE_STEAL, index);
         int pushed = fg__own_push(w, job);
         if (pushed < 0)
             fg__worker_run(w, job); /* no room: run it now rather than lose it */
@@ -59,6 +61,7 @@ static fg__job *fg__worker_steal_from(fg__worker *w, int victim)
     switch (fg__victim_steal(w->pool->split, v, &job)) {
     case FG__STEAL_SUCCESS:
         FG__STAT_INC(w, steals);
+        fg__trace_note(w->trace, FG__TRACE_STEAL, (uint32_t)victim);
         w->victim.last_victim = victim;
         if (w->pool->steal == FG_STEAL_HALF)
             fg__worker_steal_more(w, v);
@@ -87,8 +90,10 @@ static fg__job *fg__worker_steal_round(fg__worker *w)
             return job;
     }
     fg__job *job = fg__injector_pop(&p->injector);
-    if (job != NULL)
+    if (job != NULL) {
         FG__STAT_INC(w, injector_takes);
+        fg__trace_note(w->trace, FG__TRACE_INJECT, 0);
+    }
     return job;
 }
 
@@ -150,13 +155,18 @@ void *fg__worker_main(void *arg)
     fg_pool *p = w->pool;
     fg__tls_worker = w;
     fg__topology_bind_self(p->topology, w->index);
+    FG__STAT_CLOCK_START(w);
     while (!fg__atomic_load(&p->terminate, FG__RELAXED)) {
         fg__job *job = fg__worker_find_work(w, NULL);
-        if (job != NULL)
+        if (job != NULL) {
+            FG__STAT_CHARGE(w, idle_ns);
             fg__worker_run(w, job);
-        else
+            FG__STAT_CHARGE(w, busy_ns);
+        } else {
             fg__sleep_park(w, NULL);
+        }
     }
+    FG__STAT_CHARGE(w, idle_ns);
     fg__slab_cache_flush(&w->frames, &p->frames);
     fg__tls_worker = NULL;
     return NULL;
