@@ -40,8 +40,15 @@ static void fg__worker_steal_more(fg__worker *w, fg__worker *victim)
     bool split = w->pool->split, visible = false;
     int64_t more = fg__victim_size(split, victim) / 2;
     uint32_t index = (uint32_t)(victim - w->pool->workers);
-    for (fg__job *job; more > 0 && fg__victim_steal(split, victim, &job) == FG__STEAL_SUCCESS;
-         more--) {
+    for (; more > 0; more--) {
+        fg__job *job;
+        FG__STAT_INC(w, steal_attempts); /* each call, so steals <= attempts */
+        fg__steal_result r = fg__victim_steal(split, victim, &job);
+        if (r != FG__STEAL_SUCCESS) {
+            if (r == FG__STEAL_ABORT)
+                FG__STAT_INC(w, steal_aborts);
+            break;
+        }
         FG__STAT_INC(w, steals);
         fg__trace_note(w->trace, FG__TRACE_STEAL, index);
         int pushed = fg__own_push(w, job);
