@@ -54,7 +54,7 @@ extern "C" {
 /* ---------------------------------------------------------------- version */
 
 #define FG_VERSION_MAJOR 0
-#define FG_VERSION_MINOR 1
+#define FG_VERSION_MINOR 2
 #define FG_VERSION_PATCH 0
 #define FG_VERSION_HEX \
     ((FG_VERSION_MAJOR << 16) | (FG_VERSION_MINOR << 8) | FG_VERSION_PATCH)
@@ -429,7 +429,7 @@ typedef struct fg_worker_stats {
     uint64_t sleeps;         /* times the worker blocked in the kernel */
     uint64_t wakeups;        /* parked workers this worker woke (after a
                                 push, or by setting a latch they wait on) */
-    /* Appended after 0.1.0 (a caller compiled against the older header
+    /* Appended in 0.2.0 (a caller compiled against the 0.1 header
      * passes a smaller struct: rebuild, see the ABI policy above).  The
      * worker loop's time, split at the start and end of each job it runs
      * at top level: busy + idle = the worker thread's life. */
