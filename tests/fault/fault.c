@@ -13,14 +13,15 @@
  * each scenario's acquisitions and the distinct sites (allocating
  * functions, pthread_create) whose failure was exercised.
  */
-#include <dirent.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "forage.h"
 #include "testhooks.h"
+#include "threads.h"
 
 static int failures;
 
@@ -301,18 +302,6 @@ static void note_site(const char *site)
         sites[nsites++] = site;
 }
 
-/* Threads of this process: only main must remain at the end. */
-static int thread_count(void)
-{
-    DIR *d = opendir("/proc/self/task");
-    if (d == NULL)
-        return -1;
-    int n = 0;
-    for (struct dirent *e; (e = readdir(d)) != NULL;)
-        n += e->d_name[0] != '.';
-    closedir(d);
-    return n;
-}
 
 int main(void)
 {
@@ -357,7 +346,7 @@ int main(void)
               scenarios[s].name);
         injected += hit;
     }
-    int threads_after = thread_count();
+    int threads_after = thread_count_settled(threads_before);
     printf("fault: %llu runs, %llu injected failures, %d distinct sites:", (unsigned long long)runs,
            (unsigned long long)injected, nsites);
     for (int i = 0; i < nsites; i++)

@@ -9,26 +9,17 @@
  */
 #include <criterion/criterion.h>
 
-#include <dirent.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "forage.h"
+#include "threads.h"
 
 TestSuite(scenarios, .timeout = 300);
 
-static int thread_count(void)
-{
-    DIR *d = opendir("/proc/self/task");
-    cr_assert_not_null(d);
-    int n = 0;
-    for (struct dirent *e; (e = readdir(d)) != NULL;)
-        n += e->d_name[0] != '.';
-    closedir(d);
-    return n;
-}
 
 /* ---------------------------------------- 64 external threads at once */
 
@@ -388,7 +379,8 @@ Test(scenarios, create_destroy_1e4_times)
         }
         fg_pool_destroy(pool);
     }
-    cr_assert_eq(thread_count(), before, "threads left behind");
+    int after = thread_count_settled(before);
+    cr_assert_eq(after, before, "threads left behind");
     fprintf(stderr, "scenario: %d create/destroy cycles, threads before %d after %d\n", CYCLES,
             before, thread_count());
 }
