@@ -66,53 +66,36 @@ int fg_resolve_workers(int workers)
     return fg__workers_from_count(env != 0 ? env : -1); /* -1: all CPUs */
 }
 
-/* $FORAGE_POLICY: a built-in policy by name; unset or empty: random. */
-static int fg__victim_from_env(int *kind)
+/* An enum setting by name from $var: names[k] spells value k, and unset or
+ * empty means 0 (every such enum's default); anything else is FG_EENV. */
+static int fg__enum_from_env(const char *var, const char *const *names, int count, int *out)
 {
-    static const char *const names[] = {
-        [FG_VICTIM_RANDOM] = "random",           [FG_VICTIM_ROUND_ROBIN] = "round-robin",
-        [FG_VICTIM_STICKY] = "sticky",           [FG_VICTIM_NEAR] = "near",
-        [FG_VICTIM_POWER_OF_TWO] = "power-of-two",
-    };
-    const char *s = getenv("FORAGE_POLICY");
-    *kind = FG_VICTIM_RANDOM;
+    const char *s = getenv(var);
+    *out = 0;
     if (s == NULL || *s == '\0')
         return 0;
-    for (int k = 0; k < (int)(sizeof names / sizeof names[0]); k++)
+    for (int k = 0; k < count; k++)
         if (strcmp(s, names[k]) == 0) {
-            *kind = k;
+            *out = k;
             return 0;
         }
     return FG_EENV;
 }
 
-/* $FORAGE_STEAL: one or half; unset or empty: one. */
-static int fg__steal_from_env(int *steal)
-{
-    const char *s = getenv("FORAGE_STEAL");
-    *steal = FG_STEAL_ONE;
-    if (s == NULL || *s == '\0' || strcmp(s, "one") == 0)
-        return 0;
-    if (strcmp(s, "half") == 0) {
-        *steal = FG_STEAL_HALF;
-        return 0;
-    }
-    return FG_EENV;
-}
+#define FG__ENUM_FROM_ENV(var, names, out) \
+    fg__enum_from_env((var), (names), (int)(sizeof(names) / sizeof((names)[0])), (out))
 
-/* $FORAGE_DEQUE: chase-lev or split; unset or empty: chase-lev. */
-static int fg__deque_from_env(int *kind)
-{
-    const char *s = getenv("FORAGE_DEQUE");
-    *kind = FG_DEQUE_CHASE_LEV;
-    if (s == NULL || *s == '\0' || strcmp(s, "chase-lev") == 0)
-        return 0;
-    if (strcmp(s, "split") == 0) {
-        *kind = FG_DEQUE_SPLIT;
-        return 0;
-    }
-    return FG_EENV;
-}
+static const char *const fg__victim_names[] = {
+    [FG_VICTIM_RANDOM] = "random",           [FG_VICTIM_ROUND_ROBIN] = "round-robin",
+    [FG_VICTIM_STICKY] = "sticky",           [FG_VICTIM_NEAR] = "near",
+    [FG_VICTIM_POWER_OF_TWO] = "power-of-two",
+};
+static const char *const fg__steal_names[] = {
+    [FG_STEAL_ONE] = "one", [FG_STEAL_HALF] = "half",
+};
+static const char *const fg__deque_names[] = {
+    [FG_DEQUE_CHASE_LEV] = "chase-lev", [FG_DEQUE_SPLIT] = "split",
+};
 
 /* One "key:N" of $FORAGE_IDLE; N a count below 2^31, or `forever` for spin. */
 static int fg__idle_item(const char *item, size_t len, unsigned *spin, unsigned *yield)
@@ -180,7 +163,8 @@ int fg__config_resolve(const fg_config *cfg, fg__config *out)
     out->victim_ctx = cfg->victim_ctx;
     out->victim = cfg->victim;
     int err;
-    if (out->victim_fn == NULL && out->victim == 0 && (err = fg__victim_from_env(&out->victim)) < 0)
+    if (out->victim_fn == NULL && out->victim == 0 &&
+        (err = FG__ENUM_FROM_ENV("FORAGE_POLICY", fg__victim_names, &out->victim)) < 0)
         return err;
     if (out->victim_fn == NULL) {
         out->victim_fn = fg__policy_builtin(out->victim);
@@ -196,12 +180,14 @@ int fg__config_resolve(const fg_config *cfg, fg__config *out)
         out->spin_rounds = FG_SPIN_ROUNDS_DEFAULT;
     }
     out->steal = cfg->steal;
-    if (out->steal == 0 && (err = fg__steal_from_env(&out->steal)) < 0)
+    if (out->steal == 0 &&
+        (err = FG__ENUM_FROM_ENV("FORAGE_STEAL", fg__steal_names, &out->steal)) < 0)
         return err;
     if (out->steal != FG_STEAL_ONE && out->steal != FG_STEAL_HALF)
         return FG_EINVAL;
     out->deque = cfg->deque;
-    if (out->deque == 0 && (err = fg__deque_from_env(&out->deque)) < 0)
+    if (out->deque == 0 &&
+        (err = FG__ENUM_FROM_ENV("FORAGE_DEQUE", fg__deque_names, &out->deque)) < 0)
         return err;
     if (out->deque != FG_DEQUE_CHASE_LEV && out->deque != FG_DEQUE_SPLIT)
         return FG_EINVAL;
