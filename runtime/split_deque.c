@@ -164,9 +164,5 @@ struct fg__job *fg__split_take_shared(fg__split_deque *dq)
             break;
         }
     }
-    uint32_t h = dq->head - 1;
-    struct fg__job *job = fg__atomic_load(&dq->slots[h], FG__RELAXED);
-    fg__atomic_store(&dq->slots[h], NULL, FG__RELAXED);
-    dq->head = h;
-    return job;
+    return fg__split_pop_private(dq);
 }

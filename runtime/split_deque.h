@@ -103,15 +103,21 @@ static inline int fg__split_push(fg__split_deque *dq, struct fg__job *job)
     return 0;
 }
 
+/* Owner: pop the top slot, which lies in the private part. */
+static inline struct fg__job *fg__split_pop_private(fg__split_deque *dq)
+{
+    uint32_t h = dq->head - 1;
+    struct fg__job *job = fg__atomic_load(&dq->slots[h], FG__RELAXED);
+    fg__atomic_store(&dq->slots[h], NULL, FG__RELAXED); /* private: no thief */
+    dq->head = h;
+    return job;
+}
+
 /* Owner: pop the newest job, NULL when every job was stolen. */
 static inline struct fg__job *fg__split_take(fg__split_deque *dq)
 {
-    uint32_t h = dq->head;
-    if (__builtin_expect(h > dq->split, 1)) {
-        h--;
-        struct fg__job *job = fg__atomic_load(&dq->slots[h], FG__RELAXED);
-        fg__atomic_store(&dq->slots[h], NULL, FG__RELAXED); /* private: no thief */
-        dq->head = h;
+    if (__builtin_expect(dq->head > dq->split, 1)) {
+        struct fg__job *job = fg__split_pop_private(dq);
         if (__builtin_expect(fg__atomic_load(&dq->splitreq, FG__RELAXED) != 0, 0))
             fg__split_share(dq); /* a sync that only pops must share too */
         return job;
