@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "forage.h"
+#include "threads.h"
 #include "../../examples/seed_task.h"
 
 #ifndef FG_GOLDEN_DIR
@@ -71,33 +72,6 @@ static void sleep_us(long us)
 {
     struct timespec ts = { us / 1000000, (us % 1000000) * 1000 };
     while (nanosleep(&ts, &ts) != 0) {}
-}
-
-/* "Threads:" of /proc/self/status, or -1. */
-static int thread_count(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    if (f == NULL)
-        return -1;
-    char line[256];
-    int n = -1;
-    while (fgets(line, sizeof line, f) != NULL)
-        if (sscanf(line, "Threads: %d", &n) == 1)
-            break;
-    fclose(f);
-    return n;
-}
-
-/* Threads of exited workers may linger in /proc for a moment after
- * pthread_join: poll up to a second for the expected count. */
-static int thread_count_settled(int want)
-{
-    int n = thread_count();
-    for (int i = 0; i < 1000 && n != want; i++) {
-        sleep_us(1000);
-        n = thread_count();
-    }
-    return n;
 }
 
 static uint64_t f_of(size_t i)
