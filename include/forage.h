@@ -28,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -268,6 +269,141 @@ FG_API int fg_spawn(fg_group *g, fg_fn fn, void *arg);
  * thread blocks.  Returns the first nonzero task result to finish, or 0;
  * FG_EINVAL for NULL. */
 FG_API int fg_sync(fg_group *g);
+
+/* ------------------------------------------------------ context tasks */
+
+/* Lace-style tasks: the fastest fork-join in forage, for recursive code
+ * whose every call spawns (fib, tree walks).  Each worker has a task stack
+ * of fixed-size slots; fg_ctx_spawn copies the task's argument block into
+ * the next slot, fg_ctx_sync takes it back and runs it right here through a
+ * direct call, unless a thief took it, in which case the thief ran it in
+ * place and sync copies its finished block back.  The worker's context
+ * `cx` is passed down explicitly, so neither call looks up a thread-local,
+ * and both inline into the caller (they are defined below); a pair that is
+ * not stolen costs a few loads and stores.  docs/design/task_stack.md.
+ *
+ *     typedef struct { int n; long r; } fib_t;
+ *     static void fib(fg_ctx *cx, void *p) {
+ *         fib_t *t = p, x = { t->n - 1, 0 }, y = { t->n - 2, 0 };
+ *         if (t->n < 2) { t->r = t->n; return; }
+ *         FG_CTX_SPAWN(cx, fib, x);   // x may run on a thief
+ *         fib(cx, &y);
+ *         FG_CTX_SYNC(cx, fib, x);    // x now holds its result
+ *         t->r = x.r + y.r;
+ *     }
+ *     fib_t root = { 30, 0 };
+ *     fg_ctx_run(pool, fib, &root);
+ *
+ * Rules: a task syncs what it spawned, newest first, before it returns,
+ * passing the same function and block it spawned; blocks are at most
+ * FG_CTX_ARG_MAX bytes and are copied (no pointers into the slot survive).
+ * Tasks report through their block: they return nothing. */
+
+#define FG_CTX_ARG_MAX 56
+
+typedef struct fg_ctx fg_ctx;
+typedef void (*fg_ctx_fn)(fg_ctx *cx, void *arg);
+
+/* Public only so that spawn and sync can be inlined: fields are private. */
+typedef struct fg_ctx_slot {
+    unsigned char fg__arg[FG_CTX_ARG_MAX];
+    fg_ctx_fn fg__fn;
+}
+#if defined(__GNUC__)
+__attribute__((aligned(64))) /* one slot per cache line: thieves of
+                                neighbouring slots do not share lines */
+#endif
+fg_ctx_slot;
+
+struct fg_ctx {
+    fg_ctx_slot *fg__slots;
+    const uint32_t *fg__splitreq; /* thieves ask for work (an atomic) */
+    uint32_t fg__head;            /* slots [0, head) are in use */
+    uint32_t fg__split;           /* [split, head) is the owner's alone */
+    uint32_t fg__limit;           /* a spawn at or above it goes slow */
+};
+
+/* Run fn(cx, arg) on a worker of pool with that worker's context and return
+ * when it and every task it spawned are done.  On a worker of pool it is a
+ * direct call; from any other thread the call goes through the injector and
+ * the caller blocks.  Returns 0, FG_EINVAL (nothing run) for NULL pool or
+ * fn, or FG_ESHUTDOWN. */
+FG_API int fg_ctx_run(fg_pool *pool, fg_ctx_fn fn, void *arg);
+
+/* The out-of-line halves of spawn and sync: not for direct use. */
+FG_API int fg__ctx_spawn_slow(fg_ctx *cx, fg_ctx_fn fn, size_t size);
+FG_API int fg__ctx_sync_slow(fg_ctx *cx, fg_ctx_fn fn, void *arg, size_t size);
+
+#if defined(__GNUC__)
+#  define FG__LIKELY(x) __builtin_expect(!!(x), 1)
+#  define FG__RELAXED_LOAD32(p) __atomic_load_n((p), __ATOMIC_RELAXED)
+#else
+#  define FG__LIKELY(x) (x)
+#  define FG__RELAXED_LOAD32(p) (*(const volatile uint32_t *)(p))
+#endif
+
+/* Copy a task's block in 8-byte words.  Not memcpy: compilers turn a
+ * 16-byte memcpy into one vector load, which cannot be forwarded from the
+ * two 8-byte stores of a spawn still in the store buffer, and that stall
+ * (about 15 cycles on a short child) was the largest cost of a sync. */
+static inline void fg__ctx_copy(void *dst, const void *src, size_t size)
+{
+    unsigned char *d = (unsigned char *)dst;
+    const unsigned char *s = (const unsigned char *)src;
+    size_t i = 0;
+    for (; i + 8 <= size; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+#if defined(__GNUC__)
+        __asm__("" : "+r"(w)); /* keep it one scalar word */
+#endif
+        memcpy(d + i, &w, 8);
+    }
+    if (i < size)
+        memcpy(d + i, s + i, size - i);
+}
+
+/* Push fn with a copy of the size bytes at arg on cx's task stack.  0, or
+ * FG_EINVAL (nothing spawned) for NULL cx, fn or arg or size >
+ * FG_CTX_ARG_MAX, or FG_EAGAIN when the stack is full (sync first).
+ * The block is copied into the free slot at the top before anything is
+ * checked (the stack keeps one spare slot), so arg never escapes and a
+ * compound literal turns into direct stores into the slot. */
+static inline int fg_ctx_spawn(fg_ctx *cx, fg_ctx_fn fn, const void *arg, size_t size)
+{
+    if (cx == NULL || fn == NULL || arg == NULL || size > FG_CTX_ARG_MAX)
+        return fg__ctx_spawn_slow(NULL, NULL, 0); /* FG_EINVAL */
+    fg_ctx_slot *s = &cx->fg__slots[cx->fg__head];
+    fg__ctx_copy(s->fg__arg, arg, size);
+    s->fg__fn = fn;
+    if (FG__LIKELY(cx->fg__head < cx->fg__limit && FG__RELAXED_LOAD32(cx->fg__splitreq) == 0)) {
+        cx->fg__head++;
+        return 0;
+    }
+    return fg__ctx_spawn_slow(cx, fn, size);
+}
+
+/* Finish the newest spawned task, which must be fn: run it here, or wait
+ * for the thief that took it; either way its finished block (size bytes)
+ * is copied to arg.  0, or FG_EINVAL (nothing done) if there is no such
+ * task: nothing spawned, another function, or a bad argument. */
+static inline int fg_ctx_sync(fg_ctx *cx, fg_ctx_fn fn, void *arg, size_t size)
+{
+    if (FG__LIKELY(cx != NULL && arg != NULL && size <= FG_CTX_ARG_MAX &&
+                   cx->fg__head > cx->fg__split &&
+                   cx->fg__slots[cx->fg__head - 1].fg__fn == fn && fn != NULL &&
+                   FG__RELAXED_LOAD32(cx->fg__splitreq) == 0)) {
+        fg_ctx_slot *s = &cx->fg__slots[--cx->fg__head];
+        fg__ctx_copy(arg, s->fg__arg, size);
+        fn(cx, arg);
+        return 0;
+    }
+    return fg__ctx_sync_slow(cx, fn, arg, size);
+}
+
+/* The two calls on an object, with its size. */
+#define FG_CTX_SPAWN(cx, fn, obj) fg_ctx_spawn((cx), (fn), &(obj), sizeof(obj))
+#define FG_CTX_SYNC(cx, fn, obj)  fg_ctx_sync((cx), (fn), &(obj), sizeof(obj))
 
 /* --------------------------------------------------------- parallel loops */
 

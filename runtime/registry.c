@@ -137,6 +137,12 @@ static int fg__worker_init(fg__worker *w, fg_pool *p, int index, uint64_t seed)
         fg__deque_destroy(&w->deque);
         return err;
     }
+    if ((err = fg__task_stack_init(&w->tasks, w)) < 0) {
+        if (w->split)
+            fg__split_destroy(&w->sdq);
+        fg__deque_destroy(&w->deque);
+        return err;
+    }
     fg__atomic_init(&w->sleep_word, 0);
     w->pool = p;
     w->index = index;
@@ -176,6 +182,7 @@ static void fg__pool_teardown(fg_pool *p, int initialised_workers, bool finished
         fg__deque_destroy(&p->workers[i].deque);
         if (p->split)
             fg__split_destroy(&p->workers[i].sdq);
+        fg__task_stack_destroy(&p->workers[i].tasks);
     }
     fg__slab_depot_destroy(&p->frames);
     fg__injector_destroy(&p->injector);

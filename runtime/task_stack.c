@@ -1,0 +1,259 @@
+/* task_stack.c: typed tasks' stack, the thief side and the owner's slow
+ * paths.  The owner's fast paths are forage.h's inline fg_ctx_spawn and
+ * fg_ctx_sync; the design is in docs/design/task_stack.md.
+ *
+ * Why it is correct (T1-T3 of task_stack.h):
+ * - Exclusion.  Every change to ts is a CAS, except the owner's reset
+ *   store after a stolen sync, made while ts = (x, x), when no thief CAS can
+ *   succeed (thieves CAS only after reading tail < split; only the owner
+ *   raises split).  So all changes are ordered in ts's modification order,
+ *   and each slot is claimed by exactly one CAS: the thief's that moved tail
+ *   past it, or the owner's that moved split below it (take-back).
+ * - Publication [task-share].  The owner writes a slot while it is private,
+ *   then shares it by a release CAS on ts.  A thief's claiming CAS is
+ *   acquire and reads a value in that release's release sequence (later
+ *   changes are thieves' RMWs until the owner's next change), so it sees
+ *   the slot, its meta and the task's argument block.
+ * - Completion and reuse [task-done].  The thief runs the task in its slot
+ *   and sets the slot's latch (seq_cst exchange, latch.c); the owner's sync
+ *   reads SET with acquire before it copies the block out or writes the
+ *   slot again.  A stolen sync at h finds tail > h, and split <= head = h + 1
+ *   (T1), so ts = (h + 1, h + 1): every slot below h was claimed too, and
+ *   resetting ts to (h, h) hands nothing to anyone.  Tasks the owner ran
+ *   while waiting were spawned above h and synced before the wait ended, so
+ *   ts is back to (h + 1, h + 1) when it does.
+ * - ABA.  A thief whose CAS succeeds on an old-looking value claims what is
+ *   at index tail now, which the current value says is shared.
+ *
+ * field     written by               read by          order
+ * ts        thieves (CAS tail+1),    thieves, owner   thief CAS acquire
+ *           owner (CAS split, reset)                  [task-claim]; owner share
+ *                                                     CAS release [task-share]
+ * splitreq  thieves (set), owner     owner, thieves   relaxed: a hint; tasks
+ *           (clear)                                   pass through ts
+ * slots[i]  owner (spawn), the       thief, owner     published by ts, returned
+ *           thief (block, by the task)                by the latch [task-done]
+ * cx, ready, wake_next, meta: owner only (meta[i] is read by the thief of i).
+ */
+#include "task_stack.h"
+
+#include "alloc.h"
+#include "internal.h"
+#include "testhooks.h"
+
+#define FG__TASK_META_CHUNK 256u /* metas set up per slow spawn */
+
+static inline uint64_t fg__tsk_pack(uint32_t tail, uint32_t split)
+{
+    return (uint64_t)split << 32 | tail;
+}
+static inline uint32_t fg__tsk_tail(uint64_t ts) { return (uint32_t)ts; }
+static inline uint32_t fg__tsk_split(uint64_t ts) { return (uint32_t)(ts >> 32); }
+
+static fg__task_stack *fg__task_stack_of(fg_ctx *cx)
+{
+    return FG__CONTAINER_OF(cx, fg__task_stack, cx);
+}
+
+/* The owner's spawns go slow at `limit`: where metas end, or at once while
+ * nothing is shared (so that the next spawn is shared and wakes a sleeper). */
+static void fg__task_set_limit(fg__task_stack *st)
+{
+    st->cx.fg__limit = st->wake_next ? st->cx.fg__head : st->ready;
+}
+
+static void fg__task_execute_stolen(fg__job *job, fg__worker *w)
+{
+    fg__task_meta *m = FG__CONTAINER_OF(job, fg__task_meta, job);
+    fg__atomic_store(&m->done.thief, w->index, FG__RELAXED);
+    fg_ctx_slot *s = m->slot;
+    s->fg__fn(&w->tasks.cx, s->fg__arg);
+    fg__latch_set(&m->done); /* [task-done]: the owner may reuse the slot */
+}
+
+const fg__job_fn fg__task_stolen_fn = fg__task_execute_stolen;
+
+int fg__task_stack_init(fg__task_stack *st, fg__worker *owner)
+{
+    fg__atomic_init(&st->ts, fg__tsk_pack(0, 0));
+    fg__atomic_init(&st->splitreq, 0);
+    st->owner = owner;
+    st->ready = 0;
+    st->wake_next = true;
+    /* Untouched pages stay uncommitted: a stack costs what it is used. */
+    /* One spare slot: the inline spawn writes slot head before it checks
+     * that head is below the capacity. */
+    st->cx.fg__slots = fg__alloc_aligned(sizeof(fg_ctx_slot),
+                                         sizeof(fg_ctx_slot) * (FG__TASK_CAPACITY + 1));
+    st->meta = fg__alloc(sizeof *st->meta * FG__TASK_CAPACITY);
+    if (st->cx.fg__slots == NULL || st->meta == NULL) {
+        fg__task_stack_destroy(st);
+        return FG_ENOMEM;
+    }
+    /* The inline paths read the flag with __atomic_load_n (forage.h). */
+    st->cx.fg__splitreq = (const uint32_t *)(const void *)&st->splitreq;
+    st->cx.fg__head = 0;
+    st->cx.fg__split = 0;
+    fg__task_set_limit(st);
+    return 0;
+}
+
+void fg__task_stack_destroy(fg__task_stack *st)
+{
+    fg__free(st->cx.fg__slots);
+    fg__free(st->meta);
+    st->cx.fg__slots = NULL;
+    st->meta = NULL;
+}
+
+fg__steal_result fg__task_steal(fg__task_stack *st, fg__job **out)
+{
+    uint64_t ts = fg__atomic_load(&st->ts, FG__RELAXED); /* the CAS checks it */
+    uint32_t t = fg__tsk_tail(ts), s = fg__tsk_split(ts);
+    if (t >= s) {
+        /* Ask the owner to share; write only on a change. */
+        if (fg__atomic_load(&st->splitreq, FG__RELAXED) == 0)
+            fg__atomic_store(&st->splitreq, 1, FG__RELAXED);
+        return FG__STEAL_EMPTY;
+    }
+    FG__PERTURB(); /* ts read, slot t not yet claimed */
+    /* [task-claim] acquire: pairs with the release that shared slot t
+     * [task-share]; on success slot t is ours to run. */
+    if (!fg__atomic_cas(&st->ts, &ts, fg__tsk_pack(t + 1, s), FG__ACQUIRE, FG__RELAXED))
+        return FG__STEAL_ABORT;
+    *out = &st->meta[t].job;
+    return FG__STEAL_SUCCESS;
+}
+
+int64_t fg__task_size(fg__task_stack *st)
+{
+    /* seq_cst: the sleep protocol's re-scan ([sleep-announce], sleep.c). */
+    uint64_t ts = fg__atomic_load(&st->ts, FG__SEQ_CST);
+    uint32_t t = fg__tsk_tail(ts), s = fg__tsk_split(ts);
+    return s > t ? (int64_t)(s - t) : 0;
+}
+
+/* Owner: share the older half of the private part (at least one task). */
+static void fg__task_share(fg__task_stack *st)
+{
+    fg_ctx *cx = &st->cx;
+    uint32_t private_tasks = cx->fg__head - cx->fg__split;
+    if (private_tasks == 0)
+        return; /* keep the request: the next spawn answers it */
+    uint32_t to = cx->fg__split + (private_tasks + 1) / 2;
+    FG__PERTURB(); /* about to share */
+    uint64_t ts = fg__atomic_load(&st->ts, FG__RELAXED);
+    /* [task-share] release: the slots below `to` were written before.  A
+     * failure means a thief moved tail (never past split): retry with it. */
+    while (!fg__atomic_cas(&st->ts, &ts, fg__tsk_pack(fg__tsk_tail(ts), to),
+                           FG__RELEASE, FG__RELAXED))
+        FG__PERTURB();
+    cx->fg__split = to;
+    st->wake_next = false;
+    if (fg__atomic_load(&st->splitreq, FG__RELAXED) != 0)
+        fg__atomic_store(&st->splitreq, 0, FG__RELAXED);
+    fg_pool *p = st->owner->pool;
+    fg__sleep_notify_push(&p->sleep, p); /* local push: see sleep.h */
+}
+
+void fg__task_share_if_asked(fg__task_stack *st)
+{
+    if (fg__atomic_load(&st->splitreq, FG__RELAXED) != 0) {
+        fg__task_share(st);
+        fg__task_set_limit(st);
+    }
+}
+
+/* Owner: set up the metas of the next chunk; false when the stack is full. */
+static bool fg__task_grow(fg__task_stack *st)
+{
+    if (st->ready == FG__TASK_CAPACITY)
+        return false;
+    uint32_t end = st->ready + FG__TASK_META_CHUNK;
+    if (end > FG__TASK_CAPACITY)
+        end = FG__TASK_CAPACITY;
+    for (uint32_t i = st->ready; i < end; i++) {
+        st->meta[i].job.execute = fg__task_execute_stolen;
+        st->meta[i].job.next = NULL;
+        fg__latch_init(&st->meta[i].done, st->owner);
+        st->meta[i].slot = &st->cx.fg__slots[i];
+    }
+    st->ready = end;
+    return true;
+}
+
+static bool fg__task_args_ok(fg_ctx *cx, fg_ctx_fn fn, const void *arg, size_t size)
+{
+    return cx != NULL && fn != NULL && arg != NULL && size <= FG_CTX_ARG_MAX;
+}
+
+/* The inline spawn has copied the task into slot head already (the spare
+ * slot when the stack is full); NULL cx stands for bad arguments. */
+FG_API int fg__ctx_spawn_slow(fg_ctx *cx, fg_ctx_fn fn, size_t size)
+{
+    if (cx == NULL || fn == NULL || size > FG_CTX_ARG_MAX)
+        return FG_EINVAL;
+    fg__task_stack *st = fg__task_stack_of(cx);
+    uint32_t h = cx->fg__head;
+    if (h >= st->ready && !fg__task_grow(st))
+        return FG_EAGAIN; /* full: nothing spawned */
+    cx->fg__head = h + 1;
+    if (st->wake_next || fg__atomic_load(&st->splitreq, FG__RELAXED) != 0)
+        fg__task_share(st);
+    fg__task_set_limit(st);
+    return 0;
+}
+
+/* Owner: claim shared slot h back (split := h); false if a thief has it. */
+static bool fg__task_take_back(fg__task_stack *st, uint32_t h)
+{
+    uint64_t ts = fg__atomic_load(&st->ts, FG__RELAXED);
+    for (;;) {
+        if (fg__tsk_tail(ts) > h)
+            return false;
+        FG__PERTURB(); /* racing thieves for slot h */
+        /* Relaxed: exclusion comes from the CAS alone, and the slot holds
+         * our own writes. */
+        if (fg__atomic_cas(&st->ts, &ts, fg__tsk_pack(fg__tsk_tail(ts), h),
+                           FG__RELAXED, FG__RELAXED)) {
+            st->cx.fg__split = h;
+            return true;
+        }
+    }
+}
+
+/* Owner: slot h was stolen; wait for its thief, then take the block. */
+static void fg__task_sync_stolen(fg__task_stack *st, uint32_t h, void *arg, size_t size)
+{
+    fg__task_meta *m = &st->meta[h];
+    fg__worker_wait_until(st->owner, &m->done); /* [task-done] acquire */
+    memcpy(arg, st->cx.fg__slots[h].fg__arg, size);
+    fg__latch_init(&m->done, st->owner); /* the thief is done with it */
+    st->cx.fg__head = h;
+    st->cx.fg__split = h;
+    /* ts = (h + 1, h + 1) now (see the header): no thief CAS can succeed
+     * on it, nor on (h, h), so a plain store moves it; relaxed, as it
+     * publishes nothing. */
+    fg__atomic_store(&st->ts, fg__tsk_pack(h, h), FG__RELAXED);
+    st->wake_next = true;
+    fg__task_set_limit(st);
+}
+
+FG_API int fg__ctx_sync_slow(fg_ctx *cx, fg_ctx_fn fn, void *arg, size_t size)
+{
+    if (!fg__task_args_ok(cx, fn, arg, size) || cx->fg__head == 0 ||
+        cx->fg__slots[cx->fg__head - 1].fg__fn != fn)
+        return FG_EINVAL; /* nothing to sync, or not this task */
+    fg__task_stack *st = fg__task_stack_of(cx);
+    uint32_t h = cx->fg__head - 1;
+    if (h < cx->fg__split && !fg__task_take_back(st, h)) {
+        fg__task_sync_stolen(st, h, arg, size);
+        return 0;
+    }
+    cx->fg__head = h;
+    memcpy(arg, cx->fg__slots[h].fg__arg, size);
+    fg__task_share_if_asked(st); /* a sync that only pops must share too */
+    fg__task_set_limit(st);
+    fn(cx, arg);
+    return 0;
+}

@@ -1,0 +1,75 @@
+/* task_stack.h: a worker's stack of typed tasks (fg_ctx_spawn/sync), the
+ * split deque of Lace (van Dijk & van de Pol 2014) with tasks stored in
+ * their slots.  See task_stack.c and docs/design/task_stack.md.
+ *
+ * Slots [0, head) are in use.  [split, head) is PRIVATE: the owner's alone,
+ * touched with plain loads and stores by the inline spawn and sync of
+ * forage.h.  [tail, split) is SHARED: a thief claims slot tail by a CAS on
+ * ts = (split << 32 | tail), runs the task in its slot and sets the slot's
+ * latch.  Slots below tail are claimed: each is running or done, and stays
+ * untouched by the owner until its sync has waited for the latch.
+ *
+ * Who may call: the owner (the worker whose stack it is) everything except
+ * steal and size; any thread steal and size.
+ *
+ * Invariants (proofs in task_stack.c):
+ * T1  tail <= split <= head whenever the owner is outside its slow paths;
+ *     thieves change only tail (+1 per CAS, only while tail < split).
+ * T2  a slot is written by the owner only while it is private or free, and
+ *     read by a thief only after the CAS that claimed it.
+ * T3  the owner reuses a claimed slot only after the sync of its task
+ *     waited for the latch: syncs go newest first, so everything pushed
+ *     above a slot is synced before it.
+ */
+#ifndef FG_TASK_STACK_H
+#define FG_TASK_STACK_H
+
+#include <stdalign.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "forage.h"
+#include "atomics.h"
+#include "deque.h"
+#include "job.h"
+#include "latch.h"
+
+#ifndef FG__TASK_CAPACITY
+#  define FG__TASK_CAPACITY (1u << 14) /* slots per worker: 1 MiB + 640 KiB */
+#endif
+
+/* Per slot, forage's own: how a thief runs it and how the owner waits. */
+typedef struct fg__task_meta {
+    fg__job job;          /* execute: runs the slot's task on the thief */
+    fg__latch done;       /* set by the thief; waiter: the owner */
+    fg_ctx_slot *slot;
+} fg__task_meta;
+
+typedef struct fg__task_stack {
+    /* Thieves: the CAS word, on its own line. */
+    alignas(FG__CACHE_LINE) FG__ATOMIC(uint64_t) ts;
+    /* Thieves set it, the owner reads it on every spawn and sync. */
+    alignas(FG__CACHE_LINE) FG__ATOMIC(uint32_t) splitreq;
+    /* Owner-only from here on; cx is what the inline paths see. */
+    alignas(FG__CACHE_LINE) fg_ctx cx;
+    uint32_t ready;       /* metas [0, ready) are initialised */
+    bool wake_next;       /* nothing is shared: share the next spawn at once */
+    fg__task_meta *meta;  /* FG__TASK_CAPACITY, set up lazily up to `ready` */
+    fg__worker *owner;
+} fg__task_stack;
+
+int  fg__task_stack_init(fg__task_stack *st, fg__worker *owner); /* 0 or FG_ENOMEM */
+void fg__task_stack_destroy(fg__task_stack *st);
+
+/* Thief: claim the oldest shared task; its job runs it in place. */
+fg__steal_result fg__task_steal(fg__task_stack *st, fg__job **out);
+/* Any thread: shared tasks, a seq_cst snapshot (the sleep re-scan). */
+int64_t fg__task_size(fg__task_stack *st);
+
+/* Owner: answer thieves' request for work, if there is one. */
+void fg__task_share_if_asked(fg__task_stack *st);
+
+/* trace.c names the slices of stolen tasks. */
+extern const fg__job_fn fg__task_stolen_fn;
+
+#endif

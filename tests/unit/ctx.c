@@ -1,0 +1,253 @@
+/* tests/unit/ctx.c: context tasks (fg_ctx_run / fg_ctx_spawn / fg_ctx_sync,
+ * runtime/task.c and task_stack.c): results on every pool shape, the order
+ * syncs run tasks in, a full stack, exactly-once under stealing, and bad
+ * arguments (each rejected with FG_EINVAL, leaving the stack as it was). */
+#include <criterion/criterion.h>
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "forage.h"
+#include "task_stack.h" /* FG__TASK_CAPACITY */
+
+TestSuite(ctx, .timeout = 60);
+
+static fg_pool *pool_new(int workers, int deque)
+{
+    fg_pool *p = NULL;
+    int err = fg_pool_create(&p, &(fg_config){ .workers = workers, .deque = deque });
+    cr_assert_eq(err, 0, "fg_pool_create(%d): %s", workers, fg_strerror(err));
+    return p;
+}
+
+/* ------------------------------------------------------------------ fib */
+
+typedef struct fib_t {
+    int n;
+    int64_t r;
+} fib_t;
+
+static void fib(fg_ctx *cx, void *p)
+{
+    fib_t *t = p;
+    if (t->n < 2) {
+        t->r = t->n;
+        return;
+    }
+    fib_t x, y = { t->n - 2, -1 };
+    cr_assert_eq(FG_CTX_SPAWN(cx, fib, ((fib_t){ t->n - 1, -1 })), 0);
+    fib(cx, &y);
+    cr_assert_eq(FG_CTX_SYNC(cx, fib, x), 0);
+    t->r = x.r + y.r;
+}
+
+static void check_fib(int workers, int deque)
+{
+    fg_pool *p = pool_new(workers, deque);
+    int64_t want = 0, next = 1;
+    for (int n = 0; n <= 27; n++) {
+        fib_t t = { n, -1 };
+        cr_assert_eq(fg_ctx_run(p, fib, &t), 0);
+        cr_assert_eq(t.r, want, "fib(%d) on %d workers: %lld, want %lld", n, workers,
+                     (long long)t.r, (long long)want);
+        int64_t s = want + next;
+        want = next;
+        next = s;
+    }
+    fg_pool_destroy(p);
+}
+
+Test(ctx, fib_1_worker)            { check_fib(1, FG_DEQUE_CHASE_LEV); }
+Test(ctx, fib_2_workers)           { check_fib(2, FG_DEQUE_CHASE_LEV); }
+Test(ctx, fib_4_workers)           { check_fib(4, FG_DEQUE_CHASE_LEV); }
+Test(ctx, fib_4_workers_split)     { check_fib(4, FG_DEQUE_SPLIT); }
+
+/* fg_ctx_run on a worker is a direct call with that worker's context. */
+typedef struct inner_arg {
+    fg_pool *pool;
+    int worker_before, worker_inside;
+    fib_t f;
+} inner_arg;
+
+static void note_worker(fg_ctx *cx, void *p)
+{
+    inner_arg *a = p;
+    a->worker_inside = fg_worker_index();
+    fib(cx, &a->f);
+}
+
+static int from_worker(void *p)
+{
+    inner_arg *a = p;
+    a->worker_before = fg_worker_index();
+    return fg_ctx_run(a->pool, note_worker, a);
+}
+
+static int noop(void *p)
+{
+    (void)p;
+    return 0;
+}
+
+Test(ctx, run_from_a_worker_is_a_direct_call)
+{
+    fg_pool *p = pool_new(2, 0);
+    inner_arg a = { p, -2, -3, { 20, -1 } };
+    cr_assert_eq(fg_join(p, from_worker, &a, noop, NULL), 0);
+    cr_assert_geq(a.worker_before, 0);
+    cr_assert_eq(a.worker_inside, a.worker_before);
+    cr_assert_eq(a.f.r, 6765);
+    fg_pool_destroy(p);
+}
+
+/* --------------------------------------------------- order and capacity */
+
+typedef struct item {
+    uint32_t index;
+    uint32_t doubled;
+} item;
+
+static uint32_t order[FG__TASK_CAPACITY + 1];
+static atomic_uint order_next;
+static atomic_uint ran[FG__TASK_CAPACITY + 1];
+
+static void double_it(fg_ctx *cx, void *p)
+{
+    (void)cx;
+    item *it = p;
+    it->doubled = it->index * 2;
+    order[atomic_fetch_add(&order_next, 1)] = it->index;
+    atomic_fetch_add(&ran[it->index], 1);
+}
+
+typedef struct many_arg {
+    uint32_t spawns;
+    int full_err;      /* what the spawn after the last one returned */
+    uint32_t wrong;    /* syncs that returned another block */
+} many_arg;
+
+/* Spawn `spawns` items (then one more, which must fail when the stack is
+ * full), then sync them all, newest first. */
+static void spawn_many(fg_ctx *cx, void *p)
+{
+    many_arg *a = p;
+    for (uint32_t i = 0; i < a->spawns; i++)
+        cr_assert_eq(FG_CTX_SPAWN(cx, double_it, ((item){ i, 0 })), 0, "spawn %u", i);
+    a->full_err = FG_CTX_SPAWN(cx, double_it, ((item){ a->spawns, 0 }));
+    if (a->full_err == 0) { /* it fitted: it is the newest */
+        item it = { 0, 0 };
+        cr_assert_eq(FG_CTX_SYNC(cx, double_it, it), 0);
+        a->wrong += it.index != a->spawns || it.doubled != 2 * a->spawns;
+    }
+    for (uint32_t i = a->spawns; i-- > 0;) {
+        item it = { 0, 0 };
+        cr_assert_eq(FG_CTX_SYNC(cx, double_it, it), 0, "sync %u", i);
+        a->wrong += it.index != i || it.doubled != 2 * i;
+    }
+}
+
+static void reset_counts(void)
+{
+    atomic_store(&order_next, 0);
+    for (uint32_t i = 0; i <= FG__TASK_CAPACITY; i++)
+        atomic_store(&ran[i], 0);
+}
+
+Test(ctx, a_full_stack_refuses_and_syncs_run_newest_first)
+{
+    fg_pool *p = pool_new(1, 0);
+    reset_counts();
+    many_arg a = { FG__TASK_CAPACITY, 0, 0 };
+    cr_assert_eq(fg_ctx_run(p, spawn_many, &a), 0);
+    cr_assert_eq(a.full_err, FG_EAGAIN);
+    cr_assert_eq(a.wrong, 0);
+    cr_assert_eq(atomic_load(&order_next), FG__TASK_CAPACITY);
+    cr_assert_eq(atomic_load(&ran[FG__TASK_CAPACITY]), 0, "the refused spawn ran");
+    /* One worker, nobody steals: every task ran at its sync, newest first. */
+    for (uint32_t k = 0; k < FG__TASK_CAPACITY; k++)
+        cr_assert_eq(order[k], FG__TASK_CAPACITY - 1 - k, "run %u was item %u", k, order[k]);
+    fg_pool_destroy(p);
+}
+
+Test(ctx, every_task_runs_once_with_thieves)
+{
+    for (int deque = 0; deque <= 1; deque++) {
+        fg_pool *p = pool_new(4, deque);
+        for (int round = 0; round < 20; round++) {
+            reset_counts();
+            many_arg a = { 1000, 0, 0 };
+            cr_assert_eq(fg_ctx_run(p, spawn_many, &a), 0);
+            cr_assert_eq(a.full_err, 0);
+            cr_assert_eq(a.wrong, 0);
+            cr_assert_eq(atomic_load(&order_next), 1001);
+            for (uint32_t i = 0; i <= 1000; i++)
+                cr_assert_eq(atomic_load(&ran[i]), 1, "item %u ran %u times", i,
+                             atomic_load(&ran[i]));
+        }
+        fg_pool_destroy(p);
+    }
+}
+
+/* -------------------------------------------------------- bad arguments */
+
+typedef struct bad_arg {
+    int spawn_null_cx, spawn_null_fn, spawn_null_arg, spawn_too_big;
+    int sync_nothing, sync_wrong_fn, sync_null_arg, sync_too_big, sync_null_cx;
+    int sync_right, spawn_ok;
+    item back;
+} bad_arg;
+
+static void other_fn(fg_ctx *cx, void *p)
+{
+    (void)cx;
+    (void)p;
+}
+
+static void try_bad(fg_ctx *cx, void *p)
+{
+    bad_arg *b = p;
+    item it = { 7, 0 };
+    unsigned char big[FG_CTX_ARG_MAX + 1] = { 0 };
+    b->sync_nothing = FG_CTX_SYNC(cx, double_it, it);
+    b->spawn_null_cx = FG_CTX_SPAWN(NULL, double_it, it);
+    b->spawn_null_fn = fg_ctx_spawn(cx, NULL, &it, sizeof it);
+    b->spawn_null_arg = fg_ctx_spawn(cx, double_it, NULL, sizeof it);
+    b->spawn_too_big = FG_CTX_SPAWN(cx, double_it, big);
+    /* None of those spawned: still nothing to sync. */
+    if (FG_CTX_SYNC(cx, double_it, it) != FG_EINVAL)
+        b->sync_nothing = 1;
+    b->spawn_ok = FG_CTX_SPAWN(cx, double_it, it);
+    b->sync_wrong_fn = FG_CTX_SYNC(cx, other_fn, it);
+    b->sync_null_arg = fg_ctx_sync(cx, double_it, NULL, sizeof it);
+    b->sync_too_big = fg_ctx_sync(cx, double_it, big, sizeof big);
+    b->sync_null_cx = FG_CTX_SYNC(NULL, double_it, it);
+    /* The task is still there, untouched by the refused syncs. */
+    b->sync_right = FG_CTX_SYNC(cx, double_it, b->back);
+}
+
+Test(ctx, bad_arguments_are_refused_and_change_nothing)
+{
+    fg_pool *p = pool_new(2, 0);
+    reset_counts();
+    bad_arg b;
+    memset(&b, 0x55, sizeof b);
+    cr_assert_eq(fg_ctx_run(p, try_bad, &b), 0);
+    cr_assert_eq(b.sync_nothing, FG_EINVAL);
+    cr_assert_eq(b.spawn_null_cx, FG_EINVAL);
+    cr_assert_eq(b.spawn_null_fn, FG_EINVAL);
+    cr_assert_eq(b.spawn_null_arg, FG_EINVAL);
+    cr_assert_eq(b.spawn_too_big, FG_EINVAL);
+    cr_assert_eq(b.spawn_ok, 0);
+    cr_assert_eq(b.sync_wrong_fn, FG_EINVAL);
+    cr_assert_eq(b.sync_null_arg, FG_EINVAL);
+    cr_assert_eq(b.sync_too_big, FG_EINVAL);
+    cr_assert_eq(b.sync_null_cx, FG_EINVAL);
+    cr_assert_eq(b.sync_right, 0);
+    cr_assert_eq(b.back.index, 7);
+    cr_assert_eq(b.back.doubled, 14);
+    cr_assert_eq(atomic_load(&order_next), 1, "only the one good spawn ran");
+    cr_assert_eq(fg_ctx_run(NULL, double_it, &b.back), FG_EINVAL);
+    cr_assert_eq(fg_ctx_run(p, NULL, &b.back), FG_EINVAL);
+    fg_pool_destroy(p);
+}
