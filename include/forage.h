@@ -284,24 +284,28 @@ FG_API int fg_sync(fg_group *g);
  *
  *     typedef struct { int n; long r; } fib_t;
  *     static void fib(fg_ctx *cx, void *p) {
- *         fib_t *t = p, x = { t->n - 1, 0 }, y = { t->n - 2, 0 };
+ *         fib_t *t = p, x, y = { t->n - 2, 0 };
  *         if (t->n < 2) { t->r = t->n; return; }
- *         FG_CTX_SPAWN(cx, fib, x);   // x may run on a thief
+ *         FG_CTX_SPAWN(cx, fib, ((fib_t){ t->n - 1, 0 })); // may run on a thief
  *         fib(cx, &y);
- *         FG_CTX_SYNC(cx, fib, x);    // x now holds its result
+ *         FG_CTX_SYNC(cx, fib, x);     // x: the spawned task's finished block
  *         t->r = x.r + y.r;
  *     }
  *     fib_t root = { 30, 0 };
  *     fg_ctx_run(pool, fib, &root);
  *
  * Rules: a task syncs what it spawned, newest first, before it returns,
- * passing the same function and block it spawned; blocks are at most
- * FG_CTX_ARG_MAX bytes and are copied (no pointers into the slot survive).
- * Tasks report through their block: they return nothing. */
+ * naming the function it spawned and a block of the size it spawned;
+ * blocks are at most FG_CTX_ARG_MAX bytes and are copied in at spawn and
+ * out at sync (spawning from a compound literal lets the compiler store it
+ * straight into the slot).  Tasks report through their block: they return
+ * nothing. */
 
 #define FG_CTX_ARG_MAX 56
 
 typedef struct fg_ctx fg_ctx;
+/* A context task: cx is the context of the worker running it (pass it on
+ * to spawn and sync), arg its block. */
 typedef void (*fg_ctx_fn)(fg_ctx *cx, void *arg);
 
 /* Public only so that spawn and sync can be inlined: fields are private. */

@@ -5,6 +5,10 @@
  * fib_omp.c and fib_tbb.cpp use the same), so (T1 - Tseq) / joins is the
  * price of a join.
  *
+ * FIB_API=ctx in the environment runs the same tree through context tasks
+ * instead (fg_ctx_spawn / fg_ctx_sync, one spawn+sync per call): the matrix
+ * reports it as forage-ctx.
+ *
  * usage: fib [--threads 1,2] [--reps 5] [--n 38]; CSV on stdout, a median
  * summary on stderr.  Exits 1 if a checksum differs from the sequential one.
  */
@@ -27,8 +31,28 @@ static int fib_task(void *p)
     return 0;
 }
 
+/* The child n - 1 is spawned from a compound literal, so its fields are
+ * stored straight into the slot; the sync brings it back into x. */
+static void fib_ctx_task(fg_ctx *cx, void *p)
+{
+    fib_arg *a = p;
+    if (fib_is_leaf(a))
+        return;
+    fib_arg x, y = { a->n - 2, 0 };
+    FG_CTX_SPAWN(cx, fib_ctx_task, ((fib_arg){ a->n - 1, 0 }));
+    fib_ctx_task(cx, &y);
+    FG_CTX_SYNC(cx, fib_ctx_task, x);
+    fib_add_up(a, &x, &y);
+}
+
 int main(int argc, char **argv)
 {
+    const char *api = getenv("FIB_API");
+    int ctx = api != NULL && strcmp(api, "ctx") == 0;
+    if (api != NULL && !ctx && strcmp(api, "join") != 0) {
+        fprintf(stderr, "fib: FIB_API=%s: expected join or ctx\n", api);
+        return 2;
+    }
     bench_opts o;
     int rc = bench_parse(argc, argv, &o, 38);
     if (rc != 0)
@@ -56,7 +80,10 @@ int main(int argc, char **argv)
             }
             fib_arg b = { rn, 0 };
             t0 = bench_now();
-            fg_join(pool, fib_task, &b, fib_task, &(fib_arg){ 0, 0 });
+            if (ctx)
+                fg_ctx_run(pool, fib_ctx_task, &b);
+            else
+                fg_join(pool, fib_task, &b, fib_task, &(fib_arg){ 0, 0 });
             t = bench_now() - t0;
             fg_pool_destroy(pool);
             if (b.result != expect) {
