@@ -345,6 +345,11 @@ FG_API int fg__ctx_sync_slow(fg_ctx *cx, fg_ctx_fn fn, void *arg, size_t size);
 #  define FG__LIKELY(x) (x)
 #  define FG__RELAXED_LOAD32(p) (*(const volatile uint32_t *)(p))
 #endif
+/* The thieves' request flag, read by the inline paths (the Relacy model of
+ * tests/model/task_relacy.cpp reads it through its own atomics). */
+#ifndef FG__CTX_SPLITREQ
+#  define FG__CTX_SPLITREQ(cx) FG__RELAXED_LOAD32((cx)->fg__splitreq)
+#endif
 
 /* Copy a task's block in 8-byte words.  Not memcpy: compilers turn a
  * 16-byte memcpy into one vector load, which cannot be forwarded from the
@@ -380,7 +385,7 @@ static inline int fg_ctx_spawn(fg_ctx *cx, fg_ctx_fn fn, const void *arg, size_t
     fg_ctx_slot *s = &cx->fg__slots[cx->fg__head];
     fg__ctx_copy(s->fg__arg, arg, size);
     s->fg__fn = fn;
-    if (FG__LIKELY(cx->fg__head < cx->fg__limit && FG__RELAXED_LOAD32(cx->fg__splitreq) == 0)) {
+    if (FG__LIKELY(cx->fg__head < cx->fg__limit && FG__CTX_SPLITREQ(cx) == 0)) {
         cx->fg__head++;
         return 0;
     }
@@ -396,7 +401,7 @@ static inline int fg_ctx_sync(fg_ctx *cx, fg_ctx_fn fn, void *arg, size_t size)
     if (FG__LIKELY(cx != NULL && arg != NULL && size <= FG_CTX_ARG_MAX &&
                    cx->fg__head > cx->fg__split &&
                    cx->fg__slots[cx->fg__head - 1].fg__fn == fn && fn != NULL &&
-                   FG__RELAXED_LOAD32(cx->fg__splitreq) == 0)) {
+                   FG__CTX_SPLITREQ(cx) == 0)) {
         fg_ctx_slot *s = &cx->fg__slots[--cx->fg__head];
         fg__ctx_copy(arg, s->fg__arg, size);
         fn(cx, arg);

@@ -1,5 +1,7 @@
-/* task.c: fg_ctx_run, the way into typed tasks.  The tasks themselves are
- * spawned and synced through task_stack.c (docs/design/task_stack.md).
+/* task.c: context tasks' ties to the runtime: fg_ctx_run, the job that runs
+ * a stolen task, and the two hooks of task_stack.c (waiting for a thief,
+ * waking a sleeper).  The protocol itself is task_stack.c's
+ * (docs/design/task_stack.md).
  *
  * On a worker of the pool the root task is a direct call with the worker's
  * context.  From any other thread it becomes one job in the injector, run
@@ -7,6 +9,30 @@
  * external fg_join does (join.c).
  */
 #include "internal.h"
+
+/* The job of every slot: run the task in its slot with the thief's context
+ * (the slot was claimed by the thief's CAS, [task-claim]). */
+static void fg__task_execute_stolen(fg__job *job, fg__worker *w)
+{
+    fg__task_meta *m = FG__CONTAINER_OF(job, fg__task_meta, job);
+    fg__atomic_store(&m->done.thief, w->index, FG__RELAXED);
+    fg_ctx_slot *s = m->slot;
+    s->fg__fn(&w->tasks.cx, s->fg__arg);
+    fg__latch_set(&m->done); /* [task-done]: the owner may reuse the slot */
+}
+
+const fg__job_fn fg__task_stolen_fn = fg__task_execute_stolen;
+
+void fg__task_hook_wait(fg__task_stack *st, fg__latch *done)
+{
+    fg__worker_wait_until(st->owner, done);
+}
+
+void fg__task_hook_shared(fg__task_stack *st)
+{
+    fg_pool *p = st->owner->pool;
+    fg__sleep_notify_push(&p->sleep, p); /* a local push: see sleep.h */
+}
 
 typedef struct fg__task_root {
     fg__job job;

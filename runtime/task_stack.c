@@ -1,6 +1,9 @@
-/* task_stack.c: typed tasks' stack, the thief side and the owner's slow
- * paths.  The owner's fast paths are forage.h's inline fg_ctx_spawn and
- * fg_ctx_sync; the design is in docs/design/task_stack.md.
+/* task_stack.c: the task stack of context tasks: the thief side and the
+ * owner's slow paths.  The owner's fast paths are forage.h's inline
+ * fg_ctx_spawn and fg_ctx_sync; the design is in
+ * docs/design/task_stack.md.  Nothing here knows workers or pools: waiting
+ * and waking go through two hooks (task.c in the runtime, stubs in the
+ * Relacy model tests/model/task_relacy.cpp, which compiles this file).
  *
  * Why it is correct (T1-T3 of task_stack.h):
  * - Exclusion.  Every change to ts is a CAS, except the owner's reset
@@ -37,11 +40,20 @@
  */
 #include "task_stack.h"
 
+#include <string.h>
+
 #include "alloc.h"
-#include "internal.h"
 #include "testhooks.h"
 
 #define FG__TASK_META_CHUNK 256u /* metas set up per slow spawn */
+
+/* Model-only weakenings (tests/model/task_relacy.cpp): each must be caught.
+ * Nothing else may define them. */
+#if defined(FG_RELACY) && defined(FG_MODEL_WEAKEN_TASK_SHARE)
+#  define FG__TASK_SHARE_ORDER FG__RELAXED /* [task-share] made relaxed */
+#else
+#  define FG__TASK_SHARE_ORDER FG__RELEASE
+#endif
 
 static inline uint64_t fg__tsk_pack(uint32_t tail, uint32_t split)
 {
@@ -62,18 +74,7 @@ static void fg__task_set_limit(fg__task_stack *st)
     st->cx.fg__limit = st->wake_next ? st->cx.fg__head : st->ready;
 }
 
-static void fg__task_execute_stolen(fg__job *job, fg__worker *w)
-{
-    fg__task_meta *m = FG__CONTAINER_OF(job, fg__task_meta, job);
-    fg__atomic_store(&m->done.thief, w->index, FG__RELAXED);
-    fg_ctx_slot *s = m->slot;
-    s->fg__fn(&w->tasks.cx, s->fg__arg);
-    fg__latch_set(&m->done); /* [task-done]: the owner may reuse the slot */
-}
-
-const fg__job_fn fg__task_stolen_fn = fg__task_execute_stolen;
-
-int fg__task_stack_init(fg__task_stack *st, fg__worker *owner)
+int fg__task_stack_init(fg__task_stack *st, struct fg__worker *owner)
 {
     fg__atomic_init(&st->ts, fg__tsk_pack(0, 0));
     fg__atomic_init(&st->splitreq, 0);
@@ -83,9 +84,9 @@ int fg__task_stack_init(fg__task_stack *st, fg__worker *owner)
     /* Untouched pages stay uncommitted: a stack costs what it is used. */
     /* One spare slot: the inline spawn writes slot head before it checks
      * that head is below the capacity. */
-    st->cx.fg__slots = fg__alloc_aligned(sizeof(fg_ctx_slot),
-                                         sizeof(fg_ctx_slot) * (FG__TASK_CAPACITY + 1));
-    st->meta = fg__alloc(sizeof *st->meta * FG__TASK_CAPACITY);
+    st->cx.fg__slots = (fg_ctx_slot *)fg__alloc_aligned(
+        sizeof(fg_ctx_slot), sizeof(fg_ctx_slot) * (FG__TASK_CAPACITY + 1));
+    st->meta = (fg__task_meta *)fg__alloc(sizeof *st->meta * FG__TASK_CAPACITY);
     if (st->cx.fg__slots == NULL || st->meta == NULL) {
         fg__task_stack_destroy(st);
         return FG_ENOMEM;
@@ -146,14 +147,13 @@ static void fg__task_share(fg__task_stack *st)
     /* [task-share] release: the slots below `to` were written before.  A
      * failure means a thief moved tail (never past split): retry with it. */
     while (!fg__atomic_cas(&st->ts, &ts, fg__tsk_pack(fg__tsk_tail(ts), to),
-                           FG__RELEASE, FG__RELAXED))
+                           FG__TASK_SHARE_ORDER, FG__RELAXED))
         FG__PERTURB();
     cx->fg__split = to;
     st->wake_next = false;
     if (fg__atomic_load(&st->splitreq, FG__RELAXED) != 0)
         fg__atomic_store(&st->splitreq, 0, FG__RELAXED);
-    fg_pool *p = st->owner->pool;
-    fg__sleep_notify_push(&p->sleep, p); /* local push: see sleep.h */
+    fg__task_hook_shared(st); /* wake a sleeper (task.c) */
 }
 
 void fg__task_share_if_asked(fg__task_stack *st)
@@ -173,7 +173,7 @@ static bool fg__task_grow(fg__task_stack *st)
     if (end > FG__TASK_CAPACITY)
         end = FG__TASK_CAPACITY;
     for (uint32_t i = st->ready; i < end; i++) {
-        st->meta[i].job.execute = fg__task_execute_stolen;
+        st->meta[i].job.execute = fg__task_stolen_fn;
         st->meta[i].job.next = NULL;
         fg__latch_init(&st->meta[i].done, st->owner);
         st->meta[i].slot = &st->cx.fg__slots[i];
@@ -226,7 +226,9 @@ static bool fg__task_take_back(fg__task_stack *st, uint32_t h)
 static void fg__task_sync_stolen(fg__task_stack *st, uint32_t h, void *arg, size_t size)
 {
     fg__task_meta *m = &st->meta[h];
-    fg__worker_wait_until(st->owner, &m->done); /* [task-done] acquire */
+#if !(defined(FG_RELACY) && defined(FG_MODEL_SKIP_TASK_WAIT))
+    fg__task_hook_wait(st, &m->done); /* [task-done] acquire (task.c) */
+#endif
     memcpy(arg, st->cx.fg__slots[h].fg__arg, size);
     fg__latch_init(&m->done, st->owner); /* the thief is done with it */
     st->cx.fg__head = h;

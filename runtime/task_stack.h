@@ -55,10 +55,10 @@ typedef struct fg__task_stack {
     uint32_t ready;       /* metas [0, ready) are initialised */
     bool wake_next;       /* nothing is shared: share the next spawn at once */
     fg__task_meta *meta;  /* FG__TASK_CAPACITY, set up lazily up to `ready` */
-    fg__worker *owner;
+    struct fg__worker *owner; /* the latches' waiter; read by task.c's hooks */
 } fg__task_stack;
 
-int  fg__task_stack_init(fg__task_stack *st, fg__worker *owner); /* 0 or FG_ENOMEM */
+int  fg__task_stack_init(fg__task_stack *st, struct fg__worker *owner); /* 0 or FG_ENOMEM */
 void fg__task_stack_destroy(fg__task_stack *st);
 
 /* Thief: claim the oldest shared task; its job runs it in place. */
@@ -69,7 +69,13 @@ int64_t fg__task_size(fg__task_stack *st);
 /* Owner: answer thieves' request for work, if there is one. */
 void fg__task_share_if_asked(fg__task_stack *st);
 
-/* trace.c names the slices of stolen tasks. */
+/* task.c: the job of every slot (runs the task on the thief, sets the
+ * latch); trace.c names its slices. */
 extern const fg__job_fn fg__task_stolen_fn;
+
+/* task.c: the owner waits for a stolen task's latch, running other work;
+ * the owner has just shared tasks: wake a sleeper if any. */
+void fg__task_hook_wait(fg__task_stack *st, fg__latch *done);
+void fg__task_hook_shared(fg__task_stack *st);
 
 #endif

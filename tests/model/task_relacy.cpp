@@ -1,0 +1,286 @@
+/* task_relacy.cpp: Relacy model check of context tasks' task stack,
+ * compiled from the real runtime/task_stack.c (protocol and slow paths)
+ * and the real inline fg_ctx_spawn / fg_ctx_sync of include/forage.h,
+ * through the FG_RELACY mapping of runtime/atomics.h, with a capacity of 4
+ * slots.  See docs/design/task_stack.md and docs/design/verification.md.
+ *
+ * One owner and two thieves.  The owner spawns leaf tasks 0, 1, 2 (task 0
+ * is shared at once: a fresh stack shares its first spawn), syncs 2,
+ * spawns 3, then syncs 3, 1, 0.  Each thief makes THIEF_ATTEMPTS steal
+ * calls and runs what it claims in its slot, as runtime/task.c does; an
+ * empty steal raises splitreq, so the share path runs too.  A stolen sync
+ * waits for the slot's latch (the runtime's hook runs other work meanwhile;
+ * here it yields).  Checked in every explored execution:
+ *   - every task runs exactly once and comes back from its sync with its
+ *     own id and result, in the order synced;
+ *   - a shadow payload (an rl::var per task) written before the spawn is
+ *     seen by whoever runs the task, and the runner's write is seen by the
+ *     sync, with no data race ([task-share]/[task-claim] publish the task,
+ *     [task-done] returns it);
+ *   - the stack ends empty; no leak.
+ * Weakened builds, each of which must be caught (this program then exits 1,
+ * and only for the expected kind of violation):
+ *   FG_MODEL_WEAKEN_TASK_SHARE  the sharing CAS made relaxed: a data race on
+ *                               a payload;
+ *   FG_MODEL_SKIP_TASK_WAIT     a stolen sync does not wait for the thief:
+ *                               a data race or a wrong result.
+ * Arguments: none or ITERATIONS (random scheduler), `bound K` (context-bound
+ * search with at most K preemptions).
+ */
+#include <relacy/relacy.hpp>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FG__TASK_CAPACITY 4u
+/* The inline paths read the thieves' flag through the model's atomics. */
+#define FG__CTX_SPLITREQ(cx) \
+    (((rl::atomic<uint32_t> *)(void *)(uintptr_t)(cx)->fg__splitreq)->load(rl::mo_relaxed, $))
+/* The real task stack: task_stack.c includes task_stack.h, forage.h (the
+ * inline paths), atomics.h, latch.h, alloc.h and testhooks.h. */
+#include "task_stack.c"
+
+#ifndef MODEL_ITERATIONS
+#  define MODEL_ITERATIONS 1000000
+#endif
+#define N_TASKS 4
+#define THIEF_ATTEMPTS 3
+#define PAYLOAD(i) (1000 + (i))
+#define RESULT(i) (2000 + (i))
+
+/* ------------------------------------------------------------ allocation
+ * Two arrays: the slots (plain memory) and the metas, whose latches hold
+ * rl::atomic members that must be constructed.  Memory comes from Relacy,
+ * which reports leaks, double frees and bad frees. */
+#pragma push_macro("new")
+#undef new
+static fg__task_meta *model_metas;
+
+void *fg__alloc_aligned(size_t align, size_t size)
+{
+    (void)align;
+    RL_ASSERT(size == sizeof(fg_ctx_slot) * (FG__TASK_CAPACITY + 1));
+    return rl::rl_malloc(size, $);
+}
+
+void *fg__alloc(size_t size)
+{
+    RL_ASSERT(size == sizeof(fg__task_meta) * FG__TASK_CAPACITY);
+    fg__task_meta *m = (fg__task_meta *)rl::rl_malloc(size, $);
+    for (size_t i = 0; i < FG__TASK_CAPACITY; i++)
+        new (&m[i]) fg__task_meta();
+    model_metas = m;
+    return m;
+}
+
+alignas(FG__CACHE_LINE) static unsigned char model_st_storage[sizeof(fg__task_stack)];
+
+static fg__task_stack *model_stack_construct(void)
+{
+    return new (model_st_storage) fg__task_stack();
+}
+#pragma pop_macro("new")
+
+void fg__free(void *ptr)
+{
+    if (ptr == NULL)
+        return;
+    if (ptr == model_metas) {
+        for (size_t i = 0; i < FG__TASK_CAPACITY; i++)
+            model_metas[i].~fg__task_meta();
+        model_metas = NULL;
+    }
+    rl::rl_free(ptr, $);
+}
+
+/* ----------------------------------------------- the runtime's side, stubbed */
+
+/* latch.c's set, without the wake-up (no thread sleeps in the model). */
+void fg__latch_set(fg__latch *l)
+{
+    fg__atomic_exchange(&l->state, (uint32_t)FG__LATCH_SET, FG__SEQ_CST);
+}
+
+/* task.c runs other work while it waits; here the owner only yields. */
+void fg__task_hook_wait(fg__task_stack *st, fg__latch *done)
+{
+    (void)st;
+    while (!fg__latch_is_set(done))
+        rl::yield(1, $);
+}
+
+static unsigned long model_shares;
+void fg__task_hook_shared(fg__task_stack *st)
+{
+    (void)st;
+    model_shares++;
+}
+
+/* task.c's job of every slot, as the model's thieves run it. */
+static void model_execute_stolen(fg__job *job, struct fg__worker *w)
+{
+    (void)w;
+    fg__task_meta *m = FG__CONTAINER_OF(job, fg__task_meta, job);
+    fg_ctx_slot *s = m->slot;
+    s->fg__fn(NULL, s->fg__arg); /* leaves: they spawn nothing */
+    fg__latch_set(&m->done);
+}
+const fg__job_fn fg__task_stolen_fn = model_execute_stolen;
+
+/* ------------------------------------------------------------ the test */
+
+typedef struct block {
+    int id;
+    int result;
+} block;
+
+static rl::var<int> *model_payload; /* N_TASKS, the test's */
+static int model_runs[N_TASKS];     /* outside the model: fibers on one thread */
+
+static void leaf(fg_ctx *cx, void *p)
+{
+    (void)cx;
+    block *b = (block *)p;
+    RL_ASSERT(b->id >= 0 && b->id < N_TASKS && "a slot that was never spawned");
+    int v = model_payload[b->id]($);
+    RL_ASSERT(v == PAYLOAD(b->id) && "the task's payload was not published");
+    model_payload[b->id]($) = RESULT(b->id);
+    b->result = RESULT(b->id);
+    model_runs[b->id]++;
+}
+
+static unsigned long model_iterations_run, model_tasks_stolen;
+
+struct task_test : rl::test_suite<task_test, 3> {
+    fg__task_stack *st;
+    rl::var<int> payload[N_TASKS];
+    int stolen;
+
+    void before()
+    {
+        st = model_stack_construct();
+        RL_ASSERT(fg__task_stack_init(st, NULL) == 0);
+        model_payload = payload;
+        for (int i = 0; i < N_TASKS; i++)
+            model_runs[i] = 0;
+        stolen = 0;
+    }
+
+    void spawn(int i)
+    {
+        payload[i]($) = PAYLOAD(i);
+        block b = { i, 0 };
+        RL_ASSERT(fg_ctx_spawn(&st->cx, leaf, &b, sizeof b) == 0);
+    }
+
+    void sync_expect(int i)
+    {
+        block b = { -1, -1 };
+        RL_ASSERT(fg_ctx_sync(&st->cx, leaf, &b, sizeof b) == 0);
+        RL_ASSERT(b.id == i && "sync returned another task");
+        RL_ASSERT(b.result == RESULT(i) && "the finished block did not come back");
+        int v = payload[i]($);
+        RL_ASSERT(v == RESULT(i) && "the runner's write was not returned");
+    }
+
+    void owner()
+    {
+        spawn(0);
+        spawn(1);
+        spawn(2);
+        sync_expect(2);
+        spawn(3);
+        sync_expect(3);
+        sync_expect(1);
+        sync_expect(0);
+    }
+
+    void thief()
+    {
+        for (int k = 0; k < THIEF_ATTEMPTS; k++) {
+            fg__job *j = NULL;
+            if (fg__task_steal(st, &j) == FG__STEAL_SUCCESS) {
+                RL_ASSERT(j != NULL);
+                j->execute(j, NULL);
+                stolen++;
+            }
+        }
+    }
+
+    void thread(unsigned index)
+    {
+        if (index == 0)
+            owner();
+        else
+            thief();
+    }
+
+    void after()
+    {
+        for (int i = 0; i < N_TASKS; i++)
+            RL_ASSERT(model_runs[i] == 1 && "a task lost or run twice");
+        RL_ASSERT(st->cx.fg__head == 0);
+        RL_ASSERT(fg__task_size(st) == 0);
+        model_iterations_run++;
+        model_tasks_stolen += (unsigned long)stolen;
+        fg__task_stack_destroy(st);
+        st->~fg__task_stack();
+    }
+};
+
+#if defined(FG_MODEL_WEAKEN_TASK_SHARE) || defined(FG_MODEL_SKIP_TASK_WAIT)
+#  define MODEL_WEAKENED 1
+#else
+#  define MODEL_WEAKENED 0
+#endif
+
+int main(int argc, char **argv)
+{
+    rl::test_params p;
+    p.iteration_count = MODEL_ITERATIONS;
+    p.search_type = rl::random_scheduler_type;
+    const char *sched = "random";
+    if (argc > 1 && strcmp(argv[1], "bound") == 0) {
+        p.search_type = rl::fair_context_bound_scheduler_type;
+        p.context_bound = argc > 2 ? (unsigned)atoi(argv[2]) : 1;
+        sched = "context-bound";
+    } else if (argc > 1) {
+        p.iteration_count = strtoull(argv[1], NULL, 10);
+    }
+    printf("model-task: %s, %s scheduler, 1 owner + 2 thieves, %d tasks, capacity %u\n",
+           MODEL_WEAKENED ? "WEAKENED" : "real orders", sched, N_TASKS, FG__TASK_CAPACITY);
+    fflush(stdout);
+
+    bool ok = rl::simulate<task_test>(p);
+
+    if (ok)
+        printf("model-task: no violation in %lu iterations (%lu tasks stolen, %lu shares)\n",
+               model_iterations_run, model_tasks_stolen, model_shares);
+    else
+        printf("model-task: %s at iteration %llu\n", rl::test_result_str(p.test_result),
+               (unsigned long long)p.stop_iteration);
+#if MODEL_WEAKENED
+    if (ok) {
+        printf("model-task: weakened build NOT caught\n");
+        return 0;
+    }
+    bool expected = p.test_result == rl::test_result_data_race ||
+                    p.test_result == rl::test_result_user_assert_failed;
+#  if defined(FG_MODEL_WEAKEN_TASK_SHARE)
+    expected = p.test_result == rl::test_result_data_race;
+#  endif
+    if (expected) {
+        printf("model-task: weakened build caught, as expected\n");
+        return 1;
+    }
+    printf("model-task: weakened build failed in an unexpected way\n");
+    return 0;
+#else
+    if (ok && model_tasks_stolen == 0) {
+        printf("model-task: no execution stole anything: the test is too weak\n");
+        return 1;
+    }
+    return ok ? 0 : 1;
+#endif
+}
