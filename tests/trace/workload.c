@@ -1,7 +1,7 @@
 /* tests/trace/workload.c: a workload for the trace check (check_trace.py).
  *
  * Runs, --phases times on one pool: an external fib join (injector, steals,
- * nested waits), a join whose b must be stolen, external spawns and a sync, a group spawned and synced
+ * nested waits), fib through context tasks, a join whose b must be stolen, external spawns and a sync, a group spawned and synced
  * inside a worker task (nested runs from the sync), a parallel_for, then a
  * 20 ms pause so that the workers park and must be woken.  Every result is
  * checked; exit 0 and "ok" on stdout if all are right, 1 otherwise, and 3
@@ -112,11 +112,30 @@ static void expect(int ok, const char *what)
     }
 }
 
+/* fib through context tasks: stolen ones are "typed task" slices. */
+static void fib_ctx(fg_ctx *cx, void *p)
+{
+    fib_arg *a = p;
+    if (a->n < 2) {
+        a->result = a->n;
+        return;
+    }
+    fib_arg x, y = { a->n - 2, 0 };
+    expect(FG_CTX_SPAWN(cx, fib_ctx, ((fib_arg){ a->n - 1, 0 })) == 0, "ctx spawn");
+    fib_ctx(cx, &y);
+    expect(FG_CTX_SYNC(cx, fib_ctx, x) == 0, "ctx sync");
+    a->result = x.result + y.result;
+}
+
 static void phase(int fib_n)
 {
     fib_arg x = { fib_n - 1, 0 }, y = { fib_n - 2, 0 };
     expect(fg_join(pool, fib_task, &x, fib_task, &y) == 0, "fib join");
     expect(x.result + y.result == fib_seq(fib_n), "fib result");
+
+    fib_arg c = { fib_n, 0 };
+    expect(fg_ctx_run(pool, fib_ctx, &c) == 0, "context-task fib");
+    expect(c.result == fib_seq(fib_n), "context-task fib result");
 
     atomic_int flag = 0;
     expect(fg_join(pool, wait_for_b, &flag, set_flag, &flag) == 0, "b stolen within 10 s");
