@@ -322,9 +322,9 @@ fg_ctx_slot;
 struct fg_ctx {
     fg_ctx_slot *fg__slots;
     const uint32_t *fg__splitreq; /* thieves ask for work (an atomic) */
-    uint32_t fg__head;            /* slots [0, head) are in use */
-    uint32_t fg__split;           /* [split, head) is the owner's alone */
-    uint32_t fg__limit;           /* a spawn at or above it goes slow */
+    fg_ctx_slot *fg__top;         /* slots [fg__slots, top) are in use */
+    fg_ctx_slot *fg__split;       /* [split, top) is the owner's alone */
+    fg_ctx_slot *fg__limit;       /* a spawn at or above it goes slow */
 };
 
 /* Run fn(cx, arg) on a worker of pool with that worker's context and return
@@ -382,11 +382,11 @@ static inline int fg_ctx_spawn(fg_ctx *cx, fg_ctx_fn fn, const void *arg, size_t
 {
     if (cx == NULL || fn == NULL || arg == NULL || size > FG_CTX_ARG_MAX)
         return fg__ctx_spawn_slow(NULL, NULL, 0); /* FG_EINVAL */
-    fg_ctx_slot *s = &cx->fg__slots[cx->fg__head];
+    fg_ctx_slot *s = cx->fg__top;
     fg__ctx_copy(s->fg__arg, arg, size);
     s->fg__fn = fn;
-    if (FG__LIKELY(cx->fg__head < cx->fg__limit && FG__CTX_SPLITREQ(cx) == 0)) {
-        cx->fg__head++;
+    if (FG__LIKELY(s < cx->fg__limit && FG__CTX_SPLITREQ(cx) == 0)) {
+        cx->fg__top = s + 1;
         return 0;
     }
     return fg__ctx_spawn_slow(cx, fn, size);
@@ -399,10 +399,9 @@ static inline int fg_ctx_spawn(fg_ctx *cx, fg_ctx_fn fn, const void *arg, size_t
 static inline int fg_ctx_sync(fg_ctx *cx, fg_ctx_fn fn, void *arg, size_t size)
 {
     if (FG__LIKELY(cx != NULL && arg != NULL && size <= FG_CTX_ARG_MAX &&
-                   cx->fg__head > cx->fg__split &&
-                   cx->fg__slots[cx->fg__head - 1].fg__fn == fn && fn != NULL &&
-                   FG__CTX_SPLITREQ(cx) == 0)) {
-        fg_ctx_slot *s = &cx->fg__slots[--cx->fg__head];
+                   cx->fg__top > cx->fg__split && cx->fg__top[-1].fg__fn == fn &&
+                   fn != NULL && FG__CTX_SPLITREQ(cx) == 0)) {
+        fg_ctx_slot *s = --cx->fg__top;
         fg__ctx_copy(arg, s->fg__arg, size);
         fn(cx, arg);
         return 0;

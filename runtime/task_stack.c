@@ -62,6 +62,13 @@ static inline uint64_t fg__tsk_pack(uint32_t tail, uint32_t split)
 static inline uint32_t fg__tsk_tail(uint64_t ts) { return (uint32_t)ts; }
 static inline uint32_t fg__tsk_split(uint64_t ts) { return (uint32_t)(ts >> 32); }
 
+/* The owner's view keeps pointers (what the inline paths want); the
+ * protocol counts in indices. */
+static inline uint32_t fg__tsk_head(const fg_ctx *cx) { return (uint32_t)(cx->fg__top - cx->fg__slots); }
+static inline uint32_t fg__tsk_split_at(const fg_ctx *cx) { return (uint32_t)(cx->fg__split - cx->fg__slots); }
+static inline void fg__tsk_set_head(fg_ctx *cx, uint32_t h) { cx->fg__top = cx->fg__slots + h; }
+static inline void fg__tsk_set_split(fg_ctx *cx, uint32_t s) { cx->fg__split = cx->fg__slots + s; }
+
 static fg__task_stack *fg__task_stack_of(fg_ctx *cx)
 {
     return FG__CONTAINER_OF(cx, fg__task_stack, cx);
@@ -71,7 +78,7 @@ static fg__task_stack *fg__task_stack_of(fg_ctx *cx)
  * nothing is shared (so that the next spawn is shared and wakes a sleeper). */
 static void fg__task_set_limit(fg__task_stack *st)
 {
-    st->cx.fg__limit = st->wake_next ? st->cx.fg__head : st->ready;
+    st->cx.fg__limit = st->wake_next ? st->cx.fg__top : st->cx.fg__slots + st->ready;
 }
 
 int fg__task_stack_init(fg__task_stack *st, struct fg__worker *owner)
@@ -93,8 +100,8 @@ int fg__task_stack_init(fg__task_stack *st, struct fg__worker *owner)
     }
     /* The inline paths read the flag with __atomic_load_n (forage.h). */
     st->cx.fg__splitreq = (const uint32_t *)(const void *)&st->splitreq;
-    st->cx.fg__head = 0;
-    st->cx.fg__split = 0;
+    fg__tsk_set_head(&st->cx, 0);
+    fg__tsk_set_split(&st->cx, 0);
     fg__task_set_limit(st);
     return 0;
 }
@@ -138,10 +145,10 @@ int64_t fg__task_size(fg__task_stack *st)
 static void fg__task_share(fg__task_stack *st)
 {
     fg_ctx *cx = &st->cx;
-    uint32_t private_tasks = cx->fg__head - cx->fg__split;
+    uint32_t private_tasks = fg__tsk_head(cx) - fg__tsk_split_at(cx);
     if (private_tasks == 0)
         return; /* keep the request: the next spawn answers it */
-    uint32_t to = cx->fg__split + (private_tasks + 1) / 2;
+    uint32_t to = fg__tsk_split_at(cx) + (private_tasks + 1) / 2;
     FG__PERTURB(); /* about to share */
     uint64_t ts = fg__atomic_load(&st->ts, FG__RELAXED);
     /* [task-share] release: the slots below `to` were written before.  A
@@ -149,7 +156,7 @@ static void fg__task_share(fg__task_stack *st)
     while (!fg__atomic_cas(&st->ts, &ts, fg__tsk_pack(fg__tsk_tail(ts), to),
                            FG__TASK_SHARE_ORDER, FG__RELAXED))
         FG__PERTURB();
-    cx->fg__split = to;
+    fg__tsk_set_split(cx, to);
     st->wake_next = false;
     if (fg__atomic_load(&st->splitreq, FG__RELAXED) != 0)
         fg__atomic_store(&st->splitreq, 0, FG__RELAXED);
@@ -194,10 +201,10 @@ FG_API int fg__ctx_spawn_slow(fg_ctx *cx, fg_ctx_fn fn, size_t size)
     if (cx == NULL || fn == NULL || size > FG_CTX_ARG_MAX)
         return FG_EINVAL;
     fg__task_stack *st = fg__task_stack_of(cx);
-    uint32_t h = cx->fg__head;
+    uint32_t h = fg__tsk_head(cx);
     if (h >= st->ready && !fg__task_grow(st))
         return FG_EAGAIN; /* full: nothing spawned */
-    cx->fg__head = h + 1;
+    fg__tsk_set_head(cx, h + 1);
     if (st->wake_next || fg__atomic_load(&st->splitreq, FG__RELAXED) != 0)
         fg__task_share(st);
     fg__task_set_limit(st);
@@ -216,7 +223,7 @@ static bool fg__task_take_back(fg__task_stack *st, uint32_t h)
          * our own writes. */
         if (fg__atomic_cas(&st->ts, &ts, fg__tsk_pack(fg__tsk_tail(ts), h),
                            FG__RELAXED, FG__RELAXED)) {
-            st->cx.fg__split = h;
+            fg__tsk_set_split(&st->cx, h);
             return true;
         }
     }
@@ -231,8 +238,8 @@ static void fg__task_sync_stolen(fg__task_stack *st, uint32_t h, void *arg, size
 #endif
     memcpy(arg, st->cx.fg__slots[h].fg__arg, size);
     fg__latch_init(&m->done, st->owner); /* the thief is done with it */
-    st->cx.fg__head = h;
-    st->cx.fg__split = h;
+    fg__tsk_set_head(&st->cx, h);
+    fg__tsk_set_split(&st->cx, h);
     /* ts = (h + 1, h + 1) now (see the header): no thief CAS can succeed
      * on it, nor on (h, h), so a plain store moves it; relaxed, as it
      * publishes nothing. */
@@ -243,16 +250,16 @@ static void fg__task_sync_stolen(fg__task_stack *st, uint32_t h, void *arg, size
 
 FG_API int fg__ctx_sync_slow(fg_ctx *cx, fg_ctx_fn fn, void *arg, size_t size)
 {
-    if (!fg__task_args_ok(cx, fn, arg, size) || cx->fg__head == 0 ||
-        cx->fg__slots[cx->fg__head - 1].fg__fn != fn)
+    if (!fg__task_args_ok(cx, fn, arg, size) || fg__tsk_head(cx) == 0 ||
+        cx->fg__top[-1].fg__fn != fn)
         return FG_EINVAL; /* nothing to sync, or not this task */
     fg__task_stack *st = fg__task_stack_of(cx);
-    uint32_t h = cx->fg__head - 1;
-    if (h < cx->fg__split && !fg__task_take_back(st, h)) {
+    uint32_t h = fg__tsk_head(cx) - 1;
+    if (h < fg__tsk_split_at(cx) && !fg__task_take_back(st, h)) {
         fg__task_sync_stolen(st, h, arg, size);
         return 0;
     }
-    cx->fg__head = h;
+    fg__tsk_set_head(cx, h);
     memcpy(arg, cx->fg__slots[h].fg__arg, size);
     fg__task_share_if_asked(st); /* a sync that only pops must share too */
     fg__task_set_limit(st);

@@ -220,7 +220,7 @@ struct task_test : rl::test_suite<task_test, 3> {
     {
         for (int i = 0; i < N_TASKS; i++)
             RL_ASSERT(model_runs[i] == 1 && "a task lost or run twice");
-        RL_ASSERT(st->cx.fg__head == 0);
+        RL_ASSERT(st->cx.fg__top == st->cx.fg__slots);
         RL_ASSERT(fg__task_size(st) == 0);
         model_iterations_run++;
         model_tasks_stolen += (unsigned long)stolen;
