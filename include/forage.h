@@ -331,7 +331,9 @@ struct fg_ctx {
  * when it and every task it spawned are done.  On a worker of pool it is a
  * direct call; from any other thread the call goes through the injector and
  * the caller blocks.  Returns 0, FG_EINVAL (nothing run) for NULL pool or
- * fn, or FG_ESHUTDOWN. */
+ * fn, or FG_ESHUTDOWN.  A task tree that broke the sync rule also gives
+ * FG_EINVAL: tasks left spawned were still run (newest first) before the
+ * return, so none is lost, but results read by wrong syncs are wrong. */
 FG_API int fg_ctx_run(fg_pool *pool, fg_ctx_fn fn, void *arg);
 
 /* The out-of-line halves of spawn and sync: not for direct use. */

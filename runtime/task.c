@@ -34,17 +34,36 @@ void fg__task_hook_shared(fg__task_stack *st)
     fg__sleep_notify_push(&p->sleep, p); /* a local push: see sleep.h */
 }
 
+/* Run a root task on worker w.  A task that broke the rules (returned with
+ * spawns not synced) leaves slots above the entry point: they are synced
+ * here, newest first, so that nothing spawned is lost, and the call says
+ * FG_EINVAL.  A stack below its entry point (more syncs than spawns) cannot
+ * be repaired: FG_EINVAL too. */
+static int fg__ctx_call(fg__worker *w, fg_ctx_fn fn, void *arg)
+{
+    fg_ctx *cx = &w->tasks.cx;
+    fg_ctx_slot *entry = cx->fg__top;
+    fn(cx, arg);
+    if (FG__LIKELY(cx->fg__top == entry))
+        return 0;
+    unsigned char scratch[FG_CTX_ARG_MAX];
+    while (cx->fg__top > entry)
+        fg__ctx_sync_slow(cx, cx->fg__top[-1].fg__fn, scratch, sizeof scratch);
+    return FG_EINVAL;
+}
+
 typedef struct fg__task_root {
     fg__job job;
     fg_ctx_fn fn;
     void *arg;
+    int result;
     fg__latch done;
 } fg__task_root;
 
 static void fg__task_root_execute(fg__job *job, fg__worker *w)
 {
     fg__task_root *r = FG__CONTAINER_OF(job, fg__task_root, job);
-    r->fn(&w->tasks.cx, r->arg);
+    r->result = fg__ctx_call(w, r->fn, r->arg);
     fg__latch_set(&r->done); /* r may be gone from here on */
 }
 
@@ -60,7 +79,7 @@ static int fg__task_run_external(fg_pool *pool, fg_ctx_fn fn, void *arg)
     fg__pool_inject(pool, &r.job);
     fg__latch_wait_blocking(&r.done);
     fg__pool_leave(pool);
-    return 0;
+    return r.result;
 }
 
 int fg_ctx_run(fg_pool *pool, fg_ctx_fn fn, void *arg)
@@ -68,6 +87,5 @@ int fg_ctx_run(fg_pool *pool, fg_ctx_fn fn, void *arg)
     fg__worker *w = fg__worker_of(pool);
     if (w == NULL || fn == NULL)
         return fg__task_run_external(pool, fn, arg);
-    fn(&w->tasks.cx, arg);
-    return 0;
+    return fg__ctx_call(w, fn, arg);
 }

@@ -251,3 +251,46 @@ Test(ctx, bad_arguments_are_refused_and_change_nothing)
     cr_assert_eq(fg_ctx_run(p, NULL, &b.back), FG_EINVAL);
     fg_pool_destroy(p);
 }
+
+/* ------------------------------------------------ broken sync discipline */
+
+static void leaves_two_behind(fg_ctx *cx, void *p)
+{
+    (void)p;
+    FG_CTX_SPAWN(cx, double_it, ((item){ 3, 0 }));
+    FG_CTX_SPAWN(cx, double_it, ((item){ 4, 0 }));
+}
+
+typedef struct nested_arg {
+    fg_pool *pool;
+    int inner;
+} nested_arg;
+
+static void runs_a_breaker_inside(fg_ctx *cx, void *p)
+{
+    nested_arg *a = p;
+    item keep = { 5, 0 }, back = { 0, 0 };
+    FG_CTX_SPAWN(cx, double_it, keep);
+    a->inner = fg_ctx_run(a->pool, leaves_two_behind, NULL); /* a direct call */
+    FG_CTX_SYNC(cx, double_it, back);
+    cr_assert_eq(back.index, 5, "the outer task's own spawn is still on top");
+    cr_assert_eq(back.doubled, 10);
+}
+
+Test(ctx, unsynced_spawns_still_run_and_the_run_says_einval)
+{
+    for (int workers = 1; workers <= 2; workers++) {
+        fg_pool *p = pool_new(workers, 0);
+        reset_counts();
+        cr_assert_eq(fg_ctx_run(p, leaves_two_behind, NULL), FG_EINVAL);
+        cr_assert_eq(atomic_load(&ran[3]), 1);
+        cr_assert_eq(atomic_load(&ran[4]), 1);
+        reset_counts();
+        nested_arg a = { p, 0 };
+        cr_assert_eq(fg_ctx_run(p, runs_a_breaker_inside, &a), 0);
+        cr_assert_eq(a.inner, FG_EINVAL);
+        cr_assert_eq(atomic_load(&order_next), 3);
+        cr_assert_eq(atomic_load(&ran[3]) + atomic_load(&ran[4]) + atomic_load(&ran[5]), 3);
+        fg_pool_destroy(p);
+    }
+}
