@@ -2,7 +2,7 @@
  * owner's slow paths.  The owner's fast paths are forage.h's inline
  * fg_ctx_spawn and fg_ctx_sync; the design is in
  * docs/design/task_stack.md.  Nothing here knows workers or pools: waiting
- * and waking go through two hooks (task.c in the runtime, stubs in the
+ * and waking go through two hooks (task.c in the runtime, stand-ins in the
  * Relacy model tests/model/task_relacy.cpp, which compiles this file).
  *
  * Why it is correct (T1-T3 of task_stack.h):

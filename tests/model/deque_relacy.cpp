@@ -27,6 +27,8 @@
  */
 #include <relacy/relacy.hpp>
 
+#include "model_main.hpp"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -218,24 +220,7 @@ static bool model_expected_failure(rl::test_result_e r)
 int main(int argc, char **argv)
 {
     rl::test_params p;
-    p.iteration_count = MODEL_ITERATIONS;
-    p.search_type = rl::random_scheduler_type;
-    /* Usage: model-deque [ITERATIONS] (random scheduler)
-     *        model-deque bound K       (context-bound search, bound K)
-     *        model-deque full          (full search) */
-    const char *sched = "random";
-    if (argc > 1 && strcmp(argv[1], "bound") == 0) {
-        p.search_type = rl::fair_context_bound_scheduler_type;
-        p.context_bound = argc > 2 ? (unsigned)atoi(argv[2]) : 1;
-        sched = "context-bound";
-    } else if (argc > 1 && strcmp(argv[1], "full") == 0) {
-        p.search_type = rl::fair_full_search_scheduler_type;
-        sched = "full-search";
-    } else if (argc > 1) {
-        p.iteration_count = strtoull(argv[1], NULL, 10);
-    }
-    /* On a failure Relacy replays the failing iteration and prints its
-     * history (output_history stays false for that). */
+    const char *sched = model_parse_args(argc, argv, p, MODEL_ITERATIONS);
     printf("model-deque: %s, %s, %s scheduler, "
            "1 owner + 2 thieves, %d jobs, initial capacity 2\n",
            MODEL_WEAKENED ? "WEAKENED" : "real orders",
@@ -248,28 +233,11 @@ int main(int argc, char **argv)
         printf("model-deque: no violation in %lu iterations (%lu grew the "
                "array, %lu jobs stolen)\n",
                model_iterations_run, model_iterations_grown, model_jobs_stolen);
-    else
-        printf("model-deque: %s at iteration %llu\n",
-               rl::test_result_str(p.test_result),
-               (unsigned long long)p.stop_iteration);
 #if MODEL_WEAKENED
-    /* Registered with should_fail: exit 1 (expected failure) only for the
-     * violation the weakening must cause; 0 makes Meson report it. */
-    if (ok) {
-        printf("model-deque: weakened build NOT caught\n");
-        return 0;
-    }
-    if (!model_expected_failure(p.test_result)) {
-        printf("model-deque: weakened build failed, but not as expected\n");
-        return 0;
-    }
-    printf("model-deque: weakened build caught, as expected\n");
-    return 1;
+    bool expected = model_expected_failure(p.test_result);
 #else
-    if (ok && model_iterations_grown == 0) {
-        printf("model-deque: growth was never exercised\n");
-        return 1;
-    }
-    return ok ? 0 : 1;
+    bool expected = false;
 #endif
+    return model_verdict("model-deque", ok, p, MODEL_WEAKENED, expected,
+                         model_iterations_grown == 0 ? "growth was never exercised" : NULL);
 }

@@ -27,6 +27,8 @@
  */
 #include <relacy/relacy.hpp>
 
+#include "model_main.hpp"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,16 +190,7 @@ struct split_test : rl::test_suite<split_test, 3> {
 int main(int argc, char **argv)
 {
     rl::test_params p;
-    p.iteration_count = MODEL_ITERATIONS;
-    p.search_type = rl::random_scheduler_type;
-    const char *sched = "random";
-    if (argc > 1 && strcmp(argv[1], "bound") == 0) {
-        p.search_type = rl::fair_context_bound_scheduler_type;
-        p.context_bound = argc > 2 ? (unsigned)atoi(argv[2]) : 1;
-        sched = "context-bound";
-    } else if (argc > 1) {
-        p.iteration_count = strtoull(argv[1], NULL, 10);
-    }
+    const char *sched = model_parse_args(argc, argv, p, MODEL_ITERATIONS);
     printf("model-split: %s, %s scheduler, 1 owner + 2 thieves, %d jobs, capacity %u\n",
            MODEL_WEAKENED ? "WEAKENED" : "real orders", sched, N_JOBS, FG__SPLIT_CAPACITY);
     fflush(stdout);
@@ -207,30 +200,12 @@ int main(int argc, char **argv)
     if (ok)
         printf("model-split: no violation in %lu iterations (%lu jobs stolen, %lu restarts)\n",
                model_iterations_run, model_jobs_stolen, model_restarts_waited);
-    else
-        printf("model-split: %s at iteration %llu\n", rl::test_result_str(p.test_result),
-               (unsigned long long)p.stop_iteration);
-#if MODEL_WEAKENED
-    if (ok) {
-        printf("model-split: weakened build NOT caught\n");
-        return 0;
-    }
-#  if defined(FG_MODEL_WEAKEN_SPLIT_SHARE)
+#if defined(FG_MODEL_WEAKEN_SPLIT_SHARE)
     bool expected = p.test_result == rl::test_result_data_race;
-#  else /* the owner reuses a slot its thief has not read: a lost or doubled job */
+#else /* the owner reuses a slot its thief has not read: a lost or doubled job */
     bool expected = p.test_result == rl::test_result_user_assert_failed;
-#  endif
-    if (expected) {
-        printf("model-split: weakened build caught, as expected\n");
-        return 1;
-    }
-    printf("model-split: weakened build failed in an unexpected way\n");
-    return 0;
-#else
-    if (ok && model_jobs_stolen == 0) {
-        printf("model-split: no execution stole anything: the test is too weak\n");
-        return 1;
-    }
-    return ok ? 0 : 1;
 #endif
+    return model_verdict("model-split", ok, p, MODEL_WEAKENED, expected,
+                         model_jobs_stolen == 0 ? "no execution stole anything: the test is too weak"
+                                                : NULL);
 }
