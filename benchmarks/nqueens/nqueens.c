@@ -3,10 +3,11 @@
  * sequential twin walks the same tree with plain calls.  Checksum: the
  * number of solutions (73,712 for n = 13).
  *
- * Two forage variants run the same tree: forage-group spawns every child
+ * Three forage variants run the same tree: forage-group spawns every child
  * into a per-node fg_group and syncs; forage-join splits the children of a
- * node in halves with fg_join (rayon's shape).  Both make one task per
- * legal column.
+ * node in halves with fg_join (rayon's shape); forage-ctx spawns all but the
+ * first child as context tasks (fg_ctx_spawn), runs the first, and syncs
+ * the rest newest first.  All make one task per legal column.
  *
  * usage: nqueens [--threads 1,2] [--reps 5] [--n 13]; CSV on stdout, a median
  * summary on stderr.  Exits 1 if a checksum differs from the sequential one.
@@ -65,17 +66,43 @@ static int nq_task(void *p)
     return err;
 }
 
+/* Context tasks: spawn kids 1..k-1 (a full stack runs the rest here), run
+ * kid 0, sync the spawned ones newest first. */
+static void nq_ctx_task(fg_ctx *cx, void *p)
+{
+    nq_arg *a = p, kids[NQ_MAX];
+    if (nq_is_leaf(a))
+        return;
+    int k = nq_children(a, kids), spawned = 1;
+    while (spawned < k && fg_ctx_spawn(cx, nq_ctx_task, &kids[spawned], sizeof *kids) == 0)
+        spawned++;
+    for (int i = spawned; i < k; i++)
+        nq_ctx_task(cx, &kids[i]);
+    if (k > 0)
+        nq_ctx_task(cx, &kids[0]);
+    for (int i = spawned - 1; i >= 1; i--)
+        fg_ctx_sync(cx, nq_ctx_task, &kids[i], sizeof *kids);
+    nq_add_up(a, kids, k);
+}
+
+static int nq_ctx_root(void *p)
+{
+    return fg_ctx_run(pool, nq_ctx_task, p);
+}
+
 static int nq_noop(void *p)
 {
     (void)p;
     return 0;
 }
 
-/* The two ways forage can run the tree: a group per node, or fg_join. */
+/* The ways forage can run the tree: a group per node, fg_join, context tasks. */
 static const struct nq_variant {
     const char *runtime;
     fg_fn root;
-} variants[] = { { "forage-group", nq_task }, { "forage-join", nq_join_task } };
+} variants[] = { { "forage-group", nq_task },
+                 { "forage-join", nq_join_task },
+                 { "forage-ctx", nq_ctx_root } };
 #define NVARIANTS (int)(sizeof variants / sizeof variants[0])
 
 int main(int argc, char **argv)

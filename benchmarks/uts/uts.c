@@ -1,7 +1,8 @@
-/* uts.c: unbalanced tree search (common/uts.h) on forage, two ways, as
+/* uts.c: unbalanced tree search (common/uts.h) on forage, three ways, as
  * nqueens: forage-group spawns every child of a node into an fg_group and
- * syncs; forage-join runs the children by binary splitting with fg_join.
- * Both make one task per child.  Checksum: the tree's node count.
+ * syncs; forage-join runs the children by binary splitting with fg_join;
+ * forage-ctx spawns them as context tasks (fg_ctx_spawn) and syncs them.
+ * All make one task per child.  Checksum: the tree's node count.
  *
  * usage: uts [--threads 1,2] [--reps 5] [--n B0] [--no-header]; --n is the
  * root's branching factor (tree of about 1000 * B0 nodes). */
@@ -60,6 +61,40 @@ static int uts_join_task(void *p)
     return err;
 }
 
+/* Context tasks: spawn kids 1..k-1 (a full stack runs the rest here), run
+ * kid 0, sync the spawned ones newest first.  A failed allocation of a
+ * big node's kids is counted in uts_ctx_failures (tasks return nothing). */
+static int uts_ctx_failures;
+
+static void uts_ctx_task(fg_ctx *cx, void *p)
+{
+    uts_node *nd = p, local[UTS_M];
+    int k;
+    uts_node *kids = uts_kids(nd, local, &k);
+    if (kids == NULL) {
+        __atomic_add_fetch(&uts_ctx_failures, 1, __ATOMIC_RELAXED);
+        return;
+    }
+    int spawned = 1;
+    while (spawned < k && fg_ctx_spawn(cx, uts_ctx_task, &kids[spawned], sizeof *kids) == 0)
+        spawned++;
+    for (int i = spawned; i < k; i++)
+        uts_ctx_task(cx, &kids[i]);
+    if (k > 0)
+        uts_ctx_task(cx, &kids[0]);
+    for (int i = spawned - 1; i >= 1; i--)
+        fg_ctx_sync(cx, uts_ctx_task, &kids[i], sizeof *kids);
+    uts_add_up(nd, kids, k);
+    uts_kids_free(kids, local);
+}
+
+static int uts_ctx_root(void *p)
+{
+    uts_ctx_failures = 0;
+    int err = fg_ctx_run(pool, uts_ctx_task, p);
+    return err != 0 ? err : __atomic_load_n(&uts_ctx_failures, __ATOMIC_RELAXED) != 0;
+}
+
 static int noop(void *p)
 {
     (void)p;
@@ -73,7 +108,8 @@ static double run_forage(const bench_variant *v, int threads, long b0, uint64_t 
     uts_node root;
     uts_root(&root, (int)b0);
     double t0 = bench_now();
-    int err = fg_join(pool, v->kind ? uts_join_task : uts_group_task, &root, noop, NULL);
+    static const fg_fn roots[] = { uts_group_task, uts_join_task, uts_ctx_root };
+    int err = fg_join(pool, roots[v->kind], &root, noop, NULL);
     double t = bench_now() - t0;
     fg_pool_destroy(pool);
     *checksum = root.count;
@@ -94,6 +130,7 @@ static double run_seq(long b0, uint64_t *checksum)
 static const bench_variant variants[] = {
     { "forage-group", 0, 0, run_forage },
     { "forage-join", 0, 1, run_forage },
+    { "forage-ctx", 0, 2, run_forage },
 };
 
 /* The warm-up: a quarter of the root's children. */
@@ -112,6 +149,6 @@ int main(int argc, char **argv)
         fprintf(stderr, "uts: --n (the root's children) must be in 1..1000000\n");
         return 2;
     }
-    bench_workload w = { "uts", "seq", run_seq, variants, 2, warmup_param };
+    bench_workload w = { "uts", "seq", run_seq, variants, 3, warmup_param };
     return bench_drive(&o, &w);
 }
