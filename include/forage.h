@@ -55,7 +55,7 @@ extern "C" {
 /* ---------------------------------------------------------------- version */
 
 #define FG_VERSION_MAJOR 0
-#define FG_VERSION_MINOR 2
+#define FG_VERSION_MINOR 3
 #define FG_VERSION_PATCH 0
 #define FG_VERSION_HEX \
     ((FG_VERSION_MAJOR << 16) | (FG_VERSION_MINOR << 8) | FG_VERSION_PATCH)
