@@ -88,9 +88,9 @@ int fg__task_stack_init(fg__task_stack *st, struct fg__worker *owner)
     st->owner = owner;
     st->ready = 0;
     st->wake_next = true;
-    /* Untouched pages stay uncommitted: a stack costs what it is used. */
-    /* One spare slot: the inline spawn writes slot head before it checks
-     * that head is below the capacity. */
+    /* Untouched pages stay uncommitted: a stack costs what it is used.  One
+     * spare slot: the inline spawn writes slot top before it checks that
+     * top is below the limit. */
     st->cx.fg__slots = (fg_ctx_slot *)fg__alloc_aligned(
         sizeof(fg_ctx_slot), sizeof(fg_ctx_slot) * (FG__TASK_CAPACITY + 1));
     st->meta = (fg__task_meta *)fg__alloc(sizeof *st->meta * FG__TASK_CAPACITY);
@@ -194,7 +194,7 @@ static bool fg__task_args_ok(fg_ctx *cx, fg_ctx_fn fn, const void *arg, size_t s
     return cx != NULL && fn != NULL && arg != NULL && size <= FG_CTX_ARG_MAX;
 }
 
-/* The inline spawn has copied the task into slot head already (the spare
+/* The inline spawn has copied the task into slot top already (the spare
  * slot when the stack is full); NULL cx stands for bad arguments. */
 FG_API int fg__ctx_spawn_slow(fg_ctx *cx, fg_ctx_fn fn, size_t size)
 {
