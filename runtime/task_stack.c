@@ -43,6 +43,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "split_deque.h" /* the ts word: fg__ts_pack, _tail, _split */
 #include "testhooks.h"
 
 #define FG__TASK_META_CHUNK 256u /* metas set up per slow spawn */
@@ -54,13 +55,6 @@
 #else
 #  define FG__TASK_SHARE_ORDER FG__RELEASE
 #endif
-
-static inline uint64_t fg__tsk_pack(uint32_t tail, uint32_t split)
-{
-    return (uint64_t)split << 32 | tail;
-}
-static inline uint32_t fg__tsk_tail(uint64_t ts) { return (uint32_t)ts; }
-static inline uint32_t fg__tsk_split(uint64_t ts) { return (uint32_t)(ts >> 32); }
 
 /* The owner's view keeps pointers (what the inline paths want); the
  * protocol counts in indices. */
@@ -83,7 +77,7 @@ static void fg__task_set_limit(fg__task_stack *st)
 
 int fg__task_stack_init(fg__task_stack *st, struct fg__worker *owner)
 {
-    fg__atomic_init(&st->ts, fg__tsk_pack(0, 0));
+    fg__atomic_init(&st->ts, fg__ts_pack(0, 0));
     fg__atomic_init(&st->splitreq, 0);
     st->owner = owner;
     st->ready = 0;
@@ -117,7 +111,7 @@ void fg__task_stack_destroy(fg__task_stack *st)
 fg__steal_result fg__task_steal(fg__task_stack *st, fg__job **out)
 {
     uint64_t ts = fg__atomic_load(&st->ts, FG__RELAXED); /* the CAS checks it */
-    uint32_t t = fg__tsk_tail(ts), s = fg__tsk_split(ts);
+    uint32_t t = fg__ts_tail(ts), s = fg__ts_split(ts);
     if (t >= s) {
         /* Ask the owner to share; write only on a change. */
         if (fg__atomic_load(&st->splitreq, FG__RELAXED) == 0)
@@ -127,7 +121,7 @@ fg__steal_result fg__task_steal(fg__task_stack *st, fg__job **out)
     FG__PERTURB(); /* ts read, slot t not yet claimed */
     /* [task-claim] acquire: pairs with the release that shared slot t
      * [task-share]; on success slot t is ours to run. */
-    if (!fg__atomic_cas(&st->ts, &ts, fg__tsk_pack(t + 1, s), FG__ACQUIRE, FG__RELAXED))
+    if (!fg__atomic_cas(&st->ts, &ts, fg__ts_pack(t + 1, s), FG__ACQUIRE, FG__RELAXED))
         return FG__STEAL_ABORT;
     *out = &st->meta[t].job;
     return FG__STEAL_SUCCESS;
@@ -137,7 +131,7 @@ int64_t fg__task_size(fg__task_stack *st)
 {
     /* seq_cst: the sleep protocol's re-scan ([sleep-announce], sleep.c). */
     uint64_t ts = fg__atomic_load(&st->ts, FG__SEQ_CST);
-    uint32_t t = fg__tsk_tail(ts), s = fg__tsk_split(ts);
+    uint32_t t = fg__ts_tail(ts), s = fg__ts_split(ts);
     return s > t ? (int64_t)(s - t) : 0;
 }
 
@@ -153,7 +147,7 @@ static void fg__task_share(fg__task_stack *st)
     uint64_t ts = fg__atomic_load(&st->ts, FG__RELAXED);
     /* [task-share] release: the slots below `to` were written before.  A
      * failure means a thief moved tail (never past split): retry with it. */
-    while (!fg__atomic_cas(&st->ts, &ts, fg__tsk_pack(fg__tsk_tail(ts), to),
+    while (!fg__atomic_cas(&st->ts, &ts, fg__ts_pack(fg__ts_tail(ts), to),
                            FG__TASK_SHARE_ORDER, FG__RELAXED))
         FG__PERTURB();
     fg__tsk_set_split(cx, to);
@@ -216,12 +210,12 @@ static bool fg__task_take_back(fg__task_stack *st, uint32_t h)
 {
     uint64_t ts = fg__atomic_load(&st->ts, FG__RELAXED);
     for (;;) {
-        if (fg__tsk_tail(ts) > h)
+        if (fg__ts_tail(ts) > h)
             return false;
         FG__PERTURB(); /* racing thieves for slot h */
         /* Relaxed: exclusion comes from the CAS alone, and the slot holds
          * our own writes. */
-        if (fg__atomic_cas(&st->ts, &ts, fg__tsk_pack(fg__tsk_tail(ts), h),
+        if (fg__atomic_cas(&st->ts, &ts, fg__ts_pack(fg__ts_tail(ts), h),
                            FG__RELAXED, FG__RELAXED)) {
             fg__tsk_set_split(&st->cx, h);
             return true;
@@ -243,7 +237,7 @@ static void fg__task_sync_stolen(fg__task_stack *st, uint32_t h, void *arg, size
     /* ts = (h + 1, h + 1) now (see the header): no thief CAS can succeed
      * on it, nor on (h, h), so a plain store moves it; relaxed, as it
      * publishes nothing. */
-    fg__atomic_store(&st->ts, fg__tsk_pack(h, h), FG__RELAXED);
+    fg__atomic_store(&st->ts, fg__ts_pack(h, h), FG__RELAXED);
     st->wake_next = true;
     fg__task_set_limit(st);
 }
