@@ -135,6 +135,10 @@ void fg__pool_retain(fg_pool *p);
 
 /* Hand a job to the pool from a non-worker thread and wake a sleeper. */
 void fg__pool_inject(fg_pool *p, fg__job *job);
+/* A non-worker thread's whole call as one job: enter, inject `job`, block
+ * until it sets `done` (initialised here), leave.  0, or FG_ESHUTDOWN
+ * (nothing injected) once destroy has started. */
+int fg__pool_run_blocking(fg_pool *p, fg__job *job, fg__latch *done);
 /* Any queue non-empty, or shutting down?  seq_cst reads ([sleep-announce]). */
 bool fg__pool_has_work(fg_pool *p);
 

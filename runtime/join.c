@@ -92,15 +92,10 @@ static int fg__join_external(fg_pool *pool, fg_fn a, void *arg_a, fg_fn b, void 
 {
     if (pool == NULL || a == NULL || b == NULL || !fg__pool_live(pool))
         return FG_EINVAL;
-    if (!fg__pool_enter(pool))
-        return FG_ESHUTDOWN;
     fg__external_join x = { .job.execute = fg__join_execute_external,
                             .a = a, .b = b, .arg_a = arg_a, .arg_b = arg_b };
-    fg__latch_init(&x.done, NULL);
-    fg__pool_inject(pool, &x.job);
-    fg__latch_wait_blocking(&x.done);
-    fg__pool_leave(pool);
-    return x.result;
+    int err = fg__pool_run_blocking(pool, &x.job, &x.done);
+    return err != 0 ? err : x.result;
 }
 
 /* trace.c names the slices of these jobs. */

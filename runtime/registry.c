@@ -114,6 +114,17 @@ void fg__pool_inject(fg_pool *p, fg__job *job)
     fg__sleep_wake_one(p);
 }
 
+int fg__pool_run_blocking(fg_pool *p, fg__job *job, fg__latch *done)
+{
+    if (!fg__pool_enter(p))
+        return FG_ESHUTDOWN;
+    fg__latch_init(done, NULL);
+    fg__pool_inject(p, job);
+    fg__latch_wait_blocking(done);
+    fg__pool_leave(p);
+    return 0;
+}
+
 bool fg__pool_has_work(fg_pool *p)
 {
     if (fg__atomic_load(&p->terminate, FG__SEQ_CST))

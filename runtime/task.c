@@ -72,14 +72,9 @@ static int fg__task_run_external(fg_pool *pool, fg_ctx_fn fn, void *arg)
 {
     if (pool == NULL || fn == NULL || !fg__pool_live(pool))
         return FG_EINVAL;
-    if (!fg__pool_enter(pool))
-        return FG_ESHUTDOWN;
     fg__task_root r = { .job.execute = fg__task_root_execute, .fn = fn, .arg = arg };
-    fg__latch_init(&r.done, NULL);
-    fg__pool_inject(pool, &r.job);
-    fg__latch_wait_blocking(&r.done);
-    fg__pool_leave(pool);
-    return r.result;
+    int err = fg__pool_run_blocking(pool, &r.job, &r.done);
+    return err != 0 ? err : r.result;
 }
 
 int fg_ctx_run(fg_pool *pool, fg_ctx_fn fn, void *arg)
