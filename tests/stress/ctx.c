@@ -48,6 +48,12 @@ static unsigned children_of(const node *n)
     return (unsigned)(stress_mix64(n->id) % (MAX_CHILDREN + 1));
 }
 
+/* What a node adds to its checksum: both walks use this one. */
+static uint64_t node_hash(const node *n)
+{
+    return stress_mix64(n->id ^ 0x5bd1e995);
+}
+
 static node child(const node *n, unsigned i)
 {
     return (node){ .id = n->id * (MAX_CHILDREN + 1) + i + 1, .depth = n->depth + 1,
@@ -88,7 +94,7 @@ static void visit(fg_ctx *cx, void *p)
     node *n = p;
     atomic_fetch_add_explicit(&runs, 1, memory_order_relaxed);
     n->count = 1;
-    n->sum = stress_mix64(n->id ^ 0x5bd1e995);
+    n->sum = node_hash(n);
     n->bad = 0;
     unsigned k = children_of(n);
     if (k == 0) {
@@ -141,7 +147,7 @@ static void visit(fg_ctx *cx, void *p)
 static void walk(const node *n, uint64_t *count, uint64_t *sum)
 {
     *count += 1;
-    *sum += stress_mix64(n->id ^ 0x5bd1e995);
+    *sum += node_hash(n);
     unsigned k = children_of(n);
     for (unsigned i = 0; i < k; i++) {
         node c = child(n, i);
