@@ -7,7 +7,7 @@
  * Each task partitions its range, spawns the left part, sorts the right
  * part itself, then syncs the left one: a thief may have sorted it
  * meanwhile.  The block is two words (pointer, length), copied into the
- * worker's task stack; below `cutoff` elements a range is sorted in place
+ * worker's ctx stack; below `cutoff` elements a range is sorted in place
  * with insertion sort. */
 #include <forage.h>
 

@@ -273,14 +273,14 @@ FG_API int fg_sync(fg_group *g);
 /* ------------------------------------------------------ context tasks */
 
 /* Lace-style tasks: the fastest fork-join in forage, for recursive code
- * whose every call spawns (fib, tree walks).  Each worker has a task stack
+ * whose every call spawns (fib, tree walks).  Each worker has a ctx stack
  * of fixed-size slots; fg_ctx_spawn copies the task's argument block into
  * the next slot, fg_ctx_sync takes it back and runs it right here through a
  * direct call, unless a thief took it, in which case the thief ran it in
  * place and sync copies its finished block back.  The worker's context
  * `cx` is passed down explicitly, so neither call looks up a thread-local,
  * and both inline into the caller (they are defined below); a pair that is
- * not stolen costs a few loads and stores.  docs/design/task_stack.md.
+ * not stolen costs a few loads and stores.  docs/design/ctx_stack.md.
  *
  *     typedef struct { int n; long r; } fib_t;
  *     static void fib(fg_ctx *cx, void *p) {
@@ -348,7 +348,7 @@ FG_API int fg__ctx_sync_slow(fg_ctx *cx, fg_ctx_fn fn, void *arg, size_t size);
 #  define FG__RELAXED_LOAD32(p) (*(const volatile uint32_t *)(p))
 #endif
 /* The thieves' request flag, read by the inline paths (the Relacy model of
- * tests/model/task_relacy.cpp reads it through its own atomics). */
+ * tests/model/ctx_relacy.cpp reads it through its own atomics). */
 #ifndef FG__CTX_SPLITREQ
 #  define FG__CTX_SPLITREQ(cx) FG__RELAXED_LOAD32((cx)->fg__splitreq)
 #endif
@@ -374,7 +374,7 @@ static inline void fg__ctx_copy(void *dst, const void *src, size_t size)
         memcpy(d + i, s + i, size - i);
 }
 
-/* Push fn with a copy of the size bytes at arg on cx's task stack.  0, or
+/* Push fn with a copy of the size bytes at arg on cx's ctx stack.  0, or
  * FG_EINVAL (nothing spawned) for NULL cx, fn or arg or size >
  * FG_CTX_ARG_MAX, or FG_EAGAIN when the stack is full (sync first).
  * The block is copied into the free slot at the top before anything is

@@ -180,7 +180,7 @@ static void fg__sync_wait(fg_group *g, fg__group_state *st, fg__worker *w)
         fg__worker_wait_until(w, &st->done);
     } else if (old != 0) {
         /* Keep destroy waiting while we do: tasks spawned by this group's
-         * tasks on workers are not counted on their own (registry.c I1). */
+         * tasks on workers are not counted on their own (pool.c I1). */
         fg__pool_retain(g->pool);
         fg__latch_wait_blocking(&st->done);
         fg__pool_leave(g->pool);

@@ -23,7 +23,7 @@
 #include "slab.h"
 #include "split_deque.h"
 #include "stats.h"
-#include "task_stack.h"
+#include "ctx_stack.h"
 #include "topology.h"
 #include "trace.h"
 
@@ -42,7 +42,7 @@ struct fg__worker {
     pthread_t thread;
     fg__trace_ring *trace;                 /* NULL: not tracing (trace.h) */
     fg__split_deque sdq;                   /* FG_DEQUE_SPLIT only (own lines) */
-    fg__task_stack tasks;                  /* typed tasks (own lines) */
+    fg__ctx_stack ctx_stack;                  /* ctx tasks (own lines) */
 };
 
 _Static_assert(offsetof(struct fg__worker, sleep_word) % FG__CACHE_LINE == 0 &&
@@ -91,20 +91,20 @@ static inline fg__job *fg__own_take(fg__worker *w)
     return w->split ? fg__split_take(&w->sdq) : fg__deque_take(&w->deque);
 }
 
-/* Thieves: steal from / measure worker v's deque, then its task stack.  `split` is the pool's
+/* Thieves: steal from / measure worker v's deque, then its ctx stack.  `split` is the pool's
  * setting (read-only), not v's owner-only copy, to keep v's lines clean. */
 static inline fg__steal_result fg__victim_steal(bool split, fg__worker *v, fg__job **out)
 {
     fg__steal_result r = split ? fg__split_steal(&v->sdq, out) : fg__deque_steal(&v->deque, out);
     if (r != FG__STEAL_EMPTY)
         return r;
-    return fg__task_steal(&v->tasks, out); /* then its typed tasks */
+    return fg__ctx_steal(&v->ctx_stack, out); /* then its ctx tasks */
 }
 
 static inline int64_t fg__victim_size(bool split, fg__worker *v)
 {
     int64_t jobs = split ? fg__split_size(&v->sdq) : fg__deque_size(&v->deque);
-    return jobs + fg__task_size(&v->tasks);
+    return jobs + fg__ctx_size(&v->ctx_stack);
 }
 
 /* The calling thread's worker if it belongs to pool p, else NULL. */
@@ -126,7 +126,7 @@ static inline bool fg__pool_live(const fg_pool *p) { (void)p; return true; }
 bool fg__pool_live(const fg_pool *p);
 #endif
 
-/* registry.c: bracket a call from a non-worker thread so destroy can drain
+/* pool.c: bracket a call from a non-worker thread so destroy can drain
  * it.  fg__pool_enter fails (false) once destroy has started. */
 bool fg__pool_enter(fg_pool *p);
 void fg__pool_leave(fg_pool *p);

@@ -108,7 +108,7 @@ static fg__job *fg__worker_steal_round(fg__worker *w)
  * latch (may be NULL) was set meanwhile. */
 static fg__job *fg__worker_find_work(fg__worker *w, fg__latch *latch)
 {
-    fg__task_share_if_asked(&w->tasks); /* thieves may be waiting on it */
+    fg__ctx_share_if_asked(&w->ctx_stack); /* thieves may be waiting on it */
     fg__job *job = fg__own_take(w);
     if (job != NULL)
         return job;

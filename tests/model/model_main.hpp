@@ -1,5 +1,5 @@
 /* model_main.hpp: what the Relacy models (deque_relacy.cpp,
- * split_relacy.cpp, task_relacy.cpp) share around rl::simulate: the search
+ * split_relacy.cpp, ctx_relacy.cpp) share around rl::simulate: the search
  * chosen on the command line, and the exit status.
  *
  * Usage of every model: NAME [ITERATIONS]  random scheduler

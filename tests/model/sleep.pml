@@ -1,5 +1,5 @@
 /* sleep.pml: Spin model of forage's sleep/wake protocol (runtime/sleep.c,
- * latch.c, injector.c, registry.c, worker.c; docs/design/sleep.md).
+ * latch.c, injector.c, pool.c, worker.c; docs/design/sleep.md).
  * Results and how to run: docs/design/verification.md, "Sleep protocol
  * (Spin)"; meson test --suite model runs it through run_spin.sh.
  *
@@ -299,13 +299,13 @@ inline park(me, haslatch, stay, won)
 #ifdef WEAK_LATCH_RESCAN
     stay = (haslatch && old_L == SET) || terminate;  /* L as it was before step 1 */
 #else
-    /* sleep.c:44 fg__latch_is_set (latch.h:32), then registry.c:77 terminate
+    /* sleep.c:44 fg__latch_is_set (latch.h:32), then pool.c:77 terminate
      * (seq_cst): one step, since terminate is constant while L is waited on
      * (it is set after the drain) and no latch is read on the other path. */
     stay = (haslatch && lstate == SET) || terminate;
 #endif
-    stay = (stay || count > 0);                 /* registry.c:79, injector.c:66 seq_cst */
-    stay = (stay || bpos != NONE);              /* registry.c:81-83, deque.c:139-140 seq_cst */
+    stay = (stay || count > 0);                 /* pool.c:79, injector.c:66 seq_cst */
+    stay = (stay || bpos != NONE);              /* pool.c:81-83, deque.c:139-140 seq_cst */
 #endif
 #ifdef BUG_LATE_ANNOUNCE
     atomic { sw[me] = 1; announcing++; check_acct() };
@@ -411,12 +411,12 @@ proctype external()
 {
     byte start, k, j;
     bool res, ok, first = true;
-    /* fg__pool_inject, registry.c:69-73, for each job */
+    /* fg__pool_inject, pool.c:69-73, for each job */
     j = FIRSTJOB;
     do
     :: j != NONE ->
         atomic { inj!j; count++ };              /* injector.c:33-44 push, seq_cst count++ at 43 */
-        wake_one(start, k, res);                /* registry.c:72 */
+        wake_one(start, k, res);                /* pool.c:72 */
         if
         :: first -> first = false; j = NEXTJOB
         :: else -> j = NONE
@@ -445,10 +445,10 @@ proctype external()
             !xblocked
         fi
     od;
-    /* fg_pool_destroy, registry.c:203-217: the drain of closing/inflight is
+    /* fg_pool_destroy, pool.c:203-217: the drain of closing/inflight is
      * this thread having waited for its calls; then fg__pool_teardown */
-    atomic { ok = false; terminate = true };    /* registry.c:117 seq_cst store */
-    wake_all(k, res)                            /* registry.c:118 */
+    atomic { ok = false; terminate = true };    /* pool.c:117 seq_cst store */
+    wake_all(k, res)                            /* pool.c:118 */
 }
 
 init

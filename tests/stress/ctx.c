@@ -1,4 +1,4 @@
-/* ctx.c: context tasks (fg_ctx_spawn / fg_ctx_sync, runtime/task_stack.c)
+/* ctx.c: context tasks (fg_ctx_spawn / fg_ctx_sync, runtime/ctx_stack.c)
  * on random trees, on pools of 1..N workers.
  *
  * A node's children are drawn from a hash of its id: up to 5 children
@@ -10,7 +10,7 @@
  * global counter of node runs must equal the count (nothing lost, nothing
  * run twice).  One node in 64 reaches its children through an fg_join of
  * two fg_ctx_run calls instead, so both deque kinds' jobs interleave with
- * task stacks.  Leaves check they run on a worker of the pool.  Pools draw
+ * ctx stacks.  Leaves check they run on a worker of the pool.  Pools draw
  * policy, steal amount, deque kind and idle setting from the seed.
  */
 #include "forage.h"

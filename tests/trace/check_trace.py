@@ -26,7 +26,7 @@ import subprocess
 import sys
 import tempfile
 
-RUN_NAMES = {"task", "join", "spawn", "external join", "typed task"}
+RUN_NAMES = {"task", "join", "spawn", "external join", "ctx task"}
 COUNTERS = ["tasks_run", "steal_attempts", "steals", "steal_aborts",
             "injector_takes", "sleeps", "wakeups"]
 

@@ -112,7 +112,7 @@ static void expect(int ok, const char *what)
     }
 }
 
-/* fib through context tasks: stolen ones are "typed task" slices. */
+/* fib through context tasks: stolen ones are "ctx task" slices. */
 static void fib_ctx(fg_ctx *cx, void *p)
 {
     fib_arg *a = p;

@@ -1,5 +1,5 @@
 /* tests/unit/ctx.c: context tasks (fg_ctx_run / fg_ctx_spawn / fg_ctx_sync,
- * runtime/task.c and task_stack.c): results on every pool shape, the order
+ * runtime/ctx.c and ctx_stack.c): results on every pool shape, the order
  * syncs run tasks in, a full stack, exactly-once under stealing, and bad
  * arguments (each rejected with FG_EINVAL, leaving the stack as it was). */
 #include <criterion/criterion.h>
@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "forage.h"
-#include "task_stack.h" /* FG__TASK_CAPACITY */
+#include "ctx_stack.h" /* FG__CTX_CAPACITY */
 
 TestSuite(ctx, .timeout = 60);
 
@@ -108,9 +108,9 @@ typedef struct item {
     uint32_t doubled;
 } item;
 
-static uint32_t order[FG__TASK_CAPACITY + 1];
+static uint32_t order[FG__CTX_CAPACITY + 1];
 static atomic_uint order_next;
-static atomic_uint ran[FG__TASK_CAPACITY + 1];
+static atomic_uint ran[FG__CTX_CAPACITY + 1];
 
 static void double_it(fg_ctx *cx, void *p)
 {
@@ -150,7 +150,7 @@ static void spawn_many(fg_ctx *cx, void *p)
 static void reset_counts(void)
 {
     atomic_store(&order_next, 0);
-    for (uint32_t i = 0; i <= FG__TASK_CAPACITY; i++)
+    for (uint32_t i = 0; i <= FG__CTX_CAPACITY; i++)
         atomic_store(&ran[i], 0);
 }
 
@@ -158,15 +158,15 @@ Test(ctx, a_full_stack_refuses_and_syncs_run_newest_first)
 {
     fg_pool *p = pool_new(1, 0);
     reset_counts();
-    many_arg a = { FG__TASK_CAPACITY, 0, 0 };
+    many_arg a = { FG__CTX_CAPACITY, 0, 0 };
     cr_assert_eq(fg_ctx_run(p, spawn_many, &a), 0);
     cr_assert_eq(a.full_err, FG_EAGAIN);
     cr_assert_eq(a.wrong, 0);
-    cr_assert_eq(atomic_load(&order_next), FG__TASK_CAPACITY);
-    cr_assert_eq(atomic_load(&ran[FG__TASK_CAPACITY]), 0, "the refused spawn ran");
+    cr_assert_eq(atomic_load(&order_next), FG__CTX_CAPACITY);
+    cr_assert_eq(atomic_load(&ran[FG__CTX_CAPACITY]), 0, "the refused spawn ran");
     /* One worker, nobody steals: every task ran at its sync, newest first. */
-    for (uint32_t k = 0; k < FG__TASK_CAPACITY; k++)
-        cr_assert_eq(order[k], FG__TASK_CAPACITY - 1 - k, "run %u was item %u", k, order[k]);
+    for (uint32_t k = 0; k < FG__CTX_CAPACITY; k++)
+        cr_assert_eq(order[k], FG__CTX_CAPACITY - 1 - k, "run %u was item %u", k, order[k]);
     fg_pool_destroy(p);
 }
 

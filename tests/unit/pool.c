@@ -1,5 +1,5 @@
 /* tests/unit/pool.c: pool life cycle, statistics and the drain in
- * fg_pool_destroy (runtime/registry.c).
+ * fg_pool_destroy (runtime/pool.c).
  *
  * Criterion's asserts run on the test's main thread only: code on workers or
  * helper threads records what it saw and the main thread checks it. */

@@ -1,23 +1,23 @@
-/* task_stack.c: the task stack of context tasks: the thief side and the
+/* ctx_stack.c: the ctx stack of context tasks: the thief side and the
  * owner's slow paths.  The owner's fast paths are forage.h's inline
  * fg_ctx_spawn and fg_ctx_sync; the design is in
- * docs/design/task_stack.md.  Nothing here knows workers or pools: waiting
- * and waking go through two hooks (task.c in the runtime, stand-ins in the
- * Relacy model tests/model/task_relacy.cpp, which compiles this file).
+ * docs/design/ctx_stack.md.  Nothing here knows workers or pools: waiting
+ * and waking go through two hooks (ctx.c in the runtime, stand-ins in the
+ * Relacy model tests/model/ctx_relacy.cpp, which compiles this file).
  *
- * Why it is correct (T1-T3 of task_stack.h):
+ * Why it is correct (T1-T3 of ctx_stack.h):
  * - Exclusion.  Every change to ts is a CAS, except the owner's reset
  *   store after a stolen sync, made while ts = (x, x), when no thief CAS can
  *   succeed (thieves CAS only after reading tail < split; only the owner
  *   raises split).  So all changes are ordered in ts's modification order,
  *   and each slot is claimed by exactly one CAS: the thief's that moved tail
  *   past it, or the owner's that moved split below it (take-back).
- * - Publication [task-share].  The owner writes a slot while it is private,
+ * - Publication [ctx-share].  The owner writes a slot while it is private,
  *   then shares it by a release CAS on ts.  A thief's claiming CAS is
  *   acquire and reads a value in that release's release sequence (later
  *   changes are thieves' RMWs until the owner's next change), so it sees
  *   the slot, its meta and the task's argument block.
- * - Completion and reuse [task-done].  The thief runs the task in its slot
+ * - Completion and reuse [ctx-done].  The thief runs the task in its slot
  *   and sets the slot's latch (seq_cst exchange, latch.c); the owner's sync
  *   reads SET with acquire before it copies the block out or writes the
  *   slot again.  A stolen sync at h finds tail > h, and split <= head = h + 1
@@ -30,15 +30,15 @@
  *
  * field     written by               read by          order
  * ts        thieves (CAS tail+1),    thieves, owner   thief CAS acquire
- *           owner (CAS split, reset)                  [task-claim]; owner share
- *                                                     CAS release [task-share]
+ *           owner (CAS split, reset)                  [ctx-claim]; owner share
+ *                                                     CAS release [ctx-share]
  * splitreq  thieves (set), owner     owner, thieves   relaxed: a hint; tasks
  *           (clear)                                   pass through ts
  * slots[i]  owner (spawn), the       thief, owner     published by ts, returned
- *           thief (block, by the task)                by the latch [task-done]
+ *           thief (block, by the task)                by the latch [ctx-done]
  * cx, ready, wake_next, meta: owner only (meta[i] is read by the thief of i).
  */
-#include "task_stack.h"
+#include "ctx_stack.h"
 
 #include <string.h>
 
@@ -46,36 +46,36 @@
 #include "split_deque.h" /* the ts word: fg__ts_pack, _tail, _split */
 #include "testhooks.h"
 
-#define FG__TASK_META_CHUNK 256u /* metas set up per slow spawn */
+#define FG__CTX_META_CHUNK 256u /* metas set up per slow spawn */
 
-/* Model-only weakenings (tests/model/task_relacy.cpp): each must be caught.
+/* Model-only weakenings (tests/model/ctx_relacy.cpp): each must be caught.
  * Nothing else may define them. */
 #if defined(FG_RELACY) && defined(FG_MODEL_WEAKEN_TASK_SHARE)
-#  define FG__TASK_SHARE_ORDER FG__RELAXED /* [task-share] made relaxed */
+#  define FG__CTX_SHARE_ORDER FG__RELAXED /* [ctx-share] made relaxed */
 #else
-#  define FG__TASK_SHARE_ORDER FG__RELEASE
+#  define FG__CTX_SHARE_ORDER FG__RELEASE
 #endif
 
 /* The owner's view keeps pointers (what the inline paths want); the
  * protocol counts in indices. */
-static inline uint32_t fg__tsk_head(const fg_ctx *cx) { return (uint32_t)(cx->fg__top - cx->fg__slots); }
-static inline uint32_t fg__tsk_split_at(const fg_ctx *cx) { return (uint32_t)(cx->fg__split - cx->fg__slots); }
-static inline void fg__tsk_set_head(fg_ctx *cx, uint32_t h) { cx->fg__top = cx->fg__slots + h; }
-static inline void fg__tsk_set_split(fg_ctx *cx, uint32_t s) { cx->fg__split = cx->fg__slots + s; }
+static inline uint32_t fg__ctx_head(const fg_ctx *cx) { return (uint32_t)(cx->fg__top - cx->fg__slots); }
+static inline uint32_t fg__ctx_split_at(const fg_ctx *cx) { return (uint32_t)(cx->fg__split - cx->fg__slots); }
+static inline void fg__ctx_set_head(fg_ctx *cx, uint32_t h) { cx->fg__top = cx->fg__slots + h; }
+static inline void fg__ctx_set_split(fg_ctx *cx, uint32_t s) { cx->fg__split = cx->fg__slots + s; }
 
-static fg__task_stack *fg__task_stack_of(fg_ctx *cx)
+static fg__ctx_stack *fg__ctx_stack_of(fg_ctx *cx)
 {
-    return FG__CONTAINER_OF(cx, fg__task_stack, cx);
+    return FG__CONTAINER_OF(cx, fg__ctx_stack, cx);
 }
 
 /* The owner's spawns go slow at `limit`: where metas end, or at once while
  * nothing is shared (so that the next spawn is shared and wakes a sleeper). */
-static void fg__task_set_limit(fg__task_stack *st)
+static void fg__ctx_set_limit(fg__ctx_stack *st)
 {
     st->cx.fg__limit = st->wake_next ? st->cx.fg__top : st->cx.fg__slots + st->ready;
 }
 
-int fg__task_stack_init(fg__task_stack *st, struct fg__worker *owner)
+int fg__ctx_stack_init(fg__ctx_stack *st, struct fg__worker *owner)
 {
     fg__atomic_init(&st->ts, fg__ts_pack(0, 0));
     fg__atomic_init(&st->splitreq, 0);
@@ -86,21 +86,21 @@ int fg__task_stack_init(fg__task_stack *st, struct fg__worker *owner)
      * spare slot: the inline spawn writes slot top before it checks that
      * top is below the limit. */
     st->cx.fg__slots = (fg_ctx_slot *)fg__alloc_aligned(
-        sizeof(fg_ctx_slot), sizeof(fg_ctx_slot) * (FG__TASK_CAPACITY + 1));
-    st->meta = (fg__task_meta *)fg__alloc(sizeof *st->meta * FG__TASK_CAPACITY);
+        sizeof(fg_ctx_slot), sizeof(fg_ctx_slot) * (FG__CTX_CAPACITY + 1));
+    st->meta = (fg__ctx_meta *)fg__alloc(sizeof *st->meta * FG__CTX_CAPACITY);
     if (st->cx.fg__slots == NULL || st->meta == NULL) {
-        fg__task_stack_destroy(st);
+        fg__ctx_stack_destroy(st);
         return FG_ENOMEM;
     }
     /* The inline paths read the flag with __atomic_load_n (forage.h). */
     st->cx.fg__splitreq = (const uint32_t *)(const void *)&st->splitreq;
-    fg__tsk_set_head(&st->cx, 0);
-    fg__tsk_set_split(&st->cx, 0);
-    fg__task_set_limit(st);
+    fg__ctx_set_head(&st->cx, 0);
+    fg__ctx_set_split(&st->cx, 0);
+    fg__ctx_set_limit(st);
     return 0;
 }
 
-void fg__task_stack_destroy(fg__task_stack *st)
+void fg__ctx_stack_destroy(fg__ctx_stack *st)
 {
     fg__free(st->cx.fg__slots);
     fg__free(st->meta);
@@ -108,7 +108,7 @@ void fg__task_stack_destroy(fg__task_stack *st)
     st->meta = NULL;
 }
 
-fg__steal_result fg__task_steal(fg__task_stack *st, fg__job **out)
+fg__steal_result fg__ctx_steal(fg__ctx_stack *st, fg__job **out)
 {
     uint64_t ts = fg__atomic_load(&st->ts, FG__RELAXED); /* the CAS checks it */
     uint32_t t = fg__ts_tail(ts), s = fg__ts_split(ts);
@@ -119,15 +119,15 @@ fg__steal_result fg__task_steal(fg__task_stack *st, fg__job **out)
         return FG__STEAL_EMPTY;
     }
     FG__PERTURB(); /* ts read, slot t not yet claimed */
-    /* [task-claim] acquire: pairs with the release that shared slot t
-     * [task-share]; on success slot t is ours to run. */
+    /* [ctx-claim] acquire: pairs with the release that shared slot t
+     * [ctx-share]; on success slot t is ours to run. */
     if (!fg__atomic_cas(&st->ts, &ts, fg__ts_pack(t + 1, s), FG__ACQUIRE, FG__RELAXED))
         return FG__STEAL_ABORT;
     *out = &st->meta[t].job;
     return FG__STEAL_SUCCESS;
 }
 
-int64_t fg__task_size(fg__task_stack *st)
+int64_t fg__ctx_size(fg__ctx_stack *st)
 {
     /* seq_cst: the sleep protocol's re-scan ([sleep-announce], sleep.c). */
     uint64_t ts = fg__atomic_load(&st->ts, FG__SEQ_CST);
@@ -136,45 +136,45 @@ int64_t fg__task_size(fg__task_stack *st)
 }
 
 /* Owner: share the older half of the private part (at least one task). */
-static void fg__task_share(fg__task_stack *st)
+static void fg__ctx_share(fg__ctx_stack *st)
 {
     fg_ctx *cx = &st->cx;
-    uint32_t private_tasks = fg__tsk_head(cx) - fg__tsk_split_at(cx);
+    uint32_t private_tasks = fg__ctx_head(cx) - fg__ctx_split_at(cx);
     if (private_tasks == 0)
         return; /* keep the request: the next spawn answers it */
-    uint32_t to = fg__tsk_split_at(cx) + (private_tasks + 1) / 2;
+    uint32_t to = fg__ctx_split_at(cx) + (private_tasks + 1) / 2;
     FG__PERTURB(); /* about to share */
     uint64_t ts = fg__atomic_load(&st->ts, FG__RELAXED);
-    /* [task-share] release: the slots below `to` were written before.  A
+    /* [ctx-share] release: the slots below `to` were written before.  A
      * failure means a thief moved tail (never past split): retry with it. */
     while (!fg__atomic_cas(&st->ts, &ts, fg__ts_pack(fg__ts_tail(ts), to),
-                           FG__TASK_SHARE_ORDER, FG__RELAXED))
+                           FG__CTX_SHARE_ORDER, FG__RELAXED))
         FG__PERTURB();
-    fg__tsk_set_split(cx, to);
+    fg__ctx_set_split(cx, to);
     st->wake_next = false;
     if (fg__atomic_load(&st->splitreq, FG__RELAXED) != 0)
         fg__atomic_store(&st->splitreq, 0, FG__RELAXED);
-    fg__task_hook_shared(st); /* wake a sleeper (task.c) */
+    fg__ctx_hook_shared(st); /* wake a sleeper (ctx.c) */
 }
 
-void fg__task_share_if_asked(fg__task_stack *st)
+void fg__ctx_share_if_asked(fg__ctx_stack *st)
 {
     if (fg__atomic_load(&st->splitreq, FG__RELAXED) != 0) {
-        fg__task_share(st);
-        fg__task_set_limit(st);
+        fg__ctx_share(st);
+        fg__ctx_set_limit(st);
     }
 }
 
 /* Owner: set up the metas of the next chunk; false when the stack is full. */
-static bool fg__task_grow(fg__task_stack *st)
+static bool fg__ctx_grow(fg__ctx_stack *st)
 {
-    if (st->ready == FG__TASK_CAPACITY)
+    if (st->ready == FG__CTX_CAPACITY)
         return false;
-    uint32_t end = st->ready + FG__TASK_META_CHUNK;
-    if (end > FG__TASK_CAPACITY)
-        end = FG__TASK_CAPACITY;
+    uint32_t end = st->ready + FG__CTX_META_CHUNK;
+    if (end > FG__CTX_CAPACITY)
+        end = FG__CTX_CAPACITY;
     for (uint32_t i = st->ready; i < end; i++) {
-        st->meta[i].job.execute = fg__task_stolen_fn;
+        st->meta[i].job.execute = fg__ctx_stolen_fn;
         st->meta[i].job.next = NULL;
         fg__latch_init(&st->meta[i].done, st->owner);
         st->meta[i].slot = &st->cx.fg__slots[i];
@@ -183,7 +183,7 @@ static bool fg__task_grow(fg__task_stack *st)
     return true;
 }
 
-static bool fg__task_args_ok(fg_ctx *cx, fg_ctx_fn fn, const void *arg, size_t size)
+static bool fg__ctx_args_ok(fg_ctx *cx, fg_ctx_fn fn, const void *arg, size_t size)
 {
     return cx != NULL && fn != NULL && arg != NULL && size <= FG_CTX_ARG_MAX;
 }
@@ -194,19 +194,19 @@ FG_API int fg__ctx_spawn_slow(fg_ctx *cx, fg_ctx_fn fn, size_t size)
 {
     if (cx == NULL || fn == NULL || size > FG_CTX_ARG_MAX)
         return FG_EINVAL;
-    fg__task_stack *st = fg__task_stack_of(cx);
-    uint32_t h = fg__tsk_head(cx);
-    if (h >= st->ready && !fg__task_grow(st))
+    fg__ctx_stack *st = fg__ctx_stack_of(cx);
+    uint32_t h = fg__ctx_head(cx);
+    if (h >= st->ready && !fg__ctx_grow(st))
         return FG_EAGAIN; /* full: nothing spawned */
-    fg__tsk_set_head(cx, h + 1);
+    fg__ctx_set_head(cx, h + 1);
     if (st->wake_next || fg__atomic_load(&st->splitreq, FG__RELAXED) != 0)
-        fg__task_share(st);
-    fg__task_set_limit(st);
+        fg__ctx_share(st);
+    fg__ctx_set_limit(st);
     return 0;
 }
 
 /* Owner: claim shared slot h back (split := h); false if a thief has it. */
-static bool fg__task_take_back(fg__task_stack *st, uint32_t h)
+static bool fg__ctx_take_back(fg__ctx_stack *st, uint32_t h)
 {
     uint64_t ts = fg__atomic_load(&st->ts, FG__RELAXED);
     for (;;) {
@@ -217,46 +217,46 @@ static bool fg__task_take_back(fg__task_stack *st, uint32_t h)
          * our own writes. */
         if (fg__atomic_cas(&st->ts, &ts, fg__ts_pack(fg__ts_tail(ts), h),
                            FG__RELAXED, FG__RELAXED)) {
-            fg__tsk_set_split(&st->cx, h);
+            fg__ctx_set_split(&st->cx, h);
             return true;
         }
     }
 }
 
 /* Owner: slot h was stolen; wait for its thief, then take the block. */
-static void fg__task_sync_stolen(fg__task_stack *st, uint32_t h, void *arg, size_t size)
+static void fg__ctx_sync_stolen(fg__ctx_stack *st, uint32_t h, void *arg, size_t size)
 {
-    fg__task_meta *m = &st->meta[h];
+    fg__ctx_meta *m = &st->meta[h];
 #if !(defined(FG_RELACY) && defined(FG_MODEL_SKIP_TASK_WAIT))
-    fg__task_hook_wait(st, &m->done); /* [task-done] acquire (task.c) */
+    fg__ctx_hook_wait(st, &m->done); /* [ctx-done] acquire (ctx.c) */
 #endif
     memcpy(arg, st->cx.fg__slots[h].fg__arg, size);
     fg__latch_init(&m->done, st->owner); /* the thief is done with it */
-    fg__tsk_set_head(&st->cx, h);
-    fg__tsk_set_split(&st->cx, h);
+    fg__ctx_set_head(&st->cx, h);
+    fg__ctx_set_split(&st->cx, h);
     /* ts = (h + 1, h + 1) now (see the header): no thief CAS can succeed
      * on it, nor on (h, h), so a plain store moves it; relaxed, as it
      * publishes nothing. */
     fg__atomic_store(&st->ts, fg__ts_pack(h, h), FG__RELAXED);
     st->wake_next = true;
-    fg__task_set_limit(st);
+    fg__ctx_set_limit(st);
 }
 
 FG_API int fg__ctx_sync_slow(fg_ctx *cx, fg_ctx_fn fn, void *arg, size_t size)
 {
-    if (!fg__task_args_ok(cx, fn, arg, size) || fg__tsk_head(cx) == 0 ||
+    if (!fg__ctx_args_ok(cx, fn, arg, size) || fg__ctx_head(cx) == 0 ||
         cx->fg__top[-1].fg__fn != fn)
         return FG_EINVAL; /* nothing to sync, or not this task */
-    fg__task_stack *st = fg__task_stack_of(cx);
-    uint32_t h = fg__tsk_head(cx) - 1;
-    if (h < fg__tsk_split_at(cx) && !fg__task_take_back(st, h)) {
-        fg__task_sync_stolen(st, h, arg, size);
+    fg__ctx_stack *st = fg__ctx_stack_of(cx);
+    uint32_t h = fg__ctx_head(cx) - 1;
+    if (h < fg__ctx_split_at(cx) && !fg__ctx_take_back(st, h)) {
+        fg__ctx_sync_stolen(st, h, arg, size);
         return 0;
     }
-    fg__tsk_set_head(cx, h);
+    fg__ctx_set_head(cx, h);
     memcpy(arg, cx->fg__slots[h].fg__arg, size);
-    fg__task_share_if_asked(st); /* a sync that only pops must share too */
-    fg__task_set_limit(st);
+    fg__ctx_share_if_asked(st); /* a sync that only pops must share too */
+    fg__ctx_set_limit(st);
     fn(cx, arg);
     return 0;
 }

@@ -1,7 +1,7 @@
-/* task.c: context tasks' ties to the runtime: fg_ctx_run, the job that runs
- * a stolen task, and the two hooks of task_stack.c (waiting for a thief,
- * waking a sleeper).  The protocol itself is task_stack.c's
- * (docs/design/task_stack.md).
+/* ctx.c: context tasks' ties to the runtime: fg_ctx_run, the job that runs
+ * a stolen task, and the two hooks of ctx_stack.c (waiting for a thief,
+ * waking a sleeper).  The protocol itself is ctx_stack.c's
+ * (docs/design/ctx_stack.md).
  *
  * On a worker of the pool the root task is a direct call with the worker's
  * context.  From any other thread it becomes one job in the injector, run
@@ -11,24 +11,24 @@
 #include "internal.h"
 
 /* The job of every slot: run the task in its slot with the thief's context
- * (the slot was claimed by the thief's CAS, [task-claim]). */
-static void fg__task_execute_stolen(fg__job *job, fg__worker *w)
+ * (the slot was claimed by the thief's CAS, [ctx-claim]). */
+static void fg__ctx_execute_stolen(fg__job *job, fg__worker *w)
 {
-    fg__task_meta *m = FG__CONTAINER_OF(job, fg__task_meta, job);
+    fg__ctx_meta *m = FG__CONTAINER_OF(job, fg__ctx_meta, job);
     fg__atomic_store(&m->done.thief, w->index, FG__RELAXED);
     fg_ctx_slot *s = m->slot;
-    s->fg__fn(&w->tasks.cx, s->fg__arg);
-    fg__latch_set(&m->done); /* [task-done]: the owner may reuse the slot */
+    s->fg__fn(&w->ctx_stack.cx, s->fg__arg);
+    fg__latch_set(&m->done); /* [ctx-done]: the owner may reuse the slot */
 }
 
-const fg__job_fn fg__task_stolen_fn = fg__task_execute_stolen;
+const fg__job_fn fg__ctx_stolen_fn = fg__ctx_execute_stolen;
 
-void fg__task_hook_wait(fg__task_stack *st, fg__latch *done)
+void fg__ctx_hook_wait(fg__ctx_stack *st, fg__latch *done)
 {
     fg__worker_wait_until(st->owner, done);
 }
 
-void fg__task_hook_shared(fg__task_stack *st)
+void fg__ctx_hook_shared(fg__ctx_stack *st)
 {
     fg_pool *p = st->owner->pool;
     fg__sleep_notify_push(&p->sleep, p); /* a local push: see sleep.h */
@@ -41,7 +41,7 @@ void fg__task_hook_shared(fg__task_stack *st)
  * be repaired: FG_EINVAL too. */
 static int fg__ctx_call(fg__worker *w, fg_ctx_fn fn, void *arg)
 {
-    fg_ctx *cx = &w->tasks.cx;
+    fg_ctx *cx = &w->ctx_stack.cx;
     fg_ctx_slot *entry = cx->fg__top;
     fn(cx, arg);
     if (FG__LIKELY(cx->fg__top == entry))
@@ -52,27 +52,27 @@ static int fg__ctx_call(fg__worker *w, fg_ctx_fn fn, void *arg)
     return FG_EINVAL;
 }
 
-typedef struct fg__task_root {
+typedef struct fg__ctx_root {
     fg__job job;
     fg_ctx_fn fn;
     void *arg;
     int result;
     fg__latch done;
-} fg__task_root;
+} fg__ctx_root;
 
-static void fg__task_root_execute(fg__job *job, fg__worker *w)
+static void fg__ctx_root_execute(fg__job *job, fg__worker *w)
 {
-    fg__task_root *r = FG__CONTAINER_OF(job, fg__task_root, job);
+    fg__ctx_root *r = FG__CONTAINER_OF(job, fg__ctx_root, job);
     r->result = fg__ctx_call(w, r->fn, r->arg);
     fg__latch_set(&r->done); /* r may be gone from here on */
 }
 
 __attribute__((cold, noinline))
-static int fg__task_run_external(fg_pool *pool, fg_ctx_fn fn, void *arg)
+static int fg__ctx_run_external(fg_pool *pool, fg_ctx_fn fn, void *arg)
 {
     if (pool == NULL || fn == NULL || !fg__pool_live(pool))
         return FG_EINVAL;
-    fg__task_root r = { .job.execute = fg__task_root_execute, .fn = fn, .arg = arg };
+    fg__ctx_root r = { .job.execute = fg__ctx_root_execute, .fn = fn, .arg = arg };
     int err = fg__pool_run_blocking(pool, &r.job, &r.done);
     return err != 0 ? err : r.result;
 }
@@ -81,6 +81,6 @@ int fg_ctx_run(fg_pool *pool, fg_ctx_fn fn, void *arg)
 {
     fg__worker *w = fg__worker_of(pool);
     if (w == NULL || fn == NULL)
-        return fg__task_run_external(pool, fn, arg);
+        return fg__ctx_run_external(pool, fn, arg);
     return fg__ctx_call(w, fn, arg);
 }

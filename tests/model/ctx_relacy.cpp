@@ -1,13 +1,13 @@
-/* task_relacy.cpp: Relacy model check of context tasks' task stack,
- * compiled from the real runtime/task_stack.c (protocol and slow paths)
+/* ctx_relacy.cpp: Relacy model check of context tasks' ctx stack,
+ * compiled from the real runtime/ctx_stack.c (protocol and slow paths)
  * and the real inline fg_ctx_spawn / fg_ctx_sync of include/forage.h,
  * through the FG_RELACY mapping of runtime/atomics.h, with a capacity of 4
- * slots.  See docs/design/task_stack.md and docs/design/verification.md.
+ * slots.  See docs/design/ctx_stack.md and docs/design/verification.md.
  *
  * One owner and two thieves.  The owner spawns leaf tasks 0, 1, 2 (task 0
  * is shared at once: a fresh stack shares its first spawn), syncs 2,
  * spawns 3, then syncs 3, 1, 0.  Each thief makes THIEF_ATTEMPTS steal
- * calls and runs what it claims in its slot, as runtime/task.c does; an
+ * calls and runs what it claims in its slot, as runtime/ctx.c does; an
  * empty steal raises splitreq, so the share path runs too.  A stolen sync
  * waits for the slot's latch (the runtime's hook runs other work meanwhile;
  * here it yields).  Checked in every explored execution:
@@ -15,8 +15,8 @@
  *     own id and result, in the order synced;
  *   - a shadow payload (an rl::var per task) written before the spawn is
  *     seen by whoever runs the task, and the runner's write is seen by the
- *     sync, with no data race ([task-share]/[task-claim] publish the task,
- *     [task-done] returns it);
+ *     sync, with no data race ([ctx-share]/[ctx-claim] publish the task,
+ *     [ctx-done] returns it);
  *   - the stack ends empty; no leak.
  * Weakened builds, each of which must be caught (this program then exits 1,
  * and only for the expected kind of violation):
@@ -35,13 +35,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FG__TASK_CAPACITY 4u
+#define FG__CTX_CAPACITY 4u
 /* The inline paths read the thieves' flag through the model's atomics. */
 #define FG__CTX_SPLITREQ(cx) \
     (((rl::atomic<uint32_t> *)(void *)(uintptr_t)(cx)->fg__splitreq)->load(rl::mo_relaxed, $))
-/* The real task stack: task_stack.c includes task_stack.h, forage.h (the
+/* The real ctx stack: ctx_stack.c includes ctx_stack.h, forage.h (the
  * inline paths), atomics.h, latch.h, alloc.h and testhooks.h. */
-#include "task_stack.c"
+#include "ctx_stack.c"
 
 #ifndef MODEL_ITERATIONS
 #  define MODEL_ITERATIONS 1000000
@@ -57,30 +57,30 @@
  * which reports leaks, double frees and bad frees. */
 #pragma push_macro("new")
 #undef new
-static fg__task_meta *model_metas;
+static fg__ctx_meta *model_metas;
 
 void *fg__alloc_aligned(size_t align, size_t size)
 {
     (void)align;
-    RL_ASSERT(size == sizeof(fg_ctx_slot) * (FG__TASK_CAPACITY + 1));
+    RL_ASSERT(size == sizeof(fg_ctx_slot) * (FG__CTX_CAPACITY + 1));
     return rl::rl_malloc(size, $);
 }
 
 void *fg__alloc(size_t size)
 {
-    RL_ASSERT(size == sizeof(fg__task_meta) * FG__TASK_CAPACITY);
-    fg__task_meta *m = (fg__task_meta *)rl::rl_malloc(size, $);
-    for (size_t i = 0; i < FG__TASK_CAPACITY; i++)
-        new (&m[i]) fg__task_meta();
+    RL_ASSERT(size == sizeof(fg__ctx_meta) * FG__CTX_CAPACITY);
+    fg__ctx_meta *m = (fg__ctx_meta *)rl::rl_malloc(size, $);
+    for (size_t i = 0; i < FG__CTX_CAPACITY; i++)
+        new (&m[i]) fg__ctx_meta();
     model_metas = m;
     return m;
 }
 
-alignas(FG__CACHE_LINE) static unsigned char model_st_storage[sizeof(fg__task_stack)];
+alignas(FG__CACHE_LINE) static unsigned char model_st_storage[sizeof(fg__ctx_stack)];
 
-static fg__task_stack *model_stack_construct(void)
+static fg__ctx_stack *model_stack_construct(void)
 {
-    return new (model_st_storage) fg__task_stack();
+    return new (model_st_storage) fg__ctx_stack();
 }
 #pragma pop_macro("new")
 
@@ -89,8 +89,8 @@ void fg__free(void *ptr)
     if (ptr == NULL)
         return;
     if (ptr == model_metas) {
-        for (size_t i = 0; i < FG__TASK_CAPACITY; i++)
-            model_metas[i].~fg__task_meta();
+        for (size_t i = 0; i < FG__CTX_CAPACITY; i++)
+            model_metas[i].~fg__ctx_meta();
         model_metas = NULL;
     }
     rl::rl_free(ptr, $);
@@ -104,8 +104,8 @@ void fg__latch_set(fg__latch *l)
     fg__atomic_exchange(&l->state, (uint32_t)FG__LATCH_SET, FG__SEQ_CST);
 }
 
-/* task.c runs other work while it waits; here the owner only yields. */
-void fg__task_hook_wait(fg__task_stack *st, fg__latch *done)
+/* ctx.c runs other work while it waits; here the owner only yields. */
+void fg__ctx_hook_wait(fg__ctx_stack *st, fg__latch *done)
 {
     (void)st;
     while (!fg__latch_is_set(done))
@@ -113,22 +113,22 @@ void fg__task_hook_wait(fg__task_stack *st, fg__latch *done)
 }
 
 static unsigned long model_shares;
-void fg__task_hook_shared(fg__task_stack *st)
+void fg__ctx_hook_shared(fg__ctx_stack *st)
 {
     (void)st;
     model_shares++;
 }
 
-/* task.c's job of every slot, as the model's thieves run it. */
+/* ctx.c's job of every slot, as the model's thieves run it. */
 static void model_execute_stolen(fg__job *job, struct fg__worker *w)
 {
     (void)w;
-    fg__task_meta *m = FG__CONTAINER_OF(job, fg__task_meta, job);
+    fg__ctx_meta *m = FG__CONTAINER_OF(job, fg__ctx_meta, job);
     fg_ctx_slot *s = m->slot;
     s->fg__fn(NULL, s->fg__arg); /* leaves: they spawn nothing */
     fg__latch_set(&m->done);
 }
-const fg__job_fn fg__task_stolen_fn = model_execute_stolen;
+const fg__job_fn fg__ctx_stolen_fn = model_execute_stolen;
 
 /* ------------------------------------------------------------ the test */
 
@@ -155,14 +155,14 @@ static void leaf(fg_ctx *cx, void *p)
 static unsigned long model_iterations_run, model_tasks_stolen;
 
 struct task_test : rl::test_suite<task_test, 3> {
-    fg__task_stack *st;
+    fg__ctx_stack *st;
     rl::var<int> payload[N_TASKS];
     int stolen;
 
     void before()
     {
         st = model_stack_construct();
-        RL_ASSERT(fg__task_stack_init(st, NULL) == 0);
+        RL_ASSERT(fg__ctx_stack_init(st, NULL) == 0);
         model_payload = payload;
         for (int i = 0; i < N_TASKS; i++)
             model_runs[i] = 0;
@@ -202,7 +202,7 @@ struct task_test : rl::test_suite<task_test, 3> {
     {
         for (int k = 0; k < THIEF_ATTEMPTS; k++) {
             fg__job *j = NULL;
-            if (fg__task_steal(st, &j) == FG__STEAL_SUCCESS) {
+            if (fg__ctx_steal(st, &j) == FG__STEAL_SUCCESS) {
                 RL_ASSERT(j != NULL);
                 j->execute(j, NULL);
                 stolen++;
@@ -223,11 +223,11 @@ struct task_test : rl::test_suite<task_test, 3> {
         for (int i = 0; i < N_TASKS; i++)
             RL_ASSERT(model_runs[i] == 1 && "a task lost or run twice");
         RL_ASSERT(st->cx.fg__top == st->cx.fg__slots);
-        RL_ASSERT(fg__task_size(st) == 0);
+        RL_ASSERT(fg__ctx_size(st) == 0);
         model_iterations_run++;
         model_tasks_stolen += (unsigned long)stolen;
-        fg__task_stack_destroy(st);
-        st->~fg__task_stack();
+        fg__ctx_stack_destroy(st);
+        st->~fg__ctx_stack();
     }
 };
 
@@ -241,19 +241,19 @@ int main(int argc, char **argv)
 {
     rl::test_params p;
     const char *sched = model_parse_args(argc, argv, p, MODEL_ITERATIONS);
-    printf("model-task: %s, %s scheduler, 1 owner + 2 thieves, %d tasks, capacity %u\n",
-           MODEL_WEAKENED ? "WEAKENED" : "real orders", sched, N_TASKS, FG__TASK_CAPACITY);
+    printf("model-ctx: %s, %s scheduler, 1 owner + 2 thieves, %d tasks, capacity %u\n",
+           MODEL_WEAKENED ? "WEAKENED" : "real orders", sched, N_TASKS, FG__CTX_CAPACITY);
     fflush(stdout);
 
     bool ok = rl::simulate<task_test>(p);
 
     if (ok)
-        printf("model-task: no violation in %lu iterations (%lu tasks stolen, %lu shares)\n",
+        printf("model-ctx: no violation in %lu iterations (%lu tasks stolen, %lu shares)\n",
                model_iterations_run, model_tasks_stolen, model_shares);
     /* Both weakenings let the owner or a thief read a payload it was not
      * handed: a data race. */
     bool expected = p.test_result == rl::test_result_data_race;
-    return model_verdict("model-task", ok, p, MODEL_WEAKENED, expected,
+    return model_verdict("model-ctx", ok, p, MODEL_WEAKENED, expected,
                          model_tasks_stolen == 0 ? "no execution stole anything: the test is too weak"
                                                  : NULL);
 }

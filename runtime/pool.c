@@ -1,4 +1,4 @@
-/* registry.c: pool creation and destruction, the injector entry for
+/* pool.c: pool creation and destruction, the injector entry for
  * non-worker threads, and the drain that lets destroy wait for them.
  * See docs/design/join.md ("external callers") and docs/design/sleep.md.
  *
@@ -148,7 +148,7 @@ static int fg__worker_init(fg__worker *w, fg_pool *p, int index, uint64_t seed)
         fg__deque_destroy(&w->deque);
         return err;
     }
-    if ((err = fg__task_stack_init(&w->tasks, w)) < 0) {
+    if ((err = fg__ctx_stack_init(&w->ctx_stack, w)) < 0) {
         if (w->split)
             fg__split_destroy(&w->sdq);
         fg__deque_destroy(&w->deque);
@@ -193,7 +193,7 @@ static void fg__pool_teardown(fg_pool *p, int initialised_workers, bool finished
         fg__deque_destroy(&p->workers[i].deque);
         if (p->split)
             fg__split_destroy(&p->workers[i].sdq);
-        fg__task_stack_destroy(&p->workers[i].tasks);
+        fg__ctx_stack_destroy(&p->workers[i].ctx_stack);
     }
     fg__slab_depot_destroy(&p->frames);
     fg__injector_destroy(&p->injector);

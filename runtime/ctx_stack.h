@@ -1,6 +1,6 @@
-/* task_stack.h: a worker's stack of typed tasks (fg_ctx_spawn/sync), the
+/* ctx_stack.h: a worker's stack of ctx tasks (fg_ctx_spawn/sync), the
  * split deque of Lace (van Dijk & van de Pol 2014) with tasks stored in
- * their slots.  See task_stack.c and docs/design/task_stack.md.
+ * their slots.  See ctx_stack.c and docs/design/ctx_stack.md.
  *
  * Slots [0, head) are in use.  [split, head) is PRIVATE: the owner's alone,
  * touched with plain loads and stores by the inline spawn and sync of
@@ -12,7 +12,7 @@
  * Who may call: the owner (the worker whose stack it is) everything except
  * steal and size; any thread steal and size.
  *
- * Invariants (proofs in task_stack.c):
+ * Invariants (proofs in ctx_stack.c):
  * T1  tail <= split <= head whenever the owner is outside its slow paths;
  *     thieves change only tail (+1 per CAS, only while tail < split).
  * T2  a slot is written by the owner only while it is private or free, and
@@ -34,18 +34,18 @@
 #include "job.h"
 #include "latch.h"
 
-#ifndef FG__TASK_CAPACITY
-#  define FG__TASK_CAPACITY (1u << 14) /* slots per worker: 1 MiB + 640 KiB */
+#ifndef FG__CTX_CAPACITY
+#  define FG__CTX_CAPACITY (1u << 14) /* slots per worker: 1 MiB + 640 KiB */
 #endif
 
 /* Per slot, forage's own: how a thief runs it and how the owner waits. */
-typedef struct fg__task_meta {
+typedef struct fg__ctx_meta {
     fg__job job;          /* execute: runs the slot's task on the thief */
     fg__latch done;       /* set by the thief; waiter: the owner */
     fg_ctx_slot *slot;
-} fg__task_meta;
+} fg__ctx_meta;
 
-typedef struct fg__task_stack {
+typedef struct fg__ctx_stack {
     /* Thieves: the CAS word, on its own line. */
     alignas(FG__CACHE_LINE) FG__ATOMIC(uint64_t) ts;
     /* Thieves set it, the owner reads it on every spawn and sync. */
@@ -54,28 +54,28 @@ typedef struct fg__task_stack {
     alignas(FG__CACHE_LINE) fg_ctx cx;
     uint32_t ready;       /* metas [0, ready) are initialised */
     bool wake_next;       /* nothing is shared: share the next spawn at once */
-    fg__task_meta *meta;  /* FG__TASK_CAPACITY, set up lazily up to `ready` */
-    struct fg__worker *owner; /* the latches' waiter; read by task.c's hooks */
-} fg__task_stack;
+    fg__ctx_meta *meta;  /* FG__CTX_CAPACITY, set up lazily up to `ready` */
+    struct fg__worker *owner; /* the latches' waiter; read by ctx.c's hooks */
+} fg__ctx_stack;
 
-int  fg__task_stack_init(fg__task_stack *st, struct fg__worker *owner); /* 0 or FG_ENOMEM */
-void fg__task_stack_destroy(fg__task_stack *st);
+int  fg__ctx_stack_init(fg__ctx_stack *st, struct fg__worker *owner); /* 0 or FG_ENOMEM */
+void fg__ctx_stack_destroy(fg__ctx_stack *st);
 
 /* Thief: claim the oldest shared task; its job runs it in place. */
-fg__steal_result fg__task_steal(fg__task_stack *st, fg__job **out);
+fg__steal_result fg__ctx_steal(fg__ctx_stack *st, fg__job **out);
 /* Any thread: shared tasks, a seq_cst snapshot (the sleep re-scan). */
-int64_t fg__task_size(fg__task_stack *st);
+int64_t fg__ctx_size(fg__ctx_stack *st);
 
 /* Owner: answer thieves' request for work, if there is one. */
-void fg__task_share_if_asked(fg__task_stack *st);
+void fg__ctx_share_if_asked(fg__ctx_stack *st);
 
-/* task.c: the job of every slot (runs the task on the thief, sets the
+/* ctx.c: the job of every slot (runs the task on the thief, sets the
  * latch); trace.c names its slices. */
-extern const fg__job_fn fg__task_stolen_fn;
+extern const fg__job_fn fg__ctx_stolen_fn;
 
-/* task.c: the owner waits for a stolen task's latch, running other work;
+/* ctx.c: the owner waits for a stolen task's latch, running other work;
  * the owner has just shared tasks: wake a sleeper if any. */
-void fg__task_hook_wait(fg__task_stack *st, fg__latch *done);
-void fg__task_hook_shared(fg__task_stack *st);
+void fg__ctx_hook_wait(fg__ctx_stack *st, fg__latch *done);
+void fg__ctx_hook_shared(fg__ctx_stack *st);
 
 #endif
