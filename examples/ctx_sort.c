@@ -133,7 +133,7 @@ int main(int argc, char **argv)
         a[i] = b[i] = v;
     }
     fg_pool *pool;
-    int err = fg_pool_create(&pool, &(fg_config){ .workers = workers });
+    int err = fg_pool_create(&pool, FG_CONFIG(.workers = workers));
     if (err < 0) {
         fprintf(stderr, "ctx-sort: fg_pool_create: %s\n", fg_strerror(err));
         return 1;

@@ -95,14 +95,14 @@ static int parse_args(int argc, char **argv, demo_opts *o)
 static double run_parallel(const demo_opts *o, int backend, uint64_t *results)
 {
     fg_parallel *par;
-    fg_parallel_opts po = { .n_jobs = (int)o->n_jobs, .batch_size = o->batch_size,
-                            .verbose = (int)o->verbose, .backend = backend };
+    fg_parallel_opts po = FG_PARALLEL_OPTS_INIT(.n_jobs = (int)o->n_jobs, .batch_size = o->batch_size,
+                            .verbose = (int)o->verbose, .backend = backend);
     int err = fg_parallel_open(&par, &po);
     if (err < 0) {
         fprintf(stderr, "forage-demo: fg_parallel_open: %s\n", fg_strerror(err));
         return -1;
     }
-    fg_error_info info;
+    fg_error_info info = FG_ERROR_INFO_INIT();
     double t0 = now_s();
     err = fg_parallel_map(par, (fg_delayed){ my_task_delayed, NULL, sizeof(uint64_t) }, 0,
                           (size_t)o->n, results, &info);

@@ -109,10 +109,10 @@ int main(int argc, char **argv)
     long want = fib_plain(n);
     busiest_ctx ctx = { k };
     struct { const char *name; fg_config cfg; } runs[] = {
-        { "random", { .workers = workers, .victim = FG_VICTIM_RANDOM } },
-        { "power-of-two", { .workers = workers, .victim = FG_VICTIM_POWER_OF_TWO } },
-        { "busiest-of-k (user)", { .workers = workers, .victim_fn = busiest_of_k,
-                                   .victim_ctx = &ctx } },
+        { "random", FG_CONFIG_INIT(.workers = workers, .victim = FG_VICTIM_RANDOM) },
+        { "power-of-two", FG_CONFIG_INIT(.workers = workers, .victim = FG_VICTIM_POWER_OF_TWO) },
+        { "busiest-of-k (user)", FG_CONFIG_INIT(.workers = workers, .victim_fn = busiest_of_k,
+                                                .victim_ctx = &ctx) },
     };
     printf("fib(%d) = %ld on %d workers, median of 5 runs\n", n, want, workers);
     for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {

@@ -78,7 +78,7 @@ int main(int argc, char **argv)
     }
     uint64_t *seq = calloc((size_t)n + 1, sizeof *seq), *par = calloc((size_t)n + 1, sizeof *par);
     fg_pool *pool;
-    int err = fg_pool_create(&pool, &(fg_config){ .workers = (int)workers });
+    int err = fg_pool_create(&pool, FG_CONFIG(.workers = (int)workers));
     if (seq == NULL || par == NULL || err < 0) {
         fprintf(stderr, "forage-demo: %s\n", err < 0 ? fg_strerror(err) : "out of memory");
         return 1;

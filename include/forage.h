@@ -12,14 +12,25 @@
  *     codes so they never collide with FG_E*).  Fork-join calls always run
  *     every task they were given and return the first nonzero task result in
  *     program order (fg_join: a before b) or completion order (groups).
- *   - Config structs take designated initialisers; 0 means default in every
- *     field and a NULL config means all defaults.
+ *   - Every struct the caller allocates and passes by pointer (fg_config,
+ *     fg_for_opts, fg_parallel_opts, fg_worker_stats, fg_error_info) starts
+ *     with `size`, the struct's size as the caller was compiled: fill it with
+ *     the struct's initialiser macro, which takes designated initialisers,
+ *         fg_pool_create(&pool, FG_CONFIG(.workers = 4, .seed = 42));
+ *         fg_config cfg = FG_CONFIG_INIT(.workers = 4);
+ *     so that a program built against an older header keeps working with a
+ *     newer library (missing fields read as 0) and a newer one gets a clear
+ *     FG_ESIZE from an older library instead of a misread struct.  A size of
+ *     0 (a struct not made by its macro) is FG_ESIZE too.  0 means default
+ *     in every other field; a NULL config means all defaults.
  *   - Nothing prints, nothing calls exit() or abort() on an error a caller
  *     could handle.
  *
- * ABI policy: before 1.0 the ABI may change with every MINOR version.  From
- * 1.0 on, fields are only appended to config structs, and MAJOR changes when
- * a function signature or struct layout changes incompatibly.
+ * ABI policy: before 1.0 the ABI may change with every MINOR version, and the
+ * SONAME says so: libforage.so.MAJOR.MINOR.  Structs with a `size` field
+ * only ever grow at their end, so a caller's older, smaller struct stays
+ * valid.  From 1.0 on the SONAME is libforage.so.MAJOR, and MAJOR changes
+ * when a function signature or struct layout changes incompatibly.
  */
 #ifndef FORAGE_H
 #define FORAGE_H
@@ -55,7 +66,7 @@ extern "C" {
 /* ---------------------------------------------------------------- version */
 
 #define FG_VERSION_MAJOR 0
-#define FG_VERSION_MINOR 3
+#define FG_VERSION_MINOR 4
 #define FG_VERSION_PATCH 0
 #define FG_VERSION_HEX \
     ((FG_VERSION_MAJOR << 16) | (FG_VERSION_MINOR << 8) | FG_VERSION_PATCH)
@@ -81,7 +92,9 @@ FG_API const char *fg_version_string(void);
     X(ESHUTDOWN, -ESHUTDOWN, "pool is being destroyed")                       \
     X(EENV,      -4001,      "invalid FORAGE_* environment variable")         \
     X(ERANGE,    -4002,      "worker count out of range")                     \
-    X(EBUSY,     -4003,      "group is already being synced")
+    X(EBUSY,     -4003,      "group is already being synced")                 \
+    X(ESIZE,     -4004,      "struct size not set by its FG_*_INIT macro, "   \
+                             "or fields this library version does not know")
 
 #define FG__ERROR_ENUM(name, value, text) FG_##name = (value),
 enum fg_error { FG_OK = 0, FG_ERROR_TABLE(FG__ERROR_ENUM) };
@@ -156,6 +169,7 @@ enum fg_deque_kind {
 };
 
 typedef struct fg_config {
+    size_t size;            /* sizeof(fg_config): set by FG_CONFIG_INIT */
     int workers;            /* 0: $FORAGE_WORKERS, else the CPUs this process
                                may run on; > 0 exactly that many; < 0 joblib's
                                rule max(cpus + 1 + workers, 1) */
@@ -188,6 +202,12 @@ typedef struct fg_config {
                                $FORAGE_TRACE) if it cannot be */
 } fg_config;
 
+/* fg_config's initialiser, and a pointer to a fresh one:
+ *     fg_config cfg = FG_CONFIG_INIT(.workers = 4);
+ *     fg_pool_create(&pool, FG_CONFIG(.workers = 4, .seed = 42)); */
+#define FG_CONFIG_INIT(...) { .size = sizeof(fg_config), __VA_ARGS__ }
+#define FG_CONFIG(...) (&(fg_config)FG_CONFIG_INIT(__VA_ARGS__))
+
 #define FG_SPIN_ROUNDS_DEFAULT 32
 #define FG_SPIN_FOREVER (~0u)
 
@@ -209,7 +229,8 @@ FG_API int fg_pool_create(fg_pool **out, const fg_config *cfg);
  * the same pool.  NULL is a no-op. */
 FG_API void fg_pool_destroy(fg_pool *pool);
 
-/* Number of workers, or FG_EINVAL for NULL. */
+/* Number of workers, or FG_EINVAL for NULL (or, in debug builds, a pool
+ * that was destroyed). */
 FG_API int fg_pool_workers(const fg_pool *pool);
 
 /* Jobs a thief could take from worker `worker`'s deque right now: a racy
@@ -218,6 +239,12 @@ FG_API int fg_pool_queue_length(const fg_pool *pool, int worker);
 
 /* Index of the calling worker thread in its pool, or -1 on any other thread. */
 FG_API int fg_worker_index(void);
+
+/* The pool whose worker is calling, or NULL on any other thread.  A library
+ * called from inside a task can run its own parallel work on the caller's
+ * pool instead of creating threads: the façade does this when
+ * fg_parallel_opts.pool is NULL. */
+FG_API fg_pool *fg_pool_current(void);
 
 /* Resolve a worker request the way fg_pool_create does (0: $FORAGE_WORKERS
  * or CPUs, < 0: joblib's rule) without creating anything: the count or a
@@ -427,10 +454,14 @@ enum fg_partition {
 };
 
 typedef struct fg_for_opts {
+    size_t size;   /* sizeof(fg_for_opts): set by FG_FOR_OPTS_INIT */
     size_t grain;  /* smallest chunk handed to body; 0: 1.  A range shorter
                       than grain runs as one chunk */
     int partition; /* enum fg_partition; 0: FG_PARTITION_AUTO */
 } fg_for_opts;
+
+#define FG_FOR_OPTS_INIT(...) { .size = sizeof(fg_for_opts), __VA_ARGS__ }
+#define FG_FOR_OPTS(...) (&(fg_for_opts)FG_FOR_OPTS_INIT(__VA_ARGS__))
 
 /* A loop body: handles [begin, end), returns 0 or an error code. */
 typedef int (*fg_range_fn)(size_t begin, size_t end, void *ctx);
@@ -498,6 +529,7 @@ typedef struct fg_progress {
 } fg_progress;
 
 typedef struct fg_parallel_opts {
+    size_t size;       /* sizeof(fg_parallel_opts): FG_PARALLEL_OPTS_INIT */
     int n_jobs;        /* > 0 exactly; < 0 joblib's rule (-1: all CPUs, -k:
                           cpus + 1 - k, at least 1); 0: all CPUs.  This 0 is
                           the one deviation from joblib, where 0 is an error */
@@ -513,6 +545,9 @@ typedef struct fg_parallel_opts {
     void (*on_progress)(const fg_progress *progress, void *ctx);
     void *progress_ctx;/* passed to on_progress, which may run on any worker */
 } fg_parallel_opts;
+
+#define FG_PARALLEL_OPTS_INIT(...) { .size = sizeof(fg_parallel_opts), __VA_ARGS__ }
+#define FG_PARALLEL_OPTS(...) (&(fg_parallel_opts)FG_PARALLEL_OPTS_INIT(__VA_ARGS__))
 
 /* One delayed call per index: fn(i, ctx, result) writes result_size bytes
  * at `result` (NULL when result_size is 0) and returns 0 or an error code. */
@@ -533,10 +568,13 @@ typedef struct fg_call {
 /* Where a map failed: the lowest failing index (as joblib re-raises the
  * first failure in input order) and the task's code. */
 typedef struct fg_error_info {
+    size_t size;  /* sizeof(fg_error_info): set by FG_ERROR_INFO_INIT */
     size_t index; /* absolute index (begin + k), or position in calls[] */
     int code;     /* the task's return value */
     size_t tasks_run; /* tasks that ran (the rest were cancelled) */
 } fg_error_info;
+
+#define FG_ERROR_INFO_INIT(...) { .size = sizeof(fg_error_info), __VA_ARGS__ }
 
 /* Errors: FG_EINVAL (bad option), FG_ERANGE (n_jobs beyond FG_MAX_WORKERS),
  * FG_ENOMEM, FG_EAGAIN; *out is then NULL.  Nothing is printed by open. */
@@ -564,6 +602,7 @@ FG_API void fg_parallel_close(fg_parallel *par);
  * FORAGE_STATS=1 in the environment, fg_pool_destroy prints them as a table
  * on stderr.  Definitions: docs/design/trace.md. */
 typedef struct fg_worker_stats {
+    size_t size;             /* sizeof(fg_worker_stats): FG_WORKER_STATS_INIT */
     uint64_t tasks_run;      /* jobs the scheduler ran: taken from the own
                                 deque, stolen or injected, at top level or
                                 nested in a wait; not an fg_join's b popped
@@ -584,6 +623,8 @@ typedef struct fg_worker_stats {
                                 waiting (a nested run is not counted twice) */
     uint64_t idle_ns;        /* looking for work or parked, between jobs */
 } fg_worker_stats;
+
+#define FG_WORKER_STATS_INIT(...) { .size = sizeof(fg_worker_stats), __VA_ARGS__ }
 
 /* 1 if the library collects counters, else 0. */
 FG_API int fg_stats_enabled(void);

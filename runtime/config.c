@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "env.h"
 #include "internal.h"
 
 #define FG__MIN_STACK (64 * 1024)
@@ -37,22 +38,11 @@ static int fg__workers_from_count(long w)
     return n > FG_MAX_WORKERS ? FG_MAX_WORKERS : (int)n;
 }
 
-/* $FORAGE_WORKERS: unset or empty means "not given" (0); otherwise a whole
- * nonzero integer, else FG_EENV. */
+/* $FORAGE_WORKERS: a whole nonzero count, joblib's rule when negative. */
 static int fg__workers_from_env(long *out)
 {
-    const char *s = getenv("FORAGE_WORKERS");
-    *out = 0;
-    if (s == NULL || *s == '\0')
-        return 0;
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0' || v == 0 ||
-        v > FG_MAX_WORKERS || v < -(long)FG_MAX_WORKERS * 64)
-        return FG_EENV;
-    *out = v;
-    return 0;
+    int err = fg__env_long("FORAGE_WORKERS", -(long)FG_MAX_WORKERS * 64, FG_MAX_WORKERS, 1, out);
+    return err < 0 ? err : 0;
 }
 
 int fg_resolve_workers(int workers)
@@ -66,25 +56,6 @@ int fg_resolve_workers(int workers)
     return fg__workers_from_count(env != 0 ? env : -1); /* -1: all CPUs */
 }
 
-/* An enum setting by name from $var: names[k] spells value k, and unset or
- * empty means 0 (every such enum's default); anything else is FG_EENV. */
-static int fg__enum_from_env(const char *var, const char *const *names, int count, int *out)
-{
-    const char *s = getenv(var);
-    *out = 0;
-    if (s == NULL || *s == '\0')
-        return 0;
-    for (int k = 0; k < count; k++)
-        if (strcmp(s, names[k]) == 0) {
-            *out = k;
-            return 0;
-        }
-    return FG_EENV;
-}
-
-#define FG__ENUM_FROM_ENV(var, names, out) \
-    fg__enum_from_env((var), (names), (int)(sizeof(names) / sizeof((names)[0])), (out))
-
 static const char *const fg__victim_names[] = {
     [FG_VICTIM_RANDOM] = "random",           [FG_VICTIM_ROUND_ROBIN] = "round-robin",
     [FG_VICTIM_STICKY] = "sticky",           [FG_VICTIM_NEAR] = "near",
@@ -97,19 +68,18 @@ static const char *const fg__deque_names[] = {
     [FG_DEQUE_CHASE_LEV] = "chase-lev", [FG_DEQUE_SPLIT] = "split",
 };
 
-/* One "key:N" of $FORAGE_IDLE; N a count below 2^31, or `forever` for spin. */
-static int fg__idle_item(const char *item, size_t len, unsigned *spin, unsigned *yield)
+/* One "key:N" of $FORAGE_IDLE; N a count below 2^31, or `forever` for spin.
+ * NULL, or why the item is bad. */
+static const char *fg__idle_item(const char *item, size_t len, unsigned *spin, unsigned *yield)
 {
     char buf[32];
-    if (len == 0 || len >= sizeof buf)
-        return FG_EENV;
+    char *colon = len < sizeof buf ? memchr(item, ':', len) : NULL;
+    if (colon == NULL)
+        return "expected spin:N,yield:M";
     memcpy(buf, item, len);
     buf[len] = '\0';
-    char *colon = strchr(buf, ':');
-    if (colon == NULL)
-        return FG_EENV;
-    *colon = '\0';
-    const char *value = colon + 1;
+    buf[colon - item] = '\0';
+    const char *value = buf + (colon - item) + 1;
     unsigned n;
     if (strcmp(buf, "spin") == 0 && strcmp(value, "forever") == 0) {
         n = FG_SPIN_FOREVER;
@@ -118,7 +88,7 @@ static int fg__idle_item(const char *item, size_t len, unsigned *spin, unsigned 
         errno = 0;
         long v = strtol(value, &end, 10);
         if (errno != 0 || end == value || *end != '\0' || v < 0 || v > INT_MAX)
-            return FG_EENV;
+            return "a count must be a whole number from 0 to 2^31 - 1";
         n = (unsigned)v;
     }
     if (strcmp(buf, "spin") == 0)
@@ -126,35 +96,36 @@ static int fg__idle_item(const char *item, size_t len, unsigned *spin, unsigned 
     else if (strcmp(buf, "yield") == 0)
         *yield = n;
     else
-        return FG_EENV;
-    return 0;
+        return "the keys are spin and yield";
+    return NULL;
 }
 
 /* $FORAGE_IDLE=spin:N,yield:M (either part may be left out).  spin:0 means
  * sleep at once, unlike the config field, whose 0 means the default. */
 static int fg__idle_from_env(unsigned *spin, unsigned *yield)
 {
-    const char *s = getenv("FORAGE_IDLE");
+    const char *s = fg__env_string("FORAGE_IDLE"), *all = s;
     *spin = FG_SPIN_ROUNDS_DEFAULT;
     *yield = 0;
-    if (s == NULL || *s == '\0')
+    if (s == NULL)
         return 0;
     for (;;) {
         const char *comma = strchr(s, ',');
         size_t len = comma != NULL ? (size_t)(comma - s) : strlen(s);
-        if (fg__idle_item(s, len, spin, yield) < 0)
-            return FG_EENV;
+        const char *why = fg__idle_item(s, len, spin, yield);
+        if (why != NULL)
+            return fg__env_fail("FORAGE_IDLE", all, why);
         if (comma == NULL)
             return 0;
         s = comma + 1;
     }
 }
 
-int fg__config_resolve(const fg_config *cfg, fg__config *out)
+int fg__config_resolve(const fg_config *user, fg__config *out)
 {
-    static const fg_config defaults = { 0 };
-    if (cfg == NULL)
-        cfg = &defaults;
+    fg_config copy, *cfg = &copy;
+    if (fg__struct_read(&copy, sizeof copy, user) < 0)
+        return FG_ESIZE;
     int n = fg_resolve_workers(cfg->workers);
     if (n < 0)
         return n;
@@ -164,7 +135,7 @@ int fg__config_resolve(const fg_config *cfg, fg__config *out)
     out->victim = cfg->victim;
     int err;
     if (out->victim_fn == NULL && out->victim == 0 &&
-        (err = FG__ENUM_FROM_ENV("FORAGE_POLICY", fg__victim_names, &out->victim)) < 0)
+        (err = FG__ENV_ENUM("FORAGE_POLICY", fg__victim_names, &out->victim)) < 0)
         return err;
     if (out->victim_fn == NULL) {
         out->victim_fn = fg__policy_builtin(out->victim);
@@ -181,13 +152,13 @@ int fg__config_resolve(const fg_config *cfg, fg__config *out)
     }
     out->steal = cfg->steal;
     if (out->steal == 0 &&
-        (err = FG__ENUM_FROM_ENV("FORAGE_STEAL", fg__steal_names, &out->steal)) < 0)
+        (err = FG__ENV_ENUM("FORAGE_STEAL", fg__steal_names, &out->steal)) < 0)
         return err;
     if (out->steal != FG_STEAL_ONE && out->steal != FG_STEAL_HALF)
         return FG_EINVAL;
     out->deque = cfg->deque;
     if (out->deque == 0 &&
-        (err = FG__ENUM_FROM_ENV("FORAGE_DEQUE", fg__deque_names, &out->deque)) < 0)
+        (err = FG__ENV_ENUM("FORAGE_DEQUE", fg__deque_names, &out->deque)) < 0)
         return err;
     if (out->deque != FG_DEQUE_CHASE_LEV && out->deque != FG_DEQUE_SPLIT)
         return FG_EINVAL;

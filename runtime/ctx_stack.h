@@ -30,7 +30,7 @@
 
 #include "forage.h"
 #include "atomics.h"
-#include "deque.h"
+#include "base.h"
 #include "job.h"
 #include "latch.h"
 

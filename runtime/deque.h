@@ -13,9 +13,9 @@
 #include <stdint.h>
 
 #include "atomics.h"
+#include "base.h"
+#include "job.h"
 #include "testhooks.h"
-
-#define FG__CACHE_LINE 64
 
 struct fg__job;
 
@@ -35,12 +35,6 @@ typedef struct fg__deque {
     FG__ATOMIC(fg__deque_array *) array;
     fg__deque_array *retired; /* owner-only; freed by fg__deque_destroy */
 } fg__deque;
-
-typedef enum fg__steal_result {
-    FG__STEAL_SUCCESS = 0,
-    FG__STEAL_EMPTY,  /* nothing to steal when we looked */
-    FG__STEAL_ABORT,  /* lost a race with the owner or another thief: retry or move on */
-} fg__steal_result;
 
 /* Capacity is 2^log2_capacity (log2_capacity <= 40).  Returns 0, FG_EINVAL
  * for a larger log2_capacity, or FG_ENOMEM. */

@@ -148,14 +148,13 @@ void *fg__worker_main(void *arg);
 void fg__worker_wait_until(fg__worker *w, fg__latch *latch);
 void fg__worker_run(fg__worker *w, fg__job *job);
 
-/* join.c: the fork-join body as run on worker w. */
-int fg__join_on_worker(fg__worker *w, fg_fn a, void *arg_a, fg_fn b, void *arg_b);
+/* group.c: the size of a group's spawn frame, for the pool's slab. */
+size_t fg__group_frame_size(void);
+
 
 /* policy.c */
 fg_victim_fn fg__policy_builtin(int kind); /* NULL for an unknown kind */
 int fg__policy_next_victim(fg__worker *w, int attempt); /* a valid index or -1 */
-uint64_t fg__rng_next(uint64_t *state);
-uint64_t fg__rng_seed(uint64_t seed, int index);
 
 /* config.c */
 typedef struct fg__config {

@@ -12,6 +12,8 @@
 
 #include <stddef.h>
 
+#include "base.h"
+
 typedef struct fg__worker fg__worker;
 typedef struct fg__job fg__job;
 
@@ -24,8 +26,12 @@ struct fg__job {
     fg__job   *next; /* link while queued in the injector; unused in deques */
 };
 
-#define FG__CONTAINER_OF(ptr, type, member) \
-    ((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+/* What a thief's attempt on one victim's queue gave (deques, ctx stacks). */
+typedef enum fg__steal_result {
+    FG__STEAL_SUCCESS = 0,
+    FG__STEAL_EMPTY,  /* nothing to steal when we looked */
+    FG__STEAL_ABORT,  /* lost a race with the owner or another thief: retry or move on */
+} fg__steal_result;
 
 static inline void fg__job_execute(fg__job *job, fg__worker *w)
 {

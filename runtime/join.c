@@ -65,7 +65,7 @@ static inline int fg__join_here(fg__worker *w, fg_fn a, void *arg_a, fg_fn b, vo
     return ra != 0 ? ra : fb.result;
 }
 
-int fg__join_on_worker(fg__worker *w, fg_fn a, void *arg_a, fg_fn b, void *arg_b)
+static int fg__join_on_worker(fg__worker *w, fg_fn a, void *arg_a, fg_fn b, void *arg_b)
 {
     return fg__join_here(w, a, arg_a, b, arg_b);
 }

@@ -3,27 +3,6 @@
  * docs/policies.md and forage.h. */
 #include "internal.h"
 
-uint64_t fg__rng_next(uint64_t *state)
-{
-    /* xorshift64* (Vigna 2016): 3 shifts and a multiply, period 2^64 - 1. */
-    uint64_t x = *state;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    *state = x;
-    return x * 0x2545F4914F6CDD1Dull;
-}
-
-uint64_t fg__rng_seed(uint64_t seed, int index)
-{
-    /* splitmix64 of (seed, index): decorrelates the workers' streams. */
-    uint64_t z = seed + (uint64_t)(index + 1) * 0x9E3779B97F4A7C15ull;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
-    return z != 0 ? z : 0x9E3779B97F4A7C15ull;
-}
-
 /* Uniform over the other workers, without division (Lemire's reduction). */
 static int fg__victim_random(void *ctx, fg_victim_args *a)
 {

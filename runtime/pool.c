@@ -27,7 +27,6 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "alloc.h"
 #include "futex.h"
@@ -72,9 +71,6 @@ static void fg__live_remove(fg_pool *p)
 static void fg__live_add(fg_pool *p) { (void)p; }
 static void fg__live_remove(fg_pool *p) { (void)p; }
 #endif
-
-/* Group spawn frames are the largest fixed-size frames: see group.c. */
-size_t fg__group_frame_size(void);
 
 bool fg__pool_enter(fg_pool *p)
 {
@@ -164,13 +160,13 @@ static int fg__worker_init(fg__worker *w, fg_pool *p, int index, uint64_t seed)
     return 0;
 }
 
+/* A seed for pools created without one: the clock, a stack address and a
+ * process-wide counter, so that pools created in the same nanosecond differ. */
 static uint64_t fg__entropy_seed(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
     static FG__ATOMIC(uint64_t) counter;
-    return (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32) ^
-           (uint64_t)(uintptr_t)&ts ^
+    uint64_t local;
+    return fg__clock_ns() ^ (uint64_t)(uintptr_t)&local ^
            fg__atomic_fetch_add(&counter, 0x9E3779B97F4A7C15ull, FG__RELAXED);
 }
 
@@ -318,7 +314,16 @@ void fg_pool_destroy(fg_pool *p)
 
 int fg_pool_workers(const fg_pool *p)
 {
-    return p != NULL && fg__pool_live(p) ? p->nworkers : FG_EINVAL;
+    /* A worker's own pool is alive while it runs: no look-up (the façade
+     * asks on every loop). */
+    if (p == NULL || (fg__worker_of((fg_pool *)p) == NULL && !fg__pool_live(p)))
+        return FG_EINVAL;
+    return p->nworkers;
+}
+
+fg_pool *fg_pool_current(void)
+{
+    return fg__tls_worker != NULL ? fg__tls_worker->pool : NULL;
 }
 
 int fg_pool_queue_length(const fg_pool *p, int worker)

@@ -1,6 +1,9 @@
-/* sleep.c: park idle workers without lost wake-ups.  See docs/design/sleep.md.
+/* sleep.c: the idle ladder, and parking idle workers without lost wake-ups.
+ * See docs/design/sleep.md.
  *
- * A worker that found nothing for spin_rounds steal rounds parks here.
+ * Ladder: a worker whose steal round failed pauses (spin_rounds rounds),
+ * then yields the CPU (yield_rounds rounds), then parks here
+ * (fg__sleep_idle_round answers each failed round; worker.c asks).
  * I1  a worker blocks only after announcing itself (sleep_word = 1, then
  *     sleepers += 1, both seq_cst) and then re-scanning every deque, the
  *     injector, the shutdown flag and the latch it waits on (if any).
@@ -31,6 +34,7 @@
 #include "sleep.h"
 
 #include <limits.h>
+#include <sched.h>
 
 #include "futex.h"
 #include "internal.h"
@@ -40,6 +44,31 @@ void fg__sleep_init(fg__sleep *s)
 {
     fg__atomic_init(&s->sleepers, 0);
     fg__atomic_init(&s->next_wake, 0);
+}
+
+/* Longest pause between two failed steal rounds, in cpu_relax() calls: at
+ * about 10-70 cycles each it keeps a whole idle search in the microseconds. */
+#define FG__BACKOFF_MAX 8
+
+bool fg__sleep_idle_round(fg__worker *w, fg__idle *idle)
+{
+    fg_pool *p = w->pool;
+    unsigned round = idle->round++;
+    if (p->spin_rounds == FG_SPIN_FOREVER) {
+        if (fg__atomic_load(&p->terminate, FG__RELAXED))
+            return false; /* the worker loop reads it again and exits */
+        idle->round = 0;  /* never leave the spinning step */
+    } else if (round + 1 >= p->spin_rounds + p->yield_rounds) {
+        return false;
+    } else if (round >= p->spin_rounds) {
+        sched_yield();
+        return true;
+    }
+    for (unsigned i = 0; i < idle->backoff; i++)
+        fg__cpu_relax();
+    if (idle->backoff < FG__BACKOFF_MAX)
+        idle->backoff *= 2;
+    return true;
 }
 
 /* Would a parked worker have something to do right now? */

@@ -1,5 +1,6 @@
-/* sleep.h: idle workers block in the kernel without lost wake-ups.
- * See sleep.c and docs/design/sleep.md. */
+/* sleep.h: what an idle worker does, from its first failed steal round to
+ * blocking in the kernel without lost wake-ups: the idle ladder (spin,
+ * yield, park).  See sleep.c and docs/design/sleep.md. */
 #ifndef FG_SLEEP_H
 #define FG_SLEEP_H
 
@@ -8,7 +9,8 @@
 #include <stdint.h>
 
 #include "atomics.h"
-#include "deque.h"
+#include "base.h"
+#include "job.h"
 
 typedef struct fg_pool fg_pool;
 typedef struct fg__worker fg__worker;
@@ -21,6 +23,22 @@ typedef struct fg__sleep {
 } fg__sleep;
 
 void fg__sleep_init(fg__sleep *s);
+
+/* One search for work climbs the idle ladder: after each failed steal round
+ * the worker asks fg__sleep_idle_round, which pauses (spin_rounds rounds,
+ * with a growing pause), then yields (yield_rounds rounds, sched_yield()),
+ * then answers false: park.  FG_SPIN_FOREVER never answers false unless
+ * the pool is terminating.  Owner-only state, on the searching stack. */
+typedef struct fg__idle {
+    unsigned round;   /* failed rounds so far */
+    unsigned backoff; /* pause of the next spin round, in cpu_relax() calls */
+} fg__idle;
+
+#define FG__IDLE_START { 0, 1 }
+
+/* After a failed round: true to search again (having paused or yielded),
+ * false to park. */
+bool fg__sleep_idle_round(fg__worker *w, fg__idle *idle);
 
 /* Worker w: announce, re-scan, and block until woken.  latch (may be NULL)
  * is one the worker waits on and that was made SLEEPY: its setter wakes w. */

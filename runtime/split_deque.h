@@ -33,7 +33,8 @@
 #include <stdint.h>
 
 #include "atomics.h"
-#include "deque.h"
+#include "base.h"
+#include "job.h"
 #include "testhooks.h"
 
 struct fg__job;

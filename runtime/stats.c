@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "env.h"
 #include "internal.h"
 
 int fg_stats_enabled(void)
@@ -34,7 +35,7 @@ static void fg__stats_read(const fg__worker *w, fg_worker_stats *out)
     /* The counters are atomics only for the racy reader; reading through a
      * const pointer needs the casts C11 atomic loads lack. */
     fg__stats *s = (fg__stats *)&w->stats;
-    *out = (fg_worker_stats){
+    *out = (fg_worker_stats)FG_WORKER_STATS_INIT(
         .tasks_run      = fg__atomic_load(&s->tasks_run, FG__RELAXED),
         .steal_attempts = fg__atomic_load(&s->steal_attempts, FG__RELAXED),
         .steals         = fg__atomic_load(&s->steals, FG__RELAXED),
@@ -43,28 +44,26 @@ static void fg__stats_read(const fg__worker *w, fg_worker_stats *out)
         .sleeps         = fg__atomic_load(&s->sleeps, FG__RELAXED),
         .wakeups        = fg__atomic_load(&s->wakeups, FG__RELAXED),
         .busy_ns        = fg__atomic_load(&s->busy_ns, FG__RELAXED),
-        .idle_ns        = fg__atomic_load(&s->idle_ns, FG__RELAXED),
-    };
+        .idle_ns        = fg__atomic_load(&s->idle_ns, FG__RELAXED));
 }
 
 int fg_pool_stats(const fg_pool *p, int worker, fg_worker_stats *out)
 {
     if (p == NULL || out == NULL || !fg__pool_live(p) || worker < 0 || worker >= p->nworkers)
         return FG_EINVAL;
-    fg__stats_read(&p->workers[worker], out);
+    if (fg__struct_check_out(out) < 0)
+        return FG_ESIZE;
+    fg_worker_stats s = FG_WORKER_STATS_INIT();
+    fg__stats_read(&p->workers[worker], &s);
+    fg__struct_write(out, &s, sizeof s);
     return 0;
 }
 
 int fg__stats_config(int *report)
 {
-    const char *s = getenv("FORAGE_STATS");
-    *report = 0;
-    if (s == NULL || *s == '\0' || strcmp(s, "0") == 0)
-        return 0;
-    if (strcmp(s, "1") != 0)
-        return FG_EENV;
-    *report = 1;
-    return 0;
+    static const char *const values[] = { "0", "1" };
+    int err = FG__ENV_ENUM("FORAGE_STATS", values, report);
+    return err < 0 ? err : 0;
 }
 
 /* One table row; `name` is the worker index or "total". */
@@ -102,9 +101,9 @@ void fg__stats_print(const fg_pool *p, FILE *f)
     fprintf(f, "%6s %10s %14s %10s %12s %14s %10s %10s %12s %12s\n", "worker", "tasks_run",
             "steal_attempts", "steals", "steal_aborts", "injector_takes", "sleeps", "wakeups",
             "busy_ms", "idle_ms");
-    fg_worker_stats total = { 0 };
+    fg_worker_stats total = FG_WORKER_STATS_INIT();
     for (int i = 0; i < p->nworkers; i++) {
-        fg_worker_stats s;
+        fg_worker_stats s = FG_WORKER_STATS_INIT();
         char name[16];
         fg__stats_read(&p->workers[i], &s); /* p is no longer "live" here */
         snprintf(name, sizeof name, "%d", i);

@@ -5,18 +5,9 @@
 
 #include <stdint.h>
 #include <stdio.h>
-#include <time.h>
 
 #include "atomics.h"
-
-/* CLOCK_MONOTONIC in ns: the clock of busy/idle times and of traces (a vDSO
- * call, no system call, on Linux). */
-static inline uint64_t fg__clock_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
+#include "base.h"
 
 /* Each counter is written only by its own worker and read racily by
  * fg_pool_stats() on any thread.  Relaxed atomics, not plain fields: a

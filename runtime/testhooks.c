@@ -10,6 +10,7 @@
 #include <sched.h>
 
 #include "atomics.h"
+#include "base.h"
 
 static FG__ATOMIC(unsigned) spin_rate;  /* per mille */
 static FG__ATOMIC(unsigned) yield_rate; /* per mille */
@@ -21,14 +22,9 @@ static _Thread_local uint64_t perturb_rng;
 
 static uint64_t fg__perturb_next(void)
 {
-    uint64_t x = perturb_rng;
-    if (x == 0) /* first use on this thread: seed from its TLS address */
-        x = (uint64_t)(uintptr_t)&perturb_rng * 0x9E3779B97F4A7C15ull | 1;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    perturb_rng = x;
-    return x * 0x2545F4914F6CDD1Dull;
+    if (perturb_rng == 0) /* first use on this thread: seed from its TLS address */
+        perturb_rng = fg__rng_seed((uint64_t)(uintptr_t)&perturb_rng, 0);
+    return fg__rng_next(&perturb_rng);
 }
 
 void fg__perturb(void)

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "env.h"
 #include "internal.h"
 
 /* The pool's side: the open file, and what the JSON's metadata says. */
@@ -107,24 +108,19 @@ int fg__trace_config(const fg_config *cfg, fg__config *out)
     out->trace_bad_path_err = FG_EINVAL;
     out->trace_events = FG__TRACE_EVENTS_DEFAULT;
     if (out->trace == NULL) {
-        out->trace = getenv("FORAGE_TRACE");
+        out->trace = fg__env_string("FORAGE_TRACE");
         out->trace_bad_path_err = FG_EENV;
     }
     if (out->trace != NULL && out->trace[0] == '\0')
         out->trace = NULL; /* "" is off, also to override $FORAGE_TRACE */
     if (out->trace == NULL)
         return 0;
-    const char *s = getenv("FORAGE_TRACE_EVENTS");
-    if (s == NULL || *s == '\0')
-        return 0;
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0' || s[0] == '-' || v == 0 ||
-        v > FG__TRACE_EVENTS_MAX)
-        return FG_EENV;
+    long v;
+    int err = fg__env_long("FORAGE_TRACE_EVENTS", 1, (long)FG__TRACE_EVENTS_MAX, 1, &v);
+    if (err <= 0)
+        return err;
     uint64_t cap = 1;
-    while (cap < v)
+    while (cap < (uint64_t)v)
         cap *= 2;
     out->trace_events = cap;
     return 0;

@@ -3,8 +3,8 @@
  *
  * Find-work order: own deque (LIFO, newest first) -> rounds of steals from
  * victims chosen by the pool's policy, each round ending with a look at the
- * injector: spin_rounds rounds with a growing pause, then yield_rounds
- * rounds ending in sched_yield() -> park (sleep.c).  With steal-half a
+ * injector, for as long as the idle ladder says (sleep.c: spin, yield) ->
+ * park (sleep.c).  With steal-half a
  * successful steal also moves up to half of what the victim had left onto
  * the thief's own deque, one proven steal at a time (deque.c).  A worker waiting
  * on a latch (a stolen join half, a group) runs the same loop, first trying
@@ -16,15 +16,9 @@
  */
 #include "internal.h"
 
-#include <sched.h>
-
 /* initial-exec: a plain %fs-relative load instead of a __tls_get_addr call
  * on every fg_join; libforage is linked at start-up, not dlopen()ed late. */
 __attribute__((tls_model("initial-exec"))) _Thread_local fg__worker *fg__tls_worker;
-
-/* Longest pause between two failed steal rounds, in cpu_relax() calls: at
- * about 10-70 cycles each it keeps a whole idle search in the microseconds. */
-#define FG__BACKOFF_MAX 8
 
 void fg__worker_run(fg__worker *w, fg__job *job)
 {
@@ -112,11 +106,8 @@ static fg__job *fg__worker_find_work(fg__worker *w, fg__latch *latch)
     fg__job *job = fg__own_take(w);
     if (job != NULL)
         return job;
-    fg_pool *p = w->pool;
-    unsigned backoff = 1, spin = p->spin_rounds, rounds = spin + p->yield_rounds;
-    if (spin == FG_SPIN_FOREVER)
-        rounds = FG_SPIN_FOREVER;
-    for (unsigned round = 0; round < rounds; round++) {
+    fg__idle idle = FG__IDLE_START;
+    do {
         if (latch != NULL) {
             int thief = fg__atomic_load(&latch->thief, FG__RELAXED);
             if (thief >= 0 && thief != w->index &&
@@ -127,20 +118,7 @@ static fg__job *fg__worker_find_work(fg__worker *w, fg__latch *latch)
             return job;
         if (latch != NULL && fg__latch_is_set(latch))
             return NULL;
-        if (round >= spin) {
-            sched_yield();
-            continue;
-        }
-        if (spin == FG_SPIN_FOREVER) {
-            if (fg__atomic_load(&p->terminate, FG__RELAXED))
-                return NULL; /* the main loop reads it again */
-            round = 0;       /* never leave the spinning step */
-        }
-        for (unsigned i = 0; i < backoff; i++)
-            fg__cpu_relax();
-        if (backoff < FG__BACKOFF_MAX)
-            backoff *= 2;
-    }
+    } while (fg__sleep_idle_round(w, &idle));
     return NULL;
 }
 

@@ -73,7 +73,7 @@ int main(int argc, char **argv)
             bench_row("seq", "fib", n, 0, 1, rep, t, a.result);
         }
         for (int i = 0; i < o.nthreads; i++) {
-            int err = fg_pool_create(&pool, &(fg_config){ .workers = o.threads[i] });
+            int err = fg_pool_create(&pool, FG_CONFIG(.workers = o.threads[i]));
             if (err < 0) {
                 fprintf(stderr, "fib: fg_pool_create: %s\n", fg_strerror(err));
                 return 1;

@@ -49,7 +49,7 @@ static mm_arg mm_whole(size_t n)
 static double run_forage(const bench_variant *v, int threads, long n, uint64_t *checksum)
 {
     (void)v;
-    if (fg_pool_create(&pool, &(fg_config){ .workers = threads }) < 0)
+    if (fg_pool_create(&pool, FG_CONFIG(.workers = threads)) < 0)
         return -1;
     mm_arg m = mm_whole((size_t)n);
     double t0 = bench_now();

@@ -131,7 +131,7 @@ int main(int argc, char **argv)
         }
         for (int v = 0; v < NVARIANTS; v++) {
             for (int i = 0; i < o.nthreads; i++) {
-                int err = fg_pool_create(&pool, &(fg_config){ .workers = o.threads[i] });
+                int err = fg_pool_create(&pool, FG_CONFIG(.workers = o.threads[i]));
                 if (err < 0) {
                     fprintf(stderr, "nqueens: fg_pool_create: %s\n", fg_strerror(err));
                     return 1;

@@ -47,7 +47,7 @@ int main(int argc, char **argv)
     static double tseq[BENCH_MAX_REPS], t[NCONFIGS][BENCH_MAX_THREADS][BENCH_MAX_REPS];
     for (int i = 0; i < o.nthreads; i++) {
         fg_pool *pool;
-        int err = fg_pool_create(&pool, &(fg_config){ .workers = o.threads[i] });
+        int err = fg_pool_create(&pool, FG_CONFIG(.workers = o.threads[i]));
         if (err < 0) {
             fprintf(stderr, "parallel_for: %s\n", fg_strerror(err));
             return 1;
@@ -64,7 +64,7 @@ int main(int argc, char **argv)
             }
             for (int c = 0; c < NCONFIGS; c++) {
                 memset(out, 0, n * sizeof *out);
-                fg_for_opts fo = { .grain = configs[c].grain, .partition = configs[c].partition };
+                fg_for_opts fo = FG_FOR_OPTS_INIT(.grain = configs[c].grain, .partition = configs[c].partition);
                 t0 = bench_now();
                 err = fg_parallel_for(pool, 0, n, &fo, pf_body, out);
                 double tp = bench_now() - t0;

@@ -70,9 +70,9 @@ static int trivial_overhead(const bench_opts *o, size_t n)
                 double ts = trivial_seq(r, m);
                 uint64_t expect = seed_checksum(r, m);
                 fg_parallel *par;
-                if (fg_parallel_open(&par, &(fg_parallel_opts){ .n_jobs = o->threads[ti],
+                if (fg_parallel_open(&par, FG_PARALLEL_OPTS(.n_jobs = o->threads[ti],
                                                                 .batch_size = tc->batch,
-                                                                .backend = tc->backend }) < 0)
+                                                                .backend = tc->backend)) < 0)
                     return 1;
                 memset(r, 0, m * sizeof *r);
                 double t0 = bench_now();
@@ -119,8 +119,8 @@ static double seq_run(uint64_t *r, size_t n)
 static double par_run(uint64_t *r, size_t n, int threads, int backend, long batch)
 {
     fg_parallel *par;
-    int err = fg_parallel_open(&par, &(fg_parallel_opts){ .n_jobs = threads, .batch_size = batch,
-                                                          .backend = backend });
+    int err = fg_parallel_open(&par, FG_PARALLEL_OPTS(.n_jobs = threads, .batch_size = batch,
+                                                          .backend = backend));
     if (err < 0)
         return -1;
     memset(r, 0, n * sizeof *r);

@@ -103,7 +103,7 @@ static int noop(void *p)
 
 static double run_forage(const bench_variant *v, int threads, long b0, uint64_t *checksum)
 {
-    if (fg_pool_create(&pool, &(fg_config){ .workers = threads }) < 0)
+    if (fg_pool_create(&pool, FG_CONFIG(.workers = threads)) < 0)
         return -1;
     uts_node root;
     uts_root(&root, (int)b0);

@@ -76,13 +76,13 @@ static void scenario_create(int workers, int victim, int deque)
 {
     fg_pool *pool = (fg_pool *)&pool; /* must be reset to NULL on failure */
     fault_begin();
-    int rc = fg_pool_create(&pool, &(fg_config){ .workers = workers, .victim = victim,
-                                                 .deque = deque });
+    int rc = fg_pool_create(&pool, FG_CONFIG(.workers = workers, .victim = victim,
+                                                 .deque = deque));
     fault_end();
     if (rc != 0) {
         CHECK(is_resource_error(rc), "create(%d) returned %s", workers, fg_error_name(rc));
         CHECK(pool == NULL, "create failed but set *out");
-        CHECK(fg_pool_create(&pool, &(fg_config){ .workers = workers }) == 0, "create again");
+        CHECK(fg_pool_create(&pool, FG_CONFIG(.workers = workers)) == 0, "create again");
     }
     check_pool_usable(pool);
     fg_pool_destroy(pool);
@@ -110,7 +110,7 @@ static void scenario_join_growth(int workers)
 {
     enum { DEPTH = 1000 };
     fg_pool *pool;
-    if (fg_pool_create(&pool, &(fg_config){ .workers = workers, .seed = 1 }) != 0) {
+    if (fg_pool_create(&pool, FG_CONFIG(.workers = workers, .seed = 1)) != 0) {
         CHECK(0, "create");
         return;
     }
@@ -145,7 +145,7 @@ static int spawn_many(void *arg)
 static void scenario_spawn(int from_worker)
 {
     fg_pool *pool;
-    if (fg_pool_create(&pool, &(fg_config){ .workers = 2, .seed = 1 }) != 0) {
+    if (fg_pool_create(&pool, FG_CONFIG(.workers = 2, .seed = 1)) != 0) {
         CHECK(0, "create");
         return;
     }
@@ -190,14 +190,14 @@ static void reduce_combine(void *left, const void *right, void *ctx)
 static void scenario_reduce(void)
 {
     fg_pool *pool;
-    if (fg_pool_create(&pool, &(fg_config){ .workers = 2, .seed = 1 }) != 0) {
+    if (fg_pool_create(&pool, FG_CONFIG(.workers = 2, .seed = 1)) != 0) {
         CHECK(0, "create");
         return;
     }
     for (int i = 0; i < REDUCE_N; i++)
         atomic_store(&reduce_seen[i], 0);
     big_partial identity = { 0 }, result = { 0 };
-    fg_for_opts opts = { .grain = 64, .partition = FG_PARTITION_SIMPLE };
+    fg_for_opts opts = FG_FOR_OPTS_INIT(.grain = 64, .partition = FG_PARTITION_SIMPLE);
     fault_begin();
     int rc = fg_parallel_reduce(pool, 0, REDUCE_N, &opts, sizeof(big_partial), &identity,
                                 reduce_body, reduce_combine, NULL, &result);
@@ -238,8 +238,8 @@ static void scenario_facade(int backend, long batch_size)
     atomic_store(&map_ran, 0);
     fg_parallel *par = NULL;
     fault_begin();
-    int rc = fg_parallel_open(&par, &(fg_parallel_opts){ .n_jobs = 2, .backend = backend,
-                                                         .batch_size = batch_size });
+    int rc = fg_parallel_open(&par, FG_PARALLEL_OPTS(.n_jobs = 2, .backend = backend,
+                                                         .batch_size = batch_size));
     if (rc == 0)
         rc = fg_parallel_map(par, (fg_delayed){ square, NULL, sizeof(uint64_t) }, 0, MAP_N,
                              results, NULL);
@@ -313,7 +313,7 @@ int main(void)
     /* Count threads after one pool has come and gone: sanitizers start a
      * helper thread of their own at the first pthread_create. */
     fg_pool *warm;
-    if (fg_pool_create(&warm, &(fg_config){ .workers = 1 }) == 0)
+    if (fg_pool_create(&warm, FG_CONFIG(.workers = 1)) == 0)
         fg_pool_destroy(warm);
     int threads_before = thread_count();
     uint64_t runs = 0, injected = 0;

@@ -100,8 +100,8 @@ int main(int argc, char **argv)
     if (results == NULL || t.v == NULL)
         return 1;
     fg_parallel *par;
-    fg_parallel_opts po = { .n_jobs = (int)n_jobs, .batch_size = batch, .verbose = (int)verbose,
-                            .backend = backend };
+    fg_parallel_opts po = FG_PARALLEL_OPTS_INIT(.n_jobs = (int)n_jobs, .batch_size = batch, .verbose = (int)verbose,
+                            .backend = backend);
     if (trace_path != NULL) {
         po.on_progress = on_progress;
         po.progress_ctx = &t;
@@ -111,7 +111,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "golden-shared-driver: fg_parallel_open: %s\n", fg_strerror(err));
         return 1;
     }
-    fg_error_info info;
+    fg_error_info info = FG_ERROR_INFO_INIT();
     double t0 = now_s();
     err = fg_parallel_map(par, (fg_delayed){ my_task_delayed, NULL, sizeof(uint64_t) }, 0, total,
                           results, &info);

@@ -163,13 +163,13 @@ static inline fg_config stress_pool_config(stress_rng *r, int workers)
 {
     static const unsigned spins[] = { 0, 0, 1, 4 };
     static const unsigned yields[] = { 0, 0, 0, 2 };
-    return (fg_config){ .workers = workers,
+    return (fg_config)FG_CONFIG_INIT(.workers = workers,
                         .victim = (int)stress_rng_below(r, FG_VICTIM_POWER_OF_TWO + 1),
                         .steal = (int)stress_rng_below(r, 2),
                         .deque = (int)stress_rng_below(r, 2),
                         .spin_rounds = spins[stress_rng_below(r, 4)],
                         .yield_rounds = yields[stress_rng_below(r, 4)],
-                        .seed = stress_rng_next(r) | 1 };
+                        .seed = stress_rng_next(r) | 1);
 }
 
 static inline const char *stress_victim_name(int victim)

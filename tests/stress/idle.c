@@ -108,7 +108,7 @@ int main(int argc, char **argv)
            LIMIT_MS, cycles, STRESS_TSAN ? " tsan" : "");
     stress_watchdog_start((cycles + 1) * WINDOW_MS / 1000.0 * 3 + 120);
     fg_pool *pool;
-    fg_config cfg = { .workers = workers, .seed = stress_cfg.seed | 1 };
+    fg_config cfg = FG_CONFIG_INIT(.workers = workers, .seed = stress_cfg.seed | 1);
     int err = fg_pool_create(&pool, &cfg);
     if (err != 0) {
         stress_fail("fg_pool_create(%d): %s", workers, fg_strerror(err));

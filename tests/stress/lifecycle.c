@@ -453,7 +453,7 @@ static int sync_round(stress_rng *rng)
 {
     sync_case *sc = &sync_state;
     memset(sc, 0, sizeof *sc);
-    fg_config cfg = { .workers = 2, .seed = stress_rng_next(rng) | 1 };
+    fg_config cfg = FG_CONFIG_INIT(.workers = 2, .seed = stress_rng_next(rng) | 1);
     int err = fg_pool_create(&sc->pool, &cfg);
     if (err != 0) {
         stress_fail("sync: fg_pool_create: %s", fg_strerror(err));

@@ -172,7 +172,7 @@ static void create(int workers)
     cr_assert_eq(unsetenv("FORAGE_STEAL"), 0);
     cr_assert_eq(unsetenv("FORAGE_IDLE"), 0);
     cr_assert_eq(unsetenv("FORAGE_DEQUE"), 0);
-    int err = fg_pool_create(&pool, &(fg_config){ .workers = workers });
+    int err = fg_pool_create(&pool, FG_CONFIG(.workers = workers));
     cr_assert_eq(err, 0, "fg_pool_create: %s", fg_strerror(err));
 }
 
@@ -311,14 +311,14 @@ Test(stats, table_totals_two_workers)
     cr_assert_eq(fg_join(pool, spawner, &ga, fib_task, &f), 0);
     cr_assert_eq(f.result, 6765);
     cr_assert_eq(atomic_load(&ran), 1000);
-    fg_worker_stats before[2];
+    fg_worker_stats before[2] = { FG_WORKER_STATS_INIT(), FG_WORKER_STATS_INIT() };
     for (int i = 0; i < 2; i++)
         cr_assert_eq(fg_pool_stats(pool, i, &before[i]), 0);
     fg_pool_destroy(pool);
     char *text = capture_end(&c);
     if (!fg_stats_enabled()) {
         cr_assert_str_eq(text, not_compiled);
-        fg_worker_stats zero = { 0 };
+        fg_worker_stats zero = FG_WORKER_STATS_INIT();
         for (int i = 0; i < 2; i++)
             cr_assert_eq(memcmp(&before[i], &zero, sizeof zero), 0);
         free(text);
@@ -377,7 +377,7 @@ Test(stats, pool_stats_busy_ns)
     fg_group g = FG_GROUP_INIT(pool);
     cr_assert_eq(fg_spawn(&g, sleep_ms, (void *)(intptr_t)20), 0);
     cr_assert_eq(fg_sync(&g), 0);
-    fg_worker_stats s;
+    fg_worker_stats s = FG_WORKER_STATS_INIT();
     double t0 = now_ms();
     do {
         cr_assert_eq(fg_pool_stats(pool, 0, &s), 0);

@@ -59,14 +59,14 @@ static fg_pool *create(const fg_config *cfg)
 Test(trace, off_unless_asked)
 {
     make_dir();
-    fg_pool *p = create(&(fg_config){ .workers = 2 });
+    fg_pool *p = create(FG_CONFIG(.workers = 2));
     for (int i = 0; i < 2; i++)
         cr_assert_null(p->workers[i].trace, "worker %d traces with no path given", i);
     cr_assert_null(p->trace);
     fg_pool_destroy(p);
     /* "" in the config is off even when the environment names a file. */
     cr_assert_eq(setenv("FORAGE_TRACE", path_in_dir("env.json"), 1), 0);
-    p = create(&(fg_config){ .workers = 2, .trace = "" });
+    p = create(FG_CONFIG(.workers = 2, .trace = ""));
     cr_assert_null(p->workers[0].trace);
     fg_pool_destroy(p);
     cr_assert_neq(access(path_in_dir("env.json"), F_OK), 0, "env.json was created");
@@ -77,9 +77,9 @@ Test(trace, pools_alive_together_write_separate_files)
 {
     make_dir();
     const char *path = path_in_dir("t.json");
-    fg_pool *a = create(&(fg_config){ .workers = 2, .trace = path });
-    fg_pool *b = create(&(fg_config){ .workers = 1, .trace = path });
-    fg_pool *c = create(&(fg_config){ .workers = 1, .trace = path_in_dir("noext") });
+    fg_pool *a = create(FG_CONFIG(.workers = 2, .trace = path));
+    fg_pool *b = create(FG_CONFIG(.workers = 1, .trace = path));
+    fg_pool *c = create(FG_CONFIG(.workers = 1, .trace = path_in_dir("noext")));
     fg_pool_destroy(b);
     fg_pool_destroy(a);
     fg_pool_destroy(c);
@@ -94,7 +94,7 @@ Test(trace, ring_capacity_rounds_up)
     make_dir();
     cr_assert_eq(setenv("FORAGE_TRACE", path_in_dir("r.json"), 1), 0);
     cr_assert_eq(setenv("FORAGE_TRACE_EVENTS", "1000", 1), 0);
-    fg_pool *p = create(&(fg_config){ .workers = 3 });
+    fg_pool *p = create(FG_CONFIG(.workers = 3));
     for (int i = 0; i < 3; i++) {
         cr_assert_not_null(p->workers[i].trace);
         cr_assert_eq(p->workers[i].trace->mask, 1023);
@@ -102,7 +102,7 @@ Test(trace, ring_capacity_rounds_up)
     fg_pool_destroy(p);
     assert_trace_file(path_in_dir("r.json"));
     cr_assert_eq(setenv("FORAGE_TRACE_EVENTS", "", 1), 0);
-    p = create(&(fg_config){ .workers = 1 });
+    p = create(FG_CONFIG(.workers = 1));
     cr_assert_eq(p->workers[0].trace->mask, (1u << 16) - 1, "default capacity");
     fg_pool_destroy(p);
     assert_trace_file(path_in_dir("r.1.json"));
@@ -114,7 +114,7 @@ Test(trace, bad_settings_fail_create_and_leave_nothing)
     make_dir();
     fg_pool *p = NULL;
     const char *missing = path_in_dir("no-such-dir/t.json");
-    cr_assert_eq(fg_pool_create(&p, &(fg_config){ .trace = missing }), FG_EINVAL);
+    cr_assert_eq(fg_pool_create(&p, FG_CONFIG(.trace = missing)), FG_EINVAL);
     cr_assert_null(p);
     cr_assert_eq(setenv("FORAGE_TRACE", missing, 1), 0);
     cr_assert_eq(fg_pool_create(&p, NULL), FG_EENV);

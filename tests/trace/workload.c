@@ -152,7 +152,7 @@ static void phase(int fib_n)
 
     atomic_long sum = 0;
     const size_t n = 100000;
-    expect(fg_parallel_for(pool, 0, n, &(fg_for_opts){ .grain = 1000 }, sum_body, &sum) == 0,
+    expect(fg_parallel_for(pool, 0, n, FG_FOR_OPTS(.grain = 1000), sum_body, &sum) == 0,
            "parallel_for");
     expect(atomic_load(&sum) == (long)(n * (n - 1) / 2), "parallel_for sum");
 
@@ -183,7 +183,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "trace-workload: linked without counters\n");
         return 1;
     }
-    int err = fg_pool_create(&pool, &(fg_config){ .workers = workers, .trace = trace });
+    int err = fg_pool_create(&pool, FG_CONFIG(.workers = workers, .trace = trace));
     if (err < 0) {
         printf("%s\n", fg_error_name(err));
         return 3;

@@ -37,8 +37,8 @@ static int ctask(void *arg, void *res) { (void)arg; (void)res; atomic_fetch_add(
 
 static void fixture_up(void)
 {
-    cr_assert_eq(fg_pool_create(&live, &(fg_config){ .workers = 2 }), 0);
-    cr_assert_eq(fg_pool_create(&dead, &(fg_config){ .workers = 1 }), 0);
+    cr_assert_eq(fg_pool_create(&live, FG_CONFIG(.workers = 2)), 0);
+    cr_assert_eq(fg_pool_create(&dead, FG_CONFIG(.workers = 1)), 0);
     fg_pool_destroy(dead);
     atomic_store(&ran, 0);
 }
@@ -58,16 +58,16 @@ static int create_cfg(fg_config c)
     int rc = fg_pool_create(&p, &c);
     return p == NULL ? rc : WROTE_OUT;
 }
-static int create_too_many(void) { return create_cfg((fg_config){ .workers = FG_MAX_WORKERS + 1 }); }
-static int create_int_max(void) { return create_cfg((fg_config){ .workers = INT_MAX }); }
-static int create_victim_neg(void) { return create_cfg((fg_config){ .workers = 1, .victim = -1 }); }
-static int create_victim_big(void) { return create_cfg((fg_config){ .workers = 1, .victim = FG_VICTIM_POWER_OF_TWO + 1 }); }
-static int create_steal_bad(void) { return create_cfg((fg_config){ .workers = 1, .steal = 2 }); }
-static int create_tiny_stack(void) { return create_cfg((fg_config){ .workers = 1, .stack_size = 1 }); }
+static int create_too_many(void) { return create_cfg((fg_config)FG_CONFIG_INIT(.workers = FG_MAX_WORKERS + 1)); }
+static int create_int_max(void) { return create_cfg((fg_config)FG_CONFIG_INIT(.workers = INT_MAX)); }
+static int create_victim_neg(void) { return create_cfg((fg_config)FG_CONFIG_INIT(.workers = 1, .victim = -1)); }
+static int create_victim_big(void) { return create_cfg((fg_config)FG_CONFIG_INIT(.workers = 1, .victim = FG_VICTIM_POWER_OF_TWO + 1)); }
+static int create_steal_bad(void) { return create_cfg((fg_config)FG_CONFIG_INIT(.workers = 1, .steal = 2)); }
+static int create_tiny_stack(void) { return create_cfg((fg_config)FG_CONFIG_INIT(.workers = 1, .stack_size = 1)); }
 static int create_env(const char *name, const char *value)
 {
     setenv(name, value, 1);
-    int rc = create_cfg((fg_config){ 0 });
+    int rc = create_cfg((fg_config)FG_CONFIG_INIT());
     unsetenv(name);
     return rc;
 }
@@ -80,7 +80,7 @@ static int create_env_steal(void) { return create_env("FORAGE_STEAL", "all"); }
 static int resolve_too_many(void) { return fg_resolve_workers(FG_MAX_WORKERS + 1); }
 static int workers_null(void) { return fg_pool_workers(NULL); }
 static int workers_dead(void) { return fg_pool_workers(dead); }
-static fg_worker_stats st;
+static fg_worker_stats st = FG_WORKER_STATS_INIT();
 static int stats_null_pool(void) { return fg_pool_stats(NULL, 0, &st); }
 static int stats_null_out(void) { return fg_pool_stats(live, 0, NULL); }
 static int stats_neg_worker(void) { return fg_pool_stats(live, -1, &st); }
@@ -121,11 +121,11 @@ static int for_reversed(void) { return fg_parallel_for(live, 10, 9, NULL, body, 
 static int for_top_reversed(void) { return fg_parallel_for(live, SIZE_MAX, 0, NULL, body, NULL); }
 static int for_partition_neg(void)
 {
-    return fg_parallel_for(live, 0, 10, &(fg_for_opts){ .partition = -1 }, body, NULL);
+    return fg_parallel_for(live, 0, 10, FG_FOR_OPTS(.partition = -1), body, NULL);
 }
 static int for_partition_big(void)
 {
-    return fg_parallel_for(live, 0, 10, &(fg_for_opts){ .partition = 3 }, body, NULL);
+    return fg_parallel_for(live, 0, 10, FG_FOR_OPTS(.partition = 3), body, NULL);
 }
 static int for_empty(void) { return fg_parallel_for(live, 50, 50, NULL, body, NULL); }
 static int for_dead(void) { return fg_parallel_for(dead, 0, 10, NULL, body, NULL); }
@@ -155,19 +155,19 @@ static int open_opts(fg_parallel_opts o)
     return par == NULL ? rc : WROTE_OUT;
 }
 static int open_out_null(void) { return fg_parallel_open(NULL, NULL); }
-static int open_backend_neg(void) { return open_opts((fg_parallel_opts){ .backend = -1 }); }
-static int open_backend_big(void) { return open_opts((fg_parallel_opts){ .backend = 3 }); }
-static int open_batch_neg(void) { return open_opts((fg_parallel_opts){ .batch_size = -2 }); }
-static int open_verbose_neg(void) { return open_opts((fg_parallel_opts){ .verbose = -1 }); }
-static int open_predispatch_neg(void) { return open_opts((fg_parallel_opts){ .pre_dispatch = -2 }); }
-static int open_n_jobs_big(void) { return open_opts((fg_parallel_opts){ .n_jobs = FG_MAX_WORKERS + 1 }); }
-static int open_dead_pool(void) { return open_opts((fg_parallel_opts){ .pool = dead }); }
+static int open_backend_neg(void) { return open_opts((fg_parallel_opts)FG_PARALLEL_OPTS_INIT(.backend = -1)); }
+static int open_backend_big(void) { return open_opts((fg_parallel_opts)FG_PARALLEL_OPTS_INIT(.backend = 3)); }
+static int open_batch_neg(void) { return open_opts((fg_parallel_opts)FG_PARALLEL_OPTS_INIT(.batch_size = -2)); }
+static int open_verbose_neg(void) { return open_opts((fg_parallel_opts)FG_PARALLEL_OPTS_INIT(.verbose = -1)); }
+static int open_predispatch_neg(void) { return open_opts((fg_parallel_opts)FG_PARALLEL_OPTS_INIT(.pre_dispatch = -2)); }
+static int open_n_jobs_big(void) { return open_opts((fg_parallel_opts)FG_PARALLEL_OPTS_INIT(.n_jobs = FG_MAX_WORKERS + 1)); }
+static int open_dead_pool(void) { return open_opts((fg_parallel_opts)FG_PARALLEL_OPTS_INIT(.pool = dead)); }
 
 /* map and calls need an open façade on the live pool. */
 static int with_par(int (*f)(fg_parallel *))
 {
     fg_parallel *par;
-    int rc = fg_parallel_open(&par, &(fg_parallel_opts){ .n_jobs = 2, .pool = live });
+    int rc = fg_parallel_open(&par, FG_PARALLEL_OPTS(.n_jobs = 2, .pool = live));
     if (rc != 0)
         return rc;
     rc = f(par);
@@ -378,12 +378,12 @@ static void tile_top(int partition)
     chunk_log l = { .lock = PTHREAD_MUTEX_INITIALIZER };
     size_t grain = SIZE_MAX / 8;
     cr_assert_eq(fg_parallel_for(live, 0, SIZE_MAX,
-                                 &(fg_for_opts){ .grain = grain, .partition = partition },
+                                 FG_FOR_OPTS(.grain = grain, .partition = partition),
                                  log_chunk, &l), 0);
     check_tiling(&l, 0, SIZE_MAX, grain);
     l.n = 0;
     cr_assert_eq(fg_parallel_for(live, SIZE_MAX - 10, SIZE_MAX,
-                                 &(fg_for_opts){ .grain = 1, .partition = partition },
+                                 FG_FOR_OPTS(.grain = 1, .partition = partition),
                                  log_chunk, &l), 0);
     check_tiling(&l, SIZE_MAX - 10, SIZE_MAX, 1);
 }
@@ -409,8 +409,8 @@ static int index_task(size_t i, void *ctx, void *res)
 Test(badinput, map_at_the_top_of_size_t, .init = fixture_up, .fini = fixture_down)
 {
     fg_parallel *par;
-    cr_assert_eq(fg_parallel_open(&par, &(fg_parallel_opts){ .n_jobs = 2, .pool = live,
-                                                            .batch_size = 2 }), 0);
+    cr_assert_eq(fg_parallel_open(&par, FG_PARALLEL_OPTS(.n_jobs = 2, .pool = live,
+                                                            .batch_size = 2)), 0);
     size_t out[5];
     cr_assert_eq(fg_parallel_map(par, (fg_delayed){ index_task, NULL, sizeof(size_t) },
                                  SIZE_MAX - 5, SIZE_MAX, out, NULL), 0);
@@ -423,8 +423,8 @@ Test(badinput, map_at_the_top_of_size_t, .init = fixture_up, .fini = fixture_dow
 Test(badinput, grain_zero_means_one, .init = fixture_up, .fini = fixture_down)
 {
     chunk_log l = { .lock = PTHREAD_MUTEX_INITIALIZER };
-    cr_assert_eq(fg_parallel_for(live, 0, 50, &(fg_for_opts){ .grain = 0,
-                                 .partition = FG_PARTITION_SIMPLE }, log_chunk, &l), 0);
+    cr_assert_eq(fg_parallel_for(live, 0, 50, FG_FOR_OPTS(.grain = 0,
+                                 .partition = FG_PARTITION_SIMPLE), log_chunk, &l), 0);
     cr_assert_eq(l.n, 50);
     check_tiling(&l, 0, 50, 1);
 }
@@ -450,8 +450,8 @@ static int blocking_body(size_t b, size_t e, void *ctx)
 static void *long_call(void *arg)
 {
     int *rc = arg;
-    *rc = fg_parallel_for(live, 0, 100, &(fg_for_opts){ .grain = 10,
-                          .partition = FG_PARTITION_SIMPLE }, blocking_body, NULL);
+    *rc = fg_parallel_for(live, 0, 100, FG_FOR_OPTS(.grain = 10,
+                          .partition = FG_PARTITION_SIMPLE), blocking_body, NULL);
     return NULL;
 }
 
@@ -465,7 +465,7 @@ static void *destroyer(void *arg)
  * new calls fail with FG_ESHUTDOWN and run nothing, A's loop completes. */
 Test(badinput, destroy_waits_for_a_running_call, .timeout = 30)
 {
-    cr_assert_eq(fg_pool_create(&live, &(fg_config){ .workers = 2 }), 0);
+    cr_assert_eq(fg_pool_create(&live, FG_CONFIG(.workers = 2)), 0);
     pthread_t a, b;
     int rc_a = -1;
     cr_assert_eq(pthread_create(&a, NULL, long_call, &rc_a), 0);

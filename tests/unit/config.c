@@ -115,7 +115,7 @@ Test(config, pool_create_bad_env_fails)
     cr_assert_eq(fg_pool_create(&p, NULL), FG_EENV);
     cr_assert_null(p);
     p = (fg_pool *)(void *)&p;
-    cr_assert_eq(fg_pool_create(&p, &(fg_config){ .stack_size = 0 }), FG_EENV);
+    cr_assert_eq(fg_pool_create(&p, FG_CONFIG(.stack_size = 0)), FG_EENV);
     cr_assert_null(p);
 }
 
@@ -123,12 +123,12 @@ Test(config, explicit_workers_beat_env)
 {
     env_set("5");
     fg_pool *p = NULL;
-    cr_assert_eq(fg_pool_create(&p, &(fg_config){ .workers = 3 }), 0);
+    cr_assert_eq(fg_pool_create(&p, FG_CONFIG(.workers = 3)), 0);
     cr_assert_not_null(p);
     cr_assert_eq(fg_pool_workers(p), 3);
     fg_pool_destroy(p);
     /* and the env is used when the config leaves it to default */
-    cr_assert_eq(fg_pool_create(&p, &(fg_config){ .workers = 0 }), 0);
+    cr_assert_eq(fg_pool_create(&p, FG_CONFIG(.workers = 0)), 0);
     cr_assert_eq(fg_pool_workers(p), 5);
     fg_pool_destroy(p);
 }
@@ -136,24 +136,24 @@ Test(config, explicit_workers_beat_env)
 Test(config, bad_fields_are_rejected)
 {
     fg_pool *p = (fg_pool *)(void *)&p;
-    cr_assert_eq(fg_pool_create(&p, &(fg_config){ .workers = 1, .victim = 99 }), FG_EINVAL);
+    cr_assert_eq(fg_pool_create(&p, FG_CONFIG(.workers = 1, .victim = 99)), FG_EINVAL);
     cr_assert_null(p);
     p = (fg_pool *)(void *)&p;
-    cr_assert_eq(fg_pool_create(&p, &(fg_config){ .workers = 1, .victim = -1 }), FG_EINVAL);
+    cr_assert_eq(fg_pool_create(&p, FG_CONFIG(.workers = 1, .victim = -1)), FG_EINVAL);
     cr_assert_null(p);
     p = (fg_pool *)(void *)&p;
-    cr_assert_eq(fg_pool_create(&p, &(fg_config){ .workers = 1, .stack_size = 1000 }),
+    cr_assert_eq(fg_pool_create(&p, FG_CONFIG(.workers = 1, .stack_size = 1000)),
                  FG_EINVAL);
     cr_assert_null(p);
     p = (fg_pool *)(void *)&p;
-    cr_assert_eq(fg_pool_create(&p, &(fg_config){ .workers = 513 }), FG_ERANGE);
+    cr_assert_eq(fg_pool_create(&p, FG_CONFIG(.workers = 513)), FG_ERANGE);
     cr_assert_null(p);
 }
 
 Test(config, null_out_is_einval)
 {
     cr_assert_eq(fg_pool_create(NULL, NULL), FG_EINVAL);
-    cr_assert_eq(fg_pool_create(NULL, &(fg_config){ .workers = 1 }), FG_EINVAL);
+    cr_assert_eq(fg_pool_create(NULL, FG_CONFIG(.workers = 1)), FG_EINVAL);
 }
 
 Test(config, null_config_gives_default_count)
@@ -164,7 +164,7 @@ Test(config, null_config_gives_default_count)
     cr_assert_eq(fg_pool_workers(p), clamp_workers(affinity_cpus()));
     fg_pool_destroy(p);
     /* a zeroed config is the same as NULL */
-    cr_assert_eq(fg_pool_create(&p, &(fg_config){ 0 }), 0);
+    cr_assert_eq(fg_pool_create(&p, FG_CONFIG()), 0);
     cr_assert_eq(fg_pool_workers(p), clamp_workers(affinity_cpus()));
     fg_pool_destroy(p);
 }
@@ -174,8 +174,8 @@ Test(config, builtin_victims_and_min_stack_accepted)
     static const int kinds[] = { FG_VICTIM_RANDOM, FG_VICTIM_ROUND_ROBIN, FG_VICTIM_STICKY };
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
         fg_pool *p = NULL;
-        cr_assert_eq(fg_pool_create(&p, &(fg_config){ .workers = 2, .victim = kinds[i],
-                                                      .stack_size = 64 * 1024 }),
+        cr_assert_eq(fg_pool_create(&p, FG_CONFIG(.workers = 2, .victim = kinds[i],
+                                                      .stack_size = 64 * 1024)),
                      0, "victim kind %d", kinds[i]);
         cr_assert_eq(fg_pool_workers(p), 2);
         fg_pool_destroy(p);

@@ -16,7 +16,7 @@ TestSuite(ctx, .timeout = 60);
 static fg_pool *pool_new(int workers, int deque)
 {
     fg_pool *p = NULL;
-    int err = fg_pool_create(&p, &(fg_config){ .workers = workers, .deque = deque });
+    int err = fg_pool_create(&p, FG_CONFIG(.workers = workers, .deque = deque));
     cr_assert_eq(err, 0, "fg_pool_create(%d): %s", workers, fg_strerror(err));
     return p;
 }

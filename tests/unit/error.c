@@ -23,7 +23,7 @@ TestSuite(error, .timeout = 30);
 
 Test(error, table_has_every_code)
 {
-    cr_assert_eq(NROWS, 8, "update this suite when the table changes");
+    cr_assert_eq(NROWS, 9, "update this suite when the table changes");
     cr_assert_eq(FG_EINVAL, -EINVAL);
     cr_assert_eq(FG_ENOMEM, -ENOMEM);
     cr_assert_eq(FG_EAGAIN, -EAGAIN);
@@ -32,6 +32,7 @@ Test(error, table_has_every_code)
     cr_assert_eq(FG_EENV, -4001);
     cr_assert_eq(FG_ERANGE, -4002);
     cr_assert_eq(FG_EBUSY, -4003);
+    cr_assert_eq(FG_ESIZE, -4004);
 }
 
 Test(error, codes_are_negative_and_distinct)
@@ -75,7 +76,7 @@ Test(error, zero_is_success)
 
 Test(error, unknown_codes)
 {
-    static const int unknown[] = { 12345, -9999, 1, 5, -1, -4000, -4004, -4099,
+    static const int unknown[] = { 12345, -9999, 1, 5, -1, -4000, -4005, -4099,
                                    EINVAL, INT_MAX, INT_MIN };
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
         const char *text = fg_strerror(unknown[i]);

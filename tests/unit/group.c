@@ -18,7 +18,7 @@ enum { MANY = 100000 };
 static fg_pool *pool_new(int workers)
 {
     fg_pool *p = NULL;
-    int err = fg_pool_create(&p, &(fg_config){ .workers = workers });
+    int err = fg_pool_create(&p, FG_CONFIG(.workers = workers));
     cr_assert_eq(err, 0, "fg_pool_create(%d): %s", workers, fg_strerror(err));
     return p;
 }

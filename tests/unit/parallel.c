@@ -274,9 +274,9 @@ static void check_ordered(int backend, int n_jobs, long batch, size_t begin, siz
     for (size_t k = 0; k < n + 2; k++)
         slots[k] = GUARD;
     u64_ctx ctx = { begin, count };
-    fg_parallel *p = par_open(&(fg_parallel_opts){ .n_jobs = n_jobs, .batch_size = batch,
-                                                   .backend = backend });
-    fg_error_info err = { 12345, 12345, 12345 };
+    fg_parallel *p = par_open(FG_PARALLEL_OPTS(.n_jobs = n_jobs, .batch_size = batch,
+                                                   .backend = backend));
+    fg_error_info err = FG_ERROR_INFO_INIT(.index = 12345, .code = 12345, .tasks_run = 12345);
     int rc = fg_parallel_map(p, (fg_delayed){ task_u64, &ctx, sizeof(uint64_t) }, begin,
                              begin + n, slots + 1, &err);
     fg_parallel_close(p);
@@ -343,10 +343,10 @@ Test(parallel, odd_result_size_slots)
             atomic_uchar *count = calloc(n, sizeof *count);
             memset(raw, 0xEE, 3 * n + 8);
             u64_ctx ctx = { begin, count };
-            fg_parallel *p = par_open(&(fg_parallel_opts){ .n_jobs = 3,
+            fg_parallel *p = par_open(FG_PARALLEL_OPTS(.n_jobs = 3,
                                                            .batch_size = all_batches[b],
-                                                           .backend = backend });
-            fg_error_info err;
+                                                           .backend = backend));
+            fg_error_info err = FG_ERROR_INFO_INIT();
             int rc = fg_parallel_map(p, (fg_delayed){ task_rgb, &ctx, sizeof(rgb) }, begin,
                                      begin + n, raw + 4, &err);
             fg_parallel_close(p);
@@ -397,10 +397,10 @@ Test(parallel, null_results_each_task_once)
             for (size_t j = 0; j < NELEM(jobs); j++) {
                 int backend = all_backends[bi];
                 null_ctx ctx = { 31, calloc(n, sizeof(atomic_uchar)), 0 };
-                fg_parallel *p = par_open(&(fg_parallel_opts){ .n_jobs = jobs[j],
+                fg_parallel *p = par_open(FG_PARALLEL_OPTS(.n_jobs = jobs[j],
                                                                .batch_size = all_batches[b],
-                                                               .backend = backend });
-                fg_error_info err;
+                                                               .backend = backend));
+                fg_error_info err = FG_ERROR_INFO_INIT();
                 int rc = fg_parallel_map(p, (fg_delayed){ task_null, &ctx, 0 }, 31, 31 + n,
                                          NULL, &err);
                 fg_parallel_close(p);
@@ -503,10 +503,10 @@ Test(parallel, error_first_middle_last)
                 c.k1 = ks[ki];
                 c.code1 = 7;
                 uint64_t *res = malloc(n * sizeof *res);
-                fg_parallel *p = par_open(&(fg_parallel_opts){ .n_jobs = 2,
+                fg_parallel *p = par_open(FG_PARALLEL_OPTS(.n_jobs = 2,
                                                                .batch_size = all_batches[b],
-                                                               .backend = backend });
-                fg_error_info err = { 0, 0, 0 };
+                                                               .backend = backend));
+                fg_error_info err = FG_ERROR_INFO_INIT(.index = 0, .code = 0, .tasks_run = 0);
                 int rc = fg_parallel_map(p, (fg_delayed){ task_fail, &c, sizeof(uint64_t) },
                                          begin, begin + n, res, &err);
                 fg_parallel_close(p);
@@ -545,9 +545,9 @@ Test(parallel, error_first_in_input_order_wins)
             c.delay1_us = 20000;
             c.k2 = 600;
             c.code2 = 9;
-            fg_parallel *p = par_open(&(fg_parallel_opts){ .n_jobs = 2, .batch_size = batches[b],
-                                                           .backend = backend });
-            fg_error_info err = { 0, 0, 0 };
+            fg_parallel *p = par_open(FG_PARALLEL_OPTS(.n_jobs = 2, .batch_size = batches[b],
+                                                           .backend = backend));
+            fg_error_info err = FG_ERROR_INFO_INIT(.index = 0, .code = 0, .tasks_run = 0);
             int rc = fg_parallel_map(p, (fg_delayed){ task_fail, &c, 0 }, begin, begin + n, NULL,
                                      &err);
             fg_parallel_close(p);
@@ -572,9 +572,9 @@ Test(parallel, error_sequential_cancels_the_rest)
         fail_ctx_init(&c, 0, n);
         c.k1 = k;
         c.code1 = 7;
-        fg_parallel *p = par_open(&(fg_parallel_opts){ .n_jobs = 4, .batch_size = all_batches[b],
-                                                       .backend = FG_BACKEND_SEQUENTIAL });
-        fg_error_info err;
+        fg_parallel *p = par_open(FG_PARALLEL_OPTS(.n_jobs = 4, .batch_size = all_batches[b],
+                                                       .backend = FG_BACKEND_SEQUENTIAL));
+        fg_error_info err = FG_ERROR_INFO_INIT();
         int rc = fg_parallel_map(p, (fg_delayed){ task_fail, &c, 0 }, 0, n, NULL, &err);
         fg_parallel_close(p);
         cr_assert_eq(rc, 7);
@@ -603,9 +603,9 @@ static void cancellation_parallel(int backend)
         c.k1 = k;
         c.code1 = 7;
         c.gate = true;
-        fg_parallel *p = par_open(&(fg_parallel_opts){ .n_jobs = jobs[j], .batch_size = 1,
-                                                       .backend = backend });
-        fg_error_info err;
+        fg_parallel *p = par_open(FG_PARALLEL_OPTS(.n_jobs = jobs[j], .batch_size = 1,
+                                                       .backend = backend));
+        fg_error_info err = FG_ERROR_INFO_INIT();
         int rc = fg_parallel_map(p, (fg_delayed){ task_fail, &c, 0 }, 0, n, NULL, &err);
         fg_parallel_close(p);
         const char *bn = backend_names[backend];
@@ -672,12 +672,12 @@ Test(parallel, error_prints_no_finished_line)
         cap_open(&cap);
         prog_rec rec;
         prog_rec_init(&rec, 4 * n);
-        fg_parallel *p = par_open(&(fg_parallel_opts){ .n_jobs = 2, .batch_size = 1,
+        fg_parallel *p = par_open(FG_PARALLEL_OPTS(.n_jobs = 2, .batch_size = 1,
                                                        .verbose = 10, .backend = backend,
                                                        .log = cap.f,
                                                        .on_progress = on_progress_rec,
-                                                       .progress_ctx = &rec });
-        fg_error_info err;
+                                                       .progress_ctx = &rec));
+        fg_error_info err = FG_ERROR_INFO_INIT();
         int rc = fg_parallel_map(p, (fg_delayed){ task_fail, &c, 0 }, 0, n, NULL, &err);
         fg_parallel_close(p);
         char *text = cap_close(&cap);
@@ -715,9 +715,9 @@ Test(parallel, error_golden_prefix_shared)
     c.code1 = 7;
     capture cap;
     cap_open(&cap);
-    fg_parallel *p = par_open(&(fg_parallel_opts){ .n_jobs = 2, .batch_size = 1, .verbose = 10,
-                                                   .backend = FG_BACKEND_SHARED, .log = cap.f });
-    fg_error_info err;
+    fg_parallel *p = par_open(FG_PARALLEL_OPTS(.n_jobs = 2, .batch_size = 1, .verbose = 10,
+                                                   .backend = FG_BACKEND_SHARED, .log = cap.f));
+    fg_error_info err = FG_ERROR_INFO_INIT();
     int rc = fg_parallel_map(p, (fg_delayed){ task_fail, &c, 0 }, 0, 200, NULL, &err);
     fg_parallel_close(p);
     char *text = cap_close(&cap);
@@ -751,9 +751,9 @@ static lines run_verbose(int n_jobs, int backend, long batch, size_t n, int verb
     capture cap;
     cap_open(&cap);
     atomic_int ran = 0;
-    fg_parallel *p = par_open(&(fg_parallel_opts){ .n_jobs = n_jobs, .batch_size = batch,
+    fg_parallel *p = par_open(FG_PARALLEL_OPTS(.n_jobs = n_jobs, .batch_size = batch,
                                                    .verbose = verbose, .backend = backend,
-                                                   .log = cap.f });
+                                                   .log = cap.f));
     int rc = fg_parallel_map(p, (fg_delayed){ noop_task, &ran, 0 }, 0, n, NULL, NULL);
     fg_parallel_close(p);
     cr_assert_eq(rc, 0);
@@ -818,7 +818,7 @@ Test(parallel, n_jobs_too_many_is_erange)
     for (size_t i = 0; i < NELEM(bad); i++) {
         fg_parallel *p = (fg_parallel *)(uintptr_t)1;
         int before = thread_count();
-        int rc = fg_parallel_open(&p, &(fg_parallel_opts){ .n_jobs = bad[i] });
+        int rc = fg_parallel_open(&p, FG_PARALLEL_OPTS(.n_jobs = bad[i]));
         cr_assert_eq(rc, FG_ERANGE, "n_jobs=%d: %d", bad[i], rc);
         cr_assert_null(p);
         cr_assert_eq(thread_count(), before, "threads left behind");
@@ -854,10 +854,10 @@ Test(parallel, n_jobs_1_falls_back_to_sequential)
         capture cap;
         cap_open(&cap);
         where_ctx w = { .caller = pthread_self() };
-        fg_parallel *p = par_open(&(fg_parallel_opts){ .n_jobs = 1, .batch_size = 1000,
+        fg_parallel *p = par_open(FG_PARALLEL_OPTS(.n_jobs = 1, .batch_size = 1000,
                                                        .verbose = 10,
                                                        .backend = all_backends[bi],
-                                                       .log = cap.f });
+                                                       .log = cap.f));
         cr_assert_eq(thread_count(), before, "n_jobs=1 started threads");
         int rc = fg_parallel_map(p, (fg_delayed){ task_where, &w, 0 }, 0, 5, NULL, NULL);
         fg_parallel_close(p);
@@ -883,12 +883,13 @@ Test(parallel, n_jobs_1_falls_back_to_sequential)
 
 Test(parallel, open_rejects_bad_options)
 {
-    cr_assert_eq(fg_parallel_open(NULL, &(fg_parallel_opts){ .n_jobs = 2 }), FG_EINVAL);
+    cr_assert_eq(fg_parallel_open(NULL, FG_PARALLEL_OPTS(.n_jobs = 2)), FG_EINVAL);
     cr_assert_eq(fg_parallel_open(NULL, NULL), FG_EINVAL);
     static const fg_parallel_opts bad[] = {
-        { .backend = 9 },         { .backend = 3 },        { .backend = -1 },
-        { .batch_size = -5 },     { .batch_size = -2 },    { .verbose = -1 },
-        { .pre_dispatch = -7 },   { .pre_dispatch = -2 },
+        FG_PARALLEL_OPTS_INIT(.backend = 9),       FG_PARALLEL_OPTS_INIT(.backend = 3),
+        FG_PARALLEL_OPTS_INIT(.backend = -1),      FG_PARALLEL_OPTS_INIT(.batch_size = -5),
+        FG_PARALLEL_OPTS_INIT(.batch_size = -2),   FG_PARALLEL_OPTS_INIT(.verbose = -1),
+        FG_PARALLEL_OPTS_INIT(.pre_dispatch = -7), FG_PARALLEL_OPTS_INIT(.pre_dispatch = -2),
     };
     int before = thread_count();
     for (size_t i = 0; i < NELEM(bad); i++) {
@@ -914,11 +915,11 @@ Test(parallel, map_rejects_bad_arguments_and_runs_nothing)
         capture cap;
         cap_open(&cap);
         atomic_int ran = 0;
-        fg_parallel *p = par_open(&(fg_parallel_opts){ .n_jobs = 2, .verbose = 100,
+        fg_parallel *p = par_open(FG_PARALLEL_OPTS(.n_jobs = 2, .verbose = 100,
                                                        .backend = all_backends[bi],
-                                                       .log = cap.f });
+                                                       .log = cap.f));
         uint64_t res[4];
-        fg_error_info err = { 77, 77, 77 };
+        fg_error_info err = FG_ERROR_INFO_INIT(.index = 77, .code = 77, .tasks_run = 77);
         cr_assert_eq(fg_parallel_map(NULL, (fg_delayed){ noop_task, &ran, 0 }, 0, 4, NULL, &err),
                      FG_EINVAL);
         cr_assert_eq(fg_parallel_map(p, (fg_delayed){ NULL, &ran, 0 }, 0, 4, NULL, &err),
@@ -973,7 +974,7 @@ Test(parallel, calls_rejects_bad_arguments_and_runs_nothing)
         calls[i] = (fg_call){ call_count, &args[i], &out[i] };
     }
     for (size_t bi = 0; bi < NELEM(all_backends); bi++) {
-        fg_parallel *p = par_open(&(fg_parallel_opts){ .n_jobs = 2, .backend = all_backends[bi] });
+        fg_parallel *p = par_open(FG_PARALLEL_OPTS(.n_jobs = 2, .backend = all_backends[bi]));
         cr_assert_eq(fg_parallel_calls(NULL, calls, N, NULL), FG_EINVAL);
         cr_assert_eq(fg_parallel_calls(p, NULL, 3, NULL), FG_EINVAL);
         calls[5].fn = NULL;
@@ -982,7 +983,7 @@ Test(parallel, calls_rejects_bad_arguments_and_runs_nothing)
         for (size_t i = 0; i < N; i++)
             cr_assert_eq(atomic_load(&runs[i]), 0, "call %zu ran", i);
         /* empty: fine, with or without an array */
-        fg_error_info err = { 1, 1, 1 };
+        fg_error_info err = FG_ERROR_INFO_INIT(.index = 1, .code = 1, .tasks_run = 1);
         cr_assert_eq(fg_parallel_calls(p, NULL, 0, &err), 0);
         cr_assert_eq(err.code, 0);
         cr_assert_eq(err.tasks_run, 0u);
@@ -1000,11 +1001,11 @@ Test(parallel, empty_range)
         prog_rec rec;
         prog_rec_init(&rec, 8);
         atomic_int ran = 0;
-        fg_parallel *p = par_open(&(fg_parallel_opts){ .n_jobs = 2, .verbose = 10,
+        fg_parallel *p = par_open(FG_PARALLEL_OPTS(.n_jobs = 2, .verbose = 10,
                                                        .backend = all_backends[bi], .log = cap.f,
                                                        .on_progress = on_progress_rec,
-                                                       .progress_ctx = &rec });
-        fg_error_info err = { 1, 1, 1 };
+                                                       .progress_ctx = &rec));
+        fg_error_info err = FG_ERROR_INFO_INIT(.index = 1, .code = 1, .tasks_run = 1);
         cr_assert_eq(fg_parallel_map(p, (fg_delayed){ noop_task, &ran, 0 }, 9, 9, NULL, &err), 0);
         fg_parallel_close(p);
         cr_assert_eq(atomic_load(&ran), 0);
@@ -1121,9 +1122,9 @@ Test(parallel, calls_heterogeneous)
     for (size_t bi = 0; bi < NELEM(all_backends); bi++)
         for (size_t b = 0; b < NELEM(batches); b++) {
             hetero *h = hetero_new();
-            fg_parallel *p = par_open(&(fg_parallel_opts){ .n_jobs = 3, .batch_size = batches[b],
-                                                           .backend = all_backends[bi] });
-            fg_error_info err;
+            fg_parallel *p = par_open(FG_PARALLEL_OPTS(.n_jobs = 3, .batch_size = batches[b],
+                                                           .backend = all_backends[bi]));
+            fg_error_info err = FG_ERROR_INFO_INIT();
             int rc = fg_parallel_calls(p, h->calls, NCALLS, &err);
             fg_parallel_close(p);
             cr_assert_eq(rc, 0);
@@ -1154,9 +1155,9 @@ Test(parallel, calls_first_failing_position_reported)
         h->vec[125 / 3].fail = 4;
         h->vec[125 / 3].delay_us = 10000;
         h->vec[800 / 3].fail = 6;
-        fg_parallel *p = par_open(&(fg_parallel_opts){ .n_jobs = 2, .batch_size = 1,
-                                                       .backend = all_backends[bi] });
-        fg_error_info err;
+        fg_parallel *p = par_open(FG_PARALLEL_OPTS(.n_jobs = 2, .batch_size = 1,
+                                                       .backend = all_backends[bi]));
+        fg_error_info err = FG_ERROR_INFO_INIT();
         int rc = fg_parallel_calls(p, h->calls, NCALLS, &err);
         fg_parallel_close(p);
         const char *bn = backend_names[all_backends[bi]];
@@ -1213,8 +1214,8 @@ static int outer_task(size_t i, void *ctx, void *result)
     fg_parallel *p = NULL;
     /* n_jobs 4 on a 2-worker pool: sizes batches and SHARED's consumers,
      * must not start threads */
-    int err = fg_parallel_open(&p, &(fg_parallel_opts){ .n_jobs = 4, .batch_size = 7,
-                                                        .backend = c->inner_backend });
+    int err = fg_parallel_open(&p, FG_PARALLEL_OPTS(.n_jobs = 4, .batch_size = 7,
+                                                        .backend = c->inner_backend));
     if (err != 0) {
         atomic_fetch_add(&c->open_errors, 1);
         return 1;
@@ -1234,14 +1235,14 @@ static void nested(int outer_backend, int inner_backend)
 {
     const size_t outer_n = 16, inner_n = 100;
     fg_pool *pool = NULL;
-    cr_assert_eq(fg_pool_create(&pool, &(fg_config){ .workers = 2 }), 0);
+    cr_assert_eq(fg_pool_create(&pool, FG_CONFIG(.workers = 2)), 0);
     int threads_before = thread_count();
     cr_assert_gt(threads_before, 2);
     nest_ctx c = { .inner_backend = inner_backend, .workers = 2, .inner_n = inner_n };
     c.inner_res = calloc(outer_n * inner_n, sizeof *c.inner_res);
     int outer_res[16];
-    fg_parallel *p = par_open(&(fg_parallel_opts){ .n_jobs = 2, .batch_size = 1,
-                                                   .backend = outer_backend, .pool = pool });
+    fg_parallel *p = par_open(FG_PARALLEL_OPTS(.n_jobs = 2, .batch_size = 1,
+                                                   .backend = outer_backend, .pool = pool));
     cr_assert_eq(thread_count(), threads_before, "a façade on a given pool started threads");
     int rc = fg_parallel_map(p, (fg_delayed){ outer_task, &c, sizeof(int) }, 0, outer_n,
                              outer_res, NULL);
@@ -1284,7 +1285,7 @@ Test(parallel, nested_in_owned_pool)
     nest_ctx c = { .inner_backend = FG_BACKEND_STEAL, .workers = 2, .inner_n = 100 };
     c.inner_res = calloc(8 * 100, sizeof *c.inner_res);
     int outer_res[8];
-    fg_parallel *p = par_open(&(fg_parallel_opts){ .n_jobs = 2, .batch_size = 1 });
+    fg_parallel *p = par_open(FG_PARALLEL_OPTS(.n_jobs = 2, .batch_size = 1));
     cr_assert_eq(thread_count(), before + 2);
     cr_assert_eq(fg_parallel_map(p, (fg_delayed){ outer_task, &c, sizeof(int) }, 0, 8, outer_res,
                                  NULL),
@@ -1361,11 +1362,11 @@ Test(parallel, progress_callback)
                 prog_rec r;
                 prog_rec_init(&r, 4 * n);
                 atomic_int ran = 0;
-                fg_parallel *p = par_open(&(fg_parallel_opts){ .n_jobs = j,
+                fg_parallel *p = par_open(FG_PARALLEL_OPTS(.n_jobs = j,
                                                                .batch_size = batches[b],
                                                                .backend = backend,
                                                                .on_progress = on_progress_rec,
-                                                               .progress_ctx = &r });
+                                                               .progress_ctx = &r));
                 int rc = fg_parallel_map(p, (fg_delayed){ noop_task, &ran, 0 }, 3, 3 + n, NULL,
                                          NULL);
                 fg_parallel_close(p);
@@ -1427,16 +1428,16 @@ Test(parallel, one_facade_several_maps)
         for (size_t b = 0; b < NELEM(all_batches); b++) {
             capture cap;
             cap_open(&cap);
-            fg_parallel *p = par_open(&(fg_parallel_opts){ .n_jobs = 2,
+            fg_parallel *p = par_open(FG_PARALLEL_OPTS(.n_jobs = 2,
                                                            .batch_size = all_batches[b],
                                                            .backend = all_backends[bi],
-                                                           .verbose = 1, .log = cap.f });
+                                                           .verbose = 1, .log = cap.f));
             for (size_t r = 0; r < 3; r++) {
                 size_t lo = ranges[r][0], n = ranges[r][1] - lo;
                 atomic_uchar *count = calloc(n, 1);
                 uint64_t *res = malloc(n * sizeof *res);
                 u64_ctx ctx = { lo, count };
-                fg_error_info err;
+                fg_error_info err = FG_ERROR_INFO_INIT();
                 cr_assert_eq(fg_parallel_map(p, (fg_delayed){ task_u64, &ctx, 8 }, lo, lo + n, res,
                                              &err),
                              0);
@@ -1587,9 +1588,9 @@ static void run_in_child(int verbose, size_t n, int n_jobs, char **out, char **e
             _exit(3);
         atomic_int ran = 0;
         fg_parallel *p = NULL;
-        if (fg_parallel_open(&p, &(fg_parallel_opts){ .n_jobs = n_jobs, .batch_size = 1,
+        if (fg_parallel_open(&p, FG_PARALLEL_OPTS(.n_jobs = n_jobs, .batch_size = 1,
                                                       .verbose = verbose,
-                                                      .backend = FG_BACKEND_SHARED }) != 0)
+                                                      .backend = FG_BACKEND_SHARED)) != 0)
             _exit(4);
         int rc = fg_parallel_map(p, (fg_delayed){ noop_task, &ran, 0 }, 0, n, NULL, NULL);
         fg_parallel_close(p);
@@ -1695,12 +1696,12 @@ static void shared_vs_golden(int n_jobs, int verbose, const char *golden, size_t
         cap_open(&cap);
         prog_rec rec;
         prog_rec_init(&rec, 200);
-        fg_parallel *p = par_open(&(fg_parallel_opts){ .n_jobs = n_jobs, .batch_size = 1000,
+        fg_parallel *p = par_open(FG_PARALLEL_OPTS(.n_jobs = n_jobs, .batch_size = 1000,
                                                        .verbose = verbose,
                                                        .backend = FG_BACKEND_SHARED,
                                                        .log = cap.f,
                                                        .on_progress = on_progress_rec,
-                                                       .progress_ctx = &rec });
+                                                       .progress_ctx = &rec));
         int rc = fg_parallel_map(p, (fg_delayed){ my_task_delayed, NULL, 8 }, 0, n, res, NULL);
         fg_parallel_close(p);
         char *text = cap_close(&cap);
@@ -1785,7 +1786,7 @@ static int outer_nested_steal(size_t i, void *ctx, void *result)
     (void)ctx;
     uint64_t r[256];
     fg_parallel *p = NULL;
-    if (fg_parallel_open(&p, &(fg_parallel_opts){ .n_jobs = 2, .batch_size = 1 }) != 0)
+    if (fg_parallel_open(&p, FG_PARALLEL_OPTS(.n_jobs = 2, .batch_size = 1)) != 0)
         return 1;
     int err = fg_parallel_map(p, (fg_delayed){ leaf_task, NULL, sizeof(uint64_t) }, i, i + 256,
                               r, NULL);
@@ -1797,8 +1798,8 @@ static int outer_nested_steal(size_t i, void *ctx, void *result)
 Test(parallel, nested_under_shared_fewer_tasks_than_jobs, .timeout = 60)
 {
     for (int rep = 0; rep < 100; rep++) {
-        fg_parallel *p = par_open(&(fg_parallel_opts){ .n_jobs = 2, .batch_size = 1,
-                                                       .backend = FG_BACKEND_SHARED });
+        fg_parallel *p = par_open(FG_PARALLEL_OPTS(.n_jobs = 2, .batch_size = 1,
+                                                       .backend = FG_BACKEND_SHARED));
         int res = -1;
         int rc = fg_parallel_map(p, (fg_delayed){ outer_nested_steal, NULL, sizeof(int) }, 0, 1,
                                  &res, NULL);
@@ -1810,9 +1811,9 @@ Test(parallel, nested_under_shared_fewer_tasks_than_jobs, .timeout = 60)
 
 Test(parallel, nested_under_shared_pre_dispatch_one, .timeout = 60)
 {
-    fg_parallel *p = par_open(&(fg_parallel_opts){ .n_jobs = 2, .batch_size = 1,
+    fg_parallel *p = par_open(FG_PARALLEL_OPTS(.n_jobs = 2, .batch_size = 1,
                                                    .pre_dispatch = 1,
-                                                   .backend = FG_BACKEND_SHARED });
+                                                   .backend = FG_BACKEND_SHARED));
     int res[64];
     memset(res, 0xff, sizeof res);
     int rc = fg_parallel_map(p, (fg_delayed){ outer_nested_steal, NULL, sizeof(int) }, 0, 64,

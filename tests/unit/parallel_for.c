@@ -21,7 +21,7 @@
 static fg_pool *pool_new(int workers)
 {
     fg_pool *p = NULL;
-    int err = fg_pool_create(&p, &(fg_config){ .workers = workers });
+    int err = fg_pool_create(&p, FG_CONFIG(.workers = workers));
     cr_assert_eq(err, 0, "fg_pool_create(%d): %s", workers, fg_strerror(err));
     cr_assert_eq(fg_pool_workers(p), workers);
     return p;
@@ -245,7 +245,7 @@ static void run_matrix(int mode, bool geometry)
                 snprintf(what, sizeof what, "%s grain %zu on %d workers over [%zu, %zu)",
                          mode_name[mode], grain, pool_sizes[pi], b, e);
                 visit *v = visit_new(b, e, pool_sizes[pi]);
-                fg_for_opts o = { .grain = grain, .partition = mode };
+                fg_for_opts o = FG_FOR_OPTS_INIT(.grain = grain, .partition = mode);
                 int err = fg_parallel_for(p, b, e, &o, visit_body, v);
                 cr_assert_eq(err, 0, "%s: returned %d", what, err);
                 check_every_index(v, 1, what);
@@ -282,7 +282,7 @@ Test(parallel_for, static_block_counts)
             char what[96];
             snprintf(what, sizeof what, "STATIC grain %zu on %d workers", grains[gi], workers);
             visit *v = visit_new(b, e, workers);
-            fg_for_opts o = { .grain = grains[gi], .partition = FG_PARTITION_STATIC };
+            fg_for_opts o = FG_FOR_OPTS_INIT(.grain = grains[gi], .partition = FG_PARTITION_STATIC);
             cr_assert_eq(fg_parallel_for(p, b, e, &o, visit_body, v), 0, "%s", what);
             check_every_index(v, 1, what);
             size_t n = check_tiling(v, grains[gi], what);
@@ -299,7 +299,7 @@ Test(parallel_for, range_at_top_of_size_t)
     size_t b = SIZE_MAX - 10007, e = SIZE_MAX;
     for (int mode = 0; mode < NMODES; mode++) {
         visit *v = visit_new(b, e, 2);
-        fg_for_opts o = { .grain = 3, .partition = mode };
+        fg_for_opts o = FG_FOR_OPTS_INIT(.grain = 3, .partition = mode);
         cr_assert_eq(fg_parallel_for(p, b, e, &o, visit_body, v), 0, "%s", mode_name[mode]);
         check_every_index(v, 1, mode_name[mode]);
         size_t n = check_tiling(v, 3, mode_name[mode]);
@@ -331,7 +331,7 @@ Test(parallel_for, auto_one_worker_from_main_thread_two_chunks)
     for (size_t ri = 0; ri < sizeof r / sizeof r[0]; ri++) {
         size_t b = r[ri].begin, e = r[ri].end, len = e - b, grain = 10;
         visit *v = visit_new(b, e, 1);
-        fg_for_opts o = { .grain = grain, .partition = FG_PARTITION_AUTO };
+        fg_for_opts o = FG_FOR_OPTS_INIT(.grain = grain, .partition = FG_PARTITION_AUTO);
         cr_assert_eq(fg_parallel_for(p, b, e, &o, visit_body, v), 0);
         check_every_index(v, 1, "AUTO, 1 worker");
         size_t n = check_tiling(v, grain, "AUTO, 1 worker");
@@ -369,7 +369,7 @@ Test(parallel_for, auto_one_worker_from_worker_two_chunks)
     static const chunk r[] = { { 3, 100003 }, { 0, 40 }, { 0, 31 }, { 10, 39 }, { 0, 19 } };
     for (size_t ri = 0; ri < sizeof r / sizeof r[0]; ri++) {
         size_t b = r[ri].begin, e = r[ri].end, len = e - b, grain = 10;
-        in_task t = { p, visit_new(b, e, 1), { .grain = grain }, -2, -1 };
+        in_task t = { p, visit_new(b, e, 1), FG_FOR_OPTS_INIT(.grain = grain), -2, -1 };
         cr_assert_eq(fg_join(p, parallel_for_in_task, &t, noop, NULL), 0);
         cr_assert_eq(t.index, 0);
         cr_assert_eq(t.result, 0);
@@ -391,7 +391,7 @@ Test(parallel_for, one_worker_runs_chunks_in_index_order)
     fg_pool *p = pool_new(1);
     for (int mode = 0; mode < NMODES; mode++) {
         visit *v = visit_new(3, 10003, 1);
-        fg_for_opts o = { .grain = 5, .partition = mode };
+        fg_for_opts o = FG_FOR_OPTS_INIT(.grain = 5, .partition = mode);
         cr_assert_eq(fg_parallel_for(p, 3, 10003, &o, visit_body, v), 0);
         check_every_index(v, 1, mode_name[mode]);
         size_t n = atomic_load(&v->nchunks);
@@ -424,7 +424,7 @@ Test(parallel_for, null_opts_means_defaults)
     p = pool_new(1);
     visit *a = visit_new(11, 54321, 1), *b = visit_new(11, 54321, 1);
     cr_assert_eq(fg_parallel_for(p, 11, 54321, NULL, visit_body, a), 0);
-    cr_assert_eq(fg_parallel_for(p, 11, 54321, &(fg_for_opts){ .grain = 1 }, visit_body, b), 0);
+    cr_assert_eq(fg_parallel_for(p, 11, 54321, FG_FOR_OPTS(.grain = 1), visit_body, b), 0);
     size_t na = check_tiling(a, 1, "NULL opts"), nb = check_tiling(b, 1, "AUTO grain 1");
     cr_assert_eq(na, nb);
     for (size_t k = 0; k < na; k++) {
@@ -459,7 +459,7 @@ Test(parallel_for, error_at_first_middle_last_index)
                     visit *v = visit_new(b, e, workers);
                     v->fail_at[0] = ks[ki];
                     v->fail_code[0] = 42;
-                    fg_for_opts o = { .grain = grains[gi], .partition = mode };
+                    fg_for_opts o = FG_FOR_OPTS_INIT(.grain = grains[gi], .partition = mode);
                     int err = fg_parallel_for(p, b, e, &o, visit_body, v);
                     cr_assert_eq(err, 42, "%s: returned %d", what, err);
                     cr_assert_eq(hits_at(v, ks[ki]), 1, "%s: its chunk ran %u times", what,
@@ -495,7 +495,7 @@ Test(parallel_for, first_index_fails_one_worker_starts_one_chunk)
     visit *v = visit_new(0, 100000, 1);
     v->fail_at[0] = 0;
     v->fail_code[0] = 42;
-    fg_for_opts o = { .grain = 1, .partition = FG_PARTITION_SIMPLE };
+    fg_for_opts o = FG_FOR_OPTS_INIT(.grain = 1, .partition = FG_PARTITION_SIMPLE);
     cr_assert_eq(fg_parallel_for(p, 0, 100000, &o, visit_body, v), 42);
     cr_assert_eq(atomic_load(&v->nchunks), 1, "%zu chunks started", atomic_load(&v->nchunks));
     cr_assert_eq(v->chunks[0].begin, 0);
@@ -521,7 +521,7 @@ Test(parallel_for, first_index_fails_two_workers_stops_the_rest)
     v->fail_at[0] = 0;
     v->fail_code[0] = 42;
     v->spin = 1000;
-    fg_for_opts o = { .grain = 1, .partition = FG_PARTITION_SIMPLE };
+    fg_for_opts o = FG_FOR_OPTS_INIT(.grain = 1, .partition = FG_PARTITION_SIMPLE);
     cr_assert_eq(fg_parallel_for(p, 0, 100000, &o, visit_body, v), 42);
     size_t started = atomic_load(&v->nchunks);
     cr_assert_eq(hits_at(v, 0), 1);
@@ -544,7 +544,7 @@ Test(parallel_for, two_errors_one_worker_first_in_index_order)
     v->fail_code[0] = 5;
     v->fail_at[1] = 90000;
     v->fail_code[1] = 6;
-    fg_for_opts o = { .grain = 1, .partition = FG_PARTITION_SIMPLE };
+    fg_for_opts o = FG_FOR_OPTS_INIT(.grain = 1, .partition = FG_PARTITION_SIMPLE);
     cr_assert_eq(fg_parallel_for(p, 0, 100000, &o, visit_body, v), 5);
     cr_assert_eq(atomic_load(&v->nchunks), 11, "%zu chunks started", atomic_load(&v->nchunks));
     for (size_t k = 0; k < 11; k++) {
@@ -611,7 +611,7 @@ Test(parallel_for, reduce_sum_all_modes_grains_pools)
                 rstats s;
                 rstats_init(&s);
                 uint64_t result = 12345;
-                fg_for_opts o = { .grain = grain, .partition = mode };
+                fg_for_opts o = FG_FOR_OPTS_INIT(.grain = grain, .partition = mode);
                 int err = fg_parallel_reduce(p, 0, n, &o, sizeof result, &zero, sum_body,
                                              sum_combine, &s, &result);
                 cr_assert_eq(err, 0, "%s grain %zu on %d workers: %d", mode_name[mode], grain,
@@ -681,7 +681,7 @@ Test(parallel_for, reduce_combines_in_index_order)
                 rstats s;
                 rstats_init(&s);
                 interval result = { 1, 2, 3, 4 };
-                fg_for_opts o = { .grain = grain, .partition = mode };
+                fg_for_opts o = FG_FOR_OPTS_INIT(.grain = grain, .partition = mode);
                 int err = fg_parallel_reduce(p, b, e, &o, sizeof result, &interval_identity,
                                              interval_body, interval_combine, &s, &result);
                 cr_assert_eq(err, 0);
@@ -770,7 +770,7 @@ Test(parallel_for, reduce_partial_of_300_bytes)
             rstats_init(&s);
             unsigned char result[BIG];
             memset(result, 0xa5, sizeof result);
-            fg_for_opts o = { .grain = 1, .partition = mode };
+            fg_for_opts o = FG_FOR_OPTS_INIT(.grain = 1, .partition = mode);
             int err = fg_parallel_reduce(p, b, e, &o, BIG, identity, big_body, big_combine, &s,
                                          result);
             cr_assert_eq(err, 0, "%s on %d workers: %d", mode_name[mode], pool_sizes[pi], err);
@@ -793,7 +793,7 @@ Test(parallel_for, reduce_bad_args)
     rstats s;
     rstats_init(&s);
     uint64_t zero = 0, result = 0;
-    fg_for_opts ok = { .grain = 1 }, o7 = { .partition = 7 }, oneg = { .partition = -1 };
+    fg_for_opts ok = FG_FOR_OPTS_INIT(.grain = 1), o7 = FG_FOR_OPTS_INIT(.partition = 7), oneg = FG_FOR_OPTS_INIT(.partition = -1);
     int r[9];
     r[0] = fg_parallel_reduce(NULL, 0, 100, &ok, 8, &zero, sum_body, sum_combine, &s, &result);
     r[1] = fg_parallel_reduce(p, 5, 4, &ok, 8, &zero, sum_body, sum_combine, &s, &result);
@@ -819,7 +819,7 @@ Test(parallel_for, reduce_empty_range_gives_identity)
         rstats s;
         rstats_init(&s);
         interval result = { 1, 2, 3, 4 };
-        fg_for_opts o = { .partition = mode };
+        fg_for_opts o = FG_FOR_OPTS_INIT(.partition = mode);
         cr_assert_eq(fg_parallel_reduce(p, 77, 77, &o, sizeof result, &interval_identity,
                                         interval_body, interval_combine, &s, &result),
                      0);
@@ -868,7 +868,7 @@ Test(parallel_for, reduce_body_error_is_returned)
                 s.fail_at = ks[ki];
                 s.fail_code = 9;
                 uint64_t zero = 0, result = 0;
-                fg_for_opts o = { .grain = 3, .partition = mode };
+                fg_for_opts o = FG_FOR_OPTS_INIT(.grain = 3, .partition = mode);
                 int err = fg_parallel_reduce(p, b, e, &o, sizeof result, &zero, sum_body,
                                              sum_combine, &s, &result);
                 cr_assert_eq(err, 9, "%s on %d workers, index %zu fails: %d", mode_name[mode],
@@ -924,8 +924,8 @@ static int nest_leaf(size_t b, size_t e, void *ctx)
 static int nest_half_task(void *arg)
 {
     nest_half *h = arg;
-    fg_for_opts o = { .grain = h->side ? 16 : 1,
-                      .partition = h->side ? FG_PARTITION_STATIC : FG_PARTITION_AUTO };
+    fg_for_opts o = FG_FOR_OPTS_INIT(.grain = h->side ? 16 : 1,
+                      .partition = h->side ? FG_PARTITION_STATIC : FG_PARTITION_AUTO);
     int err = fg_parallel_for(h->n->pool, 0, h->n->inner, &o, nest_leaf, h);
     if (err != 0)
         atomic_fetch_add(&h->n->errors, 1);
@@ -959,7 +959,7 @@ Test(parallel_for, nested_for_in_join_in_for)
         atomic_init(&n.hits[i], 0);
     atomic_init(&n.errors, 0);
     atomic_init(&n.off_worker, 0);
-    fg_for_opts o = { .grain = 1, .partition = FG_PARTITION_SIMPLE };
+    fg_for_opts o = FG_FOR_OPTS_INIT(.grain = 1, .partition = FG_PARTITION_SIMPLE);
     cr_assert_eq(fg_parallel_for(p, 0, n.outer, &o, nest_outer, &n), 0);
     cr_assert_eq(atomic_load(&n.errors), 0);
     cr_assert_eq(atomic_load(&n.off_worker), 0);
@@ -979,7 +979,8 @@ Test(parallel_for, for_from_a_worker_task)
         int workers = pool_sizes[pi];
         fg_pool *p = pool_new(workers);
         for (int mode = 0; mode < NMODES; mode++) {
-            in_task t = { p, visit_new(3, 100003, workers), { .grain = 7, .partition = mode },
+            in_task t = { p, visit_new(3, 100003, workers),
+                          FG_FOR_OPTS_INIT(.grain = 7, .partition = mode),
                           -2, -1 };
             cr_assert_eq(fg_join(p, parallel_for_in_task, &t, noop, NULL), 0);
             cr_assert(t.index >= 0 && t.index < workers, "task ran on %d", t.index);
@@ -1015,7 +1016,7 @@ static void *ext_thread_main(void *arg)
         ;
     for (int r = 0; r < THREAD_ROUNDS; r++) {
         visit *v = x->v[r];
-        fg_for_opts o = { .grain = (size_t)(1 + 3 * x->t + r), .partition = (x->t + r) % NMODES };
+        fg_for_opts o = FG_FOR_OPTS_INIT(.grain = (size_t)(1 + 3 * x->t + r), .partition = (x->t + r) % NMODES);
         x->for_result[r] = fg_parallel_for(x->pool, v->begin, v->end, &o, visit_body, v);
         rstats s;
         rstats_init(&s);
@@ -1075,7 +1076,7 @@ Test(parallel_for, reduce_ten_million_auto_grain_1)
     rstats s;
     rstats_init(&s);
     uint64_t zero = 0, result = 0;
-    fg_for_opts o = { .grain = 1, .partition = FG_PARTITION_AUTO };
+    fg_for_opts o = FG_FOR_OPTS_INIT(.grain = 1, .partition = FG_PARTITION_AUTO);
     cr_assert_eq(fg_parallel_reduce(p, 0, n, &o, sizeof result, &zero, sum_body, sum_combine, &s,
                                     &result),
                  0);

@@ -40,20 +40,20 @@ Test(policy, forage_policy_names)
     fg__config c;
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         setenv("FORAGE_POLICY", names[i].name, 1);
-        cr_assert_eq(resolve(&(fg_config){ .workers = 2 }, &c), 0, "%s", names[i].name);
+        cr_assert_eq(resolve(FG_CONFIG(.workers = 2), &c), 0, "%s", names[i].name);
         cr_assert_eq(c.victim, names[i].kind, "%s", names[i].name);
         cr_assert_eq(c.victim_fn, fg__policy_builtin(names[i].kind), "%s", names[i].name);
     }
     /* An explicit kind or function wins over the environment. */
     setenv("FORAGE_POLICY", "near", 1);
-    cr_assert_eq(resolve(&(fg_config){ .workers = 2, .victim = FG_VICTIM_STICKY }, &c), 0);
+    cr_assert_eq(resolve(FG_CONFIG(.workers = 2, .victim = FG_VICTIM_STICKY), &c), 0);
     cr_assert_eq(c.victim, FG_VICTIM_STICKY);
     static const char *const bad[] = { "Random", "near ", "power-of-3", "1" };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         setenv("FORAGE_POLICY", bad[i], 1);
-        cr_assert_eq(resolve(&(fg_config){ .workers = 2 }, &c), FG_EENV, "'%s'", bad[i]);
+        cr_assert_eq(resolve(FG_CONFIG(.workers = 2), &c), FG_EENV, "'%s'", bad[i]);
         fg_pool *p = (fg_pool *)&p;
-        cr_assert_eq(fg_pool_create(&p, &(fg_config){ .workers = 2 }), FG_EENV);
+        cr_assert_eq(fg_pool_create(&p, FG_CONFIG(.workers = 2)), FG_EENV);
         cr_assert_null(p);
     }
 }
@@ -71,7 +71,7 @@ Test(policy, forage_idle_spellings)
     fg__config c;
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
         setenv("FORAGE_IDLE", good[i].text, 1);
-        cr_assert_eq(resolve(&(fg_config){ .workers = 1 }, &c), 0, "'%s'", good[i].text);
+        cr_assert_eq(resolve(FG_CONFIG(.workers = 1), &c), 0, "'%s'", good[i].text);
         cr_assert_eq(c.spin_rounds, good[i].spin, "'%s': spin %u", good[i].text, c.spin_rounds);
         cr_assert_eq(c.yield_rounds, good[i].yield, "'%s': yield %u", good[i].text,
                      c.yield_rounds);
@@ -81,11 +81,11 @@ Test(policy, forage_idle_spellings)
                                        "spin:99999999999" };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         setenv("FORAGE_IDLE", bad[i], 1);
-        cr_assert_eq(resolve(&(fg_config){ .workers = 1 }, &c), FG_EENV, "'%s'", bad[i]);
+        cr_assert_eq(resolve(FG_CONFIG(.workers = 1), &c), FG_EENV, "'%s'", bad[i]);
     }
     /* Fields set in the config win; spin 0 there means the default. */
     setenv("FORAGE_IDLE", "spin:1,yield:1", 1);
-    cr_assert_eq(resolve(&(fg_config){ .workers = 1, .yield_rounds = 9 }, &c), 0);
+    cr_assert_eq(resolve(FG_CONFIG(.workers = 1, .yield_rounds = 9), &c), 0);
     cr_assert_eq(c.spin_rounds, FG_SPIN_ROUNDS_DEFAULT);
     cr_assert_eq(c.yield_rounds, 9);
 }
@@ -94,35 +94,35 @@ Test(policy, forage_deque_spellings)
 {
     fg__config c;
     setenv("FORAGE_DEQUE", "split", 1);
-    cr_assert_eq(resolve(&(fg_config){ .workers = 1 }, &c), 0);
+    cr_assert_eq(resolve(FG_CONFIG(.workers = 1), &c), 0);
     cr_assert_eq(c.deque, FG_DEQUE_SPLIT);
     setenv("FORAGE_DEQUE", "chase-lev", 1);
-    cr_assert_eq(resolve(&(fg_config){ .workers = 1 }, &c), 0);
+    cr_assert_eq(resolve(FG_CONFIG(.workers = 1), &c), 0);
     cr_assert_eq(c.deque, FG_DEQUE_CHASE_LEV);
     setenv("FORAGE_DEQUE", "lace", 1);
-    cr_assert_eq(resolve(&(fg_config){ .workers = 1 }, &c), FG_EENV);
-    cr_assert_eq(resolve(&(fg_config){ .workers = 1, .deque = FG_DEQUE_SPLIT }, &c), 0);
+    cr_assert_eq(resolve(FG_CONFIG(.workers = 1), &c), FG_EENV);
+    cr_assert_eq(resolve(FG_CONFIG(.workers = 1, .deque = FG_DEQUE_SPLIT), &c), 0);
     cr_assert_eq(c.deque, FG_DEQUE_SPLIT);
     unsetenv("FORAGE_DEQUE");
-    cr_assert_eq(resolve(&(fg_config){ .workers = 1, .deque = 2 }, &c), FG_EINVAL);
+    cr_assert_eq(resolve(FG_CONFIG(.workers = 1, .deque = 2), &c), FG_EINVAL);
 }
 
 Test(policy, forage_steal_spellings)
 {
     fg__config c;
     setenv("FORAGE_STEAL", "half", 1);
-    cr_assert_eq(resolve(&(fg_config){ .workers = 1 }, &c), 0);
+    cr_assert_eq(resolve(FG_CONFIG(.workers = 1), &c), 0);
     cr_assert_eq(c.steal, FG_STEAL_HALF);
     setenv("FORAGE_STEAL", "one", 1);
-    cr_assert_eq(resolve(&(fg_config){ .workers = 1 }, &c), 0);
+    cr_assert_eq(resolve(FG_CONFIG(.workers = 1), &c), 0);
     cr_assert_eq(c.steal, FG_STEAL_ONE);
     setenv("FORAGE_STEAL", "all", 1);
-    cr_assert_eq(resolve(&(fg_config){ .workers = 1 }, &c), FG_EENV);
-    cr_assert_eq(resolve(&(fg_config){ .workers = 1, .steal = FG_STEAL_HALF }, &c), 0);
+    cr_assert_eq(resolve(FG_CONFIG(.workers = 1), &c), FG_EENV);
+    cr_assert_eq(resolve(FG_CONFIG(.workers = 1, .steal = FG_STEAL_HALF), &c), 0);
     cr_assert_eq(c.steal, FG_STEAL_HALF);
     unsetenv("FORAGE_STEAL");
-    cr_assert_eq(resolve(&(fg_config){ .workers = 1, .steal = 2 }, &c), FG_EINVAL);
-    cr_assert_eq(resolve(&(fg_config){ .workers = 1, .steal = -1 }, &c), FG_EINVAL);
+    cr_assert_eq(resolve(FG_CONFIG(.workers = 1, .steal = 2), &c), FG_EINVAL);
+    cr_assert_eq(resolve(FG_CONFIG(.workers = 1, .steal = -1), &c), FG_EINVAL);
 }
 
 /* ------------------------------------------------ the policies alone */
@@ -140,7 +140,7 @@ Test(policy, builtins_return_other_workers)
 {
     for (int kind = FG_VICTIM_RANDOM; kind <= FG_VICTIM_POWER_OF_TWO; kind++) {
         fg_pool *p;
-        cr_assert_eq(fg_pool_create(&p, &(fg_config){ .workers = 5, .victim = kind }), 0);
+        cr_assert_eq(fg_pool_create(&p, FG_CONFIG(.workers = 5, .victim = kind)), 0);
         fg_victim_fn fn = fg__policy_builtin(kind);
         fg_victim_args a = { .thief = 2, .workers = 5, .last_victim = -1, .pool = p,
                              .state = fg__topology_near_order(p->topology, 2) };
@@ -272,8 +272,8 @@ Test(policy, power_of_two_prefers_the_longer_deque)
 {
     fg_pool *p;
     /* No worker steals, so the held jobs stay where they are. */
-    cr_assert_eq(fg_pool_create(&p, &(fg_config){ .workers = 3, .victim_fn = never_steal,
-                                                  .deque = FG_DEQUE_CHASE_LEV }), 0);
+    cr_assert_eq(fg_pool_create(&p, FG_CONFIG(.workers = 3, .victim_fn = never_steal,
+                                                  .deque = FG_DEQUE_CHASE_LEV)), 0);
     holder h = { .index = -1 };
     bg_join b = { p, &h };
     pthread_t t;
@@ -329,10 +329,10 @@ Test(policy, fib_under_every_policy_steal_idle_and_deque_setting)
             for (int deque = FG_DEQUE_CHASE_LEV; deque <= FG_DEQUE_SPLIT; deque++)
                 for (size_t i = 0; i < sizeof idle / sizeof idle[0]; i++) {
                     fg_pool *p;
-                    cr_assert_eq(fg_pool_create(&p, &(fg_config){ .workers = 3, .victim = kind,
+                    cr_assert_eq(fg_pool_create(&p, FG_CONFIG(.workers = 3, .victim = kind,
                                                 .steal = steal, .deque = deque,
                                                 .spin_rounds = idle[i].spin,
-                                                .yield_rounds = idle[i].yield }), 0);
+                                                .yield_rounds = idle[i].yield)), 0);
                     for (int rep = 0; rep < 3; rep++) {
                         fib_arg f = { p, 21, 0 };
                         cr_assert_eq(fib(&f), 0);

@@ -16,7 +16,7 @@
 static fg_pool *pool_new(int workers)
 {
     fg_pool *p = NULL;
-    int err = fg_pool_create(&p, &(fg_config){ .workers = workers });
+    int err = fg_pool_create(&p, FG_CONFIG(.workers = workers));
     cr_assert_eq(err, 0, "fg_pool_create(%d): %s", workers, fg_strerror(err));
     cr_assert_not_null(p);
     return p;
@@ -116,7 +116,9 @@ Test(pool, stats_bad_args)
     cr_assert_eq(fg_pool_stats(p, -1, &st), FG_EINVAL);
     cr_assert_eq(fg_pool_stats(p, 3, &st), FG_EINVAL);
     cr_assert_eq(fg_pool_stats(p, 1000, &st), FG_EINVAL);
+    cr_assert_eq(fg_pool_stats(p, 0, &st), FG_ESIZE); /* size not set */
     cr_assert_eq(memcmp(&st, &junk, sizeof st), 0, "a failed call wrote *out");
+    st = (fg_worker_stats)FG_WORKER_STATS_INIT();
     for (int w = 0; w < 3; w++)
         cr_assert_eq(fg_pool_stats(p, w, &st), 0, "worker %d", w);
     fg_pool_destroy(p);
@@ -147,13 +149,14 @@ Test(pool, stats_after_work)
     cr_assert_eq(sum_task(&s), 0); /* one injected join, then worker joins */
     cr_assert_eq(atomic_load(&counter), SPAWNS);
 
-    fg_worker_stats total = { 0 };
+    fg_worker_stats total = FG_WORKER_STATS_INIT();
     for (int w = 0; w < 2; w++) {
         fg_worker_stats st;
         memset(&st, 0xAB, sizeof st);
+        st.size = sizeof st;
         cr_assert_eq(fg_pool_stats(p, w, &st), 0);
         if (!enabled) {
-            fg_worker_stats zero = { 0 };
+            fg_worker_stats zero = FG_WORKER_STATS_INIT();
             cr_assert_eq(memcmp(&st, &zero, sizeof st), 0,
                          "stats are off but worker %d has counters", w);
         }

@@ -59,11 +59,11 @@ static void *submit(void *arg)
 {
     submitter *s = arg;
     fg_parallel *par;
-    if (fg_parallel_open(&par, &(fg_parallel_opts){ .n_jobs = 2, .pool = s->pool,
+    if (fg_parallel_open(&par, FG_PARALLEL_OPTS(.n_jobs = 2, .pool = s->pool,
                                                     .batch_size = 1 + s->index % 7,
                                                     .backend = s->index % 3 == 0
                                                         ? FG_BACKEND_SHARED
-                                                        : FG_BACKEND_STEAL }) != 0) {
+                                                        : FG_BACKEND_STEAL)) != 0) {
         s->bad++;
         return NULL;
     }
@@ -89,7 +89,7 @@ static void *submit(void *arg)
 Test(scenarios, sixty_four_external_threads)
 {
     fg_pool *pool;
-    cr_assert_eq(fg_pool_create(&pool, &(fg_config){ .workers = 2 }), 0);
+    cr_assert_eq(fg_pool_create(&pool, FG_CONFIG(.workers = 2)), 0);
     pthread_t t[EXTERNAL];
     submitter s[EXTERNAL];
     for (int i = 0; i < EXTERNAL; i++) {
@@ -131,7 +131,7 @@ static int half_sum(void *arg)
 {
     half *h = arg;
     uint64_t zero = 0;
-    return fg_parallel_reduce(h->pool, h->begin, h->end, &(fg_for_opts){ .grain = 64 },
+    return fg_parallel_reduce(h->pool, h->begin, h->end, FG_FOR_OPTS(.grain = 64),
                               sizeof zero, &zero, sum_body, add, NULL, &h->sum);
 }
 
@@ -148,12 +148,12 @@ static int outer_task(size_t i, void *ctx, void *result)
 Test(scenarios, loop_in_join_in_map)
 {
     fg_pool *pool;
-    cr_assert_eq(fg_pool_create(&pool, &(fg_config){ .workers = 2 }), 0);
+    cr_assert_eq(fg_pool_create(&pool, FG_CONFIG(.workers = 2)), 0);
     for (int backend = FG_BACKEND_STEAL; backend <= FG_BACKEND_SEQUENTIAL; backend++) {
         fg_parallel *par;
-        cr_assert_eq(fg_parallel_open(&par, &(fg_parallel_opts){ .n_jobs = 2, .pool = pool,
+        cr_assert_eq(fg_parallel_open(&par, FG_PARALLEL_OPTS(.n_jobs = 2, .pool = pool,
                                                                 .batch_size = 1,
-                                                                .backend = backend }), 0);
+                                                                .backend = backend)), 0);
         uint64_t out[OUTER];
         cr_assert_eq(fg_parallel_map(par, (fg_delayed){ outer_task, pool, sizeof(uint64_t) }, 0,
                                      OUTER, out, NULL), 0);
@@ -213,8 +213,8 @@ static int chain_start(void *arg)
 Test(scenarios, recursion_1e5_deep_on_one_worker)
 {
     fg_pool *pool;
-    cr_assert_eq(fg_pool_create(&pool, &(fg_config){ .workers = 1,
-                                                     .stack_size = (size_t)256 << 20 }), 0);
+    cr_assert_eq(fg_pool_create(&pool, FG_CONFIG(.workers = 1,
+                                                     .stack_size = (size_t)256 << 20)), 0);
     atomic_long leaves = 0;
     uintptr_t deepest = UINTPTR_MAX;
     chain_root r = { { pool, DEEP, &leaves, &deepest }, 0 };
@@ -261,7 +261,7 @@ static int mark_top(void *arg)
 static void probe_depth(int workers)
 {
     fg_pool *pool;
-    cr_assert_eq(fg_pool_create(&pool, &(fg_config){ .workers = workers }), 0);
+    cr_assert_eq(fg_pool_create(&pool, FG_CONFIG(.workers = workers)), 0);
     /* The top of each worker's stack, as seen from a task it runs at once. */
     for (int w = 0; w < workers; w++)
         stack_top[w] = 0, stack_low[w] = UINTPTR_MAX;
@@ -323,16 +323,16 @@ static void cancel_one(int backend)
 {
     enum { WORKERS = 2 };
     fg_pool *pool;
-    cr_assert_eq(fg_pool_create(&pool, &(fg_config){ .workers = WORKERS }), 0);
+    cr_assert_eq(fg_pool_create(&pool, FG_CONFIG(.workers = WORKERS)), 0);
     fg_parallel *par;
-    cr_assert_eq(fg_parallel_open(&par, &(fg_parallel_opts){ .n_jobs = WORKERS, .pool = pool,
+    cr_assert_eq(fg_parallel_open(&par, FG_PARALLEL_OPTS(.n_jobs = WORKERS, .pool = pool,
                                                             .batch_size = BATCH,
-                                                            .backend = backend }), 0);
+                                                            .backend = backend)), 0);
     atomic_store(&failed_flag, 0);
     atomic_store(&later_started_after_failure, 0);
     for (size_t i = 0; i < QUEUED; i++)
         atomic_store(&ran_index[i], 0);
-    fg_error_info err;
+    fg_error_info err = FG_ERROR_INFO_INIT();
     int rc = fg_parallel_map(par, (fg_delayed){ maybe_fail, NULL, 0 }, 0, QUEUED, NULL, &err);
     fg_parallel_close(par);
     fg_pool_destroy(pool);
@@ -371,7 +371,7 @@ Test(scenarios, create_destroy_1e4_times)
     int before = thread_count();
     for (int i = 0; i < CYCLES; i++) {
         fg_pool *pool;
-        cr_assert_eq(fg_pool_create(&pool, &(fg_config){ .workers = 1 + i % 3 }), 0, "cycle %d", i);
+        cr_assert_eq(fg_pool_create(&pool, FG_CONFIG(.workers = 1 + i % 3)), 0, "cycle %d", i);
         if (i % 100 == 0) { /* sometimes use it, sometimes not */
             atomic_long n = 0;
             cr_assert_eq(fg_join(pool, leaf, &n, leaf, &n), 0);

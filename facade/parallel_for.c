@@ -19,10 +19,15 @@
  * shared word of a loop is `error`.  Ordering comes from fg_join: a chunk's
  * effects (and reduce partials) are visible to the span that joined it.
  */
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "internal.h"
+#include "forage.h"
+
+#include "seam.h"
 
 #define FG__PARTIAL_STACK_BYTES 256
 
@@ -37,7 +42,7 @@ typedef struct fg__loop {
     const void *identity;
     size_t partial_size;
     void *ctx;
-    FG__ATOMIC(int) error;    /* first nonzero chunk result; nonzero stops the loop */
+    _Atomic int error;    /* first nonzero chunk result; nonzero stops the loop */
 } fg__loop;
 
 typedef struct fg__span {
@@ -51,12 +56,13 @@ typedef struct fg__span {
 static void fg__loop_fail(fg__loop *l, int err)
 {
     int none = 0;
-    fg__atomic_cas(&l->error, &none, err, FG__RELAXED, FG__RELAXED);
+    atomic_compare_exchange_strong_explicit(&l->error, &none, err, memory_order_relaxed,
+                                            memory_order_relaxed);
 }
 
 static bool fg__span_auto_split(fg__span *s)
 {
-    int me = fg__tls_worker->index;
+    int me = fg_worker_index();
     if (s->worker < 0) /* the root, handed in from a non-worker: not a theft */
         s->worker = me;
     if (me != s->worker) { /* stolen: thieves are hungry, split more */
@@ -121,9 +127,9 @@ static void fg__span_fork(fg__span *s, size_t mid)
         }
         memcpy(hi.partial, l->identity, l->partial_size);
     }
-    fg__join_on_worker(fg__tls_worker, fg__span_run, &lo, fg__span_run, &hi);
+    fg_join(l->pool, fg__span_run, &lo, fg__span_run, &hi);
     if (l->reduce != NULL) {
-        if (fg__atomic_load(&l->error, FG__RELAXED) == 0)
+        if (atomic_load_explicit(&l->error, memory_order_relaxed) == 0)
             l->combine(s->partial, hi.partial, l->ctx);
         if (hi.partial != stack_partial)
             fg__free(hi.partial);
@@ -133,7 +139,7 @@ static void fg__span_fork(fg__span *s, size_t mid)
 static int fg__span_run(void *arg)
 {
     fg__span *s = arg;
-    if (fg__atomic_load(&s->loop->error, FG__RELAXED) != 0)
+    if (atomic_load_explicit(&s->loop->error, memory_order_relaxed) != 0)
         return 0; /* a chunk failed: do not start this one */
     size_t mid = fg__span_split_point(s);
     if (mid == 0)
@@ -160,28 +166,27 @@ static int fg__loop_run(fg__loop *l, size_t begin, size_t end, void *partial)
         size_t blocks = len / l->grain;
         root.splits = blocks < l->workers ? (blocks > 0 ? blocks : 1) : l->workers;
     }
-    fg__worker *w = fg__worker_of(l->pool);
-    if (w != NULL)
-        root.worker = w->index;
+    if (fg_pool_current() == l->pool)
+        root.worker = fg_worker_index();
     int err = fg_join(l->pool, fg__span_run, &root, fg__loop_nothing, NULL);
     if (err < 0)
         return err; /* FG_ESHUTDOWN: nothing ran */
-    return fg__atomic_load(&l->error, FG__RELAXED);
+    return atomic_load_explicit(&l->error, memory_order_relaxed);
 }
 
 static int fg__loop_init(fg__loop *l, fg_pool *pool, size_t begin, size_t end,
-                         const fg_for_opts *opts)
+                         const fg_for_opts *user)
 {
-    static const fg_for_opts defaults = { 0 };
-    if (opts == NULL)
-        opts = &defaults;
-    if (pool == NULL || begin > end || opts->partition < FG_PARTITION_AUTO ||
-        opts->partition > FG_PARTITION_STATIC ||
-        (fg__worker_of(pool) == NULL && !fg__pool_live(pool)))
+    fg_for_opts opts;
+    if (fg__struct_read(&opts, sizeof opts, user) < 0)
+        return FG_ESIZE;
+    int workers = fg_pool_workers(pool); /* FG_EINVAL for NULL or a dead pool */
+    if (workers < 0 || begin > end || opts.partition < FG_PARTITION_AUTO ||
+        opts.partition > FG_PARTITION_STATIC)
         return FG_EINVAL;
-    *l = (fg__loop){ .pool = pool, .grain = opts->grain != 0 ? opts->grain : 1,
-                     .partition = opts->partition, .workers = (unsigned)pool->nworkers };
-    fg__atomic_init(&l->error, 0);
+    *l = (fg__loop){ .pool = pool, .grain = opts.grain != 0 ? opts.grain : 1,
+                     .partition = opts.partition, .workers = (unsigned)workers };
+    atomic_init(&l->error, 0);
     return 0;
 }
 

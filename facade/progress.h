@@ -9,6 +9,8 @@
 
 #include "forage.h"
 
+#include "seam.h"
+
 typedef struct fg__printer {
     FILE *out;            /* joblib: stderr below verbose 50, stdout from 50 */
     int verbose;
@@ -38,6 +40,10 @@ bool fg__verbosity_filter(size_t index, int verbose);
 /* joblib's print_progress, called after each completed batch. */
 void fg__print_progress(fg__printer *p, const fg__progress_state *s, double now_s);
 
-double fg__now_s(void);
+/* The façade's clock, in seconds (base.h's monotonic clock). */
+static inline double fg__now_s(void)
+{
+    return (double)fg__clock_ns() * 1e-9;
+}
 
 #endif

@@ -8,14 +8,6 @@
 
 #include <math.h>
 #include <stdarg.h>
-#include <time.h>
-
-double fg__now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 void fg__printer_init(fg__printer *p, FILE *log, int verbose, int n_jobs_requested)
 {

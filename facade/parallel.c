@@ -27,12 +27,17 @@
  * tasks_run are atomics read without it.  Results are written by tasks into
  * disjoint slots and published to the caller by fg_join / fg_sync.
  */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 
-#include "alloc.h"
+#include "forage.h"
+
 #include "batching.h"
-#include "internal.h"
 #include "progress.h"
+#include "seam.h"
 
 struct fg_parallel {
     fg_pool *pool;
@@ -65,9 +70,9 @@ typedef struct fg__map {
     fg__cutter cutter;            /* under lock */
     size_t *bounds;               /* STEAL fixed: batch k is [bounds[k], bounds[k+1]) */
     size_t nbatches;
-    FG__ATOMIC(size_t) fail_index;/* lowest failing task, SIZE_MAX: none */
+    _Atomic size_t fail_index;/* lowest failing task, SIZE_MAX: none */
     int fail_code;                /* under lock */
-    FG__ATOMIC(size_t) tasks_run;
+    _Atomic size_t tasks_run;
     fg__batch *queue;             /* SHARED: FIFO ring, under lock */
     size_t queue_head, queue_len, queue_cap;
 } fg__map;
@@ -85,8 +90,8 @@ static int fg__map_task(fg__map *m, size_t k)
 static void fg__map_fail(fg__map *m, size_t k, int code)
 {
     pthread_mutex_lock(&m->lock);
-    if (k < fg__atomic_load(&m->fail_index, FG__RELAXED)) {
-        fg__atomic_store(&m->fail_index, k, FG__RELAXED);
+    if (k < atomic_load_explicit(&m->fail_index, memory_order_relaxed)) {
+        atomic_store_explicit(&m->fail_index, k, memory_order_relaxed);
         m->fail_code = code;
     }
     pthread_mutex_unlock(&m->lock);
@@ -96,7 +101,7 @@ static void fg__map_fail(fg__map *m, size_t k, int code)
  * joblib's BatchedCalls).  false: cancelled, nothing ran. */
 static bool fg__map_run_batch(fg__map *m, size_t start, size_t len)
 {
-    if (start > fg__atomic_load(&m->fail_index, FG__RELAXED))
+    if (start > atomic_load_explicit(&m->fail_index, memory_order_relaxed))
         return false;
     size_t k = start;
     while (k < start + len) {
@@ -106,7 +111,7 @@ static bool fg__map_run_batch(fg__map *m, size_t start, size_t len)
             break;
         }
     }
-    fg__atomic_fetch_add(&m->tasks_run, k - start, FG__RELAXED);
+    atomic_fetch_add_explicit(&m->tasks_run, k - start, memory_order_relaxed);
     return true;
 }
 
@@ -145,7 +150,7 @@ static void fg__map_run_sequential(fg__map *m)
 {
     for (size_t k = 0; k < m->total; k++) {
         int code = fg__map_task(m, k);
-        fg__atomic_store(&m->tasks_run, k + 1, FG__RELAXED);
+        atomic_store_explicit(&m->tasks_run, k + 1, memory_order_relaxed);
         if (code != 0) {
             fg__map_fail(m, k, code);
             return;
@@ -194,7 +199,7 @@ static void fg__steal_completed(fg__map *m, size_t len, double duration_s)
 static void fg__steal_batch(fg__map *m, size_t start, size_t len)
 {
     bool reports = fg__map_reports(m) || m->par->batch_size == FG_BATCH_AUTO;
-    if (start > fg__atomic_load(&m->fail_index, FG__RELAXED))
+    if (start > atomic_load_explicit(&m->fail_index, memory_order_relaxed))
         return;
     if (reports)
         fg__steal_started(m, len);
@@ -218,7 +223,7 @@ static int fg__steal_fixed(void *arg)
     }
     size_t mid = s->lo + (s->hi - s->lo) / 2;
     fg__steal_span a = { s->m, s->lo, mid }, b = { s->m, mid, s->hi };
-    return fg__join_on_worker(fg__tls_worker, fg__steal_fixed, &a, fg__steal_fixed, &b);
+    return fg_join(s->m->par->pool, fg__steal_fixed, &a, fg__steal_fixed, &b);
 }
 
 static int fg__steal_auto(void *arg)
@@ -234,7 +239,7 @@ static int fg__steal_auto(void *arg)
     }
     size_t mid = s->lo + len / 2;
     fg__steal_span a = { s->m, s->lo, mid }, b = { s->m, mid, s->hi };
-    return fg__join_on_worker(fg__tls_worker, fg__steal_auto, &a, fg__steal_auto, &b);
+    return fg_join(s->m->par->pool, fg__steal_auto, &a, fg__steal_auto, &b);
 }
 
 /* Walk joblib's cut for a fixed size in its dispatch order when nothing
@@ -394,8 +399,8 @@ static int fg__map_run(fg__map *m, fg_error_info *info)
 {
     fg_parallel *par = m->par;
     pthread_mutex_init(&m->lock, NULL);
-    fg__atomic_init(&m->fail_index, SIZE_MAX);
-    fg__atomic_init(&m->tasks_run, 0);
+    atomic_init(&m->fail_index, SIZE_MAX);
+    atomic_init(&m->tasks_run, 0);
     bool all = par->backend == FG_BACKEND_SEQUENTIAL || par->pre_dispatch == SIZE_MAX;
     /* Sequential reports like joblib >= 1.3 (the seed notebook): every task
      * is a batch and the input counts as not exhausted until the end. */
@@ -418,7 +423,7 @@ static int fg__map_run(fg__map *m, fg_error_info *info)
         else
             err = fg__map_run_steal(m);
     }
-    size_t failed = fg__atomic_load(&m->fail_index, FG__RELAXED);
+    size_t failed = atomic_load_explicit(&m->fail_index, memory_order_relaxed);
     if (err == 0 && failed == SIZE_MAX) {
         char elapsed[32];
         fg__format_time(fg__now_s() - m->prog.start_s, elapsed);
@@ -431,10 +436,13 @@ static int fg__map_run(fg__map *m, fg_error_info *info)
     }
     if (err == 0 && failed != SIZE_MAX)
         err = m->fail_code;
-    if (info != NULL)
-        *info = (fg_error_info){ .index = failed == SIZE_MAX ? 0 : failed,
-                                 .code = failed == SIZE_MAX ? 0 : m->fail_code,
-                                 .tasks_run = fg__atomic_load(&m->tasks_run, FG__RELAXED) };
+    if (info != NULL) {
+        fg_error_info out = FG_ERROR_INFO_INIT(
+            .index = failed == SIZE_MAX ? 0 : m->begin + failed, /* calls: begin is 0 */
+            .code = failed == SIZE_MAX ? 0 : m->fail_code,
+            .tasks_run = atomic_load_explicit(&m->tasks_run, memory_order_relaxed));
+        fg__struct_write(info, &out, sizeof out);
+    }
     pthread_mutex_destroy(&m->lock);
     return err;
 }
@@ -444,12 +452,11 @@ int fg_parallel_map(fg_parallel *par, fg_delayed d, size_t begin, size_t end, vo
 {
     if (par == NULL || d.fn == NULL || begin > end || (results == NULL && d.result_size != 0))
         return FG_EINVAL;
+    if (err != NULL && fg__struct_check_out(err) < 0)
+        return FG_ESIZE;
     fg__map m = { .par = par, .total = end - begin, .d = d, .begin = begin,
                   .results = results };
-    int rc = fg__map_run(&m, err);
-    if (err != NULL && err->code != 0)
-        err->index += begin;
-    return rc;
+    return fg__map_run(&m, err);
 }
 
 int fg_parallel_calls(fg_parallel *par, const fg_call *calls, size_t n, fg_error_info *err)
@@ -459,6 +466,8 @@ int fg_parallel_calls(fg_parallel *par, const fg_call *calls, size_t n, fg_error
     for (size_t k = 0; k < n; k++)
         if (calls[k].fn == NULL)
             return FG_EINVAL;
+    if (err != NULL && fg__struct_check_out(err) < 0)
+        return FG_ESIZE;
     fg__map m = { .par = par, .total = n, .calls = calls };
     return fg__map_run(&m, err);
 }
@@ -471,19 +480,18 @@ static int fg__parallel_n_jobs(int requested)
     return fg_resolve_workers(requested != 0 ? requested : -1);
 }
 
-int fg_parallel_open(fg_parallel **out, const fg_parallel_opts *opts)
+int fg_parallel_open(fg_parallel **out, const fg_parallel_opts *user)
 {
-    static const fg_parallel_opts defaults = { 0 };
     if (out == NULL)
         return FG_EINVAL;
     *out = NULL;
-    *out = NULL;
-    if (opts == NULL)
-        opts = &defaults;
+    fg_parallel_opts copy, *opts = &copy;
+    if (fg__struct_read(&copy, sizeof copy, user) < 0)
+        return FG_ESIZE;
     if (opts->backend < FG_BACKEND_STEAL || opts->backend > FG_BACKEND_SEQUENTIAL ||
         opts->batch_size < FG_BATCH_AUTO || opts->verbose < 0 ||
         opts->pre_dispatch < FG_PRE_DISPATCH_ALL ||
-        (opts->pool != NULL && fg__worker_of(opts->pool) == NULL && !fg__pool_live(opts->pool)))
+        (opts->pool != NULL && fg_pool_workers(opts->pool) < 0))
         return FG_EINVAL;
     int n_jobs = fg__parallel_n_jobs(opts->n_jobs);
     if (n_jobs < 0)
@@ -503,10 +511,10 @@ int fg_parallel_open(fg_parallel **out, const fg_parallel_opts *opts)
     fg__autobatch_init(&par->autobatch, FG_BATCH_AUTO_MIN_S, FG_BATCH_AUTO_MAX_S);
     fg__printer_init(&par->printer, opts->log, opts->verbose, opts->n_jobs);
     par->pool = opts->pool;
-    if (par->pool == NULL && fg__tls_worker != NULL)
-        par->pool = fg__tls_worker->pool; /* nested: no new threads */
+    if (par->pool == NULL)
+        par->pool = fg_pool_current(); /* nested: no new threads */
     if (par->pool == NULL && par->backend != FG_BACKEND_SEQUENTIAL) {
-        int err = fg_pool_create(&par->pool, &(fg_config){ .workers = n_jobs });
+        int err = fg_pool_create(&par->pool, FG_CONFIG(.workers = n_jobs));
         if (err < 0) {
             fg__printer_destroy(&par->printer);
             fg__free(par);

@@ -1,0 +1,21 @@
+/* seam.h: the façade's one window into the runtime's own headers.
+ *
+ * The façade (this folder: fg_parallel_for/reduce and the joblib-style
+ * fg_parallel_*) is a client of forage.h: it schedules only through
+ * fg_join, fg_spawn/fg_sync and the pool queries, and the build gives this
+ * folder include/ alone (facade/meson.build; tests/layering.py checks that
+ * no other file here reaches into runtime/).  Two things it takes from the
+ * runtime are not API and never will be:
+ *   - the allocator (runtime/alloc.h): every allocation of the library goes
+ *     through one place, so that the fault-injection build fails the
+ *     façade's allocations too and names them by function;
+ *   - the base utilities (runtime/base.h): the clock and the rule for
+ *     structs that carry their size, which hold no runtime state.
+ */
+#ifndef FG_FACADE_SEAM_H
+#define FG_FACADE_SEAM_H
+
+#include "../runtime/alloc.h"
+#include "../runtime/base.h"
+
+#endif
