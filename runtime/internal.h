@@ -68,6 +68,8 @@ struct fg_pool {
     FG__ATOMIC(int) closing;               /* destroy started: refuse new calls */
     FG__ATOMIC(uint32_t) inflight;         /* external calls not yet finished */
     int started;                           /* threads created (owner: create/destroy) */
+    int ready_workers;                     /* workers initialised (create/destroy) */
+    bool injector_ready, frames_ready;     /* set up by create (teardown undoes) */
     int stats_report;                      /* print counters at destroy */
     fg__trace *trace;                      /* NULL: not tracing */
     fg_pool *live_next;                    /* debug builds: the live-pool list */

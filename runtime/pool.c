@@ -170,29 +170,33 @@ static uint64_t fg__entropy_seed(void)
            fg__atomic_fetch_add(&counter, 0x9E3779B97F4A7C15ull, FG__RELAXED);
 }
 
-/* Stop and join the started workers, free everything.  Used by destroy
- * (finished: report counters and traces) and by create's error path. */
-static void fg__pool_teardown(fg_pool *p, int initialised_workers, bool finished)
+/* Undo whatever prefix of fg__pool_setup ran: stop and join the started
+ * workers, free everything.  The one cleanup path of create's failures and
+ * of destroy (finished: report counters and write traces). */
+static void fg__pool_teardown(fg_pool *p, bool finished)
 {
     /* seq_cst: the publisher's half of sleep.c I2 (terminate). */
     fg__atomic_store(&p->terminate, 1, FG__SEQ_CST);
-    fg__sleep_wake_all(p);
+    if (p->started > 0)
+        fg__sleep_wake_all(p);
     for (int i = 0; i < p->started; i++)
         pthread_join(p->workers[i].thread, NULL);
     if (finished && p->stats_report)
         fg__stats_print(p, stderr);
     fg__trace_finish(p, finished);
-    /* I2: the drain left nothing queued. */
-    assert(!fg__injector_looks_nonempty(&p->injector));
-    for (int i = 0; i < initialised_workers; i++) {
-        assert(fg__victim_size(p->split, &p->workers[i]) == 0);
+    for (int i = 0; i < p->ready_workers; i++) {
+        assert(fg__victim_size(p->split, &p->workers[i]) == 0); /* I2: drained */
         fg__deque_destroy(&p->workers[i].deque);
         if (p->split)
             fg__split_destroy(&p->workers[i].sdq);
         fg__ctx_stack_destroy(&p->workers[i].ctx_stack);
     }
-    fg__slab_depot_destroy(&p->frames);
-    fg__injector_destroy(&p->injector);
+    if (p->frames_ready)
+        fg__slab_depot_destroy(&p->frames);
+    if (p->injector_ready) {
+        assert(!fg__injector_looks_nonempty(&p->injector)); /* I2 */
+        fg__injector_destroy(&p->injector);
+    }
     fg__topology_destroy(p->topology);
     fg__free(p->workers);
     fg__free(p);
@@ -225,6 +229,34 @@ static int fg__pool_start_threads(fg_pool *p, size_t stack_size)
     return err;
 }
 
+/* Every step of creation after the pool's own allocation, in order; each
+ * records what it set up, so that fg__pool_teardown undoes any prefix. */
+static int fg__pool_setup(fg_pool *p, const fg__config *c)
+{
+    if (fg__injector_init(&p->injector) < 0)
+        return FG_ENOMEM;
+    p->injector_ready = true;
+    if (fg__slab_depot_init(&p->frames, fg__group_frame_size()) < 0)
+        return FG_ENOMEM;
+    p->frames_ready = true;
+    p->workers = fg__alloc_aligned(FG__CACHE_LINE, sizeof(fg__worker) * (size_t)c->workers);
+    if (p->workers == NULL)
+        return FG_ENOMEM;
+    memset(p->workers, 0, sizeof(fg__worker) * (size_t)c->workers);
+    int err;
+    /* Near-first needs to know where workers run (topology.h). */
+    if (c->victim_fn == fg__policy_builtin(FG_VICTIM_NEAR) &&
+        (err = fg__topology_create(&p->topology, c->workers)) < 0)
+        return err;
+    uint64_t seed = c->seed != 0 ? c->seed : fg__entropy_seed();
+    for (; p->ready_workers < c->workers; p->ready_workers++)
+        if ((err = fg__worker_init(&p->workers[p->ready_workers], p, p->ready_workers, seed)) < 0)
+            return err;
+    if ((err = fg__trace_start(p, c->trace, c->trace_bad_path_err, c->trace_events)) < 0)
+        return err;
+    return fg__pool_start_threads(p, c->stack_size);
+}
+
 int fg_pool_create(fg_pool **out, const fg_config *cfg)
 {
     if (out == NULL)
@@ -249,40 +281,8 @@ int fg_pool_create(fg_pool **out, const fg_config *cfg)
     fg__atomic_init(&p->terminate, 0);
     fg__atomic_init(&p->closing, 0);
     fg__atomic_init(&p->inflight, 0);
-    if (fg__injector_init(&p->injector) < 0) {
-        fg__free(p);
-        return FG_ENOMEM;
-    }
-    if (fg__slab_depot_init(&p->frames, fg__group_frame_size()) < 0) {
-        fg__injector_destroy(&p->injector);
-        fg__free(p);
-        return FG_ENOMEM;
-    }
-    p->workers = fg__alloc_aligned(FG__CACHE_LINE, sizeof(fg__worker) * (size_t)c.workers);
-    if (p->workers == NULL) {
-        fg__slab_depot_destroy(&p->frames);
-        fg__injector_destroy(&p->injector);
-        fg__free(p);
-        return FG_ENOMEM;
-    }
-    memset(p->workers, 0, sizeof(fg__worker) * (size_t)c.workers);
-    /* Near-first needs to know where workers run (topology.h). */
-    if (c.victim_fn == fg__policy_builtin(FG_VICTIM_NEAR) &&
-        (err = fg__topology_create(&p->topology, c.workers)) < 0) {
-        fg__pool_teardown(p, 0, false);
-        return err;
-    }
-    uint64_t seed = c.seed != 0 ? c.seed : fg__entropy_seed();
-    int ready = 0;
-    for (; ready < c.workers; ready++)
-        if ((err = fg__worker_init(&p->workers[ready], p, ready, seed)) < 0)
-            break;
-    if (err == 0)
-        err = fg__trace_start(p, c.trace, c.trace_bad_path_err, c.trace_events);
-    if (err == 0)
-        err = fg__pool_start_threads(p, c.stack_size);
-    if (err < 0) {
-        fg__pool_teardown(p, ready, false);
+    if ((err = fg__pool_setup(p, &c)) < 0) {
+        fg__pool_teardown(p, false);
         return err;
     }
     fg__live_add(p);
@@ -309,7 +309,7 @@ void fg_pool_destroy(fg_pool *p)
         fg__futex_wait(&p->inflight, n);
     }
     fg__live_remove(p); /* only now: calls during the drain get FG_ESHUTDOWN */
-    fg__pool_teardown(p, p->nworkers, true);
+    fg__pool_teardown(p, true);
 }
 
 int fg_pool_workers(const fg_pool *p)
