@@ -16,6 +16,10 @@
 #                             fib, nqueens, uts and the seed workload under every
 #                             victim policy, with counters (build-bench-stats/):
 #                             build/bench/policies/ table and PNG (docs/policies.md)
+#
+# Packages: each command installs the Debian packages it needs that are
+# missing (apt-get, with sudo when not root).  FORAGE_NO_INSTALL=1 installs
+# nothing: it names what is missing and carries on.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -27,6 +31,10 @@ ensure_packages() {
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
     done
     [ ${#missing[@]} -eq 0 ] && return 0
+    if [ "${FORAGE_NO_INSTALL:-0}" = 1 ]; then
+        echo "run.sh: FORAGE_NO_INSTALL=1: not installing these missing Debian packages: ${missing[*]}" >&2
+        return 0
+    fi
     echo "run.sh: installing ${missing[*]}" >&2
     local sudo=()
     [ "$(id -u)" -eq 0 ] || sudo=(sudo)
