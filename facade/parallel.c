@@ -51,6 +51,7 @@ struct fg_parallel {
                                 joblib `with Parallel(...)` block */
     void (*on_progress)(const fg_progress *, void *);
     void *progress_ctx;
+    const fg_cancel_token *cancel; /* fg_parallel_opts.cancel, may be NULL */
 };
 
 typedef struct fg__batch {
@@ -101,8 +102,10 @@ static void fg__map_fail(fg__map *m, size_t k, int code)
  * joblib's BatchedCalls).  false: cancelled, nothing ran. */
 static bool fg__map_run_batch(fg__map *m, size_t start, size_t len)
 {
-    if (start > atomic_load_explicit(&m->fail_index, memory_order_relaxed))
+    if (start > atomic_load_explicit(&m->fail_index, memory_order_relaxed) ||
+        fg_cancel_requested(m->par->cancel))
         return false;
+    const fg_cancel_token *outer = fg_cancel_scope_enter(m->par->cancel);
     size_t k = start;
     while (k < start + len) {
         int code = fg__map_task(m, k++);
@@ -111,6 +114,7 @@ static bool fg__map_run_batch(fg__map *m, size_t start, size_t len)
             break;
         }
     }
+    fg_cancel_scope_leave(outer);
     atomic_fetch_add_explicit(&m->tasks_run, k - start, memory_order_relaxed);
     return true;
 }
@@ -148,12 +152,13 @@ static void fg__map_print_autobatch(fg__map *m, double verdict, size_t size)
 
 static void fg__map_run_sequential(fg__map *m)
 {
-    for (size_t k = 0; k < m->total; k++) {
+    const fg_cancel_token *outer = fg_cancel_scope_enter(m->par->cancel);
+    for (size_t k = 0; k < m->total && !fg_cancel_requested(m->par->cancel); k++) {
         int code = fg__map_task(m, k);
         atomic_store_explicit(&m->tasks_run, k + 1, memory_order_relaxed);
         if (code != 0) {
             fg__map_fail(m, k, code);
-            return;
+            break;
         }
         if (fg__map_reports(m)) {
             pthread_mutex_lock(&m->lock);
@@ -164,6 +169,7 @@ static void fg__map_run_sequential(fg__map *m)
             pthread_mutex_unlock(&m->lock);
         }
     }
+    fg_cancel_scope_leave(outer);
 }
 
 /* ----------------------------------------------------------- steal */
@@ -424,6 +430,8 @@ static int fg__map_run(fg__map *m, fg_error_info *info)
             err = fg__map_run_steal(m);
     }
     size_t failed = atomic_load_explicit(&m->fail_index, memory_order_relaxed);
+    if (err == 0 && failed == SIZE_MAX && fg_cancel_requested(par->cancel))
+        err = FG_ECANCELED; /* tasks_run says how many ran */
     if (err == 0 && failed == SIZE_MAX) {
         char elapsed[32];
         fg__format_time(fg__now_s() - m->prog.start_s, elapsed);
@@ -507,6 +515,7 @@ int fg_parallel_open(fg_parallel **out, const fg_parallel_opts *user)
                         : opts->pre_dispatch > 0 ? (size_t)opts->pre_dispatch
                                                  : 2 * (size_t)n_jobs;
     par->on_progress = opts->on_progress;
+    par->cancel = opts->cancel;
     par->progress_ctx = opts->progress_ctx;
     fg__autobatch_init(&par->autobatch, FG_BATCH_AUTO_MIN_S, FG_BATCH_AUTO_MAX_S);
     fg__printer_init(&par->printer, opts->log, opts->verbose, opts->n_jobs);

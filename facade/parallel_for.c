@@ -43,6 +43,7 @@ typedef struct fg__loop {
     size_t partial_size;
     void *ctx;
     _Atomic int error;    /* first nonzero chunk result; nonzero stops the loop */
+    const fg_cancel_token *cancel; /* fg_for_opts.cancel: set stops it too */
 } fg__loop;
 
 typedef struct fg__span {
@@ -98,8 +99,10 @@ static size_t fg__span_split_point(fg__span *s)
 static void fg__span_chunk(fg__span *s)
 {
     fg__loop *l = s->loop;
+    const fg_cancel_token *outer = fg_cancel_scope_enter(l->cancel);
     int err = l->body != NULL ? l->body(s->begin, s->end, l->ctx)
                               : l->reduce(s->begin, s->end, s->partial, l->ctx);
+    fg_cancel_scope_leave(outer);
     if (err != 0)
         fg__loop_fail(l, err);
 }
@@ -139,8 +142,9 @@ static void fg__span_fork(fg__span *s, size_t mid)
 static int fg__span_run(void *arg)
 {
     fg__span *s = arg;
-    if (atomic_load_explicit(&s->loop->error, memory_order_relaxed) != 0)
-        return 0; /* a chunk failed: do not start this one */
+    if (atomic_load_explicit(&s->loop->error, memory_order_relaxed) != 0 ||
+        fg_cancel_requested(s->loop->cancel))
+        return 0; /* a chunk failed, or the loop was cancelled: do not start */
     size_t mid = fg__span_split_point(s);
     if (mid == 0)
         fg__span_chunk(s);
@@ -171,7 +175,8 @@ static int fg__loop_run(fg__loop *l, size_t begin, size_t end, void *partial)
     int err = fg_join(l->pool, fg__span_run, &root, fg__loop_nothing, NULL);
     if (err < 0)
         return err; /* FG_ESHUTDOWN: nothing ran */
-    return atomic_load_explicit(&l->error, memory_order_relaxed);
+    err = atomic_load_explicit(&l->error, memory_order_relaxed);
+    return err == 0 && fg_cancel_requested(l->cancel) ? FG_ECANCELED : err;
 }
 
 static int fg__loop_init(fg__loop *l, fg_pool *pool, size_t begin, size_t end,
@@ -185,7 +190,8 @@ static int fg__loop_init(fg__loop *l, fg_pool *pool, size_t begin, size_t end,
         opts.partition > FG_PARTITION_STATIC)
         return FG_EINVAL;
     *l = (fg__loop){ .pool = pool, .grain = opts.grain != 0 ? opts.grain : 1,
-                     .partition = opts.partition, .workers = (unsigned)workers };
+                     .partition = opts.partition, .workers = (unsigned)workers,
+                     .cancel = opts.cancel };
     atomic_init(&l->error, 0);
     return 0;
 }

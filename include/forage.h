@@ -88,7 +88,7 @@ FG_API const char *fg_version_string(void);
     X(EINVAL,    -EINVAL,    "invalid argument")                              \
     X(ENOMEM,    -ENOMEM,    "out of memory")                                 \
     X(EAGAIN,    -EAGAIN,    "could not start a worker thread")               \
-    X(ECANCELED, -ECANCELED, "cancelled after another task failed")           \
+    X(ECANCELED, -ECANCELED, "cancelled before every task ran")               \
     X(ESHUTDOWN, -ESHUTDOWN, "pool is being destroyed")                       \
     X(EENV,      -4001,      "invalid FORAGE_* environment variable")         \
     X(ERANGE,    -4002,      "worker count out of range")                     \
@@ -293,9 +293,54 @@ FG_API int fg_spawn(fg_group *g, fg_fn fn, void *arg);
 
 /* Wait until every task spawned in the group so far (and every task those
  * spawned) has finished; a worker runs other tasks meanwhile, any other
- * thread blocks.  Returns the first nonzero task result to finish, or 0;
- * FG_EINVAL for NULL. */
+ * thread blocks.  Returns the first nonzero task result to finish, else
+ * FG_ECANCELED if the group was cancelled (some tasks may have been
+ * skipped), else 0; FG_EINVAL for NULL.  The group is then reusable, not
+ * cancelled. */
 FG_API int fg_sync(fg_group *g);
+
+/* Cancel the group, from any thread: its tasks that have not started are
+ * skipped (they count as finished), running ones see fg_cancelled() == 1,
+ * and fg_sync returns FG_ECANCELED unless a task failed first.  Tasks
+ * spawned into it until its sync are skipped too.  0, or FG_EINVAL for
+ * NULL. */
+FG_API int fg_group_cancel(fg_group *g);
+
+/* ---------------------------------------------------------- cancellation */
+
+/* A cancellation token: a flag any thread may set, read by the work it was
+ * given to (fg_for_opts.cancel, fg_parallel_opts.cancel, or a scope below).
+ * Work not yet started when it is set is skipped; running tasks finish, or
+ * return early by asking fg_cancelled().  Fields are private.
+ *     fg_cancel_token stop = FG_CANCEL_TOKEN_INIT;
+ *     ... fg_cancel(&stop);                  // from any thread */
+typedef struct fg_cancel_token {
+    uint32_t fg__set;      /* private: read and written atomically */
+    uint32_t fg__reserved;
+} fg_cancel_token;
+
+#define FG_CANCEL_TOKEN_INIT { 0, 0 }
+
+/* Set the token (any thread, idempotent).  NULL is a no-op. */
+FG_API void fg_cancel(fg_cancel_token *token);
+/* 1 once the token is set, else 0 (also for NULL). */
+FG_API int fg_cancel_requested(const fg_cancel_token *token);
+/* Clear it for reuse, once the work it was given to has returned. */
+FG_API void fg_cancel_reset(fg_cancel_token *token);
+
+/* Asked by a running task: 1 when the work it belongs to was cancelled,
+ * so it may return early; else 0.  "The work it belongs to" is the
+ * innermost scope on the calling thread: the group of a task started by
+ * fg_spawn (fg_group_cancel), the token of an fg_parallel_for chunk or
+ * fg_parallel_map batch, or a scope entered below.  A stolen fg_join half
+ * starts with no scope (0) unless it enters one. */
+FG_API int fg_cancelled(void);
+
+/* Make `token` the calling thread's scope for fg_cancelled() until the
+ * matching leave, which restores the previous scope (returned here).
+ * Scopes nest; enter and leave pair on one thread. */
+FG_API const fg_cancel_token *fg_cancel_scope_enter(const fg_cancel_token *token);
+FG_API void fg_cancel_scope_leave(const fg_cancel_token *previous);
 
 /* ------------------------------------------------------ context tasks */
 
@@ -458,6 +503,12 @@ typedef struct fg_for_opts {
     size_t grain;  /* smallest chunk handed to body; 0: 1.  A range shorter
                       than grain runs as one chunk */
     int partition; /* enum fg_partition; 0: FG_PARTITION_AUTO */
+    /* Appended in 0.4.0. */
+    const fg_cancel_token *cancel; /* NULL: none; once set, chunks not yet
+                                      started are skipped, and a loop that
+                                      ends with it set returns FG_ECANCELED
+                                      (unless a body failed first); bodies
+                                      run in its scope (fg_cancelled) */
 } fg_for_opts;
 
 #define FG_FOR_OPTS_INIT(...) { .size = sizeof(fg_for_opts), __VA_ARGS__ }
@@ -544,6 +595,13 @@ typedef struct fg_parallel_opts {
     FILE *log;         /* NULL: stderr below verbose 50, stdout from 50 */
     void (*on_progress)(const fg_progress *progress, void *ctx);
     void *progress_ctx;/* passed to on_progress, which may run on any worker */
+    /* Appended in 0.4.0. */
+    const fg_cancel_token *cancel; /* NULL: none; once set, batches not yet
+                                      started are skipped, and a map that
+                                      ends with it set returns FG_ECANCELED
+                                      (unless a task failed first;
+                                      fg_error_info.tasks_run says how many
+                                      ran); tasks run in its scope */
 } fg_parallel_opts;
 
 #define FG_PARALLEL_OPTS_INIT(...) { .size = sizeof(fg_parallel_opts), __VA_ARGS__ }

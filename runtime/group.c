@@ -18,6 +18,8 @@
  * field  written by          read by   order / pairs with
  * left   spawners, finishers sync      acq_rel RMWs [group-left]
  * error  finishers (CAS 0->e) sync     relaxed; published by [group-left]
+ * cancel any thread (set), sync  tasks,    relaxed (cancel.c): a skipped task
+ *        (clear)                 sync      finishes like a run one
  * done   sync (init), last finisher    see latch.c
  *
  * I4  a sync on a worker first runs its own deque's newest jobs while
@@ -37,6 +39,7 @@
 typedef struct fg__group_state {
     FG__ATOMIC(int64_t) left;
     FG__ATOMIC(int) error;
+    fg_cancel_token cancel; /* fg_group_cancel; relaxed, see cancel.c */
     fg__latch done;
 } fg__group_state;
 
@@ -87,7 +90,12 @@ static void fg__spawn_execute(fg__job *job, fg__worker *w)
     fg__spawn_frame *f = FG__CONTAINER_OF(job, fg__spawn_frame, job);
     fg__group_state *st = f->group;
     fg_pool *external = f->external;
-    int r = f->fn(f->arg);
+    int r = 0;
+    if (!fg_cancel_requested(&st->cancel)) {
+        const fg_cancel_token *outer = fg_cancel_scope_enter(&st->cancel);
+        r = f->fn(f->arg);
+        fg_cancel_scope_leave(outer);
+    }
     fg__slab_put(&w->frames, &w->pool->frames, f);
     fg__group_record_error(st, r);
     fg__group_finish_one(st);
@@ -110,7 +118,11 @@ int fg_group_init(fg_group *g, fg_pool *pool)
 /* No frame could be had: run the task now so it is not lost. */
 static int fg__spawn_inline(fg__group_state *st, fg_fn fn, void *arg)
 {
-    fg__group_record_error(st, fn(arg));
+    if (!fg_cancel_requested(&st->cancel)) {
+        const fg_cancel_token *outer = fg_cancel_scope_enter(&st->cancel);
+        fg__group_record_error(st, fn(arg));
+        fg_cancel_scope_leave(outer);
+    }
     return 0;
 }
 
@@ -205,5 +217,18 @@ int fg_sync(fg_group *g)
     int err = fg__atomic_load(&st->error, FG__RELAXED);
     if (err != 0)
         fg__atomic_store(&st->error, 0, FG__RELAXED);
+    if (fg_cancel_requested(&st->cancel)) {
+        fg_cancel_reset(&st->cancel);
+        if (err == 0)
+            err = FG_ECANCELED;
+    }
     return err;
+}
+
+int fg_group_cancel(fg_group *g)
+{
+    if (g == NULL)
+        return FG_EINVAL;
+    fg_cancel(&fg__group_state_of(g)->cancel);
+    return 0;
 }

@@ -23,7 +23,10 @@ __attribute__((tls_model("initial-exec"))) _Thread_local fg__worker *fg__tls_wor
 void fg__worker_run(fg__worker *w, fg__job *job)
 {
     FG__STAT_INC(w, tasks_run);
+    /* A job starts outside any cancellation scope (cancel.c). */
+    const fg_cancel_token *outer = fg_cancel_scope_enter(NULL);
     fg__trace_execute(w->trace, job, w);
+    fg_cancel_scope_leave(outer);
 }
 
 /* Steal-half: after one job, take up to half of what is left (the victim's
