@@ -153,6 +153,9 @@ static void fg__map_print_autobatch(fg__map *m, double verdict, size_t size)
 static void fg__map_run_sequential(fg__map *m)
 {
     const fg_cancel_token *outer = fg_cancel_scope_enter(m->par->cancel);
+    /* Tasks run on this thread: on a non-worker they see worker index 0. */
+    bool stand_in = fg_pool_current() == NULL;
+    int outer_index = stand_in ? fg_worker_scope_enter(0) : -1;
     for (size_t k = 0; k < m->total && !fg_cancel_requested(m->par->cancel); k++) {
         int code = fg__map_task(m, k);
         atomic_store_explicit(&m->tasks_run, k + 1, memory_order_relaxed);
@@ -169,6 +172,8 @@ static void fg__map_run_sequential(fg__map *m)
             pthread_mutex_unlock(&m->lock);
         }
     }
+    if (stand_in)
+        fg_worker_scope_leave(outer_index);
     fg_cancel_scope_leave(outer);
 }
 

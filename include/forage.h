@@ -106,6 +106,12 @@ FG_API const char *fg_strerror(int err);
 /* The code's name, e.g. "FG_EINVAL"; "FG_UNKNOWN" for others.  Never NULL. */
 FG_API const char *fg_error_name(int err);
 
+/* One line on the calling thread's last failed call that said more than its
+ * code, e.g. after FG_EENV: `FORAGE_WORKERS="abc": not a whole number`.
+ * "" when there is nothing to add.  Never NULL; valid until the thread's
+ * next forage call. */
+FG_API const char *fg_last_error_detail(void);
+
 /* ------------------------------------------------------------------- pool */
 
 typedef struct fg_pool fg_pool; /* opaque */
@@ -237,8 +243,38 @@ FG_API int fg_pool_workers(const fg_pool *pool);
  * snapshot for victim policies, or FG_EINVAL for a bad argument. */
 FG_API int fg_pool_queue_length(const fg_pool *pool, int worker);
 
-/* Index of the calling worker thread in its pool, or -1 on any other thread. */
+/* Index of the calling worker thread in its pool, in [0, workers); on any
+ * other thread -1, unless that thread runs tasks itself inside a worker
+ * scope (below), as the façade's sequential backend does (index 0), so that
+ * a task can always index per-worker arrays with it. */
 FG_API int fg_worker_index(void);
+
+/* Make fg_worker_index() answer `index` on this (non-worker) thread until
+ * the matching leave, which restores the previous answer (returned here).
+ * For code that runs tasks on its own thread as a stand-in for a worker. */
+FG_API int fg_worker_scope_enter(int index);
+FG_API void fg_worker_scope_leave(int previous);
+
+/* Run fn(worker, ctx) exactly once on every worker of the pool (worker is
+ * that worker's index) and return when all have run: to set up per-worker
+ * state, warm caches, or pin resources.  Each worker runs its call the
+ * next time it looks for work (a busy worker finishes its current task
+ * first).  From a worker of the pool, that worker runs its own call while
+ * it waits.  Returns 0, the lowest-indexed worker's nonzero result,
+ * FG_EINVAL (nothing run) for a NULL pool or fn, FG_ENOMEM, or
+ * FG_ESHUTDOWN. */
+typedef int (*fg_broadcast_fn)(int worker, void *ctx);
+FG_API int fg_broadcast(fg_pool *pool, fg_broadcast_fn fn, void *ctx);
+
+/* The process-wide pool, created on first use with the defaults of a NULL
+ * config: $FORAGE_WORKERS, else the CPUs this process may use (its
+ * affinity mask, capped by a cgroup v2 cpu.max or v1 cfs quota, as loky's
+ * cpu_count does).  Every call returns the same pool; do not destroy it:
+ * it is destroyed at exit when no call is using it (else left to the
+ * operating system rather than hang exit), and a forked child gets a fresh
+ * one (fg_pool_destroy on it does nothing).  NULL if it could not be created (fg_last_error_detail says why;
+ * the next call tries again). */
+FG_API fg_pool *fg_pool_default(void);
 
 /* The pool whose worker is calling, or NULL on any other thread.  A library
  * called from inside a task can run its own parallel work on the caller's

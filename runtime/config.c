@@ -1,6 +1,7 @@
 /* config.c: resolve an fg_config (0 = default) and $FORAGE_WORKERS once, at
  * pool creation, into the fg__config the runtime uses. */
 #include <errno.h>
+#include <stdio.h>
 #include <limits.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -13,18 +14,78 @@
 #define FG__MIN_STACK (64 * 1024)
 #define FG__DEFAULT_STACK (8u * 1024 * 1024)
 
+/* Read up to two whole numbers (or "max") from a small file; the count read. */
+static int fg__read_numbers(const char *path, long long v[2])
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return 0;
+    char buf[64] = "";
+    int n = 0;
+    if (fgets(buf, sizeof buf, f) != NULL) {
+        char *p = buf, *end;
+        for (; n < 2; n++, p = end) {
+            while (*p == ' ')
+                p++;
+            if (strncmp(p, "max", 3) == 0) {
+                v[n] = -1;
+                end = p + 3;
+                continue;
+            }
+            v[n] = strtoll(p, &end, 10);
+            if (end == p)
+                break;
+        }
+    }
+    fclose(f);
+    return n;
+}
+
+/* ceil(quota / period), or 0 for no quota. */
+static int fg__quota_cpus(long long quota, long long period)
+{
+    if (quota <= 0 || period <= 0)
+        return 0;
+    long long n = (quota + period - 1) / period;
+    return n < INT_MAX ? (int)n : INT_MAX;
+}
+
+int fg__cgroup_cpu_limit(const char *root)
+{
+    char path[512];
+    long long v[2];
+    snprintf(path, sizeof path, "%s/cpu.max", root); /* v2: "quota period" */
+    if (fg__read_numbers(path, v) == 2)
+        return fg__quota_cpus(v[0], v[1]);
+    snprintf(path, sizeof path, "%s/cpu/cpu.cfs_quota_us", root); /* v1 */
+    long long quota[2], period[2];
+    if (fg__read_numbers(path, quota) < 1)
+        return 0;
+    snprintf(path, sizeof path, "%s/cpu/cpu.cfs_period_us", root);
+    if (fg__read_numbers(path, period) < 1)
+        return 0;
+    return fg__quota_cpus(quota[0], period[0]);
+}
+
+/* The CPUs this process may use: its affinity mask, capped by a cgroup CPU
+ * quota as loky's cpu_count does (a container given 2.5 CPUs of a 64-core
+ * host gets 3 workers, not 64). */
 int fg__cpu_count(void)
 {
+    long n = 0;
 #ifdef CPU_COUNT
     cpu_set_t set;
-    if (sched_getaffinity(0, sizeof set, &set) == 0) {
-        int n = CPU_COUNT(&set);
-        if (n > 0)
-            return n;
-    }
+    if (sched_getaffinity(0, sizeof set, &set) == 0)
+        n = CPU_COUNT(&set);
 #endif
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n > 0 ? (int)(n < INT_MAX ? n : INT_MAX) : 1;
+    if (n <= 0)
+        n = sysconf(_SC_NPROCESSORS_ONLN);
+    if (n <= 0)
+        n = 1;
+    int quota = fg__cgroup_cpu_limit("/sys/fs/cgroup");
+    if (quota > 0 && quota < n)
+        n = quota;
+    return n < INT_MAX ? (int)n : INT_MAX;
 }
 
 /* joblib's rule for negative counts: -1 all CPUs, -2 all but one, ... */

@@ -7,18 +7,12 @@
 #include <string.h>
 
 #include "forage.h"
-
-static _Thread_local char fg__env_why[256];
+#include "internal.h"
 
 int fg__env_fail(const char *var, const char *value, const char *why)
 {
-    snprintf(fg__env_why, sizeof fg__env_why, "%.32s=\"%.64s\": %.128s", var, value, why);
+    fg__detail_set("%.32s=\"%.64s\": %.128s", var, value, why);
     return FG_EENV;
-}
-
-const char *fg__env_error(void)
-{
-    return fg__env_why;
 }
 
 const char *fg__env_string(const char *var)

@@ -3,7 +3,7 @@
  * Every reader treats an unset or empty variable as "not given" and returns
  * 0 with *out set to 0; a valid value returns 1; anything else returns
  * FG_EENV and records a one-line explanation for the calling thread
- * (fg__env_error(), e.g. `FORAGE_WORKERS="abc": not a number`).  Variables
+ * (fg_last_error_detail(), e.g. `FORAGE_WORKERS="abc": not a whole number`).  Variables
  * are read at pool creation only, never on a hot path.
  */
 #ifndef FG_ENV_H
@@ -19,7 +19,5 @@ int fg__env_enum(const char *var, const char *const *names, int count, int *out)
 const char *fg__env_string(const char *var);
 /* Record why `var`'s value is bad; returns FG_EENV for the caller to pass on. */
 int fg__env_fail(const char *var, const char *value, const char *why);
-/* The calling thread's last explanation, "" if none. */
-const char *fg__env_error(void);
 
 #endif

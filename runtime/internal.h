@@ -31,6 +31,9 @@ struct fg__worker {
     fg__deque deque;                       /* thieves: top, bottom, array */
     alignas(FG__CACHE_LINE)
     FG__ATOMIC(uint32_t) sleep_word;       /* 1 while parked; wakers clear it */
+    FG__ATOMIC(fg__job *) mail;            /* jobs for this worker alone
+                                              (broadcast.c): pushed by any
+                                              thread, taken whole by the owner */
     alignas(FG__CACHE_LINE)
     fg_pool *pool;                         /* owner-only from here on */
     bool split;                            /* FG_DEQUE_SPLIT: use `sdq`, not `deque` */
@@ -42,6 +45,7 @@ struct fg__worker {
     pthread_t thread;
     fg__trace_ring *trace;                 /* NULL: not tracing (trace.h) */
     fg__split_deque sdq;                   /* FG_DEQUE_SPLIT only (own lines) */
+    fg__job *mail_taken;                   /* owner: mail taken, not yet run */
     fg__ctx_stack ctx_stack;                  /* ctx tasks (own lines) */
 };
 
@@ -144,6 +148,14 @@ int fg__pool_run_blocking(fg_pool *p, fg__job *job, fg__latch *done);
 /* Any queue non-empty, or shutting down?  seq_cst reads ([sleep-announce]). */
 bool fg__pool_has_work(fg_pool *p);
 
+/* pool_default.c: is p the process-wide pool (which destroy leaves alone)? */
+bool fg__pool_is_default(const fg_pool *p);
+
+/* broadcast.c: the owner's next job from its mailbox, or NULL. */
+fg__job *fg__mail_take(fg__worker *w);
+/* Any thread: is w's mailbox non-empty?  seq_cst ([sleep-announce]). */
+bool fg__mail_waiting(fg__worker *w);
+
 /* worker.c */
 void *fg__worker_main(void *arg);
 /* Run jobs until latch is set; park when there is nothing to do. */
@@ -157,6 +169,11 @@ size_t fg__group_frame_size(void);
 /* policy.c */
 fg_victim_fn fg__policy_builtin(int kind); /* NULL for an unknown kind */
 int fg__policy_next_victim(fg__worker *w, int attempt); /* a valid index or -1 */
+
+/* error.c: the calling thread's explanation of the error it is about to
+ * return (fg_last_error_detail); cleared by each call that sets one. */
+void fg__detail_set(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void fg__detail_clear(void);
 
 /* config.c */
 typedef struct fg__config {
@@ -179,5 +196,8 @@ int fg__config_resolve(const fg_config *cfg, fg__config *out);
 /* trace.c: cfg->trace, else $FORAGE_TRACE; $FORAGE_TRACE_EVENTS. */
 int fg__trace_config(const fg_config *cfg, fg__config *out);
 int fg__cpu_count(void);
+/* The CPU limit of a cgroup quota under root (cgroup v2 cpu.max, else v1
+ * cpu/cpu.cfs_quota_us and cfs_period_us), rounded up; 0 when none. */
+int fg__cgroup_cpu_limit(const char *root);
 
 #endif

@@ -151,6 +151,7 @@ static int fg__worker_init(fg__worker *w, fg_pool *p, int index, uint64_t seed)
         return err;
     }
     fg__atomic_init(&w->sleep_word, 0);
+    fg__atomic_init(&w->mail, NULL);
     w->pool = p;
     w->index = index;
     w->rng = fg__rng_seed(seed, index);
@@ -300,6 +301,8 @@ void fg_pool_destroy(fg_pool *p)
                 (void *)p);
         return;
     }
+    if (fg__pool_is_default(p))
+        return; /* fg_pool_default's: destroyed at exit (pool_default.c) */
     /* [pool-drain] seq_cst: store closing, then read inflight (I2). */
     fg__atomic_store(&p->closing, 1, FG__SEQ_CST);
     for (;;) {
@@ -334,7 +337,23 @@ int fg_pool_queue_length(const fg_pool *p, int worker)
     return n < INT_MAX ? (int)n : INT_MAX;
 }
 
+/* A non-worker thread that runs tasks itself (the façade's sequential
+ * backend) answers as the index it entered; -1: none. */
+static _Thread_local int fg__index_scope = -1;
+
 int fg_worker_index(void)
 {
-    return fg__tls_worker != NULL ? fg__tls_worker->index : -1;
+    return fg__tls_worker != NULL ? fg__tls_worker->index : fg__index_scope;
+}
+
+int fg_worker_scope_enter(int index)
+{
+    int previous = fg__index_scope;
+    fg__index_scope = index;
+    return previous;
+}
+
+void fg_worker_scope_leave(int previous)
+{
+    fg__index_scope = previous;
 }

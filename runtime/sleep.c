@@ -78,7 +78,7 @@ static bool fg__sleep_should_stay_awake(fg__worker *w, fg__latch *latch)
      * pair with the setter's seq_cst exchange and CAS (latch.c). */
     if (latch != NULL && fg__atomic_load(&latch->state, FG__SEQ_CST) == FG__LATCH_SET)
         return true;
-    return fg__pool_has_work(w->pool);
+    return fg__mail_waiting(w) || fg__pool_has_work(w->pool);
 }
 
 void fg__sleep_park(fg__worker *w, fg__latch *latch)

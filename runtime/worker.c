@@ -106,7 +106,10 @@ static fg__job *fg__worker_steal_round(fg__worker *w)
 static fg__job *fg__worker_find_work(fg__worker *w, fg__latch *latch)
 {
     fg__ctx_share_if_asked(&w->ctx_stack); /* thieves may be waiting on it */
-    fg__job *job = fg__own_take(w);
+    fg__job *job = fg__mail_take(w);       /* a broadcast waits for us alone */
+    if (job != NULL)
+        return job;
+    job = fg__own_take(w);
     if (job != NULL)
         return job;
     fg__idle idle = FG__IDLE_START;

@@ -5,6 +5,8 @@
 #include <limits.h>
 #include <sched.h>
 #include <stdlib.h>
+#include <stdio.h>
+#include <sys/stat.h>
 
 #include "forage.h"
 #include "internal.h"
@@ -180,4 +182,64 @@ Test(config, builtin_victims_and_min_stack_accepted)
         cr_assert_eq(fg_pool_workers(p), 2);
         fg_pool_destroy(p);
     }
+}
+
+/* A fake cgroup tree in a temporary folder: files with the given text. */
+static void write_file(const char *dir, const char *name, const char *text)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f, "%s", path);
+    fputs(text, f);
+    fclose(f);
+}
+
+Test(config, cgroup_quota)
+{
+    char v2[] = "/tmp/fg-cgroup-v2-XXXXXX", v1[] = "/tmp/fg-cgroup-v1-XXXXXX";
+    cr_assert_not_null(mkdtemp(v2));
+    cr_assert_not_null(mkdtemp(v1));
+    cr_assert_eq(fg__cgroup_cpu_limit(v2), 0, "no files: no quota");
+    write_file(v2, "cpu.max", "max 100000\n");
+    cr_assert_eq(fg__cgroup_cpu_limit(v2), 0, "max: no quota");
+    write_file(v2, "cpu.max", "250000 100000\n");
+    cr_assert_eq(fg__cgroup_cpu_limit(v2), 3, "2.5 CPUs round up to 3");
+    write_file(v2, "cpu.max", "100000 100000\n");
+    cr_assert_eq(fg__cgroup_cpu_limit(v2), 1);
+    char sub[600];
+    snprintf(sub, sizeof sub, "%s/cpu", v1);
+    cr_assert_eq(mkdir(sub, 0700), 0);
+    write_file(v1, "cpu/cpu.cfs_quota_us", "-1\n");
+    write_file(v1, "cpu/cpu.cfs_period_us", "100000\n");
+    cr_assert_eq(fg__cgroup_cpu_limit(v1), 0, "v1 -1: no quota");
+    write_file(v1, "cpu/cpu.cfs_quota_us", "400000\n");
+    cr_assert_eq(fg__cgroup_cpu_limit(v1), 4);
+    write_file(v1, "cpu/cpu.cfs_quota_us", "garbage\n");
+    cr_assert_eq(fg__cgroup_cpu_limit(v1), 0, "unreadable: no quota");
+}
+
+Test(config, env_error_detail)
+{
+    env_set("abc");
+    fg_pool *p = NULL;
+    cr_assert_eq(fg_pool_create(&p, NULL), FG_EENV);
+    cr_assert_str_eq(fg_last_error_detail(), "FORAGE_WORKERS=\"abc\": not a whole number");
+    env_set("0");
+    cr_assert_eq(fg_pool_create(&p, NULL), FG_EENV);
+    cr_assert_str_eq(fg_last_error_detail(),
+                     "FORAGE_WORKERS=\"0\": out of range: expected -32768..512, not 0");
+    env_clear();
+    cr_assert_eq(setenv("FORAGE_POLICY", "nearest", 1), 0);
+    cr_assert_eq(fg_pool_create(&p, NULL), FG_EENV);
+    cr_assert_str_eq(fg_last_error_detail(),
+                     "FORAGE_POLICY=\"nearest\": expected one of random, round-robin, sticky, "
+                     "near, power-of-two");
+    cr_assert_eq(setenv("FORAGE_POLICY", "near", 1), 0);
+    cr_assert_eq(setenv("FORAGE_IDLE", "spin:1,nap:2", 1), 0);
+    cr_assert_eq(fg_pool_create(&p, NULL), FG_EENV);
+    cr_assert_str_eq(fg_last_error_detail(), "FORAGE_IDLE=\"spin:1,nap:2\": the keys are spin and yield");
+    unsetenv("FORAGE_POLICY");
+    unsetenv("FORAGE_IDLE");
+    cr_assert_null(p);
 }
