@@ -829,7 +829,7 @@ Test(parallel, n_jobs_too_many_is_erange)
 
 typedef struct where_ctx {
     pthread_t caller;
-    atomic_int off_caller, on_worker, ran;
+    atomic_int off_caller, on_worker, ran, bad_index;
 } where_ctx;
 
 static int task_where(size_t i, void *ctx, void *result)
@@ -839,8 +839,10 @@ static int task_where(size_t i, void *ctx, void *result)
     where_ctx *w = ctx;
     if (!pthread_equal(pthread_self(), w->caller))
         atomic_fetch_add(&w->off_caller, 1);
-    if (fg_worker_index() != -1)
+    if (fg_pool_current() != NULL)
         atomic_fetch_add(&w->on_worker, 1);
+    if (fg_worker_index() != 0) /* a stand-in worker: index 0 */
+        atomic_fetch_add(&w->bad_index, 1);
     atomic_fetch_add(&w->ran, 1);
     return 0;
 }
@@ -874,6 +876,7 @@ Test(parallel, n_jobs_1_falls_back_to_sequential)
         cr_assert_eq(atomic_load(&w.ran), 5);
         cr_assert_eq(atomic_load(&w.off_caller), 0);
         cr_assert_eq(atomic_load(&w.on_worker), 0);
+        cr_assert_eq(atomic_load(&w.bad_index), 0, "tasks in the caller see worker index 0");
         free(text);
         lines_free(&l);
     }
