@@ -49,7 +49,7 @@ WORKLOADS = {
 # renamed runtime-suffix (forage-split, forage-join-split, ...); their
 # sequential-twin rows are dropped (the first run's stand).
 VARIANTS = {
-    "fib": [("split", {"FORAGE_DEQUE": "split"}), ("ctx", {"FIB_API": "ctx"})],
+    "fib": [("split", {"FORAGE_DEQUE": "split"}), ("ctx", {"FIB_API": "ctx"}), ("task", {"FIB_API": "task"})],
     "nqueens": [("split", {"FORAGE_DEQUE": "split"})],
     "uts": [("split", {"FORAGE_DEQUE": "split"})],
 }

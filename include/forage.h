@@ -429,10 +429,15 @@ fg_ctx_slot;
 
 struct fg_ctx {
     fg_ctx_slot *fg__slots;
-    const uint32_t *fg__splitreq; /* thieves ask for work (an atomic) */
+    const uint32_t *fg__splitreq; /* thieves ask for work (an atomic); also
+                                     points at a constant 1 to keep the
+                                     inline paths slow while tasks spill */
     fg_ctx_slot *fg__top;         /* slots [fg__slots, top) are in use */
     fg_ctx_slot *fg__split;       /* [split, top) is the owner's alone */
     fg_ctx_slot *fg__limit;       /* a spawn at or above it goes slow */
+    int fg__broken;               /* a rule was broken: fg_ctx_run's code */
+    unsigned fg__pending;         /* typed tasks, debug builds: spawns not
+                                     yet synced, to check each task's own */
 };
 
 /* Run fn(cx, arg) on a worker of pool with that worker's context and return
@@ -484,9 +489,12 @@ static inline void fg__ctx_copy(void *dst, const void *src, size_t size)
 
 /* Push fn with a copy of the size bytes at arg on cx's ctx stack.  0, or
  * FG_EINVAL (nothing spawned) for NULL cx, fn or arg or size >
- * FG_CTX_ARG_MAX, or FG_EAGAIN when the stack is full (sync first).
- * The block is copied into the free slot at the top before anything is
- * checked (the stack keeps one spare slot), so arg never escapes and a
+ * FG_CTX_ARG_MAX.  A spawn on a full stack (16384 tasks) runs the task at
+ * once and keeps its finished block for the sync, so a spawn with good
+ * arguments never fails (in the one case where no memory can be had for
+ * that block, it returns FG_ENOMEM with nothing run, and fg_ctx_run says so
+ * too).  The block is copied into the free slot at the top before anything
+ * is checked (the stack keeps one spare slot), so arg never escapes and a
  * compound literal turns into direct stores into the slot. */
 static inline int fg_ctx_spawn(fg_ctx *cx, fg_ctx_fn fn, const void *arg, size_t size)
 {
@@ -522,6 +530,163 @@ static inline int fg_ctx_sync(fg_ctx *cx, fg_ctx_fn fn, void *arg, size_t size)
 /* The two calls on an object, with its size. */
 #define FG_CTX_SPAWN(cx, fn, obj) fg_ctx_spawn((cx), (fn), &(obj), sizeof(obj))
 #define FG_CTX_SYNC(cx, fn, obj)  fg_ctx_sync((cx), (fn), &(obj), sizeof(obj))
+
+/* --------------------------------------------------- typed ctx tasks
+ *
+ * The same tasks with types the compiler sees through, as Lace's TASK_n
+ * macros give: the argument is passed by value (a scalar or a struct), the
+ * result is returned, and the top of the worker's ctx stack travels in a
+ * frame passed down by value, so a spawn and its sync cost a few stores
+ * and loads and a direct call: the top is stored for the runtime (thieves'
+ * runs and waits on this worker build on it) but never loaded back.
+ *
+ *     FG_TASK(long, fib, int);              // declares fib_spawn, fib_sync,
+ *     static long fib(fg_frame f, int n)    // fib_run; you write fib
+ *     {
+ *         if (n < 2)
+ *             return n;
+ *         fib_spawn(&f, n - 1);             // may run on a thief
+ *         long y = fib(f, n - 2);           // a plain call, same frame
+ *         long x = fib_sync(&f);            // the spawned task's result
+ *         return x + y;
+ *     }
+ *     long r;
+ *     int err = fib_run(pool, 30, &r);      // from any thread
+ *
+ * Rules: as for ctx tasks, a task syncs what it spawned, newest first,
+ * before it returns; the argument and result together take at most
+ * FG_CTX_ARG_MAX bytes (checked at compile time).  A wrong argument type,
+ * an oversized task, or a sync of a function that is not a task do not
+ * compile.  A sync that finds another function's task (the wrong order)
+ * does nothing, returns 0 of its type and makes the root fg_ctx_run /
+ * NAME_run return FG_EINVAL; in debug builds (NDEBUG unset) a task that
+ * returns with spawns not synced is found at its end the same way, and the
+ * forgotten tasks are still run.  Mixing in the untyped fg_ctx_spawn/sync
+ * inside a typed task is safe: fg_frame_of(cx) gives a frame, and
+ * fg_frame_ctx(f) the context.
+ * A spawn never fails: on a full stack the task runs at once. */
+typedef struct fg_frame {
+    fg_ctx *cx;
+    fg_ctx_slot *top; /* private: the next free slot */
+} fg_frame;
+
+/* The frame of a context (a task's untyped cx), and back: the context
+ * with the frame's top stored, for the untyped calls. */
+static inline fg_frame fg_frame_of(fg_ctx *cx)
+{
+    fg_frame f = { cx, cx->fg__top };
+    return f;
+}
+static inline fg_ctx *fg_frame_ctx(fg_frame f)
+{
+    f.cx->fg__top = f.top;
+    return f.cx;
+}
+
+/* The out-of-line halves of the typed spawn and sync: not for direct use. */
+FG_API fg_ctx_slot *fg__ctx_spawn_frame(fg_ctx *cx, fg_ctx_slot *top, size_t size);
+FG_API fg_ctx_slot *fg__ctx_sync_frame(fg_ctx *cx, fg_ctx_slot *top, fg_ctx_fn fn, void *out,
+                                       size_t size);
+
+#ifdef NDEBUG
+#  define FG__TASK_PENDING(f, d) ((void)0)
+#  define FG__TASK_CHECK_BEGIN(cx) ((void)0)
+#  define FG__TASK_CHECK_END(cx) ((void)0)
+#else
+#  define FG__TASK_PENDING(f, d) ((void)((f)->cx->fg__pending += (d)))
+#  define FG__TASK_CHECK_BEGIN(cx) unsigned fg__pending_at_entry = (cx)->fg__pending
+#  define FG__TASK_CHECK_END(cx) fg__ctx_check_pending((cx), fg__pending_at_entry)
+#endif
+/* Debug builds: a typed task left `pending - entry` spawns unsynced. */
+FG_API void fg__ctx_check_pending(fg_ctx *cx, unsigned entry);
+
+/* The task's slot body, its thief-side runner, and the root call. */
+#define FG__TASK_COMMON(NAME, ATYPE, SLOT_FIELDS, RUN_BODY, RTYPE_OUT)            \
+    typedef struct NAME##__slot { SLOT_FIELDS } NAME##__slot;                     \
+    _Static_assert(sizeof(NAME##__slot) <= FG_CTX_ARG_MAX,                        \
+                   #NAME ": argument and result exceed FG_CTX_ARG_MAX bytes");    \
+    static void NAME##__run(fg_ctx *cx, void *p)                                  \
+    {                                                                             \
+        NAME##__slot *s = (NAME##__slot *)p;                                      \
+        FG__TASK_CHECK_BEGIN(cx);                                                 \
+        RUN_BODY;                                                                 \
+        FG__TASK_CHECK_END(cx);                                                   \
+    }                                                                             \
+    static inline __attribute__((unused)) void NAME##_spawn(fg_frame *f, ATYPE arg) \
+    {                                                                             \
+        fg_ctx_slot *s = f->top;                                                  \
+        memcpy(s->fg__arg, &arg, sizeof arg);                                     \
+        s->fg__fn = NAME##__run;                                                  \
+        FG__TASK_PENDING(f, 1);                                                   \
+        if (FG__LIKELY(s < f->cx->fg__limit && FG__CTX_SPLITREQ(f->cx) == 0))     \
+            f->cx->fg__top = f->top = s + 1;                                      \
+        else                                                                      \
+            f->top = fg__ctx_spawn_frame(f->cx, s, sizeof(NAME##__slot));         \
+    }
+
+/* FG_TASK(RTYPE, NAME, ATYPE): a typed task `RTYPE NAME(fg_frame, ATYPE)`
+ * (you define it after the macro) with
+ *     void  NAME_spawn(fg_frame *f, ATYPE arg);
+ *     RTYPE NAME_sync(fg_frame *f);
+ *     int   NAME_run(fg_pool *pool, ATYPE arg, RTYPE *result); // fg_ctx_run */
+#define FG_TASK(RTYPE, NAME, ATYPE)                                               \
+    static RTYPE NAME(fg_frame f, ATYPE arg);                                     \
+    FG__TASK_COMMON(NAME, ATYPE, ATYPE arg; RTYPE result;,                       \
+                    s->result = NAME(fg_frame_of(cx), s->arg), RTYPE)             \
+    static inline __attribute__((unused)) RTYPE NAME##_sync(fg_frame *f)          \
+    {                                                                             \
+        fg_ctx_slot *s = f->top - 1;                                              \
+        FG__TASK_PENDING(f, -1);                                                  \
+        if (FG__LIKELY(s >= f->cx->fg__split && s->fg__fn == NAME##__run &&       \
+                       FG__CTX_SPLITREQ(f->cx) == 0)) {                           \
+            ATYPE a;                                                              \
+            memcpy(&a, s->fg__arg, sizeof a);                                     \
+            f->cx->fg__top = f->top = s;                                          \
+            return NAME(*f, a);                                                   \
+        }                                                                         \
+        NAME##__slot out;                                                         \
+        f->top = fg__ctx_sync_frame(f->cx, f->top, NAME##__run, &out, sizeof out);\
+        return out.result;                                                        \
+    }                                                                             \
+    static inline __attribute__((unused)) int NAME##_run(fg_pool *pool, ATYPE arg, \
+                                                         RTYPE *result)           \
+    {                                                                             \
+        NAME##__slot s;                                                           \
+        memset(&s, 0, sizeof s);                                                  \
+        s.arg = arg;                                                              \
+        int err = fg_ctx_run(pool, NAME##__run, &s);                              \
+        if (result != NULL)                                                       \
+            *result = s.result;                                                   \
+        return err;                                                               \
+    }
+
+/* FG_TASK_VOID(NAME, ATYPE): the same for `void NAME(fg_frame, ATYPE)`;
+ * NAME_sync returns nothing and NAME_run takes no result pointer. */
+#define FG_TASK_VOID(NAME, ATYPE)                                                 \
+    static void NAME(fg_frame f, ATYPE arg);                                      \
+    FG__TASK_COMMON(NAME, ATYPE, ATYPE arg;, NAME(fg_frame_of(cx), s->arg), void) \
+    static inline __attribute__((unused)) void NAME##_sync(fg_frame *f)           \
+    {                                                                             \
+        fg_ctx_slot *s = f->top - 1;                                              \
+        FG__TASK_PENDING(f, -1);                                                  \
+        if (FG__LIKELY(s >= f->cx->fg__split && s->fg__fn == NAME##__run &&       \
+                       FG__CTX_SPLITREQ(f->cx) == 0)) {                           \
+            ATYPE a;                                                              \
+            memcpy(&a, s->fg__arg, sizeof a);                                     \
+            f->cx->fg__top = f->top = s;                                          \
+            NAME(*f, a);                                                          \
+            return;                                                               \
+        }                                                                         \
+        NAME##__slot out;                                                         \
+        f->top = fg__ctx_sync_frame(f->cx, f->top, NAME##__run, &out, sizeof out);\
+    }                                                                             \
+    static inline __attribute__((unused)) int NAME##_run(fg_pool *pool, ATYPE arg) \
+    {                                                                             \
+        NAME##__slot s;                                                           \
+        memset(&s, 0, sizeof s);                                                  \
+        s.arg = arg;                                                              \
+        return fg_ctx_run(pool, NAME##__run, &s);                                 \
+    }
 
 /* --------------------------------------------------------- parallel loops */
 

@@ -8,7 +8,26 @@
  * by whichever worker takes it, and the caller blocks on a latch, as an
  * external fg_join does (join.c).
  */
+#include <string.h>
+
+#include "alloc.h"
 #include "internal.h"
+
+/* Spilled tasks (see "spilling" below). */
+#define FG__SPILL_CHUNK 255
+
+typedef struct fg__spill_block {
+    fg_ctx_fn fn;
+    unsigned char block[FG_CTX_ARG_MAX];
+} fg__spill_block;
+
+struct fg__ctx_spill {
+    fg__ctx_spill *older; /* the previous chunk */
+    fg__ctx_spill *spare; /* a freed chunk kept for the next spill */
+    uint32_t used;
+    fg__spill_block blocks[FG__SPILL_CHUNK];
+};
+
 
 /* The job of every slot: run the task in its slot with the thief's context
  * (the slot was claimed by the thief's CAS, [ctx-claim]). */
@@ -34,22 +53,60 @@ void fg__ctx_hook_shared(fg__ctx_stack *st)
     fg__sleep_notify_push(&p->sleep, p); /* a local push: see sleep.h */
 }
 
+/* The function of the newest task: spilled ones are newer than any slot. */
+static fg_ctx_fn fg__ctx_newest_fn(fg__ctx_stack *st)
+{
+    if (st->spilled > 0)
+        return st->spill->blocks[st->spill->used - 1].fn;
+    return st->cx.fg__top[-1].fg__fn;
+}
+
 /* Run a root task on worker w.  A task that broke the rules (returned with
- * spawns not synced) leaves slots above the entry point: they are synced
+ * spawns not synced) leaves tasks above the entry point: they are synced
  * here, newest first, so that nothing spawned is lost, and the call says
  * FG_EINVAL.  A stack below its entry point (more syncs than spawns) cannot
- * be repaired: FG_EINVAL too. */
+ * be repaired: FG_EINVAL too.  A rule broken inside (a typed sync of the
+ * wrong task, a spill that found no memory) marked cx->fg__broken: its
+ * code is returned. */
 static int fg__ctx_call(fg__worker *w, fg_ctx_fn fn, void *arg)
 {
-    fg_ctx *cx = &w->ctx_stack.cx;
+    fg__ctx_stack *st = &w->ctx_stack;
+    fg_ctx *cx = &st->cx;
     fg_ctx_slot *entry = cx->fg__top;
+    uint32_t entry_spilled = st->spilled;
+    int outer_broken = cx->fg__broken;
+    cx->fg__broken = 0;
     fn(cx, arg);
-    if (FG__LIKELY(cx->fg__top == entry))
+    int err = cx->fg__broken;
+    if (FG__LIKELY(cx->fg__top == entry && st->spilled == entry_spilled && err == 0)) {
+        cx->fg__broken = outer_broken;
         return 0;
+    }
     unsigned char scratch[FG_CTX_ARG_MAX];
-    while (cx->fg__top > entry)
-        fg__ctx_sync_slow(cx, cx->fg__top[-1].fg__fn, scratch, sizeof scratch);
-    return FG_EINVAL;
+    while (st->spilled > entry_spilled || cx->fg__top > entry)
+        fg__ctx_sync_slow(cx, fg__ctx_newest_fn(st), scratch, sizeof scratch);
+    cx->fg__broken = outer_broken;
+    return err != 0 ? err : FG_EINVAL;
+}
+
+/* The typed tasks' slow paths (forage.h, FG_TASK): the frame's top goes to
+ * memory, where the generic slow paths and thieves' runs expect it, and
+ * comes back. */
+fg_ctx_slot *fg__ctx_spawn_frame(fg_ctx *cx, fg_ctx_slot *top, size_t size)
+{
+    cx->fg__top = top;
+    if (fg__ctx_spawn_slow(cx, top->fg__fn, size) < 0 && cx->fg__broken == 0)
+        cx->fg__broken = FG_EINVAL;
+    return cx->fg__top;
+}
+
+fg_ctx_slot *fg__ctx_sync_frame(fg_ctx *cx, fg_ctx_slot *top, fg_ctx_fn fn, void *out, size_t size)
+{
+    cx->fg__top = top;
+    memset(out, 0, size);
+    if (fg__ctx_sync_slow(cx, fn, out, size) < 0 && cx->fg__broken == 0)
+        cx->fg__broken = FG_EINVAL; /* the wrong task, or none: nothing done */
+    return cx->fg__top;
 }
 
 typedef struct fg__ctx_root {
@@ -83,4 +140,92 @@ int fg_ctx_run(fg_pool *pool, fg_ctx_fn fn, void *arg)
     if (w == NULL || fn == NULL)
         return fg__ctx_run_external(pool, fn, arg);
     return fg__ctx_call(w, fn, arg);
+}
+
+/* ------------------------------------------------------------- spilling
+ * A spawn on a full stack (FG__CTX_CAPACITY slots in use) runs its task at
+ * once on a copy of its block and keeps the finished block here, in chunks
+ * that never move, for the task's sync: fork-join allows either order, and
+ * the spawn cannot fail.  While anything is spilled, cx->fg__splitreq
+ * points at a constant 1, which sends every inline spawn and sync to the
+ * slow paths; spilled tasks are the newest (they were spawned on a full
+ * stack), so the syncs take them back first, newest first. */
+static const uint32_t fg__ctx_spilling = 1;
+
+static fg__spill_block *fg__ctx_spill_push(fg__ctx_stack *st)
+{
+    fg__ctx_spill *c = st->spill;
+    if (c == NULL || c->used == FG__SPILL_CHUNK) {
+        fg__ctx_spill *fresh = c != NULL && c->spare != NULL ? c->spare : NULL;
+        if (fresh == NULL && (fresh = fg__alloc(sizeof *fresh)) == NULL)
+            return NULL;
+        if (c != NULL)
+            c->spare = NULL;
+        *fresh = (fg__ctx_spill){ .older = c, .spare = NULL, .used = 0 };
+        st->spill = c = fresh;
+    }
+    return &c->blocks[c->used++];
+}
+
+int fg__ctx_hook_spill(fg__ctx_stack *st, fg_ctx_fn fn, const void *block, size_t size)
+{
+    fg__spill_block *b = fg__ctx_spill_push(st);
+    if (b == NULL) {
+        st->cx.fg__broken = FG_ENOMEM; /* fg_ctx_run reports it */
+        return FG_ENOMEM;
+    }
+    b->fn = fn;
+    memcpy(b->block, block, size);
+    if (st->spilled++ == 0)
+        st->cx.fg__splitreq = &fg__ctx_spilling;
+    fn(&st->cx, b->block); /* b stays put: nested spills use later blocks */
+    return 0;
+}
+
+int fg__ctx_hook_unspill(fg__ctx_stack *st, fg_ctx_fn fn, void *arg, size_t size)
+{
+    fg__ctx_spill *c = st->spill;
+    fg__spill_block *b = &c->blocks[c->used - 1];
+    if (b->fn != fn)
+        return FG_EINVAL; /* not the newest task's function: nothing done */
+    memcpy(arg, b->block, size);
+    if (--c->used == 0 && c->older != NULL) {
+        fg__free(c->older->spare); /* keep one spare chunk, not a pile */
+        c->older->spare = c;
+        st->spill = c->older;
+    }
+    if (--st->spilled == 0)
+        st->cx.fg__splitreq = (const uint32_t *)(const void *)&st->splitreq;
+    return 0;
+}
+
+/* Free every chunk (the stack is empty: nothing is spilled). */
+void fg__ctx_spill_free(fg__ctx_stack *st)
+{
+    for (fg__ctx_spill *c = st->spill, *older; c != NULL; c = older) {
+        older = c->older;
+        fg__free(c->spare);
+        fg__free(c);
+    }
+    st->spill = NULL;
+}
+
+void fg__ctx_check_pending(fg_ctx *cx, unsigned entry)
+{
+    if (FG__LIKELY(cx->fg__pending == entry))
+        return;
+    /* The task returned with spawns not synced: they are the newest tasks
+     * (the stored top includes them).  Run them, newest first, so nothing
+     * spawned is lost, and let the root say FG_EINVAL. */
+    fg__ctx_stack *st = FG__CONTAINER_OF(cx, fg__ctx_stack, cx);
+    if (cx->fg__broken == 0)
+        cx->fg__broken = FG_EINVAL;
+    unsigned char scratch[FG_CTX_ARG_MAX];
+    while (cx->fg__pending > entry) {
+        cx->fg__pending--;
+        if ((st->spilled == 0 && cx->fg__top == cx->fg__slots) ||
+            fg__ctx_sync_slow(cx, fg__ctx_newest_fn(st), scratch, sizeof scratch) < 0)
+            break; /* more syncs than spawns: nothing left to repair */
+    }
+    cx->fg__pending = entry;
 }

@@ -80,6 +80,8 @@ int fg__ctx_stack_init(fg__ctx_stack *st, struct fg__worker *owner)
     fg__atomic_init(&st->ts, fg__ts_pack(0, 0));
     fg__atomic_init(&st->splitreq, 0);
     st->owner = owner;
+    st->spill = NULL;
+    st->spilled = 0;
     st->ready = 0;
     st->wake_next = true;
     /* Untouched pages stay uncommitted: a stack costs what it is used.  One
@@ -196,8 +198,8 @@ FG_API int fg__ctx_spawn_slow(fg_ctx *cx, fg_ctx_fn fn, size_t size)
         return FG_EINVAL;
     fg__ctx_stack *st = fg__ctx_stack_of(cx);
     uint32_t h = fg__ctx_head(cx);
-    if (h >= st->ready && !fg__ctx_grow(st))
-        return FG_EAGAIN; /* full: nothing spawned */
+    if (h >= st->ready && !fg__ctx_grow(st)) /* full: run it now (ctx.c) */
+        return fg__ctx_hook_spill(st, fn, cx->fg__slots[h].fg__arg, size);
     fg__ctx_set_head(cx, h + 1);
     if (st->wake_next || fg__atomic_load(&st->splitreq, FG__RELAXED) != 0)
         fg__ctx_share(st);
@@ -244,10 +246,13 @@ static void fg__ctx_sync_stolen(fg__ctx_stack *st, uint32_t h, void *arg, size_t
 
 FG_API int fg__ctx_sync_slow(fg_ctx *cx, fg_ctx_fn fn, void *arg, size_t size)
 {
-    if (!fg__ctx_args_ok(cx, fn, arg, size) || fg__ctx_head(cx) == 0 ||
-        cx->fg__top[-1].fg__fn != fn)
-        return FG_EINVAL; /* nothing to sync, or not this task */
+    if (!fg__ctx_args_ok(cx, fn, arg, size))
+        return FG_EINVAL;
     fg__ctx_stack *st = fg__ctx_stack_of(cx);
+    if (st->spilled > 0) /* the newest tasks ran at spawn (ctx.c) */
+        return fg__ctx_hook_unspill(st, fn, arg, size);
+    if (fg__ctx_head(cx) == 0 || cx->fg__top[-1].fg__fn != fn)
+        return FG_EINVAL; /* nothing to sync, or not this task */
     uint32_t h = fg__ctx_head(cx) - 1;
     if (h < fg__ctx_split_at(cx) && !fg__ctx_take_back(st, h)) {
         fg__ctx_sync_stolen(st, h, arg, size);

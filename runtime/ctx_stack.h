@@ -45,6 +45,10 @@ typedef struct fg__ctx_meta {
     fg_ctx_slot *slot;
 } fg__ctx_meta;
 
+/* ctx.c: tasks spawned on a full stack, run at once; their finished blocks
+ * wait here for their syncs (newest first, above every slot). */
+typedef struct fg__ctx_spill fg__ctx_spill;
+
 typedef struct fg__ctx_stack {
     /* Thieves: the CAS word, on its own line. */
     alignas(FG__CACHE_LINE) FG__ATOMIC(uint64_t) ts;
@@ -56,6 +60,8 @@ typedef struct fg__ctx_stack {
     bool wake_next;       /* nothing is shared: share the next spawn at once */
     fg__ctx_meta *meta;  /* FG__CTX_CAPACITY, set up lazily up to `ready` */
     struct fg__worker *owner; /* the latches' waiter; read by ctx.c's hooks */
+    fg__ctx_spill *spill;     /* ctx.c: spilled tasks' blocks, or NULL */
+    uint32_t spilled;         /* how many; > 0 keeps the inline paths slow */
 } fg__ctx_stack;
 
 int  fg__ctx_stack_init(fg__ctx_stack *st, struct fg__worker *owner); /* 0 or FG_ENOMEM */
@@ -77,5 +83,13 @@ extern const fg__job_fn fg__ctx_stolen_fn;
  * the owner has just shared tasks: wake a sleeper if any. */
 void fg__ctx_hook_wait(fg__ctx_stack *st, fg__latch *done);
 void fg__ctx_hook_shared(fg__ctx_stack *st);
+/* ctx.c: the stack is full: run fn on a copy of its block now and keep the
+ * finished block for its sync, so that no spawn fails (0, or FG_ENOMEM
+ * with nothing run and the context marked broken); then hand the newest
+ * spilled block to its sync (0, or FG_EINVAL if it is not fn's). */
+int fg__ctx_hook_spill(fg__ctx_stack *st, fg_ctx_fn fn, const void *block, size_t size);
+int fg__ctx_hook_unspill(fg__ctx_stack *st, fg_ctx_fn fn, void *arg, size_t size);
+/* ctx.c: free the spill chunks (at pool destroy; nothing is spilled). */
+void fg__ctx_spill_free(fg__ctx_stack *st);
 
 #endif

@@ -190,6 +190,7 @@ static void fg__pool_teardown(fg_pool *p, bool finished)
         fg__deque_destroy(&p->workers[i].deque);
         if (p->split)
             fg__split_destroy(&p->workers[i].sdq);
+        fg__ctx_spill_free(&p->workers[i].ctx_stack);
         fg__ctx_stack_destroy(&p->workers[i].ctx_stack);
     }
     if (p->frames_ready)

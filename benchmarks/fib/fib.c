@@ -7,7 +7,9 @@
  *
  * FIB_API=ctx in the environment runs the same tree through context tasks
  * instead (fg_ctx_spawn / fg_ctx_sync, one spawn+sync per call): the matrix
- * reports it as forage-ctx.
+ * reports it as forage-ctx.  FIB_API=task runs it through typed ctx tasks
+ * (FG_TASK: the argument by value, the result returned, Lace's shape): the
+ * matrix reports it as forage-task.
  *
  * usage: fib [--threads 1,2] [--reps 5] [--n 38]; CSV on stdout, a median
  * summary on stderr.  Exits 1 if a checksum differs from the sequential one.
@@ -45,12 +47,24 @@ static void fib_ctx_task(fg_ctx *cx, void *p)
     fib_add_up(a, &x, &y);
 }
 
+FG_TASK(uint64_t, fib_typed, int);
+static uint64_t fib_typed(fg_frame f, int n)
+{
+    if (n < 2)
+        return (uint64_t)n;
+    fib_typed_spawn(&f, n - 1);
+    uint64_t y = fib_typed(f, n - 2);
+    uint64_t x = fib_typed_sync(&f);
+    return x + y;
+}
+
 int main(int argc, char **argv)
 {
     const char *api = getenv("FIB_API");
     int ctx = api != NULL && strcmp(api, "ctx") == 0;
-    if (api != NULL && !ctx && strcmp(api, "join") != 0) {
-        fprintf(stderr, "fib: FIB_API=%s: expected join or ctx\n", api);
+    int typed = api != NULL && strcmp(api, "task") == 0;
+    if (api != NULL && !ctx && !typed && strcmp(api, "join") != 0) {
+        fprintf(stderr, "fib: FIB_API=%s: expected join, ctx or task\n", api);
         return 2;
     }
     bench_opts o;
@@ -82,6 +96,8 @@ int main(int argc, char **argv)
             t0 = bench_now();
             if (ctx)
                 fg_ctx_run(pool, fib_ctx_task, &b);
+            else if (typed)
+                fib_typed_run(pool, rn, &b.result);
             else
                 fg_join(pool, fib_task, &b, fib_task, &(fib_arg){ 0, 0 });
             t = bench_now() - t0;

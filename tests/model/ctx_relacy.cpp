@@ -119,6 +119,22 @@ void fg__ctx_hook_shared(fg__ctx_stack *st)
     model_shares++;
 }
 
+/* The model never fills its stack: spilling (owner-only, ctx.c) is tested
+ * by unit-ctx, not here. */
+int fg__ctx_hook_spill(fg__ctx_stack *st, fg_ctx_fn fn, const void *block, size_t size)
+{
+    (void)st, (void)fn, (void)block, (void)size;
+    RL_ASSERT(!"the model's stack filled up");
+    return FG_ENOMEM;
+}
+
+int fg__ctx_hook_unspill(fg__ctx_stack *st, fg_ctx_fn fn, void *arg, size_t size)
+{
+    (void)st, (void)fn, (void)arg, (void)size;
+    RL_ASSERT(!"nothing is spilled in the model");
+    return FG_EINVAL;
+}
+
 /* ctx.c's job of every slot, as the model's thieves run it. */
 static void model_execute_stolen(fg__job *job, struct fg__worker *w)
 {

@@ -11,7 +11,10 @@
  * run twice).  One node in 64 reaches its children through an fg_join of
  * two fg_ctx_run calls instead, so both deque kinds' jobs interleave with
  * ctx stacks.  Leaves check they run on a worker of the pool.  Pools draw
- * policy, steal amount, deque kind and idle setting from the seed.
+ * policy, steal amount, deque kind and idle setting from the seed.  Every
+ * pool walks two trees: one with untyped ctx tasks, one with typed ones
+ * (FG_TASK: the node's id by value, its totals returned), whose fg_join
+ * nodes reach their children through untyped runs of typed tasks.
  */
 #include "forage.h"
 
@@ -143,6 +146,85 @@ static void visit(fg_ctx *cx, void *p)
     }
 }
 
+/* ------------------------------------------------------- typed tasks */
+
+typedef struct tnode { uint64_t id; uint32_t depth, max_depth; } tnode;
+typedef struct totals { uint64_t count, sum, bad; } totals;
+
+static node node_of(tnode t)
+{
+    return (node){ .id = t.id, .depth = t.depth, .max_depth = t.max_depth };
+}
+
+static tnode tnode_of(node n)
+{
+    return (tnode){ n.id, n.depth, n.max_depth };
+}
+
+static void add_totals(totals *to, totals from)
+{
+    to->count += from.count;
+    to->sum += from.sum;
+    to->bad += from.bad;
+}
+
+FG_TASK(totals, tvisit, tnode);
+
+typedef struct tpair_arg { tnode n; unsigned first, last; totals t; } tpair_arg;
+
+static void tvisit_range(fg_ctx *cx, void *p)
+{
+    tpair_arg *a = p;
+    fg_frame f = fg_frame_of(cx);
+    node n = node_of(a->n);
+    for (unsigned i = a->first; i < a->last; i++)
+        add_totals(&a->t, tvisit(f, tnode_of(child(&n, i))));
+}
+
+static int trun_range(void *p)
+{
+    return fg_ctx_run(pool, tvisit_range, p);
+}
+
+static totals tvisit(fg_frame f, tnode t)
+{
+    atomic_fetch_add_explicit(&runs, 1, memory_order_relaxed);
+    node n = node_of(t);
+    totals r = { 1, node_hash(&n), 0 };
+    unsigned k = children_of(&n);
+    if (k == 0) {
+        int w = fg_worker_index();
+        r.bad = (w < 0 || w >= pool_workers);
+        return r;
+    }
+    uint64_t h = stress_mix64(n.id + 7);
+    if (h % 64 == 0) { /* through fg_join of two untyped roots */
+        tpair_arg a = { t, 0, k / 2, { 0, 0, 0 } }, b = { t, k / 2, k, { 0, 0, 0 } };
+        r.bad += fg_join(pool, trun_range, &a, trun_range, &b) != 0;
+        add_totals(&r, a.t);
+        add_totals(&r, b.t);
+        return r;
+    }
+    if (h % 2 == 0) { /* spawn all, then sync newest first */
+        for (unsigned i = 0; i < k; i++)
+            tvisit_spawn(&f, tnode_of(child(&n, i)));
+        for (unsigned i = k; i-- > 0;)
+            add_totals(&r, tvisit_sync(&f));
+        return r;
+    }
+    for (unsigned i = 0; i < k; i++) { /* spawn one, run the next, sync */
+        if (i + 1 < k) {
+            tvisit_spawn(&f, tnode_of(child(&n, i)));
+            add_totals(&r, tvisit(f, tnode_of(child(&n, i + 1))));
+            add_totals(&r, tvisit_sync(&f));
+            i++;
+        } else {
+            add_totals(&r, tvisit(f, tnode_of(child(&n, i))));
+        }
+    }
+    return r;
+}
+
 /* The same tree, walked sequentially. */
 static void walk(const node *n, uint64_t *count, uint64_t *sum)
 {
@@ -180,13 +262,22 @@ int main(int argc, char **argv)
                 uint64_t want_count = 0, want_sum = 0;
                 walk(&root, &want_count, &want_sum);
                 atomic_store(&runs, 0);
-                err = fg_ctx_run(pool, visit, &root);
+                if (r == 0) {
+                    err = fg_ctx_run(pool, visit, &root);
+                } else {
+                    totals t = { 0, 0, 0 };
+                    err = tvisit_run(pool, tnode_of(root), &t);
+                    root.count = t.count;
+                    root.sum = t.sum;
+                    root.bad = t.bad;
+                }
                 uint64_t ran = atomic_load(&runs);
                 if (err != 0 || root.count != want_count || root.sum != want_sum ||
                     ran != want_count || root.bad != 0)
-                    stress_fail("workers=%d victim=%s deque=%d steal=%d depth=%u: err=%d "
+                    stress_fail("%s: workers=%d victim=%s deque=%d steal=%d depth=%u: err=%d "
                                 "count=%" PRIu64 " want %" PRIu64 ", runs=%" PRIu64
-                                ", sum %s, bad=%" PRIu64, w, stress_victim_name(cfg.victim),
+                                ", sum %s, bad=%" PRIu64, r == 0 ? "untyped" : "typed", w,
+                                stress_victim_name(cfg.victim),
                                 cfg.deque, cfg.steal, root.max_depth, err, root.count,
                                 want_count, ran, root.sum == want_sum ? "ok" : "WRONG",
                                 root.bad);

@@ -108,9 +108,12 @@ typedef struct item {
     uint32_t doubled;
 } item;
 
-static uint32_t order[FG__CTX_CAPACITY + 1];
+#define MANY 100000u /* more spawns in one loop than a stack holds */
+_Static_assert(MANY > 6 * FG__CTX_CAPACITY, "MANY must overflow the stack several times");
+
+static uint32_t order[MANY + 1];
 static atomic_uint order_next;
-static atomic_uint ran[FG__CTX_CAPACITY + 1];
+static atomic_uint ran[MANY + 1];
 
 static void double_it(fg_ctx *cx, void *p)
 {
@@ -127,20 +130,15 @@ typedef struct many_arg {
     uint32_t wrong;    /* syncs that returned another block */
 } many_arg;
 
-/* Spawn `spawns` items (then one more, which must fail when the stack is
- * full), then sync them all, newest first. */
+/* Spawn `spawns` items and one more in one loop, then sync them all,
+ * newest first.  No spawn may fail, however many there are. */
 static void spawn_many(fg_ctx *cx, void *p)
 {
     many_arg *a = p;
     for (uint32_t i = 0; i < a->spawns; i++)
         cr_assert_eq(FG_CTX_SPAWN(cx, double_it, ((item){ i, 0 })), 0, "spawn %u", i);
     a->full_err = FG_CTX_SPAWN(cx, double_it, ((item){ a->spawns, 0 }));
-    if (a->full_err == 0) { /* it fitted: it is the newest */
-        item it = { 0, 0 };
-        cr_assert_eq(FG_CTX_SYNC(cx, double_it, it), 0);
-        a->wrong += it.index != a->spawns || it.doubled != 2 * a->spawns;
-    }
-    for (uint32_t i = a->spawns; i-- > 0;) {
+    for (uint32_t i = a->spawns + 1; i-- > 0;) {
         item it = { 0, 0 };
         cr_assert_eq(FG_CTX_SYNC(cx, double_it, it), 0, "sync %u", i);
         a->wrong += it.index != i || it.doubled != 2 * i;
@@ -150,24 +148,58 @@ static void spawn_many(fg_ctx *cx, void *p)
 static void reset_counts(void)
 {
     atomic_store(&order_next, 0);
-    for (uint32_t i = 0; i <= FG__CTX_CAPACITY; i++)
+    for (uint32_t i = 0; i <= MANY; i++)
         atomic_store(&ran[i], 0);
 }
 
-Test(ctx, a_full_stack_refuses_and_syncs_run_newest_first)
+/* One worker, nobody steals: the spawns past the stack's capacity run at
+ * once, in spawn order; the rest run at their syncs, newest first. */
+static void check_spill_order(uint32_t spawns)
+{
+    uint32_t k = 0;
+    for (uint32_t i = FG__CTX_CAPACITY; i <= spawns; i++, k++)
+        cr_assert_eq(order[k], i, "run %u was item %u, not the spilled %u", k, order[k], i);
+    for (uint32_t i = FG__CTX_CAPACITY; i-- > 0; k++)
+        cr_assert_eq(order[k], i, "run %u was item %u, not the synced %u", k, order[k], i);
+}
+
+Test(ctx, a_full_stack_runs_the_spawn_at_once)
 {
     fg_pool *p = pool_new(1, 0);
     reset_counts();
-    many_arg a = { FG__CTX_CAPACITY, 0, 0 };
+    many_arg a = { FG__CTX_CAPACITY, -1, 0 };
     cr_assert_eq(fg_ctx_run(p, spawn_many, &a), 0);
-    cr_assert_eq(a.full_err, FG_EAGAIN);
+    cr_assert_eq(a.full_err, 0, "a spawn on a full stack never fails");
     cr_assert_eq(a.wrong, 0);
-    cr_assert_eq(atomic_load(&order_next), FG__CTX_CAPACITY);
-    cr_assert_eq(atomic_load(&ran[FG__CTX_CAPACITY]), 0, "the refused spawn ran");
-    /* One worker, nobody steals: every task ran at its sync, newest first. */
-    for (uint32_t k = 0; k < FG__CTX_CAPACITY; k++)
-        cr_assert_eq(order[k], FG__CTX_CAPACITY - 1 - k, "run %u was item %u", k, order[k]);
+    cr_assert_eq(atomic_load(&order_next), FG__CTX_CAPACITY + 1);
+    for (uint32_t i = 0; i <= FG__CTX_CAPACITY; i++)
+        cr_assert_eq(atomic_load(&ran[i]), 1, "item %u ran %u times", i, atomic_load(&ran[i]));
+    check_spill_order(FG__CTX_CAPACITY);
     fg_pool_destroy(p);
+}
+
+/* Issue 14's case: 10^5 spawns in one loop, then 10^5 syncs. */
+Test(ctx, hundred_thousand_spawns_in_one_loop)
+{
+    for (int workers = 1; workers <= 4; workers *= 2) {
+        fg_pool *p = pool_new(workers, workers == 4);
+        reset_counts();
+        many_arg a = { MANY, -1, 0 };
+        cr_assert_eq(fg_ctx_run(p, spawn_many, &a), 0);
+        cr_assert_eq(a.full_err, 0);
+        cr_assert_eq(a.wrong, 0, "%u syncs got another task's block", a.wrong);
+        cr_assert_eq(atomic_load(&order_next), MANY + 1);
+        for (uint32_t i = 0; i <= MANY; i++)
+            cr_assert_eq(atomic_load(&ran[i]), 1, "item %u ran %u times", i, atomic_load(&ran[i]));
+        if (workers == 1)
+            check_spill_order(MANY);
+        /* The stack is usable again afterwards. */
+        reset_counts();
+        a = (many_arg){ 100, -1, 0 };
+        cr_assert_eq(fg_ctx_run(p, spawn_many, &a), 0);
+        cr_assert_eq(atomic_load(&order_next), 101);
+        fg_pool_destroy(p);
+    }
 }
 
 Test(ctx, every_task_runs_once_with_thieves)

@@ -1,0 +1,212 @@
+/* tests/unit/task.c: typed ctx tasks (forage.h FG_TASK / FG_TASK_VOID),
+ * their slow paths in runtime/ctx.c, and a full stack with typed tasks. */
+#include <criterion/criterion.h>
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "forage.h"
+
+TestSuite(task, .timeout = 120);
+
+static fg_pool *pool_of(int workers, int deque)
+{
+    fg_pool *p = NULL;
+    cr_assert_eq(fg_pool_create(&p, FG_CONFIG(.workers = workers, .deque = deque, .seed = 9)), 0);
+    return p;
+}
+
+static long fib_seq(int n)
+{
+    return n < 2 ? n : fib_seq(n - 1) + fib_seq(n - 2);
+}
+
+FG_TASK(long, fib, int);
+static long fib(fg_frame f, int n)
+{
+    if (n < 2)
+        return n;
+    fib_spawn(&f, n - 1);
+    long y = fib(f, n - 2);
+    long x = fib_sync(&f);
+    return x + y;
+}
+
+Test(task, fib_exact_on_every_pool)
+{
+    for (int workers = 1; workers <= 4; workers *= 2)
+        for (int deque = 0; deque <= 1; deque++) {
+            fg_pool *p = pool_of(workers, deque);
+            for (int n = 0; n <= 24; n += 3) {
+                long r = -1;
+                cr_assert_eq(fib_run(p, n, &r), 0);
+                cr_assert_eq(r, fib_seq(n), "fib(%d) on %d workers", n, workers);
+            }
+            fg_pool_destroy(p);
+        }
+}
+
+/* A struct argument, several spawns before the syncs, a void task. */
+typedef struct range { uint32_t lo, hi; } range;
+static atomic_uint visits[1 << 16];
+
+FG_TASK_VOID(visit, range);
+static void visit(fg_frame f, range r)
+{
+    if (r.hi - r.lo <= 4) {
+        for (uint32_t i = r.lo; i < r.hi; i++)
+            atomic_fetch_add(&visits[i], 1);
+        return;
+    }
+    uint32_t q = (r.hi - r.lo) / 4;
+    visit_spawn(&f, (range){ r.lo, r.lo + q });
+    visit_spawn(&f, (range){ r.lo + q, r.lo + 2 * q });
+    visit_spawn(&f, (range){ r.lo + 2 * q, r.lo + 3 * q });
+    visit(f, (range){ r.lo + 3 * q, r.hi });
+    visit_sync(&f);
+    visit_sync(&f);
+    visit_sync(&f);
+}
+
+Test(task, struct_args_void_tasks_each_index_once)
+{
+    fg_pool *p = pool_of(4, 0);
+    for (int round = 0; round < 20; round++) {
+        for (uint32_t i = 0; i < (1u << 16); i++)
+            atomic_store(&visits[i], 0);
+        cr_assert_eq(visit_run(p, (range){ 0, 1u << 16 }), 0);
+        for (uint32_t i = 0; i < (1u << 16); i++)
+            cr_assert_eq(atomic_load(&visits[i]), 1, "index %u visited %u times", i,
+                         atomic_load(&visits[i]));
+    }
+    fg_pool_destroy(p);
+}
+
+/* 10^5 typed spawns in one loop: past the stack's capacity the spawns run
+ * at once and their syncs return their results. */
+FG_TASK(uint64_t, square, uint32_t);
+static uint64_t square(fg_frame f, uint32_t x)
+{
+    (void)f;
+    return (uint64_t)x * x;
+}
+
+typedef struct loop_arg { uint32_t n; uint64_t sum; uint32_t wrong; } loop_arg;
+
+FG_TASK_VOID(spawn_loop, loop_arg *);
+static void spawn_loop(fg_frame f, loop_arg *a)
+{
+    for (uint32_t i = 0; i < a->n; i++)
+        square_spawn(&f, i);
+    for (uint32_t i = a->n; i-- > 0;) {
+        uint64_t r = square_sync(&f);
+        a->wrong += r != (uint64_t)i * i;
+        a->sum += r;
+    }
+}
+
+Test(task, hundred_thousand_typed_spawns)
+{
+    for (int workers = 1; workers <= 2; workers++) {
+        fg_pool *p = pool_of(workers, 0);
+        loop_arg a = { 100000, 0, 0 };
+        cr_assert_eq(spawn_loop_run(p, &a), 0);
+        uint64_t want = 0;
+        for (uint64_t i = 0; i < 100000; i++)
+            want += i * i;
+        cr_assert_eq(a.wrong, 0);
+        cr_assert_eq(a.sum, want);
+        fg_pool_destroy(p);
+    }
+}
+
+/* Misuse that compiles: a sync in the wrong order finds another task. */
+FG_TASK(int, one, int);
+static int one(fg_frame f, int x)
+{
+    (void)f;
+    return x + 1;
+}
+FG_TASK(int, two, int);
+static int two(fg_frame f, int x)
+{
+    (void)f;
+    return x + 2;
+}
+
+FG_TASK(int, wrong_order, int);
+static int wrong_order(fg_frame f, int x)
+{
+    one_spawn(&f, x);
+    two_spawn(&f, x);
+    int a = one_sync(&f); /* the newest is two's: refused, 0 */
+    int b = two_sync(&f);
+    int c = one_sync(&f);
+    return a * 100 + b * 10 + c;
+}
+
+Test(task, wrong_order_sync_is_einval)
+{
+    fg_pool *p = pool_of(1, 0);
+    int r = -1;
+    cr_assert_eq(wrong_order_run(p, 5, &r), FG_EINVAL);
+    cr_assert_eq(r, 0 * 100 + 7 * 10 + 6, "the refused sync did nothing, the rest went on");
+    /* The worker's stack is sound afterwards. */
+    long f = 0;
+    cr_assert_eq(fib_run(p, 20, &f), 0);
+    cr_assert_eq(f, 6765);
+    fg_pool_destroy(p);
+}
+
+#ifndef NDEBUG
+static atomic_int forgotten_ran;
+
+FG_TASK(int, forgotten, int);
+static int forgotten(fg_frame f, int x)
+{
+    (void)f;
+    atomic_fetch_add(&forgotten_ran, 1);
+    return x;
+}
+
+FG_TASK(int, forgets, int);
+static int forgets(fg_frame f, int x)
+{
+    forgotten_spawn(&f, x); /* never synced */
+    return x;
+}
+
+Test(task, forgotten_spawn_found_in_debug_builds)
+{
+    fg_pool *p = pool_of(1, 0);
+    int r = -1;
+    cr_assert_eq(forgets_run(p, 3, &r), FG_EINVAL);
+    cr_assert_eq(r, 3);
+    cr_assert_eq(atomic_load(&forgotten_ran), 1, "the forgotten task still ran, once");
+    long f = 0;
+    cr_assert_eq(fib_run(p, 20, &f), 0);
+    cr_assert_eq(f, 6765);
+    fg_pool_destroy(p);
+}
+#endif
+
+/* From a worker, a typed run is a direct call; mixed with untyped tasks. */
+typedef struct untyped { int n; long r; } untyped;
+static void untyped_fib(fg_ctx *cx, void *p)
+{
+    untyped *u = p;
+    fg_frame f = fg_frame_of(cx);
+    fib_spawn(&f, u->n - 1);
+    long y = fib(f, u->n - 2);
+    u->r = fib_sync(&f) + y;
+    cr_assert_eq(fg_frame_ctx(f), cx);
+}
+
+Test(task, typed_inside_untyped)
+{
+    fg_pool *p = pool_of(2, 0);
+    untyped u = { 22, 0 };
+    cr_assert_eq(fg_ctx_run(p, untyped_fib, &u), 0);
+    cr_assert_eq(u.r, fib_seq(22));
+    fg_pool_destroy(p);
+}
