@@ -1,29 +1,44 @@
 /* group.c: fg_spawn / fg_sync.  See docs/design/join.md ("groups").
  *
- * A group's state lives in the caller's fg_group (its private words).
- * `left` counts spawned tasks not yet finished, plus FG__SYNC_BIT once a
- * sync waits; both changes are RMWs on that one word, so they are totally
- * ordered:
- *   sync:   old = fetch_or(SYNC_BIT); (old & ~SYNC_BIT) == 0 -> all done.
+ * A group's state lives in the caller's fg_group (its private words), on
+ * the stack of the thread that syncs it: its OWNER.  Tasks are counted in
+ * two places, so that the common case (the owner spawns, and runs what was
+ * not stolen) needs no read-modify-write at all, as a join does not:
+ *   pend  (plain, owner only) tasks the owner spawned minus those of them
+ *         the owner ran itself;
+ *   left  (atomic) tasks spawned by anyone else, minus every finish that is
+ *         not the owner running its own spawn (so it may go negative: a
+ *         thief finished one of the owner's), plus FG__SYNC_BIT once a sync
+ *         waits.
+ * Tasks not finished = pend + left (without the bit).  A worker is the
+ * owner of groups that live on its own stack (fg__group_owned); every
+ * other spawner counts in `left`.  A frame remembers how it was counted.
+ *   sync:   done when pend + left == 0 (acquire load); otherwise
+ *           old = fetch_add(pend + SYNC_BIT), and old + pend == 0 -> done;
  *   finish: old = fetch_sub(1); old == SYNC_BIT + 1 -> the last task of a
  *           waiting sync: set the latch.
- * I1  the latch is set at most once per sync, and only while sync waits.
+ * I1  the latch is set at most once per sync, and only while sync waits:
+ *     left holds SYNC_BIT + (tasks not finished) from the sync's add on.
  * I2  a task spawned by a task of the group is counted before its spawner
- *     finishes (the spawner still holds its own count), so `left` cannot
+ *     finishes (the spawner still holds its own count), so the total cannot
  *     reach 0 while work of the group remains.
- * I3  a finishing task touches the group only before its fetch_sub, or (as
- *     the last task) through fg__latch_set, because after either the
+ * I3  a finishing task touches the group only before its fetch_sub (or its
+ *     plain decrement of pend, on the owner, which is the syncer itself),
+ *     or (as the last task) through fg__latch_set, because after either the
  *     syncing thread may return and pop the group off its stack.
  *
  * field  written by          read by   order / pairs with
+ * pend, announced  owner     owner     plain (owner-only); once a sync has
+ *                                      added pend to left, the owner's new
+ *                                      spawns and finishes go to left too
  * left   spawners, finishers sync      acq_rel RMWs [group-left]
  * error  finishers (CAS 0->e) sync     relaxed; published by [group-left]
  * cancel any thread (set), sync  tasks,    relaxed (cancel.c): a skipped task
  *        (clear)                 sync      finishes like a run one
  * done   sync (init), last finisher    see latch.c
  *
- * I4  a sync on a worker first runs its own deque's newest jobs while
- *     `left` is nonzero (fg__sync_run_own); when it reads 0 (acquire) every
+ * I4  a sync on a worker first runs its own deque's newest jobs while tasks
+ *     are not finished (fg__sync_run_own); when it reads 0 (acquire) every
  *     task has finished and no RMW is needed.  Only if the deque runs dry
  *     first does it announce SYNC_BIT and wait.
  *
@@ -35,12 +50,23 @@
 #include "testhooks.h"
 
 #define FG__SYNC_BIT ((int64_t)1 << 62)
+/* left is far from the bit unless a sync waits (it may be a little below 0). */
+#define FG__SYNC_WAITING(left) ((left) > FG__SYNC_BIT / 2)
+
+/* Does the group live on worker w's stack, i.e. will w sync it?  Then w
+ * owns its count (see the top). */
+static inline bool fg__group_owned(const fg__worker *w, const fg_group *g)
+{
+    return (const char *)g >= w->stack_lo && (const char *)g < w->stack_hi;
+}
 
 typedef struct fg__group_state {
     FG__ATOMIC(int64_t) left;
     FG__ATOMIC(int) error;
     fg_cancel_token cancel; /* fg_group_cancel; relaxed, see cancel.c */
     fg__latch done;
+    int32_t pend;           /* the owner's own count (plain) */
+    int32_t announced;      /* owner: pend went into left at a waiting sync */
 } fg__group_state;
 
 _Static_assert(sizeof(fg__group_state) <= sizeof(((fg_group *)0)->fg__private),
@@ -54,6 +80,7 @@ typedef struct fg__spawn_frame {
     void *arg;
     fg__group_state *group;
     fg_pool *external; /* pool to leave when spawned by a non-worker */
+    fg__worker *owner; /* counted in the owner's pend, else NULL (left) */
 } fg__spawn_frame;
 
 size_t fg__group_frame_size(void)
@@ -73,8 +100,12 @@ static void fg__group_record_error(fg__group_state *st, int r)
         fg__atomic_cas(&st->error, &none, r, FG__RELAXED, FG__RELAXED);
 }
 
-static void fg__group_finish_one(fg__group_state *st)
+static void fg__group_finish_one(fg__group_state *st, const fg__spawn_frame *f, fg__worker *w)
 {
+    if (f->owner == w && !st->announced) { /* the owner ran its own spawn */
+        st->pend--;
+        return;
+    }
     /* [group-left] acq_rel: release publishes this task's effects and its
      * error to the syncer (which reads `left` with acquire via its
      * fetch_or, or through the latch); acquire makes us see the syncer's
@@ -90,6 +121,7 @@ static void fg__spawn_execute(fg__job *job, fg__worker *w)
     fg__spawn_frame *f = FG__CONTAINER_OF(job, fg__spawn_frame, job);
     fg__group_state *st = f->group;
     fg_pool *external = f->external;
+    fg__spawn_frame counted = *f; /* how it was counted: the frame goes back first */
     int r = 0;
     if (!fg_cancel_requested(&st->cancel)) {
         const fg_cancel_token *outer = fg_cancel_scope_enter(&st->cancel);
@@ -98,7 +130,7 @@ static void fg__spawn_execute(fg__job *job, fg__worker *w)
     }
     fg__slab_put(&w->frames, &w->pool->frames, f);
     fg__group_record_error(st, r);
-    fg__group_finish_one(st);
+    fg__group_finish_one(st, &counted, w);
     FG__PERTURB(); /* the syncer may return and destroy the pool now */
     if (external != NULL)
         fg__pool_leave(external);
@@ -137,8 +169,14 @@ int fg_spawn(fg_group *g, fg_fn fn, void *arg)
         fg__spawn_frame *f = fg__slab_get(&w->frames, &p->frames);
         if (f == NULL)
             return fg__spawn_inline(st, fn, arg);
-        *f = (fg__spawn_frame){ { fg__spawn_execute, NULL }, fn, arg, st, NULL };
-        fg__atomic_fetch_add(&st->left, 1, FG__RELAXED); /* ordered by the push */
+        /* The owner counts its own spawns, except while its sync waits:
+         * then pend is already in left, and so must be every new task. */
+        fg__worker *owner = fg__group_owned(w, g) && !st->announced ? w : NULL;
+        *f = (fg__spawn_frame){ { fg__spawn_execute, NULL }, fn, arg, st, NULL, owner };
+        if (owner != NULL)
+            st->pend++;
+        else
+            fg__atomic_fetch_add(&st->left, 1, FG__RELAXED); /* ordered by the push */
         int pushed = fg__own_push(w, &f->job);
         if (pushed < 0) {
             fg__spawn_execute(&f->job, w);
@@ -157,7 +195,7 @@ int fg_spawn(fg_group *g, fg_fn fn, void *arg)
         fg__pool_leave(p);
         return fg__spawn_inline(st, fn, arg);
     }
-    *f = (fg__spawn_frame){ { fg__spawn_execute, NULL }, fn, arg, st, p };
+    *f = (fg__spawn_frame){ { fg__spawn_execute, NULL }, fn, arg, st, p, NULL };
     fg__atomic_fetch_add(&st->left, 1, FG__RELAXED); /* ordered by the injector lock */
     fg__pool_inject(p, &f->job);
     return 0;
@@ -169,9 +207,9 @@ int fg_spawn(fg_group *g, fg_fn fn, void *arg)
 static bool fg__sync_run_own(fg__worker *w, fg__group_state *st)
 {
     for (;;) {
-        /* [group-left] acquire: a 0 here makes every finished task's
+        /* [group-left] acquire: a total of 0 makes every finished task's
          * effects and error visible (pairs with fg__group_finish_one). */
-        if (fg__atomic_load(&st->left, FG__ACQUIRE) == 0)
+        if (st->pend + fg__atomic_load(&st->left, FG__ACQUIRE) == 0)
             return true;
         fg__job *job = fg__own_take(w);
         if (job == NULL)
@@ -185,9 +223,11 @@ static bool fg__sync_run_own(fg__worker *w, fg__group_state *st)
 static void fg__sync_wait(fg_group *g, fg__group_state *st, fg__worker *w)
 {
     fg__latch_init(&st->done, w);
+    int64_t pend = st->pend;
+    st->announced = 1; /* from here on every finish counts in left */
     /* [group-left] acq_rel: release publishes the latch initialisation to
      * the last finisher; acquire makes finished tasks' effects visible. */
-    int64_t old = fg__atomic_fetch_or(&st->left, FG__SYNC_BIT, FG__ACQ_REL);
+    int64_t old = fg__atomic_fetch_add(&st->left, pend + FG__SYNC_BIT, FG__ACQ_REL) + pend;
     if (old != 0 && w != NULL) {
         fg__worker_wait_until(w, &st->done);
     } else if (old != 0) {
@@ -198,6 +238,8 @@ static void fg__sync_wait(fg_group *g, fg__group_state *st, fg__worker *w)
         fg__pool_leave(g->pool);
     }
     fg__atomic_store(&st->left, 0, FG__RELAXED); /* clear SYNC_BIT for reuse */
+    st->pend = 0;
+    st->announced = 0;
 }
 
 int fg_sync(fg_group *g)
@@ -206,9 +248,10 @@ int fg_sync(fg_group *g)
         return FG_EINVAL;
     fg__group_state *st = fg__group_state_of(g);
     int64_t left = fg__atomic_load(&st->left, FG__ACQUIRE);
-    if (left & FG__SYNC_BIT)
+    if (FG__SYNC_WAITING(left))
         return FG_EBUSY; /* best effort: another sync is waiting */
     fg__worker *w = fg__worker_of(g->pool);
+    left += st->pend;
     if (left != 0 && w == NULL && !fg__pool_live(g->pool))
         return FG_EINVAL; /* its tasks cannot be running: the pool is gone */
     if (left != 0 && !(w != NULL && fg__sync_run_own(w, st)))

@@ -141,10 +141,26 @@ void fg__worker_wait_until(fg__worker *w, fg__latch *latch)
     }
 }
 
+/* Where this thread's stack lies: groups on it are this worker's own. */
+static void fg__worker_find_stack(fg__worker *w)
+{
+    pthread_attr_t attr;
+    void *lo;
+    size_t size;
+    if (pthread_getattr_np(pthread_self(), &attr) != 0)
+        return; /* no bounds: every spawn counts in `left` (still correct) */
+    if (pthread_attr_getstack(&attr, &lo, &size) == 0) {
+        w->stack_lo = lo;
+        w->stack_hi = (const char *)lo + size;
+    }
+    pthread_attr_destroy(&attr);
+}
+
 void *fg__worker_main(void *arg)
 {
     fg__worker *w = arg;
     fg_pool *p = w->pool;
+    fg__worker_find_stack(w);
     fg__tls_worker = w;
     fg__topology_bind_self(p->topology, w->index);
     FG__STAT_CLOCK_START(w);

@@ -16,6 +16,10 @@
  *           group from its worker, and the main thread syncs it once the
  *           external spawners are done: spawns from workers and external
  *           threads into one group, a task's spawns counted before it ends.
+ *   owned   the flat tree in one group on a WORKER's stack (a task makes
+ *           it, spawns the roots and syncs it): the owner counts its own
+ *           spawns without atomics while thieves count theirs in `left`,
+ *           and the owner's waiting sync still takes in new spawns.
  */
 #include "forage.h"
 
@@ -237,7 +241,7 @@ static void *flat_root_main(void *arg)
 /* ---------------------------------------------------------------- rounds */
 
 typedef struct stats {
-    uint64_t rounds, nested, flat, nodes;
+    uint64_t rounds, nested, flat, owned, nodes;
 } stats;
 
 /* Draw a tree no larger than NODE_LIMIT over ROOTS roots; fill `want`. */
@@ -323,6 +327,49 @@ static void flat_round(tree *t, const uint64_t *keys, totals want, stats *st)
     free(f.nodes);
 }
 
+typedef struct owned_arg { flat *f; const uint64_t *keys; int err; } owned_arg;
+
+/* A task: the group on this worker's stack, roots spawned from here. */
+static int owned_root(void *p)
+{
+    owned_arg *a = p;
+    fg_group g = FG_GROUP_INIT(a->f->t->pool);
+    a->f->g = &g;
+    for (int r = 0; r < ROOTS; r++) {
+        flat_node *nd = flat_alloc(a->f);
+        if (nd == NULL)
+            break;
+        *nd = (flat_node){ a->f, a->keys[r], 0 };
+        counted_spawn(&g, flat_task, nd, "owned root");
+    }
+    a->err = fg_sync(&g);
+    a->f->g = NULL;
+    return 0;
+}
+
+static int nothing(void *p)
+{
+    (void)p;
+    return 0;
+}
+
+static void owned_round(tree *t, const uint64_t *keys, totals want, stats *st)
+{
+    flat f = { .t = t, .cap = want.count };
+    f.nodes = calloc(want.count, sizeof *f.nodes);
+    if (f.nodes == NULL)
+        exit(2);
+    owned_arg a = { &f, keys, -1 };
+    int err = fg_join(t->pool, owned_root, &a, nothing, NULL);
+    totals got = { atomic_load(&f.count), atomic_load(&f.keysum), atomic_load(&f.coded) };
+    check_totals("owned", t, got, want);
+    if (err != 0 || (a.err != 0) != (want.coded != 0) || a.err < 0 || a.err > 1000)
+        stress_fail("owned: join %d, sync returned %d with %" PRIu64 " coded nodes", err, a.err,
+                    want.coded);
+    st->owned++;
+    free(f.nodes);
+}
+
 int main(int argc, char **argv)
 {
     stress_parse(argc, argv, 4, 1, FG_MAX_WORKERS, 2.0, "pool workers (default 4)");
@@ -349,18 +396,20 @@ int main(int argc, char **argv)
         uint64_t keys[ROOTS];
         totals want;
         draw_tree(&t, &rng, keys, &want);
-        if (stress_rng_below(&rng, 2) == 0)
-            nested_round(&t, keys, want, &st);
-        else
-            flat_round(&t, keys, want, &st);
+        switch (stress_rng_below(&rng, 3)) {
+        case 0: nested_round(&t, keys, want, &st); break;
+        case 1: flat_round(&t, keys, want, &st); break;
+        default: owned_round(&t, keys, want, &st); break;
+        }
         st.rounds++;
         st.nodes += want.count;
     } while (stress_seconds_since(start) < stress_cfg.seconds && stress_failure_count() == 0);
     double elapsed = stress_seconds_since(start);
     fg_pool_destroy(pool);
-    printf("group: rounds=%" PRIu64 " (nested %" PRIu64 ", flat %" PRIu64 ") nodes=%" PRIu64
+    printf("group: rounds=%" PRIu64 " (nested %" PRIu64 ", flat %" PRIu64 ", owned %" PRIu64
+           ") nodes=%" PRIu64
            " nodes/s=%.0f spawns: external=%" PRIu64 " worker=%" PRIu64 "\n",
-           st.rounds, st.nested, st.flat, st.nodes, (double)st.nodes / elapsed,
+           st.rounds, st.nested, st.flat, st.owned, st.nodes, (double)st.nodes / elapsed,
            (uint64_t)atomic_load(&spawns_external), (uint64_t)atomic_load(&spawns_worker));
     stress_total("nodes", st.nodes);
     return stress_finish();
