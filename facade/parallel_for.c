@@ -231,3 +231,18 @@ int fg_parallel_reduce(fg_pool *pool, size_t begin, size_t end, const fg_for_opt
     l.ctx = ctx;
     return fg__loop_run(&l, begin, end, result);
 }
+
+/* FG_PARALLEL_FOR's out-of-line part (forage.h): the same checks and
+ * defaults as fg_parallel_for. */
+int fg__for_inline_prepare(fg_pool *pool, size_t begin, size_t end, const fg_for_opts *user,
+                           fg__for_loop *loop)
+{
+    fg__loop l;
+    int err = fg__loop_init(&l, pool, begin, end, user);
+    if (err < 0)
+        return err;
+    loop->grain = l.grain;
+    loop->cancel = l.cancel;
+    loop->error = 0;
+    return 0;
+}

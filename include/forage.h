@@ -730,6 +730,85 @@ typedef int (*fg_range_fn)(size_t begin, size_t end, void *ctx);
 FG_API int fg_parallel_for(fg_pool *pool, size_t begin, size_t end, const fg_for_opts *opts,
                            fg_range_fn body, void *ctx);
 
+/* An inlinable fg_parallel_for: FG_PARALLEL_FOR(NAME, BODY) defines
+ *     static int NAME(fg_pool *pool, size_t begin, size_t end,
+ *                     const fg_for_opts *opts, void *ctx);
+ * which runs BODY, an fg_range_fn known at compile time (so the compiler
+ * inlines it into the loop), over [begin, end) in chunks of [grain,
+ * 2 * grain) by recursive halving on typed ctx tasks: a split costs an
+ * inline spawn and sync, not a join, so small grains stay cheap.  Same
+ * contract as fg_parallel_for with FG_PARTITION_SIMPLE (opts->partition is
+ * not read): each index in exactly one chunk, the first nonzero body
+ * result stops chunks not yet started and is returned, opts->cancel is
+ * honoured (FG_ECANCELED), callable from any thread.
+ *     static inline int body(size_t b, size_t e, void *ctx) { ... }
+ *     FG_PARALLEL_FOR(fill, body)
+ *     err = fill(pool, 0, n, FG_FOR_OPTS(.grain = 16), out); */
+typedef struct fg__for_loop {
+    void *ctx;
+    size_t grain;
+    const fg_cancel_token *cancel;
+    int error; /* first nonzero body result; read and set atomically */
+} fg__for_loop;
+
+typedef struct fg__for_span {
+    size_t begin, end;
+    fg__for_loop *loop;
+} fg__for_span;
+
+/* Resolve opts for FG_PARALLEL_FOR: 0, or FG_EINVAL / FG_ESIZE. */
+FG_API int fg__for_inline_prepare(fg_pool *pool, size_t begin, size_t end,
+                                  const fg_for_opts *opts, fg__for_loop *loop);
+
+/* The loop's error word: relaxed, as fg_parallel_for's (a chunk's effects
+ * reach the caller through the syncs, not through this word). */
+#if defined(__GNUC__)
+#  define FG__LOAD_INT(p) __atomic_load_n((p), __ATOMIC_RELAXED)
+#  define FG__FIRST_ERROR(p, v) \
+    do { int fg__none = 0; __atomic_compare_exchange_n((p), &fg__none, (v), 0, \
+         __ATOMIC_RELAXED, __ATOMIC_RELAXED); } while (0)
+#else /* no GNU atomics: FG_PARALLEL_FOR is not available */
+#  define FG__LOAD_INT(p) FG_PARALLEL_FOR_needs_gcc_or_clang
+#  define FG__FIRST_ERROR(p, v) FG_PARALLEL_FOR_needs_gcc_or_clang
+#endif
+
+#define FG_PARALLEL_FOR(NAME, BODY)                                               \
+    FG_TASK_VOID(NAME##__span, fg__for_span)                                      \
+    static void NAME##__span(fg_frame f, fg__for_span s)                          \
+    {                                                                             \
+        fg__for_loop *l = s.loop;                                                 \
+        if (s.end - s.begin >= 2 * l->grain) { /* halve: both keep >= grain */    \
+            size_t mid = s.begin + (s.end - s.begin) / 2;                         \
+            NAME##__span_spawn(&f, (fg__for_span){ mid, s.end, l });              \
+            NAME##__span(f, (fg__for_span){ s.begin, mid, l });                   \
+            NAME##__span_sync(&f);                                                \
+            return;                                                               \
+        }                                                                         \
+        if (FG__LOAD_INT(&l->error) != 0 || fg_cancel_requested(l->cancel))       \
+            return; /* a chunk failed, or the loop was cancelled: do not start */ \
+        const fg_cancel_token *fg__outer = l->cancel != NULL                      \
+            ? fg_cancel_scope_enter(l->cancel) : NULL;                            \
+        int fg__err = BODY(s.begin, s.end, l->ctx);                               \
+        if (l->cancel != NULL)                                                    \
+            fg_cancel_scope_leave(fg__outer);                                     \
+        if (fg__err != 0)                                                         \
+            FG__FIRST_ERROR(&l->error, fg__err);                                  \
+    }                                                                             \
+    static __attribute__((unused)) int NAME(fg_pool *pool, size_t begin,         \
+                                            size_t end, const fg_for_opts *opts,  \
+                                            void *ctx)                            \
+    {                                                                             \
+        fg__for_loop l = { ctx, 1, NULL, 0 };                                     \
+        int err = fg__for_inline_prepare(pool, begin, end, opts, &l);             \
+        if (err != 0 || begin == end)                                             \
+            return err;                                                           \
+        err = NAME##__span_run(pool, (fg__for_span){ begin, end, &l });           \
+        if (err != 0)                                                             \
+            return err;                                                           \
+        err = FG__LOAD_INT(&l.error);                                             \
+        return err == 0 && fg_cancel_requested(l.cancel) ? FG_ECANCELED : err;    \
+    }
+
 /* Reduction bodies accumulate [begin, end) into `partial`, which starts as a
  * copy of the identity. */
 typedef int (*fg_reduce_fn)(size_t begin, size_t end, void *partial, void *ctx);

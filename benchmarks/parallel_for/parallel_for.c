@@ -7,6 +7,8 @@
  * AUTO at the default grain, SIMPLE at grains 1, 16, 256, 4096, 65536 and
  * STATIC.  With SIMPLE at grain 1 every index is its own chunk, so
  * (T1 - Tseq) / n is the cost of one chunk (a join plus a body call).
+ * forage-inline is FG_PARALLEL_FOR (forage.h) at the same grains: halving
+ * on typed ctx tasks, with the body (pf_body_inline, the same loop) inlined.
  * Checksum: the sum of out[], which must equal the sequential loop's.
  *
  * usage: parallel_for [--threads 1,2] [--reps 5] [--n 10000000]
@@ -17,6 +19,17 @@
 #include "../common/parallel_for.h"
 
 static uint32_t *out;
+
+/* pf_body's loop, visible to the compiler: FG_PARALLEL_FOR inlines it. */
+static inline int pf_body_inline(size_t begin, size_t end, void *ctx)
+{
+    uint32_t *o = (uint32_t *)ctx;
+    for (size_t i = begin; i < end; i++)
+        o[i] = pf_mix(i);
+    return 0;
+}
+
+FG_PARALLEL_FOR(pf_inline, pf_body_inline)
 
 static const struct config {
     const char *name;
@@ -30,6 +43,11 @@ static const struct config {
     { "forage-simple", FG_PARTITION_SIMPLE, 4096 },
     { "forage-simple", FG_PARTITION_SIMPLE, 65536 },
     { "forage-static", FG_PARTITION_STATIC, 0 },
+    { "forage-inline", -1, 1 },
+    { "forage-inline", -1, 16 },
+    { "forage-inline", -1, 256 },
+    { "forage-inline", -1, 4096 },
+    { "forage-inline", -1, 65536 },
 };
 #define NCONFIGS (int)(sizeof configs / sizeof configs[0])
 
@@ -64,9 +82,12 @@ int main(int argc, char **argv)
             }
             for (int c = 0; c < NCONFIGS; c++) {
                 memset(out, 0, n * sizeof *out);
-                fg_for_opts fo = FG_FOR_OPTS_INIT(.grain = configs[c].grain, .partition = configs[c].partition);
+                int inline_form = configs[c].partition < 0;
+                fg_for_opts fo = FG_FOR_OPTS_INIT(.grain = configs[c].grain,
+                                                  .partition = inline_form ? 0 : configs[c].partition);
                 t0 = bench_now();
-                err = fg_parallel_for(pool, 0, n, &fo, pf_body, out);
+                err = inline_form ? pf_inline(pool, 0, n, &fo, out)
+                                  : fg_parallel_for(pool, 0, n, &fo, pf_body, out);
                 double tp = bench_now() - t0;
                 uint64_t sum = pf_checksum(out, n);
                 if (err != 0 || sum != expect) {
@@ -91,7 +112,7 @@ int main(int argc, char **argv)
             double mp = bench_median(t[c][i], o.reps);
             fprintf(stderr, "  %-14s grain %6zu P=%d: %.4f s  T/Tseq %.2f", configs[c].name,
                     configs[c].grain, o.threads[i], mp, mp / ms);
-            if (configs[c].partition == FG_PARTITION_SIMPLE && configs[c].grain == 1)
+            if (configs[c].partition != FG_PARTITION_AUTO && configs[c].grain == 1)
                 fprintf(stderr, "  ns/chunk %.2f", (mp - ms) / (double)n * 1e9);
             fprintf(stderr, "\n");
         }

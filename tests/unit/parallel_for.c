@@ -260,6 +260,57 @@ static void run_matrix(int mode, bool geometry)
     }
 }
 
+/* FG_PARALLEL_FOR (forage.h): the inline form, SIMPLE's geometry. */
+FG_PARALLEL_FOR(visit_inline, visit_body)
+
+Test(parallel_for, inline_form_geometry_simple)
+{
+    for (int pi = 0; pi < NPOOLS; pi++) {
+        fg_pool *p = pool_new(pool_sizes[pi]);
+        for (int ri = 0; ri < NRANGES; ri++) {
+            size_t b = ranges[ri].begin, e = ranges[ri].end;
+            for (int gi = 0; gi < NGRAINS; gi++) {
+                size_t grain = grain_value(gi, e - b);
+                char what[128];
+                snprintf(what, sizeof what, "inline grain %zu on %d workers over [%zu, %zu)",
+                         grain, pool_sizes[pi], b, e);
+                visit *v = visit_new(b, e, pool_sizes[pi]);
+                int err = visit_inline(p, b, e, FG_FOR_OPTS(.grain = grain), v);
+                cr_assert_eq(err, 0, "%s: returned %d", what, err);
+                check_every_index(v, 1, what);
+                size_t n = check_tiling(v, grain != 0 ? grain : 1, what);
+                check_mode_geometry(v, FG_PARTITION_SIMPLE, grain != 0 ? grain : 1, n, what);
+                visit_free(v);
+            }
+        }
+        fg_pool_destroy(p);
+    }
+}
+
+Test(parallel_for, inline_form_errors_cancel_and_bad_input)
+{
+    fg_pool *p = pool_new(2);
+    visit *v = visit_new(0, 100000, 2);
+    v->fail_at[0] = 77777;
+    v->fail_code[0] = 9;
+    cr_assert_eq(visit_inline(p, 0, 100000, FG_FOR_OPTS(.grain = 10), v), 9);
+    cr_assert_eq(hits_at(v, 77777), 1);
+    visit_free(v);
+    fg_cancel_token t = FG_CANCEL_TOKEN_INIT;
+    fg_cancel(&t);
+    v = visit_new(0, 1000, 2);
+    cr_assert_eq(visit_inline(p, 0, 1000, FG_FOR_OPTS(.grain = 10, .cancel = &t), v),
+                 FG_ECANCELED);
+    cr_assert_eq(atomic_load(&v->nchunks), 0, "cancelled before the start: nothing ran");
+    cr_assert_eq(visit_inline(NULL, 0, 10, NULL, v), FG_EINVAL);
+    cr_assert_eq(visit_inline(p, 10, 0, NULL, v), FG_EINVAL);
+    cr_assert_eq(visit_inline(p, 0, 10, &(fg_for_opts){ 0 }, v), FG_ESIZE);
+    cr_assert_eq(visit_inline(p, 5, 5, NULL, v), 0);
+    cr_assert_eq(atomic_load(&v->nchunks), 0);
+    visit_free(v);
+    fg_pool_destroy(p);
+}
+
 Test(parallel_for, every_index_once_auto)   { run_matrix(FG_PARTITION_AUTO, false); }
 Test(parallel_for, every_index_once_simple) { run_matrix(FG_PARTITION_SIMPLE, false); }
 Test(parallel_for, every_index_once_static) { run_matrix(FG_PARTITION_STATIC, false); }
