@@ -293,14 +293,20 @@ FG_API int fg_resolve_workers(int workers);
 typedef int (*fg_fn)(void *arg);
 
 /* Run a(arg_a) and b(arg_b), potentially in parallel, and return when both
- * have finished.  On a worker, b is pushed on the caller's deque where a
- * thief may take it, a runs on the calling thread, then b is popped back and
- * run inline unless stolen, in which case the caller runs other tasks until
- * b is done.  From any other thread the pair is handed to a worker through
- * the pool's injector and the caller blocks until both are done.  No memory
- * is allocated on a worker.  Both always run, whatever either returns.
- * Returns a's result if nonzero, else b's; FG_EINVAL (nothing run) for a
- * NULL pool, a or b; FG_ESHUTDOWN if the pool is being destroyed. */
+ * have finished.  On a worker, b is stored in the next slot of the worker's
+ * ctx stack (no allocation, no fence, no atomic read-modify-write), a runs
+ * on the calling thread, then b is taken back and run here unless a thief
+ * took it, in which case the caller runs other tasks until b is done.  b
+ * becomes stealable at once when other workers are asking for work (idle
+ * or asleep), else at the worker's next spawn or sync (a join, a ctx task,
+ * a group spawn), as in Lace: a long a that spawns nothing keeps a b spawned
+ * while nobody was asking (so never make a wait for b).  A join chain
+ * deeper than the stack's 16384 slots runs b at once, before a.  From any
+ * other thread the pair is handed to a worker through the pool's injector
+ * and the caller blocks until both are done.  Both always run, whatever
+ * either returns.  Returns a's result if nonzero, else b's; FG_EINVAL
+ * (nothing run) for a NULL pool, a or b; FG_ESHUTDOWN if the pool is being
+ * destroyed. */
 FG_API int fg_join(fg_pool *pool, fg_fn a, void *arg_a, fg_fn b, void *arg_b);
 
 /* A spawn/sync group lives on the stack of the thread that syncs it:
@@ -492,8 +498,8 @@ static inline void fg__ctx_copy(void *dst, const void *src, size_t size)
  * FG_CTX_ARG_MAX.  A spawn on a full stack (16384 tasks) runs the task at
  * once and keeps its finished block for the sync, so a spawn with good
  * arguments never fails (in the one case where no memory can be had for
- * that block, it returns FG_ENOMEM with nothing run, and fg_ctx_run says so
- * too).  The block is copied into the free slot at the top before anything
+ * that block, it returns FG_ENOMEM with nothing spawned; a typed spawn, which
+ * returns nothing, then makes its root return FG_ENOMEM).  The block is copied into the free slot at the top before anything
  * is checked (the stack keeps one spare slot), so arg never escapes and a
  * compound literal turns into direct stores into the slot. */
 static inline int fg_ctx_spawn(fg_ctx *cx, fg_ctx_fn fn, const void *arg, size_t size)

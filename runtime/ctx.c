@@ -95,8 +95,9 @@ static int fg__ctx_call(fg__worker *w, fg_ctx_fn fn, void *arg)
 fg_ctx_slot *fg__ctx_spawn_frame(fg_ctx *cx, fg_ctx_slot *top, size_t size)
 {
     cx->fg__top = top;
-    if (fg__ctx_spawn_slow(cx, top->fg__fn, size) < 0 && cx->fg__broken == 0)
-        cx->fg__broken = FG_EINVAL;
+    int err = fg__ctx_spawn_slow(cx, top->fg__fn, size);
+    if (err < 0 && cx->fg__broken == 0)
+        cx->fg__broken = err; /* FG_ENOMEM: the typed sync will miss it */
     return cx->fg__top;
 }
 
@@ -170,10 +171,8 @@ static fg__spill_block *fg__ctx_spill_push(fg__ctx_stack *st)
 int fg__ctx_hook_spill(fg__ctx_stack *st, fg_ctx_fn fn, const void *block, size_t size)
 {
     fg__spill_block *b = fg__ctx_spill_push(st);
-    if (b == NULL) {
-        st->cx.fg__broken = FG_ENOMEM; /* fg_ctx_run reports it */
-        return FG_ENOMEM;
-    }
+    if (b == NULL)
+        return FG_ENOMEM; /* nothing spawned, nothing run */
     b->fn = fn;
     memcpy(b->block, block, size);
     if (st->spilled++ == 0)

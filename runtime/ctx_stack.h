@@ -85,7 +85,7 @@ void fg__ctx_hook_wait(fg__ctx_stack *st, fg__latch *done);
 void fg__ctx_hook_shared(fg__ctx_stack *st);
 /* ctx.c: the stack is full: run fn on a copy of its block now and keep the
  * finished block for its sync, so that no spawn fails (0, or FG_ENOMEM
- * with nothing run and the context marked broken); then hand the newest
+ * with nothing spawned or run); then hand the newest
  * spilled block to its sync (0, or FG_EINVAL if it is not fn's). */
 int fg__ctx_hook_spill(fg__ctx_stack *st, fg_ctx_fn fn, const void *block, size_t size);
 int fg__ctx_hook_unspill(fg__ctx_stack *st, fg_ctx_fn fn, void *arg, size_t size);

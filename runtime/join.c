@@ -1,73 +1,90 @@
 /* join.c: fg_join, binary fork-join.  See docs/design/join.md.
  *
- * On a worker (the fast path, no allocation, no atomic RMW unless stolen):
- *   1. build b's frame on this stack and push it on our deque;
+ * On a worker (the fast path: no allocation, no fence, no atomic RMW unless
+ * stolen), b travels as a ctx task (ctx_stack.c): its block, b and its
+ * argument, is stored straight into the next slot of the worker's ctx
+ * stack, whose owner side is the private part of a split deque:
+ *   1. store b's block in slot top and bump top (thieves asked for work:
+ *      share the older half first, fg__ctx_spawn_slow);
  *   2. run a here;
- *   3. take from our deque: jobs a left behind (spawned, not synced) are run
- *      until b's frame comes back, which is then run inline; if the deque
- *      is empty instead, b was stolen;
- *   4. if stolen, run other work until b's latch is set (worker.c), then
- *      read b's result.  The frame stays alive until then: this function
- *      does not return before the latch is set.
+ *   3. pop the slot back: still private and ours, run b here through a
+ *      direct call; shared, take it back with a CAS unless a thief claimed
+ *      it, in which case run other work until the thief's latch is set
+ *      (fg__ctx_sync_slow) and read b's result from the slot.
+ * A full stack (a join chain deeper than 16384) runs b at once, before a
+ * (ctx.c, spilling); if even that finds no memory, both run here.  A
+ * stolen b is traced as a "join" (trace.c).
  * From another thread the whole pair is one job in the injector and the
- * caller blocks on a latch until a worker has run steps 1-4.
+ * caller blocks on a latch until a worker has run steps 1-3.
  */
+#include <string.h>
+
 #include "internal.h"
 
-typedef struct fg__join_frame {
-    fg__job job;
-    fg_fn fn;
-    void *arg;
+/* b's block in its slot; result is written when a thief ran it. */
+typedef struct fg__join_block {
+    fg_fn b;
+    void *arg_b;
     int result;
-    fg__latch done;
-} fg__join_frame;
+} fg__join_block;
 
-/* Runs b on the thief. */
-static void fg__join_execute_stolen(fg__job *job, fg__worker *w)
+static void fg__join_run_b(fg_ctx *cx, void *p)
 {
-    fg__join_frame *f = FG__CONTAINER_OF(job, fg__join_frame, job);
-    fg__atomic_store(&f->done.thief, w->index, FG__RELAXED);
-    f->result = f->fn(f->arg);
-    fg__latch_set(&f->done); /* f may be gone from here on */
+    (void)cx;
+    fg__join_block *j = p;
+    j->result = j->b(j->arg_b);
 }
 
-/* Inlined into fg_join so the common call costs one function frame. */
-__attribute__((always_inline))
-static inline int fg__join_here(fg__worker *w, fg_fn a, void *arg_a, fg_fn b, void *arg_b)
+/* trace.c names a stolen slot holding this as a join. */
+const fg_ctx_fn fg__join_ctx_fn = fg__join_run_b;
+
+/* fg_ctx_spawn and fg_ctx_sync (forage.h) specialised to b's block: its
+ * two words are stored straight into the slot and read straight back, with
+ * no copy of the block through this frame. */
+static inline int fg__join_spawn_b(fg_ctx *cx, fg_fn b, void *arg_b)
 {
-    fg__join_frame fb;
-    fb.job.execute = fg__join_execute_stolen;
-    fb.fn = b;
-    fb.arg = arg_b;
-    fg__latch_init(&fb.done, w);
-    int pushed = fg__own_push(w, &fb.job);
-    if (__builtin_expect(pushed < 0, 0)) {
-        int ra = a(arg_a); /* no room in the deque: run both here */
+    fg_ctx_slot *s = cx->fg__top;
+    memcpy(s->fg__arg + offsetof(fg__join_block, b), &b, sizeof b);
+    memcpy(s->fg__arg + offsetof(fg__join_block, arg_b), &arg_b, sizeof arg_b);
+    s->fg__fn = fg__join_run_b;
+    if (FG__LIKELY(s < cx->fg__limit && FG__CTX_SPLITREQ(cx) == 0)) {
+        cx->fg__top = s + 1;
+        return 0;
+    }
+    return fg__ctx_spawn_slow(cx, fg__join_run_b, sizeof(fg__join_block));
+}
+
+static inline int fg__join_sync_b(fg_ctx *cx)
+{
+    fg_ctx_slot *s = cx->fg__top - 1;
+    if (FG__LIKELY(s >= cx->fg__split && s->fg__fn == fg__join_run_b &&
+                   FG__CTX_SPLITREQ(cx) == 0)) {
+        fg_fn b;
+        void *arg_b;
+        memcpy(&b, s->fg__arg + offsetof(fg__join_block, b), sizeof b);
+        memcpy(&arg_b, s->fg__arg + offsetof(fg__join_block, arg_b), sizeof arg_b);
+        cx->fg__top = s;
+        return b(arg_b);
+    }
+    fg__join_block j = { NULL, NULL, 0 };
+    fg__ctx_sync_slow(cx, fg__join_run_b, &j, sizeof j); /* stolen, or spilled */
+    return j.result;
+}
+
+/* The join on worker w; inlined into fg_join so the common call costs one
+ * function frame. */
+__attribute__((always_inline))
+static inline int fg__join_on_worker(fg__worker *w, fg_fn a, void *arg_a, fg_fn b, void *arg_b)
+{
+    fg_ctx *cx = &w->ctx_stack.cx;
+    if (__builtin_expect(fg__join_spawn_b(cx, b, arg_b) != 0, 0)) {
+        int ra = a(arg_a); /* no memory to spill b: run both here */
         int rb = b(arg_b);
         return ra != 0 ? ra : rb;
     }
-    if (pushed > 0) /* thieves can see it */
-        fg__sleep_notify_push(&w->pool->sleep, w->pool);
-
     int ra = a(arg_a);
-
-    for (;;) {
-        fg__job *job = fg__own_take(w);
-        if (job == &fb.job) {
-            int rb = b(arg_b);
-            return ra != 0 ? ra : rb;
-        }
-        if (job == NULL)
-            break;
-        fg__worker_run(w, job); /* left behind by a: still ours to run */
-    }
-    fg__worker_wait_until(w, &fb.done);
-    return ra != 0 ? ra : fb.result;
-}
-
-static int fg__join_on_worker(fg__worker *w, fg_fn a, void *arg_a, fg_fn b, void *arg_b)
-{
-    return fg__join_here(w, a, arg_a, b, arg_b);
+    int rb = fg__join_sync_b(cx);
+    return ra != 0 ? ra : rb;
 }
 
 /* The whole join, handed to a worker by a non-worker thread. */
@@ -99,13 +116,12 @@ static int fg__join_external(fg_pool *pool, fg_fn a, void *arg_a, fg_fn b, void 
 }
 
 /* trace.c names the slices of these jobs. */
-const fg__job_fn fg__join_stolen_fn = fg__join_execute_stolen;
 const fg__job_fn fg__join_external_fn = fg__join_execute_external;
 
 int fg_join(fg_pool *pool, fg_fn a, void *arg_a, fg_fn b, void *arg_b)
 {
     fg__worker *w = fg__tls_worker;
     if (__builtin_expect(w != NULL && w->pool == pool && a != NULL && b != NULL, 1))
-        return fg__join_here(w, a, arg_a, b, arg_b);
+        return fg__join_on_worker(w, a, arg_a, b, arg_b);
     return fg__join_external(pool, a, arg_a, b, arg_b);
 }

@@ -81,9 +81,24 @@ static bool fg__sleep_should_stay_awake(fg__worker *w, fg__latch *latch)
     return fg__mail_waiting(w) || fg__pool_has_work(w->pool);
 }
 
+/* Before parking, ask every other worker to share its ctx stack: their
+ * next spawn (fg_join's b, a ctx task) then goes public at once and wakes
+ * a sleeper, as a deque push would (ctx_stack.c keeps new tasks private
+ * until asked).  A hint: relaxed, written only on a change. */
+static void fg__sleep_ask_for_work(fg__worker *w)
+{
+    fg_pool *p = w->pool;
+    for (int i = 0; i < p->nworkers; i++) {
+        fg__ctx_stack *st = &p->workers[i].ctx_stack;
+        if (i != w->index && fg__atomic_load(&st->splitreq, FG__RELAXED) == 0)
+            fg__atomic_store(&st->splitreq, 1, FG__RELAXED);
+    }
+}
+
 void fg__sleep_park(fg__worker *w, fg__latch *latch)
 {
     fg__sleep *s = &w->pool->sleep;
+    fg__sleep_ask_for_work(w);
     /* 1. [sleep-announce] seq_cst: set our word before we are counted, so a
      *    waker that sees the count also finds the word (I3); both precede
      *    the re-scan in the total order (I2). */

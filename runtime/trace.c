@@ -42,7 +42,7 @@ struct fg__trace {
 enum { FG__KIND_TASK, FG__KIND_JOIN, FG__KIND_EXTERNAL, FG__KIND_SPAWN, FG__KIND_TYPED };
 static const char *const fg__trace_kind_names[] = {
     [FG__KIND_TASK] = "task",
-    [FG__KIND_JOIN] = "join",              /* the stolen b of an fg_join */
+    [FG__KIND_JOIN] = "join",              /* the stolen b of an fg_join (ctx slot) */
     [FG__KIND_EXTERNAL] = "external join", /* a whole fg_join from a non-worker */
     [FG__KIND_SPAWN] = "spawn",            /* a group task */
     [FG__KIND_TYPED] = "ctx task",       /* a stolen fg_ctx_spawn */
@@ -53,10 +53,12 @@ _Static_assert(sizeof(fg__trace_event) == 24, "the memory bound in trace.md coun
 #define FG__TRACE_EVENTS_DEFAULT ((uint64_t)1 << 16)
 #define FG__TRACE_EVENTS_MAX ((uint64_t)1 << 26)
 
-static uint8_t fg__trace_kind_of(fg__job_fn fn)
+static uint8_t fg__trace_kind_of(fg__job *job)
 {
-    if (fn == fg__join_stolen_fn)
-        return FG__KIND_JOIN;
+    fg__job_fn fn = job->execute;
+    if (fn == fg__ctx_stolen_fn &&
+        FG__CONTAINER_OF(job, fg__ctx_meta, job)->slot->fg__fn == fg__join_ctx_fn)
+        return FG__KIND_JOIN; /* fg_join's b, carried on the ctx stack (join.c) */
     if (fn == fg__spawn_fn)
         return FG__KIND_SPAWN;
     if (fn == fg__join_external_fn)
@@ -84,7 +86,7 @@ void fg__trace_note_cold(fg__trace_ring *r, enum fg__trace_type type, uint32_t a
 
 void fg__trace_run_cold(fg__trace_ring *r, fg__job *job, fg__worker *w)
 {
-    uint8_t kind = fg__trace_kind_of(job->execute); /* job may be gone after */
+    uint8_t kind = fg__trace_kind_of(job); /* job may be gone after */
     uint32_t depth = r->depth++;
     uint64_t start = fg__trace_clock_cold(r);
     fg__job_execute(job, w);

@@ -42,7 +42,8 @@ typedef struct fg__trace_ring {
 
 /* join.c and group.c export their job functions so that a slice can be
  * named after the kind of job it ran. */
-extern const fg__job_fn fg__join_stolen_fn, fg__join_external_fn, fg__spawn_fn;
+extern const fg__job_fn fg__join_external_fn, fg__spawn_fn;
+extern const fg_ctx_fn fg__join_ctx_fn; /* join.c: fg_join's b on a ctx stack */
 
 void fg__trace_note_cold(fg__trace_ring *r, enum fg__trace_type type, uint32_t arg);
 void fg__trace_run_cold(fg__trace_ring *r, fg__job *job, fg__worker *w);

@@ -7,7 +7,7 @@
  * are the AddressSanitizer row's job (LeakSanitizer at exit); this program
  * checks at exit that no worker thread is left.
  *
- * Scenarios cover pool creation, deque growth under fg_join, group spawns
+ * Scenarios cover pool creation, ctx stack spills under fg_join, group spawns
  * from a worker and from outside, parallel_reduce's allocated partials, and
  * the façade (open with its own pool; every backend).  The report gives
  * each scenario's acquisitions and the distinct sites (allocating
@@ -92,9 +92,10 @@ static void scenario_create3(void) { scenario_create(3, FG_VICTIM_RANDOM, 0); }
 static void scenario_create3_near(void) { scenario_create(3, FG_VICTIM_NEAR, 0); }
 static void scenario_create3_split(void) { scenario_create(3, FG_VICTIM_RANDOM, FG_DEQUE_SPLIT); }
 
-/* Deque growth: a join chain deeper than the initial capacity (2^8) grows
- * the worker's deque to 1024 slots inside the bracket.  A failed growth runs
- * both halves inline, so the count must be exact whatever fails. */
+/* A full ctx stack: fg_join carries b in a ctx slot, so a join chain deeper
+ * than the 16384 slots spills (ctx.c), allocating spill chunks inside the
+ * bracket.  A spill that gets no memory runs both halves inline, so the
+ * count must be exact whatever fails. */
 typedef struct chain { fg_pool *pool; int depth; atomic_long *leaves; } chain;
 
 static int chain_step(void *arg)
@@ -106,9 +107,9 @@ static int chain_step(void *arg)
     return fg_join(c->pool, chain_step, &next, count_task, c->leaves);
 }
 
-static void scenario_join_growth(int workers)
+static void scenario_join_spill(int workers)
 {
-    enum { DEPTH = 1000 };
+    enum { DEPTH = 17000 }; /* past the ctx stack's 16384 slots: spills */
     fg_pool *pool;
     if (fg_pool_create(&pool, FG_CONFIG(.workers = workers, .seed = 1)) != 0) {
         CHECK(0, "create");
@@ -124,7 +125,7 @@ static void scenario_join_growth(int workers)
     check_pool_usable(pool);
     fg_pool_destroy(pool);
 }
-static void scenario_join_growth1(void) { scenario_join_growth(1); }
+static void scenario_join_spill1(void) { scenario_join_spill(1); }
 
 /* Group spawns: frames come from slab chunks (per worker and shared).  A
  * spawn that cannot get a frame runs its task inline: each task must run
@@ -279,7 +280,7 @@ static const scenario scenarios[] = {
     { "create(3 workers)", scenario_create3 },
     { "create(3 workers, near-first)", scenario_create3_near },
     { "create(3 workers, split deque)", scenario_create3_split },
-    { "join growth (1 worker)", scenario_join_growth1 },
+    { "join spill (1 worker)", scenario_join_spill1 },
     { "spawn from a worker", scenario_spawn_worker },
     { "spawn from outside", scenario_spawn_external },
     { "parallel_reduce 512 B partials", scenario_reduce },

@@ -74,6 +74,15 @@ static int spawner(void *arg)
 
 /* A steal that must happen: a waits (up to 10 s) until b has run, which
  * only another worker can do, by stealing it. */
+static int nothing(void *arg)
+{
+    (void)arg;
+    return 0;
+}
+
+/* a of a join that waits until its b ran elsewhere.  A join's b becomes
+ * stealable at the spawn if thieves were asking, else at the worker's
+ * next spawn or sync (forage.h, fg_join): so a keeps joining. */
 static int wait_for_b(void *arg)
 {
     atomic_int *flag = arg;
@@ -82,6 +91,7 @@ static int wait_for_b(void *arg)
     do {
         if (atomic_load(flag))
             return 0;
+        fg_join(pool, nothing, NULL, nothing, NULL);
         clock_gettime(CLOCK_MONOTONIC, &t);
     } while (t.tv_sec - t0.tv_sec < 10);
     return 1;
