@@ -25,6 +25,7 @@
  */
 #include "alloc.h"
 #include "internal.h"
+#include "testhooks.h"
 
 typedef struct fg__broadcast {
     fg_broadcast_fn fn;
@@ -41,10 +42,12 @@ typedef struct fg__broadcast_job {
 
 fg__job *fg__mail_take(fg__worker *w)
 {
-    if (w->mail_taken == NULL && fg__atomic_load(&w->mail, FG__RELAXED) != NULL)
+    if (w->mail_taken == NULL && fg__atomic_load(&w->mail, FG__RELAXED) != NULL) {
+        FG__PERTURB(); /* mail seen, not yet taken */
         /* [mail-post] acquire: pairs with the pusher's CAS, so the job's
          * fields are visible. */
         w->mail_taken = fg__atomic_exchange(&w->mail, NULL, FG__ACQUIRE);
+    }
     fg__job *job = w->mail_taken;
     if (job != NULL)
         w->mail_taken = job->next;
@@ -60,8 +63,10 @@ bool fg__mail_waiting(fg__worker *w)
 static void fg__mail_post(fg__worker *w, fg__job *job)
 {
     fg__job *head = fg__atomic_load(&w->mail, FG__RELAXED);
-    do
+    do {
         job->next = head;
+        FG__PERTURB(); /* head read, not yet pushed */
+    }
     /* [mail-post] seq_cst: release publishes the job to the owner's
      * exchange; seq_cst orders the push before the wake's read of the
      * worker's sleep word (sleep.c I2). */
