@@ -189,7 +189,10 @@ int fg__ctx_hook_unspill(fg__ctx_stack *st, fg_ctx_fn fn, void *arg, size_t size
         return FG_EINVAL; /* not the newest task's function: nothing done */
     memcpy(arg, b->block, size);
     if (--c->used == 0 && c->older != NULL) {
-        fg__free(c->older->spare); /* keep one spare chunk, not a pile */
+        /* Keep one spare chunk, not a pile: c's own spare goes. */
+        fg__free(c->spare);
+        c->spare = NULL;
+        fg__free(c->older->spare);
         c->older->spare = c;
         st->spill = c->older;
     }
