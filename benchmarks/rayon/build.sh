@@ -1,0 +1,23 @@
+#!/bin/sh
+# build.sh: builds the rayon programs for meson (benchmarks/meson.build).
+#   build.sh check CARGO SRC WORK        resolves the crates offline: exit 0 if they are there
+#   build.sh build CARGO SRC WORK OUT    builds them (release) and copies the *-rayon programs to OUT
+# Cargo finds .cargo/config.toml (the offline source replacement) from its
+# working directory, and writes Cargo.lock beside Cargo.toml: both happen
+# in WORK/pkg, a shadow of SRC made of symbolic links, so the source tree is
+# never written to.
+set -eu
+mode=$1 cargo=$2 src=$3 work=$4
+mkdir -p "$work/pkg"
+for f in Cargo.toml src .cargo; do
+    ln -sfn "$src/$f" "$work/pkg/$f"
+done
+cd "$work/pkg"
+if [ "$mode" = check ]; then
+    exec "$cargo" metadata --offline --format-version 1 >/dev/null
+fi
+out=$5
+"$cargo" build --release --offline --quiet --target-dir "$work/target"
+for prog in fib nqueens uts matmul parallel_for seed; do
+    cp "$work/target/release/$prog-rayon" "$out/$prog-rayon"
+done
