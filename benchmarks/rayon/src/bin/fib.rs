@@ -1,11 +1,14 @@
 //! fib-rayon: fib(n) without a cutoff, each call one rayon::join of the two
 //! recursive calls (rayon's own fib; the same argument order as forage's
-//! fg_join).  Kernel and twin from src/fib.rs, the ports of common/fib.h.
+//! fg_join).  Kernel and twin from kernels/fib.rs, the ports of common/fib.h.
 //!
 //! usage: fib-rayon [--threads 1,2] [--reps 5] [--n 38] [--no-header]
 
+#[path = "../kernels/fib.rs"]
+mod fib;
+
 use bench::driver::{self, Variant, Workload};
-use bench::fib::*;
+use fib::*;
 
 fn fib_rayon(n: i32) -> u64 {
     let mut a = FibArg { n, result: 0 };

@@ -1,13 +1,18 @@
 //! matmul-rayon: C += A * B by recursive quadrants; the four products of a
 //! phase run as rayon::join(join(q0, q1), join(q2, q3)).  Kernel and twin
-//! from src/matmul.rs, the ports of common/matmul.h.
+//! from kernels/matmul.rs, the ports of common/matmul.h.
 //!
 //! usage: matmul-rayon [--threads 1,2] [--reps 5] [--n N] [--no-header]
+
+#[path = "../kernels/kernel.rs"]
+mod kernel;
+#[path = "../kernels/matmul.rs"]
+mod matmul;
 
 use std::cell::RefCell;
 
 use bench::driver::{self, Variant, Workload};
-use bench::matmul::*;
+use matmul::*;
 
 fn mm_rayon(m: &MmArg) {
     if mm_is_leaf(m) {

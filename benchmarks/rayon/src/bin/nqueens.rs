@@ -1,12 +1,15 @@
 //! nqueens-rayon: n queens, the legal columns of a node run as a parallel
 //! iterator over the children (par_iter_mut), rayon's idiom: it splits the
 //! child list adaptively instead of making one task per column.  Kernel
-//! and twin from src/nqueens.rs, the ports of common/nqueens.h.
+//! and twin from kernels/nqueens.rs, the ports of common/nqueens.h.
 //!
 //! usage: nqueens-rayon [--threads 1,2] [--reps 5] [--n 13] [--no-header]
 
+#[path = "../kernels/nqueens.rs"]
+mod nqueens;
+
 use bench::driver::{self, Variant, Workload};
-use bench::nqueens::*;
+use nqueens::*;
 use rayon::prelude::*;
 
 fn nq_rayon(a: &mut NqArg) {

@@ -6,15 +6,18 @@
 //!   rayon-minlen  par_iter_mut().with_min_len(G): rayon's adaptive
 //!                 splitting, never below G indices, the body inlined per
 //!                 index (at G = 1: rayon's default, its "auto").
-//! Body and twin from src/parallel_for.rs, the ports of
+//! Body and twin from kernels/parallel_for.rs, the ports of
 //! common/parallel_for.h.
 //!
 //! usage: parallel_for-rayon [--threads 1,2] [--reps 5] [--n 10000000]
 
+#[path = "../kernels/parallel_for.rs"]
+mod parallel_for;
+
 use std::cell::RefCell;
 
 use bench::driver::{self, Variant, Workload};
-use bench::parallel_for::*;
+use parallel_for::*;
 use rayon::prelude::*;
 
 const CHUNKS: i32 = 0;

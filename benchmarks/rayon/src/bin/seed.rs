@@ -2,14 +2,17 @@
 //! par_chunks_mut(B) (batches of exactly B tasks, the batch list split by
 //! rayon's adaptive splitter) at B = 1, 10, 100, 1000, 10000; rayon-auto
 //! runs par_iter_mut() with rayon's own splitting, filed under batch -1
-//! ("auto").  Task and twin from src/seed.rs, the ports of common/seed.h.
+//! ("auto").  Task and twin from kernels/seed.rs, the ports of common/seed.h.
 //!
 //! usage: seed-rayon [--threads 2] [--reps 5] [--n 40000]
+
+#[path = "../kernels/seed.rs"]
+mod seed;
 
 use std::cell::RefCell;
 
 use bench::driver::{self, Variant, Workload};
-use bench::seed::*;
+use seed::*;
 use rayon::prelude::*;
 
 fn main() {

@@ -1,11 +1,16 @@
 //! uts-rayon: unbalanced tree search, the children of a node run as a
-//! parallel iterator (par_iter_mut).  Tree and twin from src/uts.rs, the
+//! parallel iterator (par_iter_mut).  Tree and twin from kernels/uts.rs, the
 //! ports of common/uts.h.
 //!
 //! usage: uts-rayon [--threads 1,2] [--reps 5] [--n B0] [--no-header]
 
+#[path = "../kernels/kernel.rs"]
+mod kernel;
+#[path = "../kernels/uts.rs"]
+mod uts;
+
 use bench::driver::{self, Variant, Workload};
-use bench::uts::*;
+use uts::*;
 use rayon::prelude::*;
 
 fn uts_rayon(nd: &mut UtsNode) {

@@ -8,7 +8,6 @@ pub fn pf_mix(i: usize) -> u32 {
 
 /// One chunk starting at index `begin`; the twin is one call over all.
 #[inline(never)]
-#[no_mangle]
 pub fn pf_body(begin: usize, out: &mut [u32]) {
     for (j, x) in out.iter_mut().enumerate() {
         *x = pf_mix(begin + j);
@@ -21,7 +20,7 @@ pub fn pf_checksum(out: &[u32]) -> u64 {
 
 pub fn pf_run_seq(out: &mut [u32]) -> Option<(f64, u64)> {
     out.iter_mut().for_each(|x| *x = 0);
-    let t0 = crate::driver::now();
+    let t0 = bench::driver::now();
     pf_body(0, out);
-    Some((crate::driver::now() - t0, pf_checksum(out)))
+    Some((bench::driver::now() - t0, pf_checksum(out)))
 }

@@ -56,7 +56,6 @@ pub fn nq_add_up(a: &mut NqArg, kids: &[NqArg]) {
 }
 
 #[inline(never)]
-#[no_mangle]
 pub fn nq_seq(a: &mut NqArg) {
     if nq_is_leaf(a) {
         return;
@@ -71,9 +70,9 @@ pub fn nq_seq(a: &mut NqArg) {
 
 pub fn nq_run_seq(n: i64) -> Option<(f64, u64)> {
     let mut a = nq_root(n as i32);
-    let t0 = crate::driver::now();
+    let t0 = bench::driver::now();
     nq_seq(&mut a);
-    Some((crate::driver::now() - t0, a.solutions))
+    Some((bench::driver::now() - t0, a.solutions))
 }
 
 pub fn nq_warmup_param(n: i64) -> i64 {

@@ -29,7 +29,6 @@ pub fn fib_add_up(a: &mut FibArg, x: &FibArg, y: &FibArg) {
 }
 
 #[inline(never)]
-#[no_mangle]
 pub fn fib_seq(a: &mut FibArg) {
     if fib_is_leaf(a) {
         return;
@@ -42,9 +41,9 @@ pub fn fib_seq(a: &mut FibArg) {
 
 pub fn fib_run_seq(n: i64) -> Option<(f64, u64)> {
     let mut a = FibArg { n: n as i32, result: 0 };
-    let t0 = crate::driver::now();
+    let t0 = bench::driver::now();
     fib_seq(&mut a);
-    Some((crate::driver::now() - t0, a.result))
+    Some((bench::driver::now() - t0, a.result))
 }
 
 /// fib(n - 8), as fib_warmup_param.

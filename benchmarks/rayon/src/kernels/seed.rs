@@ -5,7 +5,6 @@
 /// asm says `sum` may have changed, as the C version's does, so LLVM
 /// neither finds the closed form nor vectorises.
 #[inline(never)]
-#[no_mangle]
 pub fn my_task(n: u64) -> u64 {
     let mut sum = 0u64;
     let mut m = 0u64;
@@ -18,7 +17,6 @@ pub fn my_task(n: u64) -> u64 {
 }
 
 #[inline(never)]
-#[no_mangle]
 pub fn seed_seq(results: &mut [u64]) {
     for (i, r) in results.iter_mut().enumerate() {
         *r = my_task(i as u64);
@@ -31,9 +29,9 @@ pub fn seed_checksum(results: &[u64]) -> u64 {
 
 pub fn seed_run_seq(results: &mut [u64]) -> Option<(f64, u64)> {
     results.iter_mut().for_each(|x| *x = 0);
-    let t0 = crate::driver::now();
+    let t0 = bench::driver::now();
     seed_seq(results);
-    Some((crate::driver::now() - t0, seed_checksum(results)))
+    Some((bench::driver::now() - t0, seed_checksum(results)))
 }
 
 pub fn seed_warmup_param(n: i64) -> i64 {

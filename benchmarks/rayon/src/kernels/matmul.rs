@@ -2,7 +2,7 @@
 //! (common/matmul.h): two phases of four independent quadrant products per
 //! node; entries small integers, so the checksum is exact in any order.
 
-use crate::mix64;
+use crate::kernel::mix64;
 
 pub const MM_LEAF: usize = 32;
 
@@ -24,7 +24,6 @@ unsafe impl Sync for MmArg {}
 
 /// The leaf, i-k-j order, as mm_leaf.
 #[inline(never)]
-#[no_mangle]
 pub fn mm_leaf(m: &MmArg) {
     unsafe {
         for i in 0..m.n {
@@ -66,7 +65,6 @@ pub fn mm_phase(m: &MmArg, phase: usize) -> [MmArg; 4] {
 }
 
 #[inline(never)]
-#[no_mangle]
 pub fn mm_seq(m: &MmArg) {
     if mm_is_leaf(m) {
         return;

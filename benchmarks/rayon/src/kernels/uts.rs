@@ -1,7 +1,7 @@
 //! Unbalanced tree search (common/uts.h): a binomial tree of 64-bit hash
 //! descriptors, the same tree and node count as the C programs'.
 
-use crate::mix64;
+use crate::kernel::mix64;
 
 pub const UTS_M: usize = 8;
 const UTS_Q: f64 = 0.124875;
@@ -68,7 +68,6 @@ pub fn uts_count(kids: &[UtsNode]) -> u64 {
 }
 
 #[inline(never)]
-#[no_mangle]
 pub fn uts_seq(nd: &mut UtsNode) {
     nd.count = uts_with_kids(nd, |kids| {
         for kid in kids.iter_mut() {
@@ -80,9 +79,9 @@ pub fn uts_seq(nd: &mut UtsNode) {
 
 pub fn uts_run_seq(b0: i64) -> Option<(f64, u64)> {
     let mut root = uts_root(b0 as i32);
-    let t0 = crate::driver::now();
+    let t0 = bench::driver::now();
     uts_seq(&mut root);
-    Some((crate::driver::now() - t0, root.count))
+    Some((bench::driver::now() - t0, root.count))
 }
 
 pub fn uts_warmup_param(b0: i64) -> i64 {
