@@ -30,6 +30,11 @@ static double run_lace(const bench_variant *v, int threads, long n, uint64_t *ch
     return bench_now() - t0;
 }
 
+static double run_seq(long param, uint64_t *checksum)
+{
+    return bench_lace_twin(fib_run_seq, param, checksum);
+}
+
 static const bench_variant variants[] = { { "lace", 0, 0, run_lace, 0 } };
 
 int main(int argc, char **argv)
@@ -42,7 +47,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "fib: --n must be at most 92 (64-bit result)\n");
         return 2;
     }
-    bench_workload w = { "fib", "seq-lace", fib_run_seq, variants, 1, fib_warmup_param };
+    bench_workload w = { "fib", "seq-lace", run_seq, variants, 1, fib_warmup_param };
     rc = bench_drive(&o, &w);
     bench_lace_stop();
     return rc;

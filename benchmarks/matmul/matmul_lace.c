@@ -45,6 +45,7 @@ static double run_lace(const bench_variant *v, int threads, long n, uint64_t *ch
 
 static double run_seq(long n, uint64_t *checksum)
 {
+    bench_lace_stop(); /* no spinning worker beside the twin */
     mm_arg m = mm_whole((size_t)n);
     double t0 = bench_now();
     mm_seq(&m);

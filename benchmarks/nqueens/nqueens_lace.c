@@ -36,6 +36,11 @@ static double run_lace(const bench_variant *v, int threads, long n, uint64_t *ch
     return t;
 }
 
+static double run_seq(long param, uint64_t *checksum)
+{
+    return bench_lace_twin(nq_run_seq, param, checksum);
+}
+
 static const bench_variant variants[] = { { "lace", 0, 0, run_lace, 0 } };
 
 int main(int argc, char **argv)
@@ -48,7 +53,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "nqueens: --n must be in 1..%d\n", NQ_MAX);
         return 2;
     }
-    bench_workload w = { "nqueens", "seq-lace", nq_run_seq, variants, 1, nq_warmup_param };
+    bench_workload w = { "nqueens", "seq-lace", run_seq, variants, 1, nq_warmup_param };
     rc = bench_drive(&o, &w);
     bench_lace_stop();
     return rc;

@@ -21,3 +21,9 @@ out=$5
 for prog in fib nqueens uts matmul parallel_for seed; do
     cp "$work/target/release/$prog-rayon" "$out/$prog-rayon"
 done
+# What built them, for matrix.py's machine.txt.
+{
+    "$cargo" --version
+    "${RUSTC:-rustc}" --version
+    sed -n '/^name = "rayon/{N;s/\n/ /;p;}' Cargo.lock
+} >"$work/toolchain.txt"

@@ -47,6 +47,11 @@ static double run_lace(const bench_variant *v, int threads, long b0, uint64_t *c
     return atomic_load(&failed) ? -1 : t;
 }
 
+static double run_seq(long param, uint64_t *checksum)
+{
+    return bench_lace_twin(uts_run_seq, param, checksum);
+}
+
 static const bench_variant variants[] = { { "lace", 0, 0, run_lace, 0 } };
 
 int main(int argc, char **argv)
@@ -60,7 +65,7 @@ int main(int argc, char **argv)
         return 2;
     }
     root_kids = o.param;
-    bench_workload w = { "uts", "seq-lace", uts_run_seq, variants, 1, uts_warmup_param };
+    bench_workload w = { "uts", "seq-lace", run_seq, variants, 1, uts_warmup_param };
     rc = bench_drive(&o, &w);
     bench_lace_stop();
     return rc;
