@@ -211,7 +211,9 @@ def build_workloads(rows, kept_rounds):
                 key = r["rep"]
             cells[(r["runtime"], r["grain"], r["threads"])][key] = r["seconds"]
         if cells:
-            out.append(Workload(name, param, cells, rounds_mode))
+            w = Workload(name, param, cells, rounds_mode)
+            w.unchecked = rounds_mode and kept_rounds is None
+            out.append(w)
     return out
 
 
@@ -340,6 +342,21 @@ def rounds_section(info, keep, kept, rows_in_rounds):
     return text
 
 
+def how(w):
+    """How a workload's figures were taken, for the tables' captions."""
+    if w.rounds_mode:
+        rounds = (f"{w.runs} rounds, NONE capacity-checked" if w.unchecked
+                  else f"{w.runs} kept rounds")
+        return f"one interleaved run ({rounds}; ratios within each round, median [min-max])"
+    return f"per-program runs ({w.runs} reps; ratios of medians; NOT capacity-checked)"
+
+
+def main_of(ws):
+    """The workload whose way of measuring speaks for the run: a rounds one
+    if any (the extras are per-program even in a rounds run)."""
+    return next((w for w in ws if w.rounds_mode), ws[0])
+
+
 def fib_section(w):
     """Every runtime on fib: Tseq, T1, T2, T1/Tseq, Tseq/T2, ns per join, and
     the ratios to Lace and to Rayon at T1 and T2."""
@@ -362,11 +379,11 @@ def fib_section(w):
                     + [w.slowdown(r, g, 1).fmt() if 1 in ps else "-", ns.fmt(1)]
                     + [w.speedup(r, g, p).fmt() for p in ps if p > 1]
                     + [w.ratio((r, g, p), (ref, rg, p)).fmt() for ref, rg in refs for p in ps])
-    return (f"### fib({w.param}): every runtime, one interleaved run\n\n"
+    return (f"### fib({w.param}): every runtime, {how(w)}\n\n"
             f"{joins:,} joins, no cutoff. T1/Tseq and ns/join = (T1 - Tseq) / joins use each "
             f"runtime's own binary's twin; \"/ lace\" and \"/ rayon\" are that runtime's time "
-            f"over Lace's and Rayon's in the same round (below 1: faster). Bold: forage's "
-            f"fastest variant.\n\n" + table(head, rows))
+            f"over Lace's and Rayon's (below 1: faster). Bold: forage's fastest variant.\n\n"
+            + table(head, rows))
 
 
 def against_lace_rayon(ws):
@@ -401,8 +418,9 @@ def against_lace_rayon(ws):
     if not rows:
         return None
     return ("### forage against Lace and Rayon\n\n"
-            "forage's time over the peer's in the same round (below 1: forage faster), at the "
-            "same grain or batch size; for Rayon the faster of its variants at that grain.\n\n"
+            "forage's time over the peer's (below 1: forage faster), at the same grain or "
+            "batch size; for Rayon the faster of its variants at that grain; "
+            f"{how(main_of(ws))}.\n\n"
             + table(["workload", "forage", "grain", "P", "forage T", "/ lace", "/ rayon"], rows))
 
 
@@ -440,7 +458,7 @@ def best_peer_section(ws, p=2):
         return None
     return (f"### nqueens, UTS, matmul and seed at P={p} against the best peer\n\n"
             f"Best peer: the peer configuration (any runtime, variant and batch size) with the "
-            f"lowest median T{p}; \"forage / best peer\" is taken within each round. Bold: "
+            f"lowest median T{p}; \"forage / best peer\": {how(main_of(ws))}. Bold: "
             f"forage's fastest variant.\n\n" + "\n\n".join(parts))
 
 
@@ -472,7 +490,7 @@ def grain_section(w):
         parts.append(f"P={p}:\n\n" + table(head, rows))
     return (f"### parallel_for({w.param}): the grain table\n\n"
             f"Median times at each nominal grain; bold: forage's fastest variant there; the "
-            f"ratios (below 1: forage faster) are taken within each round. Chunks at grain G: "
+            f"ratios (below 1: forage faster): {how(w)}. Chunks at grain G: "
             f"forage SIMPLE and Lace G..2G-1 iterations, libgomp dynamic and rayon-chunks "
             f"exactly G, oneTBB simple G/2..G, rayon-minlen at least G (adaptive).\n\n"
             + "\n\n".join(parts))
@@ -697,7 +715,8 @@ def main():
     parts += issue14(ws, info, args.keep, kept)
     parts.append("## Per workload")
     for w in ws:
-        runs = (f"medians of {w.runs} kept rounds" if w.rounds_mode
+        runs = (f"medians of {w.runs} {'unchecked' if w.unchecked else 'kept'} rounds"
+                if w.rounds_mode
                 else f"medians of {w.runs} reps (per-program run, not capacity-checked)")
         parts.append(f"### {w.name}({w.param}), {runs}\n\n" + median_table(w))
         rt = ratio_table(w)

@@ -55,4 +55,11 @@ static inline double pf_run_seq(long param, uint64_t *checksum)
     return t;
 }
 
+/* The warm-up size of every parallel_for program: n / 8 iterations (the
+ * timed runs clear the whole output array before the clock anyway). */
+static inline long pf_warmup_param(long n)
+{
+    return n >= 8 ? n / 8 : n;
+}
+
 #endif

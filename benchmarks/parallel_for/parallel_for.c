@@ -99,7 +99,7 @@ int main(int argc, char **argv)
     if (pf_out == NULL)
         return 1;
     bench_workload w = { "parallel_for", "seq", pf_run_seq, variants,
-                         (int)(sizeof variants / sizeof variants[0]), NULL };
+                         (int)(sizeof variants / sizeof variants[0]), pf_warmup_param };
     rc = bench_drive(&o, &w);
     if (rc == 0 && !o.list)
         fprintf(stderr, "parallel_for: forage-simple and -inline at grain 1: "

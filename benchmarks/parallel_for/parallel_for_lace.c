@@ -57,7 +57,7 @@ int main(int argc, char **argv)
     if (pf_out == NULL)
         return 1;
     bench_workload w = { "parallel_for", "seq-lace", run_seq, variants,
-                         (int)(sizeof variants / sizeof variants[0]), NULL };
+                         (int)(sizeof variants / sizeof variants[0]), pf_warmup_param };
     rc = bench_drive(&o, &w);
     bench_lace_stop();
     free(pf_out);

@@ -51,7 +51,7 @@ int main(int argc, char **argv)
     if (pf_out == NULL)
         return 1;
     bench_workload w = { "parallel_for", "seq-tbb", pf_run_seq, variants,
-                         (int)(sizeof variants / sizeof variants[0]), NULL };
+                         (int)(sizeof variants / sizeof variants[0]), pf_warmup_param };
     rc = bench_drive(&o, &w);
     free(pf_out);
     return rc;

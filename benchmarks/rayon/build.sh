@@ -8,11 +8,24 @@
 # never written to.
 set -eu
 mode=$1 cargo=$2 src=$3 work=$4
+# The rustc of the same toolchain as this cargo (Debian's /usr/bin/cargo
+# would otherwise take the first rustc on PATH, maybe a rustup one).
+if [ -z "${RUSTC:-}" ] && [ -x "$(dirname "$cargo")/rustc" ]; then
+    RUSTC=$(dirname "$cargo")/rustc
+    export RUSTC
+fi
 mkdir -p "$work/pkg"
 for f in Cargo.toml src .cargo; do
     ln -sfn "$src/$f" "$work/pkg/$f"
 done
 cd "$work/pkg"
+# A lock file written by another cargo may be in a format this one cannot
+# read (cargo 1.65 and version 4): start afresh when the cargo changes.
+version=$("$cargo" --version)
+if [ ! -f cargo-version ] || [ "$(cat cargo-version)" != "$version" ]; then
+    rm -f Cargo.lock
+    printf '%s\n' "$version" >cargo-version
+fi
 if [ "$mode" = check ]; then
     exec "$cargo" metadata --offline --format-version 1 >/dev/null
 fi

@@ -54,7 +54,7 @@ fn main() {
         seq: &seq,
         variants: &variants,
         run: &run,
-        warmup_param: |n| n,
+        warmup_param: pf_warmup_param,
     };
     std::process::exit(driver::drive(&o, &w));
 }

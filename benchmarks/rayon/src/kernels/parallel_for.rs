@@ -24,3 +24,8 @@ pub fn pf_run_seq(out: &mut [u32]) -> Option<(f64, u64)> {
     pf_body(0, out);
     Some((bench::driver::now() - t0, pf_checksum(out)))
 }
+
+/// n / 8, as pf_warmup_param.
+pub fn pf_warmup_param(n: i64) -> i64 {
+    if n >= 8 { n / 8 } else { n }
+}
