@@ -397,12 +397,12 @@ def against_lace_rayon(ws):
         peers = [(r, g) for r, g in w.variants() if family(r) in ("lace", "rayon")]
         if not peers:
             continue
-        for fr, fg in w.variants():
-            if not is_forage(fr) or fr == "forage-sequential":
-                continue
+        forage = [(r, g) for r, g in w.variants() if is_forage(r) and r != "forage-sequential"]
+        for fr, fg in forage:
             for p in [p for p in (1, 2) if p in w.threads]:
                 if w.t(fr, fg, p) is None:
                     continue
+                mine = w.fastest([(r, g) for r, g in forage if g == fg], p)
                 cells = []
                 for fam in ("lace", "rayon"):
                     same = [(r, g) for r, g in peers if family(r) == fam and g == fg]
@@ -413,13 +413,14 @@ def against_lace_rayon(ws):
                     label = "" if best[0] == fam else f" ({best[0]})"
                     cells.append(w.ratio((fr, fg, p), (best[0], best[1], p)).fmt() + label)
                 if any(c != "-" for c in cells):
-                    rows.append([f"{w.name}({w.param})", fr, grain_label(w, fg), str(p),
-                                 fmt_t(w.t(fr, fg, p))] + cells)
+                    rows.append([f"{w.name}({w.param})", bold(fr, mine == (fr, fg)),
+                                 grain_label(w, fg), str(p), fmt_t(w.t(fr, fg, p))] + cells)
     if not rows:
         return None
     return ("### forage against Lace and Rayon\n\n"
             "forage's time over the peer's (below 1: forage faster), at the same grain or "
-            "batch size; for Rayon the faster of its variants at that grain; "
+            "batch size; for Rayon the faster of its variants at that grain; bold: forage's "
+            "fastest variant at that grain and P; "
             f"{how(main_of(ws))}.\n\n"
             + table(["workload", "forage", "grain", "P", "forage T", "/ lace", "/ rayon"], rows))
 
