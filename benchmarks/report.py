@@ -334,8 +334,9 @@ def rounds_section(info, keep, kept, rows_in_rounds):
             + f"; capacity = 2 * t_alone / t_pair of forage's sequential fib twin run alone "
             f"(before and after) and as two copies at once (2.0: two real cores).\n"
             f"**Dropped {dropped} of {len(info)} rounds** (capacity < {keep}); the figures "
-            f"below use the {len(kept)} kept rounds: medians over them, every ratio taken "
-            f"within a round, [min-max] over the kept rounds.\n\n" + table(head, rows))
+            + (f"below use the {len(kept)} kept rounds" if kept else "below use all rounds")
+            + ": medians over them, every ratio taken within a round, [min-max] over the "
+            "rounds used.\n\n" + table(head, rows))
     if not kept and rows_in_rounds:
         text += ("\n\n**No round reached the capacity threshold: the figures below use ALL "
                  "rounds and are not capacity-checked.**")
