@@ -493,7 +493,7 @@ def grain_section(w):
     return (f"### parallel_for({w.param}): the grain table\n\n"
             f"Median times at each nominal grain; bold: forage's fastest variant there; the "
             f"ratios (below 1: forage faster): {how(w)}. Chunks at grain G: "
-            f"forage SIMPLE and Lace G..2G-1 iterations, libgomp dynamic and rayon-chunks "
+            f"forage SIMPLE, forage-inline and Lace G..2G-1 iterations, libgomp dynamic and rayon-chunks "
             f"exactly G, oneTBB simple G/2..G, rayon-minlen at least G (adaptive).\n\n"
             + "\n\n".join(parts))
 
