@@ -7,11 +7,15 @@
 #   ./run.sh soak [seconds] [program...]
 #                             runs each stress program that long (default 600) as
 #                             60 s rounds with fresh seeds; prints totals per program
-#   ./run.sh bench [--quick]  the benchmark suite, forage against OpenMP (libgomp,
-#                             libomp) and oneTBB: installs the peers, builds
-#                             build-bench/ (-O3), writes build/bench/results.csv,
-#                             a median table and PNGs (docs/benchmarks.md);
-#                             --quick: tiny sizes, one rep, into build/bench/quick/
+#   ./run.sh bench [--quick] [--rounds N] [matrix.py options]
+#                             the benchmark suite, forage against Lace, rayon,
+#                             oneTBB and OpenMP (libgomp, libomp): installs the
+#                             peers, builds build-bench/ (-O3), runs interleaved
+#                             capacity-checked rounds (about 20 minutes), writes
+#                             build/bench/results.csv, summary.md and PNGs
+#                             (docs/benchmarks.md); --quick: each program once at
+#                             tiny sizes into build/bench/quick/ (CI); --quick
+#                             --rounds 2: two short interleaved rounds there
 #   ./run.sh bench --policies [--quick]
 #                             fib, nqueens, uts and the seed workload under every
 #                             victim policy, with counters (build-bench-stats/):
@@ -73,10 +77,13 @@ soak)
     exec tests/stress/soak.sh build "${1:-600}" "${@:2}"
     ;;
 bench)
-    PACKAGES+=(clang libomp-14-dev libtbb-dev python3-matplotlib binutils)
+    # Lace's source is a build input found by benchmarks/meson.build (cmake
+    # builds it); rayon comes from Debian's crate, built offline by cargo.
+    PACKAGES+=(clang libomp-14-dev libtbb-dev python3-matplotlib binutils cmake cargo
+               librust-rayon-dev)
     ensure_packages
     out=build/bench
-    [ "${1:-}" = "--quick" ] && out=build/bench/quick
+    case " $* " in *" --quick "*) out=build/bench/quick ;; esac
     # Reconfigure an existing build-bench: peers installed since are found.
     if [ -f build-bench/build.ninja ]; then
         meson setup --reconfigure build-bench >/dev/null
@@ -103,7 +110,7 @@ bench)
     exit "$rc"
     ;;
 *)
-    echo "usage: ./run.sh demo [args] | test | stress [seconds] | soak [seconds] [program...] | bench [--quick | --policies [--quick]]" >&2
+    echo "usage: ./run.sh demo [args] | test | stress [seconds] | soak [seconds] [program...] | bench [--quick] [--rounds N] | bench --policies [--quick]" >&2
     exit 2
     ;;
 esac

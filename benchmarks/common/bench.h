@@ -1,7 +1,11 @@
 /* bench.h: what every forage benchmark shares: option parsing, a monotonic
  * clock, the CSV line of docs (runtime,workload,param,grain,threads,rep,
  * seconds,checksum) and a median summary.  Header-only so each benchmark
- * stays one file. */
+ * stays one file.
+ *
+ * The options that pick one configuration (--variant, --grain, --expect,
+ * --list) are for benchmarks/matrix.py's interleaved rounds, which run each
+ * configuration as its own process; driver.h implements them. */
 #ifndef FG_BENCH_H
 #define FG_BENCH_H
 
@@ -21,6 +25,12 @@ typedef struct bench_opts {
     int reps;                       /* --reps R: timed repetitions */
     long param;                     /* --n N: the workload's size */
     int header;                     /* --no-header clears it */
+    const char *variant;            /* --variant NAME: only that runtime (or the twin) */
+    long grain;                     /* --grain G: with --variant, only that grain */
+    int has_grain;
+    uint64_t expect;                /* --expect C: the twin's checksum at --n, known */
+    int has_expect;
+    int list;                       /* --list: print the configurations and exit */
 } bench_opts;
 
 static inline double bench_now(void)
@@ -32,7 +42,8 @@ static inline double bench_now(void)
 
 static inline int bench_usage(const char *prog, long default_param)
 {
-    fprintf(stderr, "usage: %s [--threads P[,P...]] [--reps R] [--n N (default %ld)] [--no-header]\n",
+    fprintf(stderr, "usage: %s [--threads P[,P...]] [--reps R] [--n N (default %ld)] [--no-header]\n"
+                    "       [--variant RUNTIME [--grain G]] [--expect CHECKSUM] [--list]\n",
             prog, default_param);
     return 2;
 }
@@ -40,8 +51,12 @@ static inline int bench_usage(const char *prog, long default_param)
 /* 0 on success, 2 (the exit code) on a bad command line. */
 static inline int bench_parse(int argc, char **argv, bench_opts *o, long default_param)
 {
-    *o = (bench_opts){ .threads = { 2 }, .nthreads = 1, .reps = 5,
-                       .param = default_param, .header = 1 };
+    memset(o, 0, sizeof *o); /* not a compound literal: this also compiles as C++ */
+    o->threads[0] = 2;
+    o->nthreads = 1;
+    o->reps = 5;
+    o->param = default_param;
+    o->header = 1;
     for (int i = 1; i < argc; i++) {
         char *end;
         if (strcmp(argv[i], "--no-header") == 0) {
@@ -66,10 +81,26 @@ static inline int bench_parse(int argc, char **argv, bench_opts *o, long default
             o->param = strtol(argv[++i], &end, 10);
             if (*end != '\0' || o->param < 0)
                 return bench_usage(argv[0], default_param);
+        } else if (i + 1 < argc && strcmp(argv[i], "--variant") == 0) {
+            o->variant = argv[++i];
+        } else if (i + 1 < argc && strcmp(argv[i], "--grain") == 0) {
+            o->grain = strtol(argv[++i], &end, 10);
+            if (*end != '\0' || end == argv[i])
+                return bench_usage(argv[0], default_param);
+            o->has_grain = 1;
+        } else if (i + 1 < argc && strcmp(argv[i], "--expect") == 0) {
+            o->expect = strtoull(argv[++i], &end, 10);
+            if (*end != '\0' || end == argv[i])
+                return bench_usage(argv[0], default_param);
+            o->has_expect = 1;
+        } else if (strcmp(argv[i], "--list") == 0) {
+            o->list = 1;
         } else {
             return bench_usage(argv[0], default_param);
         }
     }
+    if (o->has_grain && o->variant == NULL)
+        return bench_usage(argv[0], default_param);
     return 0;
 }
 

@@ -12,6 +12,7 @@
 #ifndef FG_BENCH_FIB_H
 #define FG_BENCH_FIB_H
 
+#include "bench.h"
 #include "kernel.h"
 
 typedef struct fib_arg {
@@ -52,6 +53,25 @@ BENCH_NOINLINE static int fib_seq(void *p)
     fib_seq(&y);
     fib_add_up(a, &x, &y);
     return 0;
+}
+
+/* The twin timed on fib(n), as bench_seq_fn: seconds, *checksum fib(n). */
+static inline double fib_run_seq(long n, uint64_t *checksum)
+{
+    fib_arg a = { (int)n, 0 };
+    double t0 = bench_now();
+    fib_seq(&a);
+    double t = bench_now() - t0;
+    *checksum = a.result;
+    return t;
+}
+
+/* The warm-up size of every fib program: fib(n - 8), a 47th of the work,
+ * still over a million tasks: enough to start threads and fill task pools
+ * without paying a second fib(38) on a peer that takes 20 s for one. */
+static inline long fib_warmup_param(long n)
+{
+    return n > 16 ? n - 8 : n;
 }
 
 /* fib(n + 1) - 1: the joins (internal nodes) of the call tree of fib(n). */

@@ -97,4 +97,11 @@ static inline uint64_t mm_checksum(const double *c, size_t n)
     return s;
 }
 
+/* The warm-up size of every matmul program: n / 2, an eighth of the work,
+ * on the first n * n / 4 entries of the same arrays. */
+static inline long mm_warmup_param(long n)
+{
+    return n >= 64 ? n / 2 : n;
+}
+
 #endif

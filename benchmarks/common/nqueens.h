@@ -6,6 +6,7 @@
 #ifndef FG_BENCH_NQUEENS_H
 #define FG_BENCH_NQUEENS_H
 
+#include "bench.h"
 #include "kernel.h"
 
 #define NQ_MAX 16 /* largest n: the diagonal masks need 2n - 1 <= 32 bits */
@@ -70,6 +71,25 @@ BENCH_NOINLINE static int nq_seq(void *p)
         nq_seq(&kids[i]);
     nq_add_up(a, kids, k);
     return 0;
+}
+
+/* The twin timed on n queens, as bench_seq_fn. */
+static inline double nq_run_seq(long n, uint64_t *checksum)
+{
+    nq_arg a;
+    nq_root(&a, (int)n);
+    double t0 = bench_now();
+    nq_seq(&a);
+    double t = bench_now() - t0;
+    *checksum = a.solutions;
+    return t;
+}
+
+/* The warm-up size of every nqueens program: n - 2 queens, about a 25th of
+ * the tree at n = 13 and still some 10^5 tasks. */
+static inline long nq_warmup_param(long n)
+{
+    return n > 6 ? n - 2 : n;
 }
 
 #endif

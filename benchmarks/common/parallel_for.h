@@ -11,6 +11,7 @@
 #ifndef FG_BENCH_PARALLEL_FOR_H
 #define FG_BENCH_PARALLEL_FOR_H
 
+#include "bench.h"
 #include "kernel.h"
 
 static inline uint32_t pf_mix(size_t i)
@@ -35,6 +36,30 @@ static inline uint64_t pf_checksum(const uint32_t *out, size_t n)
     for (size_t i = 0; i < n; i++)
         s += out[i];
     return s;
+}
+
+/* The output array of every program (calloc'd by its main, --n + 1
+ * entries). */
+static uint32_t *pf_out __attribute__((unused));
+
+/* The twin timed over pf_out, as bench_seq_fn: one pf_body call over
+ * everything. */
+static inline double pf_run_seq(long param, uint64_t *checksum)
+{
+    size_t n = (size_t)param;
+    memset(pf_out, 0, n * sizeof *pf_out);
+    double t0 = bench_now();
+    pf_body(0, n, pf_out);
+    double t = bench_now() - t0;
+    *checksum = pf_checksum(pf_out, n);
+    return t;
+}
+
+/* The warm-up size of every parallel_for program: n / 8 iterations (the
+ * timed runs clear the whole output array before the clock anyway). */
+static inline long pf_warmup_param(long n)
+{
+    return n >= 8 ? n / 8 : n;
 }
 
 #endif

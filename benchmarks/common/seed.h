@@ -20,6 +20,7 @@
 #ifndef FG_BENCH_SEED_H
 #define FG_BENCH_SEED_H
 
+#include "bench.h"
 #include "kernel.h"
 
 #include "../../examples/seed_task.h"
@@ -29,6 +30,29 @@ BENCH_NOINLINE static void seed_seq(uint64_t *results, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         results[i] = my_task(i);
+}
+
+/* The results array of every program (calloc'd by its main, --n + 1
+ * entries). */
+static uint64_t *seed_results __attribute__((unused));
+
+/* The twin timed into seed_results, as bench_seq_fn. */
+static inline double seed_run_seq(long param, uint64_t *checksum)
+{
+    size_t n = (size_t)param;
+    memset(seed_results, 0, n * sizeof *seed_results);
+    double t0 = bench_now();
+    seed_seq(seed_results, n);
+    double t = bench_now() - t0;
+    *checksum = seed_checksum(seed_results, n);
+    return t;
+}
+
+/* The warm-up size of every seed program: n / 4 tasks, a 16th of the
+ * (triangular) work. */
+static inline long seed_warmup_param(long n)
+{
+    return n >= 4 ? n / 4 : n;
 }
 
 #endif

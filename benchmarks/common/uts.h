@@ -22,6 +22,7 @@
 
 #include <stdlib.h>
 
+#include "bench.h"
 #include "kernel.h"
 
 #define UTS_M 8
@@ -105,6 +106,25 @@ BENCH_NOINLINE static int uts_seq(void *p)
     uts_add_up(nd, kids, k);
     uts_kids_free(kids, local);
     return 0;
+}
+
+/* The twin timed on a tree of b0 root children, as bench_seq_fn. */
+static inline double uts_run_seq(long b0, uint64_t *checksum)
+{
+    uts_node root;
+    uts_root(&root, (int)b0);
+    double t0 = bench_now();
+    int err = uts_seq(&root);
+    double t = bench_now() - t0;
+    *checksum = root.count;
+    return err == 0 ? t : -1;
+}
+
+/* The warm-up size of every uts program: an eighth of the root's children
+ * (some 2.5 * 10^5 nodes at b0 = 2000). */
+static inline long uts_warmup_param(long b0)
+{
+    return b0 >= 8 ? b0 / 8 : b0;
 }
 
 #endif

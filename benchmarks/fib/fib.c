@@ -1,22 +1,21 @@
 /* fib.c: fib(n) without a cutoff, the raw cost of a join.
  *
- * Every call of the forage version is one fg_join of two recursive calls;
- * the kernel and the sequential twin are common/fib.h's (the peers in
- * fib_omp.c and fib_tbb.cpp use the same), so (T1 - Tseq) / joins is the
- * price of a join.
+ * Three forage variants run the same tree: `forage` makes every call one
+ * fg_join of two recursive calls; `forage-ctx` makes it one context-task
+ * spawn + sync (fg_ctx_spawn / fg_ctx_sync); `forage-task` one typed ctx
+ * task spawn + sync (FG_TASK: the argument by value, the result returned,
+ * Lace's shape).  The kernel and the
+ * sequential twin are common/fib.h's (the peers in fib_omp.c, fib_tbb.cpp,
+ * fib_lace.c and benchmarks/rayon use the same), so (T1 - Tseq) / joins is
+ * the price of a join.  Each run gets a fresh pool, made outside the clock.
  *
- * FIB_API=ctx in the environment runs the same tree through context tasks
- * instead (fg_ctx_spawn / fg_ctx_sync, one spawn+sync per call): the matrix
- * reports it as forage-ctx.  FIB_API=task runs it through typed ctx tasks
- * (FG_TASK: the argument by value, the result returned, Lace's shape): the
- * matrix reports it as forage-task.
- *
- * usage: fib [--threads 1,2] [--reps 5] [--n 38]; CSV on stdout, a median
+ * usage: fib [--threads 1,2] [--reps 5] [--n 38] [--no-header] (and
+ * driver.h's --variant/--grain/--expect/--list); CSV on stdout, a median
  * summary on stderr.  Exits 1 if a checksum differs from the sequential one.
  */
 #include <forage.h>
 
-#include "../common/bench.h"
+#include "../common/driver.h"
 #include "../common/fib.h"
 
 static fg_pool *pool;
@@ -58,76 +57,50 @@ static uint64_t fib_typed(fg_frame f, int n)
     return x + y;
 }
 
+enum { FIB_JOIN, FIB_CTX, FIB_TYPED };
+
+static double run_forage(const bench_variant *v, int threads, long n, uint64_t *checksum)
+{
+    int err = fg_pool_create(&pool, FG_CONFIG(.workers = threads));
+    if (err < 0) {
+        fprintf(stderr, "fib: fg_pool_create: %s\n", fg_strerror(err));
+        return -1;
+    }
+    fib_arg b = { (int)n, 0 };
+    double t0 = bench_now();
+    if (v->kind == FIB_CTX)
+        err = fg_ctx_run(pool, fib_ctx_task, &b);
+    else if (v->kind == FIB_TYPED)
+        err = fib_typed_run(pool, (int)n, &b.result);
+    else
+        err = fg_join(pool, fib_task, &b, fib_task, &(fib_arg){ 0, 0 });
+    double t = bench_now() - t0;
+    fg_pool_destroy(pool);
+    *checksum = b.result;
+    return err == 0 ? t : -1;
+}
+
+static const bench_variant variants[] = {
+    { "forage", 0, FIB_JOIN, run_forage, 0 },
+    { "forage-ctx", 0, FIB_CTX, run_forage, 0 },
+    { "forage-task", 0, FIB_TYPED, run_forage, 0 },
+};
+
 int main(int argc, char **argv)
 {
-    const char *api = getenv("FIB_API");
-    int ctx = api != NULL && strcmp(api, "ctx") == 0;
-    int typed = api != NULL && strcmp(api, "task") == 0;
-    if (api != NULL && !ctx && !typed && strcmp(api, "join") != 0) {
-        fprintf(stderr, "fib: FIB_API=%s: expected join, ctx or task\n", api);
-        return 2;
-    }
     bench_opts o;
     int rc = bench_parse(argc, argv, &o, 38);
     if (rc != 0)
         return rc;
-    int n = (int)o.param;
-    bench_header(&o);
-    double tseq[BENCH_MAX_REPS], tpar[BENCH_MAX_THREADS][BENCH_MAX_REPS];
-    uint64_t expect = 0;
-    for (int rep = -1; rep < o.reps; rep++) { /* rep -1: warm-up, not printed */
-        int rn = rep < 0 && n > 10 ? n - 4 : n; /* warm up on a seventh, as the peers */
-        fib_arg a = { rn, 0 };
-        double t0 = bench_now();
-        fib_seq(&a);
-        double t = bench_now() - t0;
-        expect = a.result;
-        if (rep >= 0) {
-            tseq[rep] = t;
-            bench_row("seq", "fib", n, 0, 1, rep, t, a.result);
-        }
-        for (int i = 0; i < o.nthreads; i++) {
-            int err = fg_pool_create(&pool, FG_CONFIG(.workers = o.threads[i]));
-            if (err < 0) {
-                fprintf(stderr, "fib: fg_pool_create: %s\n", fg_strerror(err));
-                return 1;
-            }
-            fib_arg b = { rn, 0 };
-            t0 = bench_now();
-            if (ctx)
-                fg_ctx_run(pool, fib_ctx_task, &b);
-            else if (typed)
-                fib_typed_run(pool, rn, &b.result);
-            else
-                fg_join(pool, fib_task, &b, fib_task, &(fib_arg){ 0, 0 });
-            t = bench_now() - t0;
-            fg_pool_destroy(pool);
-            if (b.result != expect) {
-                fprintf(stderr, "fib: checksum %" PRIu64 " != sequential %" PRIu64 "\n",
-                        b.result, expect);
-                return 1;
-            }
-            if (rep >= 0) {
-                tpar[i][rep] = t;
-                bench_row("forage", "fib", n, 0, o.threads[i], rep, t, b.result);
-            }
-        }
+    if (o.param > 92) {
+        fprintf(stderr, "fib: --n must be at most 92 (64-bit result)\n");
+        return 2;
     }
-    double ms = bench_median(tseq, o.reps);
-    uint64_t joins = fib_joins(n);
-    fprintf(stderr, "fib(%d): %" PRIu64 " joins, median of %d reps: Tseq %.4f s\n", n, joins,
-            o.reps, ms);
-    for (int i = 0; i < o.nthreads; i++) {
-        double mp = bench_median(tpar[i], o.reps);
-        fprintf(stderr, "  P=%d: T%d %.4f s  T%d/Tseq %.2f  Tseq/T%d %.2f", o.threads[i],
-                o.threads[i], mp, o.threads[i], mp / ms, o.threads[i], ms / mp);
-        if (o.threads[i] == 1)
-            fprintf(stderr, "  ns/join %.2f", (mp - ms) / (double)joins * 1e9);
-        for (int j = 0; j < o.nthreads; j++)
-            if (o.threads[j] == 1 && o.threads[i] != 1)
-                fprintf(stderr, "  T1/T%d %.2f", o.threads[i],
-                        bench_median(tpar[j], o.reps) / mp);
-        fprintf(stderr, "\n");
-    }
-    return 0;
+    bench_workload w = { "fib", "seq", fib_run_seq, variants,
+                         (int)(sizeof variants / sizeof variants[0]), fib_warmup_param };
+    rc = bench_drive(&o, &w);
+    if (rc == 0 && !o.list)
+        fprintf(stderr, "fib(%ld): %" PRIu64 " joins: ns/join = (T1 - Tseq) / joins\n", o.param,
+                fib_joins((int)o.param));
+    return rc;
 }

@@ -35,23 +35,7 @@ static double run_tasks(const bench_variant *v, int threads, long n, uint64_t *c
     return t;
 }
 
-static double run_seq(long n, uint64_t *checksum)
-{
-    fib_arg a = { (int)n, 0 };
-    double t0 = bench_now();
-    fib_seq(&a);
-    double t = bench_now() - t0;
-    *checksum = a.result;
-    return t;
-}
-
-static const bench_variant variants[] = { { BENCH_OMP, 0, 0, run_tasks } };
-
-/* The warm-up: fib(n - 4), a seventh of the work. */
-static long warmup_param(long n)
-{
-    return n > 10 ? n - 4 : n;
-}
+static const bench_variant variants[] = { { BENCH_OMP, 0, 0, run_tasks, 0 } };
 
 int main(int argc, char **argv)
 {
@@ -65,6 +49,6 @@ int main(int argc, char **argv)
     }
     if (bench_omp_check_runtime() != 0)
         return 1;
-    bench_workload w = { "fib", "seq-" BENCH_OMP, run_seq, variants, 1, warmup_param };
+    bench_workload w = { "fib", "seq-" BENCH_OMP, fib_run_seq, variants, 1, fib_warmup_param };
     return bench_drive(&o, &w);
 }

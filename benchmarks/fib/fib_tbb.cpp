@@ -30,23 +30,7 @@ static double run_group(const bench_variant *, int threads, long n, uint64_t *ch
     return t;
 }
 
-static double run_seq(long n, uint64_t *checksum)
-{
-    fib_arg a = { (int)n, 0 };
-    double t0 = bench_now();
-    fib_seq(&a);
-    double t = bench_now() - t0;
-    *checksum = a.result;
-    return t;
-}
-
-static const bench_variant variants[] = { { "tbb", 0, 0, run_group } };
-
-/* The warm-up: fib(n - 4), a seventh of the work. */
-static long warmup_param(long n)
-{
-    return n > 10 ? n - 4 : n;
-}
+static const bench_variant variants[] = { { "tbb", 0, 0, run_group, 0 } };
 
 int main(int argc, char **argv)
 {
@@ -58,6 +42,6 @@ int main(int argc, char **argv)
         fprintf(stderr, "fib: --n must be at most 92 (64-bit result)\n");
         return 2;
     }
-    bench_workload w = { "fib", "seq-tbb", run_seq, variants, 1, warmup_param };
+    bench_workload w = { "fib", "seq-tbb", fib_run_seq, variants, 1, fib_warmup_param };
     return bench_drive(&o, &w);
 }

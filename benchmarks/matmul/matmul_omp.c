@@ -56,7 +56,7 @@ static double run_seq(long n, uint64_t *checksum)
     return t;
 }
 
-static const bench_variant variants[] = { { BENCH_OMP, 0, 0, run_tasks } };
+static const bench_variant variants[] = { { BENCH_OMP, 0, 0, run_tasks, 0 } };
 
 int main(int argc, char **argv)
 {
@@ -77,7 +77,7 @@ int main(int argc, char **argv)
     if (ma == NULL || mb == NULL || mc == NULL)
         return 1;
     mm_init(ma, mb, mc, n);
-    bench_workload w = { "matmul", "seq-" BENCH_OMP, run_seq, variants, 1, NULL };
+    bench_workload w = { "matmul", "seq-" BENCH_OMP, run_seq, variants, 1, mm_warmup_param };
     rc = bench_drive(&o, &w);
     free(ma);
     free(mb);

@@ -9,14 +9,15 @@
  * first child as context tasks (fg_ctx_spawn), runs the first, and syncs
  * the rest newest first.  All make one task per legal column.
  *
- * usage: nqueens [--threads 1,2] [--reps 5] [--n 13]; CSV on stdout, a median
+ * usage: nqueens [--threads 1,2] [--reps 5] [--n 13] [--no-header] (and
+ * driver.h's --variant/--grain/--expect/--list); CSV on stdout, a median
  * summary on stderr.  Exits 1 if a checksum differs from the sequential one.
  * The kernel and the twin are common/nqueens.h's, shared with the peers
  * (nqueens_omp.c, nqueens_tbb.cpp).
  */
 #include <forage.h>
 
-#include "../common/bench.h"
+#include "../common/driver.h"
 #include "../common/nqueens.h"
 
 static fg_pool *pool;
@@ -96,14 +97,32 @@ static int nq_noop(void *p)
     return 0;
 }
 
+enum { NQ_GROUP, NQ_JOIN, NQ_CTX };
+
+static double run_forage(const bench_variant *v, int threads, long n, uint64_t *checksum)
+{
+    static const fg_fn roots[] = { nq_task, nq_join_task, nq_ctx_root };
+    int err = fg_pool_create(&pool, FG_CONFIG(.workers = threads));
+    if (err < 0) {
+        fprintf(stderr, "nqueens: fg_pool_create: %s\n", fg_strerror(err));
+        return -1;
+    }
+    nq_arg b;
+    nq_root(&b, (int)n);
+    double t0 = bench_now();
+    err = fg_join(pool, roots[v->kind], &b, nq_noop, NULL);
+    double t = bench_now() - t0;
+    fg_pool_destroy(pool);
+    *checksum = b.solutions;
+    return err == 0 ? t : -1;
+}
+
 /* The ways forage can run the tree: a group per node, fg_join, context tasks. */
-static const struct nq_variant {
-    const char *runtime;
-    fg_fn root;
-} variants[] = { { "forage-group", nq_task },
-                 { "forage-join", nq_join_task },
-                 { "forage-ctx", nq_ctx_root } };
-#define NVARIANTS (int)(sizeof variants / sizeof variants[0])
+static const bench_variant variants[] = {
+    { "forage-group", 0, NQ_GROUP, run_forage, 0 },
+    { "forage-join", 0, NQ_JOIN, run_forage, 0 },
+    { "forage-ctx", 0, NQ_CTX, run_forage, 0 },
+};
 
 int main(int argc, char **argv)
 {
@@ -112,57 +131,10 @@ int main(int argc, char **argv)
     if (rc != 0)
         return rc;
     if (o.param < 1 || o.param > NQ_MAX) {
-        fprintf(stderr, "nqueens: --n must be in 1..16\n");
+        fprintf(stderr, "nqueens: --n must be in 1..%d\n", NQ_MAX);
         return 2;
     }
-    int n = (int)o.param;
-    bench_header(&o);
-    static double tseq[BENCH_MAX_REPS], tpar[NVARIANTS][BENCH_MAX_THREADS][BENCH_MAX_REPS];
-    for (int rep = -1; rep < o.reps; rep++) { /* rep -1: warm-up, not printed */
-        int rn = rep < 0 && n > 4 ? n - 1 : n; /* warm up on n - 1, as the peers */
-        nq_arg a;
-        nq_root(&a, rn);
-        double t0 = bench_now();
-        nq_seq(&a);
-        double t = bench_now() - t0;
-        if (rep >= 0) {
-            tseq[rep] = t;
-            bench_row("seq", "nqueens", n, 0, 1, rep, t, a.solutions);
-        }
-        for (int v = 0; v < NVARIANTS; v++) {
-            for (int i = 0; i < o.nthreads; i++) {
-                int err = fg_pool_create(&pool, FG_CONFIG(.workers = o.threads[i]));
-                if (err < 0) {
-                    fprintf(stderr, "nqueens: fg_pool_create: %s\n", fg_strerror(err));
-                    return 1;
-                }
-                nq_arg b;
-                nq_root(&b, rn);
-                t0 = bench_now();
-                err = fg_join(pool, variants[v].root, &b, nq_noop, NULL);
-                t = bench_now() - t0;
-                fg_pool_destroy(pool);
-                if (err != 0 || b.solutions != a.solutions) {
-                    fprintf(stderr, "nqueens: %s checksum %" PRIu64 " != sequential %" PRIu64
-                            " (err %d)\n", variants[v].runtime, b.solutions, a.solutions, err);
-                    return 1;
-                }
-                if (rep >= 0) {
-                    tpar[v][i][rep] = t;
-                    bench_row(variants[v].runtime, "nqueens", n, 0, o.threads[i], rep, t,
-                              b.solutions);
-                }
-            }
-        }
-    }
-    double ms = bench_median(tseq, o.reps);
-    fprintf(stderr, "nqueens(%d): median of %d reps: Tseq %.4f s\n", n, o.reps, ms);
-    for (int v = 0; v < NVARIANTS; v++)
-        for (int i = 0; i < o.nthreads; i++) {
-            double mp = bench_median(tpar[v][i], o.reps);
-            fprintf(stderr, "  %-12s P=%d: T%d %.4f s  T%d/Tseq %.2f  Tseq/T%d %.2f\n",
-                    variants[v].runtime, o.threads[i], o.threads[i], mp, o.threads[i], mp / ms,
-                    o.threads[i], ms / mp);
-        }
-    return 0;
+    bench_workload w = { "nqueens", "seq", nq_run_seq, variants,
+                         (int)(sizeof variants / sizeof variants[0]), nq_warmup_param };
+    return bench_drive(&o, &w);
 }

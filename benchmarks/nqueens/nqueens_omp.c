@@ -38,24 +38,7 @@ static double run_tasks(const bench_variant *v, int threads, long n, uint64_t *c
     return t;
 }
 
-static double run_seq(long n, uint64_t *checksum)
-{
-    nq_arg a;
-    nq_root(&a, (int)n);
-    double t0 = bench_now();
-    nq_seq(&a);
-    double t = bench_now() - t0;
-    *checksum = a.solutions;
-    return t;
-}
-
-static const bench_variant variants[] = { { BENCH_OMP, 0, 0, run_tasks } };
-
-/* The warm-up: n - 1 queens, about a fifth of the tree at n = 13. */
-static long warmup_param(long n)
-{
-    return n > 4 ? n - 1 : n;
-}
+static const bench_variant variants[] = { { BENCH_OMP, 0, 0, run_tasks, 0 } };
 
 int main(int argc, char **argv)
 {
@@ -69,6 +52,6 @@ int main(int argc, char **argv)
     }
     if (bench_omp_check_runtime() != 0)
         return 1;
-    bench_workload w = { "nqueens", "seq-" BENCH_OMP, run_seq, variants, 1, warmup_param };
+    bench_workload w = { "nqueens", "seq-" BENCH_OMP, nq_run_seq, variants, 1, nq_warmup_param };
     return bench_drive(&o, &w);
 }

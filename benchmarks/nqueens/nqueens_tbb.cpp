@@ -33,24 +33,7 @@ static double run_group(const bench_variant *, int threads, long n, uint64_t *ch
     return t;
 }
 
-static double run_seq(long n, uint64_t *checksum)
-{
-    nq_arg a;
-    nq_root(&a, (int)n);
-    double t0 = bench_now();
-    nq_seq(&a);
-    double t = bench_now() - t0;
-    *checksum = a.solutions;
-    return t;
-}
-
-static const bench_variant variants[] = { { "tbb", 0, 0, run_group } };
-
-/* The warm-up: n - 1 queens, about a fifth of the tree at n = 13. */
-static long warmup_param(long n)
-{
-    return n > 4 ? n - 1 : n;
-}
+static const bench_variant variants[] = { { "tbb", 0, 0, run_group, 0 } };
 
 int main(int argc, char **argv)
 {
@@ -62,6 +45,6 @@ int main(int argc, char **argv)
         fprintf(stderr, "nqueens: --n must be in 1..%d\n", NQ_MAX);
         return 2;
     }
-    bench_workload w = { "nqueens", "seq-tbb", run_seq, variants, 1, warmup_param };
+    bench_workload w = { "nqueens", "seq-tbb", nq_run_seq, variants, 1, nq_warmup_param };
     return bench_drive(&o, &w);
 }

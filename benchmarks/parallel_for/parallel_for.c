@@ -11,14 +11,37 @@
  * on typed ctx tasks, with the body (pf_body_inline, the same loop) inlined.
  * Checksum: the sum of out[], which must equal the sequential loop's.
  *
- * usage: parallel_for [--threads 1,2] [--reps 5] [--n 10000000]
+ * usage: parallel_for [--threads 1,2] [--reps 5] [--n 10000000] [--no-header]
+ * (and driver.h's --variant/--grain/--expect/--list)
  */
 #include <forage.h>
 
-#include "../common/bench.h"
+#include "../common/driver.h"
 #include "../common/parallel_for.h"
 
-static uint32_t *out;
+/* One pool per thread count, made on first use (the warm-up) and kept for
+ * the timed reps, as a program would keep its pool between loops. */
+static struct {
+    int threads;
+    fg_pool *pool;
+} pools[BENCH_MAX_THREADS];
+static int npools;
+
+static fg_pool *pool_for(int threads)
+{
+    for (int i = 0; i < npools; i++)
+        if (pools[i].threads == threads)
+            return pools[i].pool;
+    if (npools == BENCH_MAX_THREADS)
+        return NULL;
+    int err = fg_pool_create(&pools[npools].pool, FG_CONFIG(.workers = threads));
+    if (err < 0) {
+        fprintf(stderr, "parallel_for: fg_pool_create: %s\n", fg_strerror(err));
+        return NULL;
+    }
+    pools[npools].threads = threads;
+    return pools[npools++].pool;
+}
 
 /* pf_body's loop, visible to the compiler: FG_PARALLEL_FOR inlines it. */
 static inline int pf_body_inline(size_t begin, size_t end, void *ctx)
@@ -31,25 +54,40 @@ static inline int pf_body_inline(size_t begin, size_t end, void *ctx)
 
 FG_PARALLEL_FOR(pf_inline, pf_body_inline)
 
-static const struct config {
-    const char *name;
-    int partition;
-    size_t grain;
-} configs[] = {
-    { "forage-auto", FG_PARTITION_AUTO, 0 },
-    { "forage-simple", FG_PARTITION_SIMPLE, 1 },
-    { "forage-simple", FG_PARTITION_SIMPLE, 16 },
-    { "forage-simple", FG_PARTITION_SIMPLE, 256 },
-    { "forage-simple", FG_PARTITION_SIMPLE, 4096 },
-    { "forage-simple", FG_PARTITION_SIMPLE, 65536 },
-    { "forage-static", FG_PARTITION_STATIC, 0 },
-    { "forage-inline", -1, 1 },
-    { "forage-inline", -1, 16 },
-    { "forage-inline", -1, 256 },
-    { "forage-inline", -1, 4096 },
-    { "forage-inline", -1, 65536 },
+#define PF_INLINE (-1) /* kind: FG_PARALLEL_FOR rather than fg_parallel_for */
+
+static double run_forage(const bench_variant *v, int threads, long param, uint64_t *checksum)
+{
+    size_t n = (size_t)param;
+    fg_pool *pool = pool_for(threads);
+    if (pool == NULL)
+        return -1;
+    memset(pf_out, 0, n * sizeof *pf_out);
+    int inline_form = v->kind == PF_INLINE;
+    fg_for_opts fo = FG_FOR_OPTS_INIT(.grain = (size_t)v->grain,
+                                      .partition = inline_form ? 0 : v->kind);
+    double t0 = bench_now();
+    int err = inline_form ? pf_inline(pool, 0, n, &fo, pf_out)
+                          : fg_parallel_for(pool, 0, n, &fo, pf_body, pf_out);
+    double t = bench_now() - t0;
+    *checksum = pf_checksum(pf_out, n);
+    return err == 0 ? t : -1;
+}
+
+static const bench_variant variants[] = {
+    { "forage-auto", 0, FG_PARTITION_AUTO, run_forage, 0 },
+    { "forage-simple", 1, FG_PARTITION_SIMPLE, run_forage, 0 },
+    { "forage-simple", 16, FG_PARTITION_SIMPLE, run_forage, 0 },
+    { "forage-simple", 256, FG_PARTITION_SIMPLE, run_forage, 0 },
+    { "forage-simple", 4096, FG_PARTITION_SIMPLE, run_forage, 0 },
+    { "forage-simple", 65536, FG_PARTITION_SIMPLE, run_forage, 0 },
+    { "forage-static", 0, FG_PARTITION_STATIC, run_forage, 0 },
+    { "forage-inline", 1, PF_INLINE, run_forage, 0 },
+    { "forage-inline", 16, PF_INLINE, run_forage, 0 },
+    { "forage-inline", 256, PF_INLINE, run_forage, 0 },
+    { "forage-inline", 4096, PF_INLINE, run_forage, 0 },
+    { "forage-inline", 65536, PF_INLINE, run_forage, 0 },
 };
-#define NCONFIGS (int)(sizeof configs / sizeof configs[0])
 
 int main(int argc, char **argv)
 {
@@ -57,65 +95,17 @@ int main(int argc, char **argv)
     int rc = bench_parse(argc, argv, &o, 10000000);
     if (rc != 0)
         return rc;
-    size_t n = (size_t)o.param;
-    out = calloc(n + 1, sizeof *out);
-    if (out == NULL)
+    pf_out = calloc((size_t)o.param + 1, sizeof *pf_out);
+    if (pf_out == NULL)
         return 1;
-    bench_header(&o);
-    static double tseq[BENCH_MAX_REPS], t[NCONFIGS][BENCH_MAX_THREADS][BENCH_MAX_REPS];
-    for (int i = 0; i < o.nthreads; i++) {
-        fg_pool *pool;
-        int err = fg_pool_create(&pool, FG_CONFIG(.workers = o.threads[i]));
-        if (err < 0) {
-            fprintf(stderr, "parallel_for: %s\n", fg_strerror(err));
-            return 1;
-        }
-        for (int rep = -1; rep < o.reps; rep++) { /* rep -1: warm-up */
-            memset(out, 0, n * sizeof *out);
-            double t0 = bench_now();
-            pf_body(0, n, out);
-            double ts = bench_now() - t0;
-            uint64_t expect = pf_checksum(out, n);
-            if (rep >= 0 && i == 0) {
-                tseq[rep] = ts;
-                bench_row("seq", "parallel_for", (long)n, 0, 1, rep, ts, expect);
-            }
-            for (int c = 0; c < NCONFIGS; c++) {
-                memset(out, 0, n * sizeof *out);
-                int inline_form = configs[c].partition < 0;
-                fg_for_opts fo = FG_FOR_OPTS_INIT(.grain = configs[c].grain,
-                                                  .partition = inline_form ? 0 : configs[c].partition);
-                t0 = bench_now();
-                err = inline_form ? pf_inline(pool, 0, n, &fo, out)
-                                  : fg_parallel_for(pool, 0, n, &fo, pf_body, out);
-                double tp = bench_now() - t0;
-                uint64_t sum = pf_checksum(out, n);
-                if (err != 0 || sum != expect) {
-                    fprintf(stderr, "parallel_for: %s grain %zu: checksum %" PRIu64
-                            " != %" PRIu64 " (err %d)\n", configs[c].name, configs[c].grain,
-                            sum, expect, err);
-                    return 1;
-                }
-                if (rep >= 0) {
-                    t[c][i][rep] = tp;
-                    bench_row(configs[c].name, "parallel_for", (long)n, (long)configs[c].grain,
-                              o.threads[i], rep, tp, sum);
-                }
-            }
-        }
-        fg_pool_destroy(pool);
-    }
-    double ms = bench_median(tseq, o.reps);
-    fprintf(stderr, "parallel_for(n=%zu): median of %d reps: Tseq %.4f s\n", n, o.reps, ms);
-    for (int c = 0; c < NCONFIGS; c++)
-        for (int i = 0; i < o.nthreads; i++) {
-            double mp = bench_median(t[c][i], o.reps);
-            fprintf(stderr, "  %-14s grain %6zu P=%d: %.4f s  T/Tseq %.2f", configs[c].name,
-                    configs[c].grain, o.threads[i], mp, mp / ms);
-            if (configs[c].partition != FG_PARTITION_AUTO && configs[c].grain == 1)
-                fprintf(stderr, "  ns/chunk %.2f", (mp - ms) / (double)n * 1e9);
-            fprintf(stderr, "\n");
-        }
-    free(out);
-    return 0;
+    bench_workload w = { "parallel_for", "seq", pf_run_seq, variants,
+                         (int)(sizeof variants / sizeof variants[0]), pf_warmup_param };
+    rc = bench_drive(&o, &w);
+    if (rc == 0 && !o.list)
+        fprintf(stderr, "parallel_for: forage-simple and -inline at grain 1: "
+                        "ns/chunk = (T1 - Tseq) / n\n");
+    for (int i = 0; i < npools; i++)
+        fg_pool_destroy(pools[i].pool);
+    free(pf_out);
+    return rc;
 }

@@ -16,13 +16,11 @@
 
 enum { PF_DYNAMIC, PF_TASKLOOP, PF_STATIC, PF_GUIDED };
 
-static uint32_t *out;
-
 static void loop_dynamic(size_t n, int threads, long grain)
 {
 #pragma omp parallel for num_threads(threads) schedule(dynamic, grain)
     for (size_t i = 0; i < n; i++)
-        out[i] = pf_mix(i);
+        pf_out[i] = pf_mix(i);
 }
 
 static void loop_taskloop(size_t n, int threads, long grain)
@@ -31,27 +29,27 @@ static void loop_taskloop(size_t n, int threads, long grain)
 #pragma omp single
 #pragma omp taskloop grainsize(grain)
     for (size_t i = 0; i < n; i++)
-        out[i] = pf_mix(i);
+        pf_out[i] = pf_mix(i);
 }
 
 static void loop_static(size_t n, int threads)
 {
 #pragma omp parallel for num_threads(threads) schedule(static)
     for (size_t i = 0; i < n; i++)
-        out[i] = pf_mix(i);
+        pf_out[i] = pf_mix(i);
 }
 
 static void loop_guided(size_t n, int threads)
 {
 #pragma omp parallel for num_threads(threads) schedule(guided)
     for (size_t i = 0; i < n; i++)
-        out[i] = pf_mix(i);
+        pf_out[i] = pf_mix(i);
 }
 
 static double run_loop(const bench_variant *v, int threads, long param, uint64_t *checksum)
 {
     size_t n = (size_t)param;
-    memset(out, 0, n * sizeof *out);
+    memset(pf_out, 0, n * sizeof *pf_out);
     omp_set_dynamic(0);
     double t0 = bench_now();
     switch (v->kind) {
@@ -61,31 +59,20 @@ static double run_loop(const bench_variant *v, int threads, long param, uint64_t
     default: loop_guided(n, threads); break;
     }
     double t = bench_now() - t0;
-    *checksum = pf_checksum(out, n);
-    return t;
-}
-
-static double run_seq(long param, uint64_t *checksum)
-{
-    size_t n = (size_t)param;
-    memset(out, 0, n * sizeof *out);
-    double t0 = bench_now();
-    pf_body(0, n, out);
-    double t = bench_now() - t0;
-    *checksum = pf_checksum(out, n);
+    *checksum = pf_checksum(pf_out, n);
     return t;
 }
 
 #define GRAIN_SWEEP(name, kind)                                                      \
-    { name, 1, kind, run_loop }, { name, 16, kind, run_loop },                       \
-    { name, 256, kind, run_loop }, { name, 4096, kind, run_loop },                   \
-    { name, 65536, kind, run_loop }
+    { name, 1, kind, run_loop, 0 }, { name, 16, kind, run_loop, 0 },                       \
+    { name, 256, kind, run_loop, 0 }, { name, 4096, kind, run_loop, 0 },                   \
+    { name, 65536, kind, run_loop, 0 }
 
 static const bench_variant variants[] = {
     GRAIN_SWEEP(BENCH_OMP "-dynamic", PF_DYNAMIC),
     GRAIN_SWEEP(BENCH_OMP "-taskloop", PF_TASKLOOP),
-    { BENCH_OMP "-static", 0, PF_STATIC, run_loop },
-    { BENCH_OMP "-guided", 0, PF_GUIDED, run_loop },
+    { BENCH_OMP "-static", 0, PF_STATIC, run_loop, 0 },
+    { BENCH_OMP "-guided", 0, PF_GUIDED, run_loop, 0 },
 };
 
 int main(int argc, char **argv)
@@ -96,12 +83,12 @@ int main(int argc, char **argv)
         return rc;
     if (bench_omp_check_runtime() != 0)
         return 1;
-    out = (uint32_t *)calloc((size_t)o.param + 1, sizeof *out);
-    if (out == NULL)
+    pf_out = (uint32_t *)calloc((size_t)o.param + 1, sizeof *pf_out);
+    if (pf_out == NULL)
         return 1;
-    bench_workload w = { "parallel_for", "seq-" BENCH_OMP, run_seq, variants,
-                         (int)(sizeof variants / sizeof variants[0]), NULL };
+    bench_workload w = { "parallel_for", "seq-" BENCH_OMP, pf_run_seq, variants,
+                         (int)(sizeof variants / sizeof variants[0]), pf_warmup_param };
     rc = bench_drive(&o, &w);
-    free(out);
+    free(pf_out);
     return rc;
 }

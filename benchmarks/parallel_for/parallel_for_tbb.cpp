@@ -18,13 +18,11 @@
 
 enum { PF_SIMPLE, PF_AUTO };
 
-static uint32_t *out;
-
 static double run_loop(const bench_variant *v, int threads, long param, uint64_t *checksum)
 {
     size_t n = (size_t)param;
-    memset(out, 0, n * sizeof *out);
-    auto chunk = [](const tbb::blocked_range<size_t> &r) { pf_body(r.begin(), r.end(), out); };
+    memset(pf_out, 0, n * sizeof *pf_out);
+    auto chunk = [](const tbb::blocked_range<size_t> &r) { pf_body(r.begin(), r.end(), pf_out); };
     double t;
     if (v->kind == PF_SIMPLE) {
         tbb::blocked_range<size_t> all(0, n, (size_t)v->grain);
@@ -33,25 +31,14 @@ static double run_loop(const bench_variant *v, int threads, long param, uint64_t
         tbb::blocked_range<size_t> all(0, n);
         t = bench_tbb_run(threads, [&] { tbb::parallel_for(all, chunk, tbb::auto_partitioner()); });
     }
-    *checksum = pf_checksum(out, n);
-    return t;
-}
-
-static double run_seq(long param, uint64_t *checksum)
-{
-    size_t n = (size_t)param;
-    memset(out, 0, n * sizeof *out);
-    double t0 = bench_now();
-    pf_body(0, n, out);
-    double t = bench_now() - t0;
-    *checksum = pf_checksum(out, n);
+    *checksum = pf_checksum(pf_out, n);
     return t;
 }
 
 static const bench_variant variants[] = {
-    { "tbb-simple", 1, PF_SIMPLE, run_loop },    { "tbb-simple", 16, PF_SIMPLE, run_loop },
-    { "tbb-simple", 256, PF_SIMPLE, run_loop },  { "tbb-simple", 4096, PF_SIMPLE, run_loop },
-    { "tbb-simple", 65536, PF_SIMPLE, run_loop }, { "tbb-auto", 0, PF_AUTO, run_loop },
+    { "tbb-simple", 1, PF_SIMPLE, run_loop, 0 },    { "tbb-simple", 16, PF_SIMPLE, run_loop, 0 },
+    { "tbb-simple", 256, PF_SIMPLE, run_loop, 0 },  { "tbb-simple", 4096, PF_SIMPLE, run_loop, 0 },
+    { "tbb-simple", 65536, PF_SIMPLE, run_loop, 0 }, { "tbb-auto", 0, PF_AUTO, run_loop, 0 },
 };
 
 int main(int argc, char **argv)
@@ -60,12 +47,12 @@ int main(int argc, char **argv)
     int rc = bench_parse(argc, argv, &o, 10000000);
     if (rc != 0)
         return rc;
-    out = (uint32_t *)calloc((size_t)o.param + 1, sizeof *out);
-    if (out == NULL)
+    pf_out = (uint32_t *)calloc((size_t)o.param + 1, sizeof *pf_out);
+    if (pf_out == NULL)
         return 1;
-    bench_workload w = { "parallel_for", "seq-tbb", run_seq, variants,
-                         (int)(sizeof variants / sizeof variants[0]), NULL };
+    bench_workload w = { "parallel_for", "seq-tbb", pf_run_seq, variants,
+                         (int)(sizeof variants / sizeof variants[0]), pf_warmup_param };
     rc = bench_drive(&o, &w);
-    free(out);
+    free(pf_out);
     return rc;
 }

@@ -12,13 +12,11 @@
 
 enum { SEED_DYNAMIC, SEED_TASKLOOP, SEED_GUIDED };
 
-static uint64_t *results;
-
 static void loop_dynamic(size_t n, int threads, long batch)
 {
 #pragma omp parallel for num_threads(threads) schedule(dynamic, batch)
     for (size_t i = 0; i < n; i++)
-        results[i] = my_task(i);
+        seed_results[i] = my_task(i);
 }
 
 static void loop_taskloop(size_t n, int threads, long batch)
@@ -27,20 +25,20 @@ static void loop_taskloop(size_t n, int threads, long batch)
 #pragma omp single
 #pragma omp taskloop grainsize(batch)
     for (size_t i = 0; i < n; i++)
-        results[i] = my_task(i);
+        seed_results[i] = my_task(i);
 }
 
 static void loop_guided(size_t n, int threads)
 {
 #pragma omp parallel for num_threads(threads) schedule(guided)
     for (size_t i = 0; i < n; i++)
-        results[i] = my_task(i);
+        seed_results[i] = my_task(i);
 }
 
 static double run_loop(const bench_variant *v, int threads, long param, uint64_t *checksum)
 {
     size_t n = (size_t)param;
-    memset(results, 0, n * sizeof *results);
+    memset(seed_results, 0, n * sizeof *seed_results);
     omp_set_dynamic(0);
     double t0 = bench_now();
     switch (v->kind) {
@@ -49,29 +47,18 @@ static double run_loop(const bench_variant *v, int threads, long param, uint64_t
     default: loop_guided(n, threads); break;
     }
     double t = bench_now() - t0;
-    *checksum = seed_checksum(results, n);
-    return t;
-}
-
-static double run_seq(long param, uint64_t *checksum)
-{
-    size_t n = (size_t)param;
-    memset(results, 0, n * sizeof *results);
-    double t0 = bench_now();
-    seed_seq(results, n);
-    double t = bench_now() - t0;
-    *checksum = seed_checksum(results, n);
+    *checksum = seed_checksum(seed_results, n);
     return t;
 }
 
 #define BATCH_SWEEP(name, kind)                                                      \
-    { name, 1, kind, run_loop }, { name, 10, kind, run_loop },                       \
-    { name, 100, kind, run_loop }, { name, 1000, kind, run_loop },                   \
-    { name, 10000, kind, run_loop }
+    { name, 1, kind, run_loop, 0 }, { name, 10, kind, run_loop, 0 },                       \
+    { name, 100, kind, run_loop, 0 }, { name, 1000, kind, run_loop, 0 },                   \
+    { name, 10000, kind, run_loop, 0 }
 
 static const bench_variant variants[] = {
     BATCH_SWEEP(BENCH_OMP "-dynamic", SEED_DYNAMIC),
-    { BENCH_OMP "-guided", -1, SEED_GUIDED, run_loop },
+    { BENCH_OMP "-guided", -1, SEED_GUIDED, run_loop, 0 },
     BATCH_SWEEP(BENCH_OMP "-taskloop", SEED_TASKLOOP),
 };
 
@@ -83,12 +70,12 @@ int main(int argc, char **argv)
         return rc;
     if (bench_omp_check_runtime() != 0)
         return 1;
-    results = (uint64_t *)calloc((size_t)o.param + 1, sizeof *results);
-    if (results == NULL)
+    seed_results = (uint64_t *)calloc((size_t)o.param + 1, sizeof *seed_results);
+    if (seed_results == NULL)
         return 1;
-    bench_workload w = { "seed", "seq-" BENCH_OMP, run_seq, variants,
+    bench_workload w = { "seed", "seq-" BENCH_OMP, seed_run_seq, variants,
                          (int)(sizeof variants / sizeof variants[0]), NULL };
     rc = bench_drive(&o, &w);
-    free(results);
+    free(seed_results);
     return rc;
 }

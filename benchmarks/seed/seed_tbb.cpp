@@ -14,18 +14,16 @@
 
 enum { SEED_SIMPLE, SEED_AUTO };
 
-static uint64_t *results;
-
 static void run_chunk(const tbb::blocked_range<size_t> &r)
 {
     for (size_t i = r.begin(); i < r.end(); i++)
-        results[i] = my_task(i);
+        seed_results[i] = my_task(i);
 }
 
 static double run_loop(const bench_variant *v, int threads, long param, uint64_t *checksum)
 {
     size_t n = (size_t)param;
-    memset(results, 0, n * sizeof *results);
+    memset(seed_results, 0, n * sizeof *seed_results);
     auto chunk = [](const tbb::blocked_range<size_t> &r) { run_chunk(r); };
     double t;
     if (v->kind == SEED_SIMPLE) {
@@ -35,25 +33,14 @@ static double run_loop(const bench_variant *v, int threads, long param, uint64_t
         tbb::blocked_range<size_t> all(0, n);
         t = bench_tbb_run(threads, [&] { tbb::parallel_for(all, chunk, tbb::auto_partitioner()); });
     }
-    *checksum = seed_checksum(results, n);
-    return t;
-}
-
-static double run_seq(long param, uint64_t *checksum)
-{
-    size_t n = (size_t)param;
-    memset(results, 0, n * sizeof *results);
-    double t0 = bench_now();
-    seed_seq(results, n);
-    double t = bench_now() - t0;
-    *checksum = seed_checksum(results, n);
+    *checksum = seed_checksum(seed_results, n);
     return t;
 }
 
 static const bench_variant variants[] = {
-    { "tbb-simple", 1, SEED_SIMPLE, run_loop },    { "tbb-simple", 10, SEED_SIMPLE, run_loop },
-    { "tbb-simple", 100, SEED_SIMPLE, run_loop },  { "tbb-simple", 1000, SEED_SIMPLE, run_loop },
-    { "tbb-simple", 10000, SEED_SIMPLE, run_loop }, { "tbb-auto", -1, SEED_AUTO, run_loop },
+    { "tbb-simple", 1, SEED_SIMPLE, run_loop, 0 },    { "tbb-simple", 10, SEED_SIMPLE, run_loop, 0 },
+    { "tbb-simple", 100, SEED_SIMPLE, run_loop, 0 },  { "tbb-simple", 1000, SEED_SIMPLE, run_loop, 0 },
+    { "tbb-simple", 10000, SEED_SIMPLE, run_loop, 0 }, { "tbb-auto", -1, SEED_AUTO, run_loop, 0 },
 };
 
 int main(int argc, char **argv)
@@ -62,12 +49,12 @@ int main(int argc, char **argv)
     int rc = bench_parse(argc, argv, &o, 40000);
     if (rc != 0)
         return rc;
-    results = (uint64_t *)calloc((size_t)o.param + 1, sizeof *results);
-    if (results == NULL)
+    seed_results = (uint64_t *)calloc((size_t)o.param + 1, sizeof *seed_results);
+    if (seed_results == NULL)
         return 1;
-    bench_workload w = { "seed", "seq-tbb", run_seq, variants,
+    bench_workload w = { "seed", "seq-tbb", seed_run_seq, variants,
                          (int)(sizeof variants / sizeof variants[0]), NULL };
     rc = bench_drive(&o, &w);
-    free(results);
+    free(seed_results);
     return rc;
 }

@@ -116,28 +116,11 @@ static double run_forage(const bench_variant *v, int threads, long b0, uint64_t 
     return err == 0 ? t : -1;
 }
 
-static double run_seq(long b0, uint64_t *checksum)
-{
-    uts_node root;
-    uts_root(&root, (int)b0);
-    double t0 = bench_now();
-    int err = uts_seq(&root);
-    double t = bench_now() - t0;
-    *checksum = root.count;
-    return err == 0 ? t : -1;
-}
-
 static const bench_variant variants[] = {
-    { "forage-group", 0, 0, run_forage },
-    { "forage-join", 0, 1, run_forage },
-    { "forage-ctx", 0, 2, run_forage },
+    { "forage-group", 0, 0, run_forage, 0 },
+    { "forage-join", 0, 1, run_forage, 0 },
+    { "forage-ctx", 0, 2, run_forage, 0 },
 };
-
-/* The warm-up: a quarter of the root's children. */
-static long warmup_param(long b0)
-{
-    return b0 >= 4 ? b0 / 4 : b0;
-}
 
 int main(int argc, char **argv)
 {
@@ -149,6 +132,6 @@ int main(int argc, char **argv)
         fprintf(stderr, "uts: --n (the root's children) must be in 1..1000000\n");
         return 2;
     }
-    bench_workload w = { "uts", "seq", run_seq, variants, 3, warmup_param };
+    bench_workload w = { "uts", "seq", uts_run_seq, variants, 3, uts_warmup_param };
     return bench_drive(&o, &w);
 }

@@ -44,24 +44,7 @@ static double run_tasks(const bench_variant *v, int threads, long b0, uint64_t *
     return failed ? -1 : t;
 }
 
-static double run_seq(long b0, uint64_t *checksum)
-{
-    uts_node root;
-    uts_root(&root, (int)b0);
-    double t0 = bench_now();
-    int err = uts_seq(&root);
-    double t = bench_now() - t0;
-    *checksum = root.count;
-    return err == 0 ? t : -1;
-}
-
-static const bench_variant variants[] = { { BENCH_OMP, 0, 0, run_tasks } };
-
-/* The warm-up: a quarter of the root's children. */
-static long warmup_param(long b0)
-{
-    return b0 >= 4 ? b0 / 4 : b0;
-}
+static const bench_variant variants[] = { { BENCH_OMP, 0, 0, run_tasks, 0 } };
 
 int main(int argc, char **argv)
 {
@@ -75,6 +58,6 @@ int main(int argc, char **argv)
     }
     if (bench_omp_check_runtime() != 0)
         return 1;
-    bench_workload w = { "uts", "seq-" BENCH_OMP, run_seq, variants, 1, warmup_param };
+    bench_workload w = { "uts", "seq-" BENCH_OMP, uts_run_seq, variants, 1, uts_warmup_param };
     return bench_drive(&o, &w);
 }

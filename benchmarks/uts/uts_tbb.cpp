@@ -41,24 +41,7 @@ static double run_group(const bench_variant *, int threads, long b0, uint64_t *c
     return failed.load() ? -1 : t;
 }
 
-static double run_seq(long b0, uint64_t *checksum)
-{
-    uts_node root;
-    uts_root(&root, (int)b0);
-    double t0 = bench_now();
-    int err = uts_seq(&root);
-    double t = bench_now() - t0;
-    *checksum = root.count;
-    return err == 0 ? t : -1;
-}
-
-static const bench_variant variants[] = { { "tbb", 0, 0, run_group } };
-
-/* The warm-up: a quarter of the root's children. */
-static long warmup_param(long b0)
-{
-    return b0 >= 4 ? b0 / 4 : b0;
-}
+static const bench_variant variants[] = { { "tbb", 0, 0, run_group, 0 } };
 
 int main(int argc, char **argv)
 {
@@ -70,6 +53,6 @@ int main(int argc, char **argv)
         fprintf(stderr, "uts: --n (the root's children) must be in 1..1000000\n");
         return 2;
     }
-    bench_workload w = { "uts", "seq-tbb", run_seq, variants, 1, warmup_param };
+    bench_workload w = { "uts", "seq-tbb", uts_run_seq, variants, 1, uts_warmup_param };
     return bench_drive(&o, &w);
 }
