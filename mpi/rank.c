@@ -153,16 +153,19 @@ static int fg__mpi_chunk_root(void *arg)
 }
 
 /* In the caller: each unit a batch (fixed), or the chunk as one batch
- * ('auto': with one worker the cut only changes the bookkeeping). */
+ * ('auto': with one worker the cut only changes the bookkeeping).  As in
+ * the façade's sequential backend, tasks see worker index 0. */
 static void fg__mpi_chunk_inline(fg__mpi_chunk *c)
 {
+    int outer = fg_worker_scope_enter(0);
     if (c->rank->autobatch_on) {
         fg__mpi_batch(c, c->first, c->last);
-        return;
+    } else {
+        for (size_t u = c->unit_first; u < c->unit_last; u++)
+            fg__mpi_batch(c, fg__mpi_unit_start(c->rank->sched, u),
+                          fg__mpi_unit_start(c->rank->sched, u + 1));
     }
-    for (size_t u = c->unit_first; u < c->unit_last; u++)
-        fg__mpi_batch(c, fg__mpi_unit_start(c->rank->sched, u),
-                      fg__mpi_unit_start(c->rank->sched, u + 1));
+    fg_worker_scope_leave(outer);
 }
 
 /* ------------------------------------------------------------ caller */

@@ -10,7 +10,8 @@
  * against the single-process map; a non-receiver's buffer untouched; every
  * index run exactly once across all ranks (hit counts summed over ranks);
  * the per-rank stats adding up to the task count, with one claim more than
- * chunks on each rank (the claim that found the counter exhausted). */
+ * chunks on each rank (the claim that found the counter exhausted); every
+ * task seeing a worker index in [0, the rank's workers). */
 #include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
@@ -24,6 +25,8 @@ typedef struct res12 {
 typedef struct hits {
     size_t begin;
     _Atomic int *count; /* per index, or NULL */
+    int workers;        /* the rank's */
+    _Atomic int bad_worker_index;
 } hits;
 
 static int task12(size_t i, void *ctx, void *result)
@@ -31,6 +34,9 @@ static int task12(size_t i, void *ctx, void *result)
     hits *h = ctx;
     if (h->count != NULL)
         atomic_fetch_add_explicit(&h->count[i - h->begin], 1, memory_order_relaxed);
+    int w = fg_worker_index(); /* a worker's, or 0 in a rank that runs tasks itself */
+    if (h->count != NULL && (w < 0 || w >= h->workers))
+        atomic_fetch_add_explicit(&h->bad_worker_index, 1, memory_order_relaxed);
     res12 *r = result;
     r->a = (uint32_t)i;
     r->b = (uint32_t)(i * 2654435761u);
@@ -48,7 +54,7 @@ static void one(long batch, int mode, size_t begin, size_t n)
     /* The reference: the single-process façade on this rank. */
     res12 *ref = calloc(n + 1, sizeof *ref);
     fg_parallel *solo = mpi_test_open(FG_PARALLEL_OPTS(.n_jobs = 2, .batch_size = batch));
-    hits none = { begin, NULL };
+    hits none = { begin, NULL, 0, 0 };
     int rc = fg_parallel_map(solo, (fg_delayed){ task12, &none, sizeof(res12) }, begin, end,
                              ref, NULL);
     fg_parallel_close(solo);
@@ -59,7 +65,7 @@ static void one(long batch, int mode, size_t begin, size_t n)
     bool receives = everywhere || mpi_test_rank == root;
     res12 *out = malloc((n + 1) * sizeof *out);
     memset(out, 0xab, (n + 1) * sizeof *out);
-    hits h = { begin, calloc(n + 1, sizeof(int)) };
+    hits h = { begin, calloc(n + 1, sizeof(int)), 1 + mpi_test_rank % 3, 0 };
     fg_parallel *par = mpi_test_open(FG_PARALLEL_OPTS(.n_jobs = 1 + mpi_test_rank % 3,
                                                       .batch_size = batch));
     fg_error_info info = FG_ERROR_INFO_INIT(.index = 99, .code = 99);
@@ -110,6 +116,8 @@ static void one(long batch, int mode, size_t begin, size_t n)
     CHECK(st.claims == st.chunks + 1, "%s: %zu claims for %zu chunks", what, st.claims,
           st.chunks);
     CHECK(st.workers == 1 + mpi_test_rank % 3, "%s: workers %d", what, st.workers);
+    CHECK(atomic_load(&h.bad_worker_index) == 0, "%s: %d tasks saw a worker index outside "
+          "[0, %d)", what, atomic_load(&h.bad_worker_index), h.workers);
     free(sum);
     free((void *)h.count);
     free(out);
