@@ -16,6 +16,8 @@
 #                             (docs/benchmarks.md); --quick: each program once at
 #                             tiny sizes into build/bench/quick/ (CI); --quick
 #                             --rounds 2: two short interleaved rounds there
+#   ./run.sh mpi-demo [args] runs forage-mpi-demo, the seed workload across 2 MPI
+#                             ranks (installs Open MPI: libopenmpi-dev, openmpi-bin)
 #   ./run.sh bench --policies [--quick]
 #                             fib, nqueens, uts and the seed workload under every
 #                             victim policy, with counters (build-bench-stats/):
@@ -58,6 +60,21 @@ case "$cmd" in
 demo)
     build
     exec ./build/examples/forage-demo "$@"
+    ;;
+mpi-demo)
+    PACKAGES+=(libopenmpi-dev openmpi-bin)
+    ensure_packages
+    # A build/ configured before Open MPI was installed has no forage-mpi.
+    if [ ! -f build/build.ninja ]; then
+        meson setup build >/dev/null
+    elif ! grep -q forage-mpi-demo build/build.ninja; then
+        meson setup --reconfigure build >/dev/null
+    fi
+    ninja -C build >/dev/null
+    # mpirun refuses root unless told; ranks are not bound to one core each
+    # (Open MPI's default for np <= 2), so a rank's workers can spread.
+    export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+    exec mpirun -np 2 --oversubscribe --bind-to none build/examples/forage-mpi-demo "$@"
     ;;
 test)
     build
@@ -110,7 +127,7 @@ bench)
     exit "$rc"
     ;;
 *)
-    echo "usage: ./run.sh demo [args] | test | stress [seconds] | soak [seconds] [program...] | bench [--quick] [--rounds N] | bench --policies [--quick]" >&2
+    echo "usage: ./run.sh demo [args] | mpi-demo [args] | test | stress [seconds] | soak [seconds] [program...] | bench [--quick] [--rounds N] | bench --policies [--quick]" >&2
     exit 2
     ;;
 esac

@@ -52,6 +52,7 @@ struct fg_parallel {
     void (*on_progress)(const fg_progress *, void *);
     void *progress_ctx;
     const fg_cancel_token *cancel; /* fg_parallel_opts.cancel, may be NULL */
+    fg_parallel_opts opts;   /* as given, for fg_parallel_get_opts */
 };
 
 typedef struct fg__batch {
@@ -522,6 +523,8 @@ int fg_parallel_open(fg_parallel **out, const fg_parallel_opts *user)
     par->on_progress = opts->on_progress;
     par->cancel = opts->cancel;
     par->progress_ctx = opts->progress_ctx;
+    par->opts = *opts;
+    par->opts.size = sizeof par->opts;
     fg__autobatch_init(&par->autobatch, FG_BATCH_AUTO_MIN_S, FG_BATCH_AUTO_MAX_S);
     fg__printer_init(&par->printer, opts->log, opts->verbose, opts->n_jobs);
     par->pool = opts->pool;
@@ -548,4 +551,17 @@ void fg_parallel_close(fg_parallel *par)
         fg_pool_destroy(par->pool);
     fg__printer_destroy(&par->printer);
     fg__free(par);
+}
+
+int fg_parallel_get_opts(const fg_parallel *par, fg_parallel_opts *out)
+{
+    if (par == NULL || out == NULL)
+        return FG_EINVAL;
+    if (fg__struct_check_out(out) < 0)
+        return FG_ESIZE;
+    fg_parallel_opts o = par->opts;
+    o.backend = par->backend;
+    o.pool = par->backend == FG_BACKEND_SEQUENTIAL ? NULL : par->pool;
+    fg__struct_write(out, &o, sizeof o);
+    return par->n_jobs;
 }

@@ -939,6 +939,14 @@ FG_API int fg_parallel_calls(fg_parallel *par, const fg_call *calls, size_t n,
 /* Release the façade (and its own pool).  NULL is a no-op. */
 FG_API void fg_parallel_close(fg_parallel *par);
 
+/* What an open façade runs with, for components built on it (forage-mpi):
+ * the options par was opened with, as given (n_jobs as requested), except
+ * `backend`, the one it chose (FG_BACKEND_SEQUENTIAL for one worker), and
+ * `pool`, the pool it runs on (NULL when it runs every task in the
+ * caller).  Returns the effective number of workers, FG_EINVAL for a NULL
+ * argument, or FG_ESIZE (out not made by FG_PARALLEL_OPTS_INIT). */
+FG_API int fg_parallel_get_opts(const fg_parallel *par, fg_parallel_opts *out);
+
 /* ------------------------------------------------------------ statistics */
 
 /* Per-worker counters, collected when the library was built with the

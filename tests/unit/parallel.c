@@ -1826,3 +1826,46 @@ Test(parallel, nested_under_shared_pre_dispatch_one, .timeout = 60)
     for (int i = 0; i < 64; i++)
         cr_assert_eq(res[i], 0, "outer task %d", i);
 }
+
+/* fg_parallel_get_opts: the options as given, the backend chosen, the pool
+ * in use and the effective worker count; bad arguments are refused. */
+Test(parallel, get_opts)
+{
+    FILE *log = tmpfile();
+    fg_parallel *p = par_open(FG_PARALLEL_OPTS(.n_jobs = 3, .batch_size = 7, .verbose = 5,
+                                                   .log = log, .pre_dispatch = 11));
+    fg_parallel_opts o = FG_PARALLEL_OPTS_INIT();
+    cr_assert_eq(fg_parallel_get_opts(p, &o), 3);
+    cr_assert_eq(o.size, sizeof o);
+    cr_assert_eq(o.n_jobs, 3);
+    cr_assert_eq(o.batch_size, 7);
+    cr_assert_eq(o.verbose, 5);
+    cr_assert_eq(o.pre_dispatch, 11);
+    cr_assert_eq(o.log, log);
+    cr_assert_eq(o.backend, FG_BACKEND_STEAL);
+    cr_assert_not_null(o.pool);
+    cr_assert_eq(fg_pool_workers(o.pool), 3);
+    fg_parallel_close(p);
+
+    /* n_jobs = -k resolves by joblib's rule; one worker runs sequentially
+     * on no pool, and n_jobs is reported as requested. */
+    p = par_open(FG_PARALLEL_OPTS(.n_jobs = 1, .backend = FG_BACKEND_SHARED));
+    o = (fg_parallel_opts)FG_PARALLEL_OPTS_INIT();
+    cr_assert_eq(fg_parallel_get_opts(p, &o), 1);
+    cr_assert_eq(o.backend, FG_BACKEND_SEQUENTIAL);
+    cr_assert_null(o.pool);
+    cr_assert_eq(o.n_jobs, 1);
+
+    cr_assert_eq(fg_parallel_get_opts(NULL, &o), FG_EINVAL);
+    cr_assert_eq(fg_parallel_get_opts(p, NULL), FG_EINVAL);
+    fg_parallel_opts unsized = { 0 };
+    cr_assert_eq(fg_parallel_get_opts(p, &unsized), FG_ESIZE);
+    /* An older, smaller struct gets the fields it knows and nothing more. */
+    struct { size_t size; int n_jobs; long batch_size; long canary; } old =
+        { offsetof(fg_parallel_opts, verbose), 0, 0, 42 };
+    cr_assert_eq(fg_parallel_get_opts(p, (fg_parallel_opts *)(void *)&old), 1);
+    cr_assert_eq(old.n_jobs, 1);
+    cr_assert_eq(old.canary, 42);
+    fg_parallel_close(p);
+    fclose(log);
+}
