@@ -10,12 +10,17 @@
  *     through one place, so that the fault-injection build fails the
  *     façade's allocations too and names them by function;
  *   - the base utilities (runtime/base.h): the clock and the rule for
- *     structs that carry their size, which hold no runtime state.
+ *     structs that carry their size, which hold no runtime state;
+ *   - fork and the shared mapping of the process backend (runtime/fork.h):
+ *     like allocations, they go through the runtime so that the
+ *     fault-injection build can fail them, and fork() through the place
+ *     that makes forage fork-safe (its atfork handlers).
  */
 #ifndef FG_FACADE_SEAM_H
 #define FG_FACADE_SEAM_H
 
 #include "../runtime/alloc.h"
 #include "../runtime/base.h"
+#include "../runtime/fork.h"
 
 #endif
