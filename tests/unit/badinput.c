@@ -145,6 +145,31 @@ static int reduce_reversed(void) { return reduce(live, 9, 0, 8, &identity, rbody
 static int reduce_empty(void) { return reduce(live, 7, 7, 8, &identity, rbody, combine, &result); }
 static int reduce_dead(void) { return reduce(dead, 0, 9, 8, &identity, rbody, combine, &result); }
 
+/* fg_parallel_scan. */
+static uint64_t scan_buf[8], scan_id;
+static int scan(fg_pool *p, const void *in, void *out, size_t n, size_t size, const void *id,
+                fg_combine_fn c, const fg_scan_opts *o)
+{
+    return fg_parallel_scan(p, in, out, n, size, id, c, NULL, o);
+}
+static int scan_null_pool(void) { return scan(NULL, scan_buf, scan_buf, 8, 8, &scan_id, combine, NULL); }
+static int scan_null_in(void) { return scan(live, NULL, scan_buf, 8, 8, &scan_id, combine, NULL); }
+static int scan_null_out(void) { return scan(live, scan_buf, NULL, 8, 8, &scan_id, combine, NULL); }
+static int scan_size_zero(void) { return scan(live, scan_buf, scan_buf, 8, 0, &scan_id, combine, NULL); }
+static int scan_null_identity(void) { return scan(live, scan_buf, scan_buf, 8, 8, NULL, combine, NULL); }
+static int scan_null_combine(void) { return scan(live, scan_buf, scan_buf, 8, 8, &scan_id, NULL, NULL); }
+static int scan_overflow(void) { return scan(live, scan_buf, scan_buf, SIZE_MAX / 8 + 1, 8, &scan_id, combine, NULL); }
+static int scan_overlap(void) { return scan(live, scan_buf, scan_buf + 1, 4, 8, &scan_id, combine, NULL); }
+static int scan_kind_neg(void) { return scan(live, scan_buf, scan_buf, 8, 8, &scan_id, combine, FG_SCAN_OPTS(.kind = -1)); }
+static int scan_kind_big(void) { return scan(live, scan_buf, scan_buf, 8, 8, &scan_id, combine, FG_SCAN_OPTS(.kind = FG_SCAN_EXCLUSIVE + 1)); }
+static int scan_opts_unsized(void)
+{
+    fg_scan_opts o = { 0 };
+    return scan(live, scan_buf, scan_buf, 8, 8, &scan_id, combine, &o);
+}
+static int scan_empty(void) { return scan(live, NULL, NULL, 0, 8, &scan_id, combine, NULL); }
+static int scan_dead(void) { return scan(dead, scan_buf, scan_buf, 8, 8, &scan_id, combine, NULL); }
+
 /* The façade. */
 static int open_opts(fg_parallel_opts o)
 {
@@ -256,6 +281,18 @@ static const row rows[] = {
     { "fg_parallel_reduce(partial_size 0)", reduce_size_zero, FG_EINVAL, ANY },
     { "fg_parallel_reduce(begin > end)", reduce_reversed, FG_EINVAL, ANY },
     { "fg_parallel_reduce(begin == end: result = identity)", reduce_empty, 0, ANY },
+    { "fg_parallel_scan(pool NULL)", scan_null_pool, FG_EINVAL, ANY },
+    { "fg_parallel_scan(in NULL, n 8)", scan_null_in, FG_EINVAL, ANY },
+    { "fg_parallel_scan(out NULL, n 8)", scan_null_out, FG_EINVAL, ANY },
+    { "fg_parallel_scan(size 0)", scan_size_zero, FG_EINVAL, ANY },
+    { "fg_parallel_scan(identity NULL)", scan_null_identity, FG_EINVAL, ANY },
+    { "fg_parallel_scan(combine NULL)", scan_null_combine, FG_EINVAL, ANY },
+    { "fg_parallel_scan(n * size beyond SIZE_MAX)", scan_overflow, FG_EINVAL, ANY },
+    { "fg_parallel_scan(out overlaps in, not equal)", scan_overlap, FG_EINVAL, ANY },
+    { "fg_parallel_scan(kind -1)", scan_kind_neg, FG_EINVAL, ANY },
+    { "fg_parallel_scan(kind past EXCLUSIVE)", scan_kind_big, FG_EINVAL, ANY },
+    { "fg_parallel_scan(opts.size 0)", scan_opts_unsized, FG_ESIZE, ANY },
+    { "fg_parallel_scan(n 0, in and out NULL: nothing to do)", scan_empty, 0, ANY },
     { "fg_parallel_open(out NULL)", open_out_null, FG_EINVAL, ANY },
     { "fg_parallel_open(backend -1)", open_backend_neg, FG_EINVAL, ANY },
     { "fg_parallel_open(backend past SEQUENTIAL)", open_backend_big, FG_EINVAL, ANY },
@@ -278,6 +315,7 @@ static const row rows[] = {
     DEBUG_ROW("fg_parallel_for(destroyed pool)", for_dead, FG_EINVAL)
     DEBUG_ROW("fg_parallel_reduce(destroyed pool)", reduce_dead, FG_EINVAL)
     DEBUG_ROW("fg_parallel_open(pool destroyed)", open_dead_pool, FG_EINVAL)
+    DEBUG_ROW("fg_parallel_scan(destroyed pool)", scan_dead, FG_EINVAL)
 };
 #define NROWS (sizeof rows / sizeof rows[0])
 
@@ -328,9 +366,9 @@ ParameterizedTest(size_t *c, badinput, table, .init = fixture_up, .fini = fixtur
 Test(badinput, table_size)
 {
 #ifdef NDEBUG
-    cr_assert_eq(NROWS, 59);
+    cr_assert_eq(NROWS, 71);
 #else
-    cr_assert_eq(NROWS, 67);
+    cr_assert_eq(NROWS, 80);
 #endif
 }
 
