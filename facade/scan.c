@@ -20,6 +20,7 @@
 
 #include "forage.h"
 
+#include "element.h"
 #include "seam.h"
 
 typedef struct fg__scan {
@@ -33,17 +34,6 @@ typedef struct fg__scan {
     unsigned char *sums; /* per block: sum, then prefix; a scratch slot; +2 */
 } fg__scan;
 
-/* memcpy with the common element sizes known, so they compile to moves. */
-static inline void fg__scan_copy(void *dst, const void *src, size_t size)
-{
-    switch (size) {
-    case 4: memcpy(dst, src, 4); break;
-    case 8: memcpy(dst, src, 8); break;
-    case 16: memcpy(dst, src, 16); break;
-    default: memcpy(dst, src, size); break;
-    }
-}
-
 static unsigned char *fg__scan_slot(const fg__scan *s, size_t k)
 {
     return s->sums + k * s->size;
@@ -55,7 +45,7 @@ static int fg__scan_reduce(size_t b, size_t e, void *arg)
     fg__scan *s = arg;
     for (size_t k = b; k < e; k++) {
         unsigned char *acc = fg__scan_slot(s, 2 * k);
-        fg__scan_copy(acc, s->identity, s->size);
+        fg__elem_copy(acc, s->identity, s->size);
         size_t end = (k + 1) * s->grain;
         for (size_t i = k * s->grain; i < end; i++)
             s->combine(acc, s->in + i * s->size, s->ctx);
@@ -72,17 +62,17 @@ static void fg__scan_block(fg__scan *s, size_t k)
     if (s->kind == FG_SCAN_INCLUSIVE) { /* in place too: in[i] is read first */
         for (size_t i = begin; i < end; i++) {
             s->combine(acc, s->in + i * z, s->ctx);
-            fg__scan_copy(s->out + i * z, acc, z);
+            fg__elem_copy(s->out + i * z, acc, z);
         }
     } else if ((const unsigned char *)s->out != s->in) {
         for (size_t i = begin; i < end; i++) {
-            fg__scan_copy(s->out + i * z, acc, z);
+            fg__elem_copy(s->out + i * z, acc, z);
             s->combine(acc, s->in + i * z, s->ctx);
         }
     } else { /* exclusive in place: keep in[i] before out[i] overwrites it */
         for (size_t i = begin; i < end; i++) {
-            fg__scan_copy(tmp, s->out + i * z, z);
-            fg__scan_copy(s->out + i * z, acc, z);
+            fg__elem_copy(tmp, s->out + i * z, z);
+            fg__elem_copy(s->out + i * z, acc, z);
             s->combine(acc, tmp, s->ctx);
         }
     }
@@ -102,12 +92,12 @@ static int fg__scan_rescan(size_t b, size_t e, void *arg)
 static void fg__scan_prefixes(fg__scan *s, size_t blocks)
 {
     unsigned char *acc = fg__scan_slot(s, 2 * blocks), *tmp = fg__scan_slot(s, 2 * blocks + 1);
-    fg__scan_copy(acc, s->identity, s->size);
+    fg__elem_copy(acc, s->identity, s->size);
     for (size_t k = 0; k < blocks; k++) {
         unsigned char *slot = fg__scan_slot(s, 2 * k);
         if (k + 1 < blocks)
-            fg__scan_copy(tmp, slot, s->size); /* the last block has no sum */
-        fg__scan_copy(slot, acc, s->size);
+            fg__elem_copy(tmp, slot, s->size); /* the last block has no sum */
+        fg__elem_copy(slot, acc, s->size);
         if (k + 1 < blocks)
             s->combine(acc, tmp, s->ctx);
     }
@@ -147,7 +137,7 @@ int fg_parallel_scan(fg_pool *pool, const void *in, void *out, size_t n, size_t 
     if (s.sums == NULL)
         return FG_ENOMEM;
     if (blocks == 1) { /* one block: a sequential scan here, no pool round trip */
-        fg__scan_copy(s.sums, identity, size);
+        fg__elem_copy(s.sums, identity, size);
         fg__scan_block(&s, 0);
     } else {
         err = fg_parallel_for(pool, 0, blocks - 1, NULL, fg__scan_reduce, &s);
