@@ -8,6 +8,7 @@
 #include <criterion/criterion.h>
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -309,5 +310,47 @@ Test(scan, from_workers)
     }
     free(a);
     free(b);
+    fg_pool_destroy(p);
+}
+
+/* ------------------------------------------------- options as structs */
+
+/* An older caller's struct ends after `kind`; its garbage grain (SIZE_MAX,
+ * one block) must not be read: the default grain's three blocks show in
+ * the number of combine calls. */
+Test(scan, older_opts_read_only_their_fields)
+{
+    fg_pool *p = pool_new(2);
+    const size_t n = 2 * FG_SCAN_GRAIN_DEFAULT + 5;
+    uint64_t *a = malloc(n * 8), id = 0;
+    for (size_t i = 0; i < n; i++)
+        a[i] = 1;
+    fg_scan_opts o;
+    memset(&o, 0xFF, sizeof o);
+    o.size = offsetof(fg_scan_opts, kind) + sizeof o.kind;
+    o.kind = FG_SCAN_EXCLUSIVE;
+    atomic_store(&calls, 0);
+    cr_assert_eq(fg_parallel_scan(p, a, a, n, 8, &id, add_u64, NULL, &o), 0);
+    for (size_t i = 0; i < n; i++)
+        cr_assert_eq(a[i], i);
+    cr_assert_eq(atomic_load(&calls), expected_calls(n, FG_SCAN_GRAIN_DEFAULT));
+    free(a);
+    fg_pool_destroy(p);
+}
+
+Test(scan, newer_opts_with_unknown_fields)
+{
+    fg_pool *p = pool_new(1);
+    struct { fg_scan_opts known; uint64_t later[2]; } newer;
+    memset(&newer, 0, sizeof newer);
+    newer.known.size = sizeof newer;
+    uint64_t a[3] = { 1, 2, 3 }, id = 0;
+    cr_assert_eq(fg_parallel_scan(p, a, a, 3, 8, &id, add_u64, NULL, &newer.known), 0);
+    cr_assert_eq(a[2], 6);
+    newer.later[1] = 1; /* a field this library does not know, set */
+    atomic_store(&calls, 0);
+    cr_assert_eq(fg_parallel_scan(p, a, a, 3, 8, &id, add_u64, NULL, &newer.known), FG_ESIZE);
+    cr_assert_eq(atomic_load(&calls), 0);
+    cr_assert_eq(a[2], 6);
     fg_pool_destroy(p);
 }
