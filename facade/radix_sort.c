@@ -83,7 +83,8 @@ static int fg__radix_prepare(size_t b0, size_t b1, void *arg)
         memset(c, 0, sizeof r->count[b]);
         for (size_t i = begin; i < end; i++) {
             uint64_t k = fg__key_in(r->keys[i], r->kind);
-            r->keys[i] = k;
+            if (r->kind != FG__KEY_U64) /* u64 keys map to themselves: no store */
+                r->keys[i] = k;
             for (unsigned d = 0; d < FG__RADIX_DIGITS; d++)
                 c[d][(k >> (8 * d)) & 0xff]++;
         }
