@@ -22,6 +22,12 @@ static inline void fg__elem_swap(void *a, void *b, size_t size)
     unsigned char *x = a, *y = b, t[64];
     if (x == y)
         return; /* memcpy onto itself is undefined */
+    if (size == 8 || size == 4 || size == 16) { /* register moves */
+        fg__elem_copy(t, x, size);
+        fg__elem_copy(x, y, size);
+        fg__elem_copy(y, t, size);
+        return;
+    }
     while (size > 0) { /* through a small buffer: elements may be large */
         size_t k = size < sizeof t ? size : sizeof t;
         memcpy(t, x, k);
