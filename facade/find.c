@@ -71,8 +71,8 @@ static int fg__find_runner(void *arg)
     }
 }
 
-static int fg__find(fg_pool *pool, size_t begin, size_t end, fg_pred_fn pred, void *ctx,
-                    size_t *index, bool any)
+static int fg__find_run(fg_pool *pool, size_t begin, size_t end, fg_pred_fn pred, void *ctx,
+                        size_t *index, bool any)
 {
     int workers = fg_pool_workers(pool); /* FG_EINVAL for NULL or a dead pool */
     if (workers < 0 || pred == NULL || index == NULL || begin > end)
@@ -103,11 +103,11 @@ static int fg__find(fg_pool *pool, size_t begin, size_t end, fg_pred_fn pred, vo
 int fg_parallel_find_first(fg_pool *pool, size_t begin, size_t end, fg_pred_fn pred, void *ctx,
                            size_t *index)
 {
-    return fg__find(pool, begin, end, pred, ctx, index, false);
+    return fg__find_run(pool, begin, end, pred, ctx, index, false);
 }
 
 int fg_parallel_find_any(fg_pool *pool, size_t begin, size_t end, fg_pred_fn pred, void *ctx,
                          size_t *index)
 {
-    return fg__find(pool, begin, end, pred, ctx, index, true);
+    return fg__find_run(pool, begin, end, pred, ctx, index, true);
 }

@@ -143,9 +143,10 @@ static void fg__iter_run(fg_parallel_iter *it, fg__iter_slot *s)
     size_t k = 0;
     int code = 0;
     if (!skip) {
-        /* On a thread that is no worker (the sequential backend), tasks
-         * see worker index 0, as in fg_parallel_map. */
-        bool stand_in = fg_pool_current() == NULL;
+        /* The sequential backend on a thread that is no worker: tasks see
+         * worker index 0, as in fg_parallel_map.  (Not on a pool, whose
+         * worker 0 may be running tasks too.) */
+        bool stand_in = it->pool == NULL && fg_pool_current() == NULL;
         int outer_index = stand_in ? fg_worker_scope_enter(0) : -1;
         const fg_cancel_token *outer = fg_cancel_scope_enter(it->cancel);
         for (; k < s->len && code == 0; k++) {

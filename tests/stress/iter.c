@@ -9,12 +9,14 @@
  * main thread closes the iterator while readers may be blocked in next
  * (close must wake them).  Since next must not be entered once close has
  * begun, readers pass a gate and close waits until every reader let in is
- * inside next (fg__iter_inside).  Checked each round: every task ran at most
+ * inside next (fg__iter_inside) before it closes the gate and calls close.  Checked each round: every task ran at most
  * once, every result read was run, read once, and is right; close's
  * tasks_run equals the runs; each reader saw increasing indices in index
  * order; a round read to its end read exactly the indices before the
  * failure (all of them without one), then the failure's code and index.
  */
+#include <stdbool.h>
+
 #include "forage.h"
 #include "iter.h"
 
@@ -26,7 +28,7 @@
 static fg_pool *pool;
 static atomic_ullong rounds, results_read;
 
-typedef struct round {
+typedef struct trip {
     fg_parallel_iter *it;
     int order;
     size_t n, fail_at, cancel_at;
@@ -40,11 +42,11 @@ typedef struct round {
     int end_rc;               /* under gate: an end code a reader saw */
     size_t end_index;
     int ended;
-} round;
+} trip;
 
 static int task(size_t i, void *ctx, void *result)
 {
-    round *r = ctx;
+    trip *r = ctx;
     atomic_fetch_add_explicit(&r->runs[i], 1, memory_order_relaxed);
     stress_spin((unsigned)(i * 7919) % 64);
     if (i == r->cancel_at)
@@ -56,7 +58,7 @@ static int task(size_t i, void *ctx, void *result)
 }
 
 /* One reader: take results through the gate until the end or the close. */
-static void reader_loop(round *r)
+static void reader_loop(trip *r)
 {
     size_t prev = 0;
     int any = 0;
@@ -107,7 +109,7 @@ static int nothing(void *p)
     return 0;
 }
 
-typedef struct reader { pthread_t t; round *r; int on_worker; } reader;
+typedef struct reader { pthread_t t; trip *r; int on_worker; } reader;
 
 static void *reader_main(void *p)
 {
@@ -119,7 +121,7 @@ static void *reader_main(void *p)
     return NULL;
 }
 
-static void check_round(round *r, const fg_error_info *info, int read_to_end)
+static void check_round(trip *r, const fg_error_info *info, int read_to_end)
 {
     size_t ran = 0;
     for (size_t i = 0; i < r->n; i++) {
@@ -153,7 +155,7 @@ static void check_round(round *r, const fg_error_info *info, int read_to_end)
 static void one_round(stress_rng *g)
 {
     static const int backends[] = { FG_BACKEND_STEAL, FG_BACKEND_SHARED, FG_BACKEND_SEQUENTIAL };
-    round *r = calloc(1, sizeof *r);
+    trip *r = calloc(1, sizeof *r);
     pthread_mutex_init(&r->gate, NULL);
     r->n = stress_rng_below(g, N_MAX + 1);
     r->order = stress_rng_below(g, 2) ? FG_ORDER_INDEX : FG_ORDER_COMPLETION;
@@ -188,20 +190,23 @@ static void one_round(stress_rng *g)
     /* Close once the readers ended or asked for it, with every reader that
      * passed the gate inside next. */
     fg_error_info info = FG_ERROR_INFO_INIT();
-    int read_to_end;
+    int read_to_end = 0;
     for (;;) {
         pthread_mutex_lock(&r->gate);
-        if ((r->closed || r->ended) && r->entered == fg__iter_inside(r->it)) {
-            r->closed = 1;
+        bool ready = (r->closed || r->ended) && r->entered == fg__iter_inside(r->it);
+        if (ready) {
+            r->closed = 1; /* nobody passes the gate any more */
             read_to_end = r->ended && !r->closed_early;
-            if (fg_parallel_iter_close(r->it, &info) != 0)
-                stress_fail("fg_parallel_iter_close failed");
-            pthread_mutex_unlock(&r->gate);
-            break;
         }
         pthread_mutex_unlock(&r->gate);
+        if (ready)
+            break;
         sched_yield();
     }
+    /* Not under the gate: a reader on a worker may wait for it, and close
+     * needs the workers. */
+    if (fg_parallel_iter_close(r->it, &info) != 0)
+        stress_fail("fg_parallel_iter_close failed");
     for (int k = 0; k < nreaders; k++)
         pthread_join(rd[k].t, NULL);
     check_round(r, &info, read_to_end);

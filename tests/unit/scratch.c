@@ -68,6 +68,10 @@ static int distinct_workers(books *b)
 static void use(books *b, value *v, size_t lo, size_t hi)
 {
     int w = fg_worker_index();
+    if (w < 0 || w >= FG_MAX_WORKERS) {
+        atomic_fetch_add(&b->wrong_worker, 1);
+        return;
+    }
     atomic_store(&b->seen[w], 1);
     if (atomic_exchange(&v->in_use, 1) != 0)
         atomic_fetch_add(&b->shared, 1);
