@@ -207,10 +207,10 @@ Test(scratch, for_init_failing_init)
  * is destroyed once. */
 static int spin_body(size_t lo, size_t hi, void *ctx)
 {
-    (void)ctx;
-    volatile uint64_t x = 0;
+    uint64_t x = 0;
     for (size_t i = lo; i < hi; i++)
         x += i;
+    __atomic_fetch_add((uint64_t *)ctx, x, __ATOMIC_RELAXED);
     return 0;
 }
 
@@ -220,8 +220,11 @@ static int nested_task(size_t i, void *s, void *ctx, void *result)
     value *v = s;
     if (atomic_exchange(&v->in_use, 1) != 0)
         atomic_fetch_add(&b->shared, 1);
+    uint64_t sum = 0;
     int err = fg_parallel_for(b->pool, 0, 4096, FG_FOR_OPTS(.grain = 16,
-                              .partition = FG_PARTITION_SIMPLE), spin_body, NULL);
+                              .partition = FG_PARTITION_SIMPLE), spin_body, &sum);
+    if (sum != 4096 * 4095 / 2)
+        err = 99;
     v->sum += i;
     atomic_store(&v->in_use, 0);
     *(uint64_t *)result = i;
