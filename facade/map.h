@@ -23,6 +23,9 @@ struct fg_parallel {
     fg__printer printer;
     fg__autobatch autobatch; /* learned size persists across calls, as in a
                                 joblib `with Parallel(...)` block */
+    pthread_mutex_t batch_lock; /* guards autobatch: calls from several
+                                   threads at once share it (taken inside a
+                                   call's lock, never the other way) */
     void (*on_progress)(const fg_progress *, void *);
     void *progress_ctx;
     const fg_cancel_token *cancel; /* fg_parallel_opts.cancel, may be NULL */

@@ -208,7 +208,10 @@ static bool fg__proc_dispatch(fg__proc *p, bool from_input, double *verdict, siz
 static size_t fg__proc_prefix_batches(const fg__map *m)
 {
     fg__cutter c = m->cutter;
-    fg__autobatch a = m->par->autobatch;
+    fg__autobatch a;
+    pthread_mutex_lock(&m->par->batch_lock);
+    a = m->par->autobatch;
+    pthread_mutex_unlock(&m->par->batch_lock);
     size_t n = 0, start, len;
     for (;;) {
         double verdict;
@@ -567,7 +570,9 @@ static void fg__proc_finish(fg__proc *p)
     atomic_store_explicit(&m->tasks_run, ran, memory_order_relaxed);
     if (p->rs != 0)
         memcpy(m->results, p->results, m->total * p->rs);
+    pthread_mutex_lock(&m->par->batch_lock);
     m->par->autobatch = s->autobatch; /* learned, as in a joblib block */
+    pthread_mutex_unlock(&m->par->batch_lock);
 }
 
 static int fg__proc_setup(fg__proc *p)
@@ -595,7 +600,9 @@ static int fg__proc_setup(fg__proc *p)
     pthread_mutex_init(&s->lock, &attr);
     pthread_mutexattr_destroy(&attr);
     s->cutter = m->cutter;
+    pthread_mutex_lock(&par->batch_lock);
     s->autobatch = par->autobatch;
+    pthread_mutex_unlock(&par->batch_lock);
     s->auto_size = par->batch_size == FG_BATCH_AUTO;
     s->reports = reports;
     s->input_left = m->prog.input_left;
