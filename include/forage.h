@@ -949,8 +949,8 @@ FG_API int fg_parallel_get_opts(const fg_parallel *par, fg_parallel_opts *out);
 
 /* ------------------------------------------------------------ statistics */
 
-/* Per-worker counters, collected when the library was built with the
- * `stats` option (fg_stats_enabled() says so); otherwise all zero.  With
+/* Per-worker counters, collected unless the library was built with
+ * -Dstats=false (fg_stats_enabled() says which); then all zero.  With
  * FORAGE_STATS=1 in the environment, fg_pool_destroy prints them as a table
  * on stderr.  Definitions: docs/design/trace.md. */
 typedef struct fg_worker_stats {
