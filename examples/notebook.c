@@ -1,6 +1,6 @@
 /* notebook.c: the seed notebook as a C program (forage-demo).
  *
- * The notebook (shared/reference/seed-notebook.txt) runs 40000 independent
+ * The notebook (docs/reference/joblib.md, "The seed notebook") runs 40000 independent
  * tasks, task i = my_task(i) = the sum of the integers below i, through
  * joblib's Parallel(n_jobs=4, batch_size=1000, verbose=10) with each
  * backend, then as a plain loop.  This program does the same with forage's

@@ -2,7 +2,8 @@
  * (--threads N --seconds S --seed X --perturb S,Y), a monotonic clock, a seeded RNG
  * (splitmix64 to seed, xorshift64* to draw), random perturbation, failure
  * reporting that repeats the seed, a watchdog that turns a hang into a
- * failure, and pool configurations drawn from the seed.  See ../../../shared/STYLE.md, "Tests and benchmarks".
+ * failure, and pool configurations drawn from the seed.  See
+ * docs/style.md, "Tests and benchmarks".
  *
  * Each program includes this header once (its statics are per program).
  * Failures are counted, not fatal: a program keeps checking, then returns

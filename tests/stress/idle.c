@@ -1,4 +1,4 @@
-/* idle.c: a quiet pool must not burn CPU (STYLE.md: no busy-wait idling).
+/* idle.c: a quiet pool must not burn CPU (docs/style.md: no busy-wait idling).
  *
  * Create a pool (default: one worker per CPU), run a burst of joins and
  * spawns, then sleep WINDOW_MS and measure the CPU time the whole process

@@ -1,6 +1,6 @@
 /* tests/unit/parallel.c: the joblib-style façade (runtime/parallel.c,
  * batching.c, progress.c) against joblib 1.2's observable behaviour as
- * described in shared/reference/joblib/README.md and docs/design/facade.md.
+ * described in docs/reference/joblib.md and docs/design/facade.md.
  * The goldens this suite compares with are copied into tests/golden/joblib/
  * (FG_GOLDEN_DIR, set by tests/unit/meson.build) so the repository is
  * self-contained.
