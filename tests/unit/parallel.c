@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "forage.h"
+#include "progress.h" /* fg__verbosity_filter, the shipped rule */
 #include "threads.h"
 #include "../../examples/seed_task.h"
 
@@ -1479,18 +1480,9 @@ Test(parallel, one_facade_several_maps)
 
 /* --------------------------------------------------------- 10: verbose */
 
-/* joblib's _verbosity_filter (parallel.py l.328-343): true = do not print. */
-static bool verbosity_filter(size_t index, int verbose)
-{
-    if (verbose == 0)
-        return true;
-    if (verbose > 10 || index == 0)
-        return false;
-    double c = .5 * (11 - verbose) * (11 - verbose);
-    return (long)sqrt((double)(index + 1) / c) == (long)sqrt((double)index / c);
-}
-
-/* The same set from the closed form: i = ceil(c k^2) - 1 for k >= 1. */
+/* The set progress.c's fg__verbosity_filter prints (joblib's
+ * _verbosity_filter, docs/reference/joblib.md), from the closed form
+ * i = ceil(c k^2) - 1 for k >= 1. */
 static bool printed_by_ceil_rule(size_t index, int verbose)
 {
     double c = .5 * (11 - verbose) * (11 - verbose);
@@ -1507,12 +1499,19 @@ Test(parallel, verbosity_filter_rules_agree)
 {
     for (int v = 1; v <= 10; v++)
         for (size_t i = 1; i < 5000; i++)
-            cr_assert_eq(!verbosity_filter(i, v), printed_by_ceil_rule(i, v), "v=%d i=%zu", v, i);
+            cr_assert_eq(!fg__verbosity_filter(i, v), printed_by_ceil_rule(i, v),
+                         "v=%d i=%zu", v, i);
+    for (size_t i = 0; i < 100; i++) {
+        cr_assert(fg__verbosity_filter(i, 0), "verbose 0 prints nothing (i=%zu)", i);
+        cr_assert(!fg__verbosity_filter(i, 11), "verbose > 10 prints every batch (i=%zu)", i);
+    }
+    for (int v = 1; v <= 10; v++)
+        cr_assert(!fg__verbosity_filter(0, v), "index 0 prints (v=%d)", v);
     static const size_t v10[] = { 1,  4,  7,   12,  17,  24,  31,  40,  49, 60,
                                   71, 84, 97, 112, 127, 144, 161, 180, 199 };
     size_t k = 0;
     for (size_t i = 1; i <= 200; i++)
-        if (!verbosity_filter(i, 10)) {
+        if (!fg__verbosity_filter(i, 10)) {
             cr_assert_lt(k, NELEM(v10));
             cr_assert_eq(i, v10[k], "v=10: printed index %zu, want %zu", i, v10[k]);
             k++;
@@ -1531,7 +1530,7 @@ Test(parallel, verbose_sequential_exact_lines)
                            "concurrent workers.");
     for (size_t i = 1; i <= 200; i++)
         if (printed_by_ceil_rule(i, 10)) {
-            cr_assert(!verbosity_filter(i, 10));
+            cr_assert(!fg__verbosity_filter(i, 10));
             want[nw++] = xasprintf("[Parallel(n_jobs=4)]: Done %3zu tasks      | elapsed: <T>", i);
         }
     want[nw++] = xasprintf("[Parallel(n_jobs=4)]: Done 200 out of 200 | elapsed: <T> finished");
