@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "forage.h"
+#include "fib.h"
 
 #ifndef EXPECT_STATS
 #define EXPECT_STATS 0
@@ -137,24 +138,6 @@ static const char not_compiled[] =
 
 static fg_pool *pool;
 
-typedef struct fib_arg {
-    int n;
-    long result;
-} fib_arg;
-
-static int fib_task(void *p)
-{
-    fib_arg *a = p;
-    if (a->n < 2) {
-        a->result = a->n;
-        return 0;
-    }
-    fib_arg x = { a->n - 1, 0 }, y = { a->n - 2, 0 };
-    int err = fg_join(pool, fib_task, &x, fib_task, &y);
-    a->result = x.result + y.result;
-    return err;
-}
-
 static atomic_int ran;
 
 static int count_task(void *arg)
@@ -200,7 +183,7 @@ Test(stats, table_exact_one_worker)
     for (int i = 0; i < SPAWNS; i++)
         cr_assert_eq(fg_spawn(&g, count_task, NULL), 0);
     cr_assert_eq(fg_sync(&g), 0);
-    fib_arg x = { 15, 0 }, y = { 14, 0 };
+    fib_arg x = { .pool = pool, .n = 15 }, y = { .pool = pool, .n = 14 };
     cr_assert_eq(fg_join(pool, fib_task, &x, fib_task, &y), 0); /* one injected job */
     fg_pool_destroy(pool);
     double wall_ms = now_ms() - t0;
@@ -296,7 +279,7 @@ static int spawner(void *p)
     for (int i = 0; i < a->n; i++)
         fg_spawn(&g, count_task, NULL);
     int err = fg_sync(&g);
-    fib_arg f = { 18, 0 };
+    fib_arg f = { .pool = pool, .n = 18 };
     return err != 0 ? err : fib_task(&f);
 }
 
@@ -307,7 +290,7 @@ Test(stats, table_totals_two_workers)
     capture_begin(&c);
     create(2);
     group_arg ga = { 1000 };
-    fib_arg f = { 20, 0 };
+    fib_arg f = { .pool = pool, .n = 20 };
     cr_assert_eq(fg_join(pool, spawner, &ga, fib_task, &f), 0);
     cr_assert_eq(f.result, 6765);
     cr_assert_eq(atomic_load(&ran), 1000);
@@ -359,7 +342,7 @@ Test(stats, env_values)
         capture c;
         capture_begin(&c);
         create(2);
-        fib_arg f = { 10, 0 };
+        fib_arg f = { .pool = pool, .n = 10 };
         cr_assert_eq(fib_task(&f), 0);
         fg_pool_destroy(pool);
         char *text = capture_end(&c);
