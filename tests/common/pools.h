@@ -8,6 +8,8 @@
 
 #include <criterion/criterion.h>
 
+#include <sched.h>
+
 #include "forage.h"
 
 static inline fg_pool *pool_with(const fg_config *cfg)
@@ -24,6 +26,16 @@ static inline fg_pool *pool_with(const fg_config *cfg)
 static inline fg_pool *pool_new(int workers)
 {
     return pool_with(FG_CONFIG(.workers = workers));
+}
+
+/* The CPUs this process may run on: what a default pool starts from. */
+static inline int affinity_cpus(void)
+{
+    cpu_set_t set;
+    cr_assert_eq(sched_getaffinity(0, sizeof set, &set), 0);
+    int n = CPU_COUNT(&set);
+    cr_assert_gt(n, 0);
+    return n;
 }
 
 #endif

@@ -185,6 +185,15 @@ static inline const char *stress_victim_name(int victim)
     }
 }
 
+/* One line naming the configuration a run drew, after the program's name. */
+static inline void stress_print_config(const char *prog, const fg_config *cfg)
+{
+    printf("%s: victim=%s steal=%s deque=%s spin_rounds=%u yield_rounds=%u\n", prog,
+           stress_victim_name(cfg->victim), cfg->steal == FG_STEAL_HALF ? "half" : "one",
+           cfg->deque == FG_DEQUE_SPLIT ? "split" : "chase-lev", cfg->spin_rounds,
+           cfg->yield_rounds);
+}
+
 /* --------------------------------------------------------------- failures */
 
 /* Count a violation and print it with the seed (the first 20 only). */

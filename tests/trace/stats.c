@@ -12,6 +12,7 @@
 #include <criterion/criterion.h>
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,6 +137,19 @@ static void check_total_row(const table *t)
 static const char not_compiled[] =
     "forage: FORAGE_STATS=1, but counters are not compiled in (build forage with -Dstats=true)\n";
 
+/* The table printed at destroy, or false when the counters are not compiled
+ * in: then the text must be the one-line notice, and it is freed. */
+static bool read_table(char *text, table *t)
+{
+    if (!fg_stats_enabled()) {
+        cr_assert_str_eq(text, not_compiled);
+        free(text);
+        return false;
+    }
+    parse_table(text, t);
+    return true;
+}
+
 static fg_pool *pool;
 
 static atomic_int ran;
@@ -190,13 +204,9 @@ Test(stats, table_exact_one_worker)
     char *text = capture_end(&c);
     cr_assert_eq(atomic_load(&ran), SPAWNS);
     cr_assert_eq(x.result + y.result, 987);
-    if (!fg_stats_enabled()) {
-        cr_assert_str_eq(text, not_compiled);
-        free(text);
-        return;
-    }
     table t;
-    parse_table(text, &t);
+    if (!read_table(text, &t))
+        return;
     cr_assert_eq(t.workers, 1);
     const row *w = &t.rows[0];
     cr_assert_eq(w->n[0], SPAWNS + 1, "tasks_run %llu", w->n[0]);
@@ -243,13 +253,9 @@ Test(stats, busy_idle_not_double_counted)
     fg_pool_destroy(pool);
     double wall_ms = now_ms() - t0;
     char *text = capture_end(&c);
-    if (!fg_stats_enabled()) {
-        cr_assert_str_eq(text, not_compiled);
-        free(text);
-        return;
-    }
     table t;
-    parse_table(text, &t);
+    if (!read_table(text, &t))
+        return;
     cr_assert_eq(t.workers, 2);
     double busy = 0;
     for (int i = 0; i < 2; i++) {

@@ -32,6 +32,7 @@
 
 #include "forage.h"
 #include "progress.h" /* fg__verbosity_filter, the shipped rule */
+#include "pools.h"
 #include "threads.h"
 #include "../../examples/seed_task.h"
 
@@ -60,15 +61,6 @@ static fg_parallel *par_open(const fg_parallel_opts *o)
 }
 
 /* The CPUs this process may run on, computed independently of the runtime. */
-static int affinity_cpus(void)
-{
-    cpu_set_t set;
-    cr_assert_eq(sched_getaffinity(0, sizeof set, &set), 0);
-    int n = CPU_COUNT(&set);
-    cr_assert_gt(n, 0);
-    return n;
-}
-
 static void sleep_us(long us)
 {
     struct timespec ts = { us / 1000000, (us % 1000000) * 1000 };
