@@ -21,6 +21,8 @@ EXPECTED = [
     "fib(30) = 832040\n",
     "doubled[39999] = 79998, squares[39999] = 1599920001\n",
     "x[99999] = 100000, y = 0..99999, last record: key 9 order 99999\n",
+    "first negative at 70000\n",
+    "10000 results, sum 333283335000\n",
 ]
 
 
