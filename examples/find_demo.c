@@ -19,10 +19,18 @@
 #include <string.h>
 #include <time.h>
 
+#define MAX_THREADS 65
+
+/* Counts per worker (slot 0: a non-worker thread), a cache line each, so
+ * that counting does not make the workers contend. */
+typedef struct counts {
+    _Alignas(64) size_t checked, above;
+} counts;
+
 typedef struct search {
     uint64_t target;
     size_t hit;
-    atomic_size_t checked, above;
+    counts per[MAX_THREADS];
     atomic_uchar *chunk_seen; /* one flag per chunk */
 } search;
 
@@ -37,9 +45,11 @@ static uint64_t mix(uint64_t x) /* splitmix64's finaliser */
 static int is_target(size_t i, void *ctx)
 {
     search *s = ctx;
-    atomic_fetch_add_explicit(&s->checked, 1, memory_order_relaxed);
+    int w = fg_worker_index() + 1;
+    counts *c = &s->per[w > 0 && w < MAX_THREADS ? w : 0];
+    c->checked++;
     if (i > s->hit) {
-        atomic_fetch_add_explicit(&s->above, 1, memory_order_relaxed);
+        c->above++;
         atomic_store_explicit(&s->chunk_seen[i / FG_FIND_CHUNK], 1, memory_order_relaxed);
     }
     return mix(i) == s->target;
@@ -74,31 +84,39 @@ int main(int argc, char **argv)
         hit = n / 10 * 6 + 12345 < n ? n / 10 * 6 + 12345 : n - 1;
     fg_pool *pool;
     int err = fg_pool_create(&pool, FG_CONFIG(.workers = workers));
+    if (err == 0 && fg_pool_workers(pool) >= MAX_THREADS) {
+        fprintf(stderr, "find_demo: at most %d workers\n", MAX_THREADS - 1);
+        return 2;
+    }
     if (err < 0) {
         fprintf(stderr, "forage: %s\n", fg_strerror(err));
         return 1;
     }
     size_t nchunks = n / FG_FIND_CHUNK + 1;
-    search s = { .target = mix(hit), .hit = hit };
+    static search s;
+    s.target = mix(hit);
+    s.hit = hit;
     s.chunk_seen = calloc(nchunks, 1);
     printf("find_first over [0, %zu), hit at %zu (chunk %zu), %d workers, chunks of %d\n", n,
            hit, hit / FG_FIND_CHUNK, fg_pool_workers(pool), FG_FIND_CHUNK);
     int bad = 0;
     for (int r = 0; r < reps; r++) {
-        atomic_store(&s.checked, 0);
-        atomic_store(&s.above, 0);
+        memset(s.per, 0, sizeof s.per);
         memset((void *)s.chunk_seen, 0, nchunks);
         size_t index = 0;
         double t0 = now();
         err = fg_parallel_find_first(pool, 0, n, is_target, &s, &index);
         double t = now() - t0;
-        size_t chunks_above = 0;
+        size_t chunks_above = 0, checked = 0, above = 0;
+        for (int w = 0; w < MAX_THREADS; w++) {
+            checked += s.per[w].checked;
+            above += s.per[w].above;
+        }
         for (size_t c = hit / FG_FIND_CHUNK + 1; c < nchunks; c++)
             chunks_above += s.chunk_seen[c];
         printf("run %d: found %zu in %.3f s | checked %zu | above the hit: %zu indices, "
                "%zu chunks past the hit's own | unchecked: %zu\n",
-               r, index, t, atomic_load(&s.checked), atomic_load(&s.above), chunks_above,
-               n - atomic_load(&s.checked));
+               r, index, t, checked, above, chunks_above, n - checked);
         bad |= err != 0 || index != hit;
     }
     double t0 = now();

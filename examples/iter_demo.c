@@ -95,8 +95,11 @@ int main(int argc, char **argv)
     uint64_t want = 0;
     for (size_t k = 0; k < n; k++)
         want += ((uint64_t)k * k) ^ k;
-    printf("iter: n=%zu n_jobs=%d batch_size=%ld order=%s: %zu results, ended with %s, "
-           "checksum %s, %.3f s\n", n, n_jobs, batch,
+    char batch_text[32] = "auto";
+    if (batch > 0)
+        snprintf(batch_text, sizeof batch_text, "%ld", batch);
+    printf("iter: n=%zu n_jobs=%d batch_size=%s order=%s: %zu results, ended with %s, "
+           "checksum %s, %.3f s\n", n, n_jobs, batch_text,
            order == FG_ORDER_INDEX ? "index" : "completion", count, fg_error_name(err),
            sum == want ? "ok" : "WRONG", t);
     printf("heap high-water above the start while streaming: %zu KiB (fg_parallel_map's "

@@ -58,7 +58,9 @@ def check(k, code, include, lib, cc, tmp):
 def main(readme, include, lib, *cc):
     found = blocks(readme)
     if len(found) != len(EXPECTED):
-        fail("%d C blocks in %s, EXPECTED lists %d" % (len(found), readme, len(EXPECTED)))
+        fail("%d C blocks in %s, EXPECTED lists %d: every C block of the README is a whole "
+             "program; list its exact stdout in EXPECTED, in README order"
+             % (len(found), readme, len(EXPECTED)))
     with tempfile.TemporaryDirectory() as tmp:
         for k, code in enumerate(found, 1):
             check(k, code, include, lib, list(cc), tmp)

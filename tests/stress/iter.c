@@ -4,16 +4,18 @@
  * Each round opens an iterator with a configuration drawn from the seed
  * (backend, order, batch size, range, a failing task or a cancelling one)
  * and lets 1-3 readers take results at once, some of them from inside a
- * task on a worker of the pool.  The round ends either at the iterator's
- * end or when the readers have taken a drawn number of results: then the
- * main thread closes the iterator while readers may be blocked in next
- * (close must wake them).  Since next must not be entered once close has
- * begun, readers pass a gate and close waits until every reader let in is
- * inside next (fg__iter_inside) before it closes the gate and calls close.  Checked each round: every task ran at most
- * once, every result read was run, read once, and is right; close's
- * tasks_run equals the runs; each reader saw increasing indices in index
- * order; a round read to its end read exactly the indices before the
- * failure (all of them without one), then the failure's code and index.
+ * task on a worker of the pool; in some rounds another thread maps on the
+ * same fg_parallel meanwhile.  The round ends either at the iterator's end
+ * or when the readers have taken a drawn number of results: then the main
+ * thread closes the iterator while readers may be blocked in next (close
+ * must wake them).  Since next must not be entered once close has begun,
+ * readers pass a gate, and the main thread waits until every reader let in
+ * is inside next (fg__iter_inside), closes the gate, then calls close.
+ * Checked each round: every task ran at most once, every result read was
+ * run, read once, and is right; close's tasks_run equals the runs; each
+ * reader saw increasing indices in index order; a round read to its end
+ * read exactly the indices before the failure (all of them without one),
+ * then the failure's code and index; the maps beside it are exact.
  */
 #include <stdbool.h>
 
@@ -121,6 +123,37 @@ static void *reader_main(void *p)
     return NULL;
 }
 
+/* Another thread's maps on the same fg_parallel while the iterator runs:
+ * the façade's shared state (the learned batch size, the printer) under
+ * two callers at once. */
+typedef struct mapper { pthread_t t; fg_parallel *par; size_t n; } mapper;
+
+static int square(size_t i, void *ctx, void *result)
+{
+    (void)ctx;
+    *(uint64_t *)result = (uint64_t)i * i;
+    return 0;
+}
+
+static void *mapper_main(void *p)
+{
+    mapper *m = p;
+    uint64_t *out = malloc((m->n > 0 ? m->n : 1) * sizeof *out);
+    for (int rep = 0; rep < 3; rep++) {
+        int err = fg_parallel_map(m->par, (fg_delayed){ square, NULL, sizeof *out }, 0, m->n,
+                                  out, NULL);
+        if (err != 0 && err != FG_ECANCELED)
+            stress_fail("map beside an iterator: %s", fg_error_name(err));
+        for (size_t i = 0; err == 0 && i < m->n; i++)
+            if (out[i] != (uint64_t)i * i) {
+                stress_fail("map beside an iterator: result %zu", i);
+                break;
+            }
+    }
+    free(out);
+    return NULL;
+}
+
 static void check_round(trip *r, const fg_error_info *info, int read_to_end)
 {
     size_t ran = 0;
@@ -181,6 +214,10 @@ static void one_round(stress_rng *g)
         free(r);
         return;
     }
+    mapper m = { .par = par, .n = stress_rng_below(g, 3000) };
+    bool mapping = stress_rng_below(g, 4) == 0;
+    if (mapping)
+        pthread_create(&m.t, NULL, mapper_main, &m);
     int nreaders = 1 + (int)stress_rng_below(g, READERS_MAX);
     reader rd[READERS_MAX];
     for (int k = 0; k < nreaders; k++) {
@@ -209,6 +246,8 @@ static void one_round(stress_rng *g)
         stress_fail("fg_parallel_iter_close failed");
     for (int k = 0; k < nreaders; k++)
         pthread_join(rd[k].t, NULL);
+    if (mapping)
+        pthread_join(m.t, NULL);
     check_round(r, &info, read_to_end);
     atomic_fetch_add(&results_read, r->read);
     atomic_fetch_add(&rounds, 1);

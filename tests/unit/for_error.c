@@ -4,7 +4,9 @@
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 
+#include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "forage.h"
 
@@ -118,4 +120,30 @@ Test(for_error, map_reports_the_task_as_a_range_of_one)
     for (size_t k = 0; k < 42; k++)
         cr_assert_eq(out[k], k);
     fg_parallel_close(par);
+}
+
+/* The ABI rules for the appended fields: an fg_for_opts cut before `error`
+ * has garbage there, never read; an fg_error_info cut before `end` keeps
+ * its bytes past the cut. */
+Test(for_error, older_structs)
+{
+    fg_pool *pool = pool_of(2);
+    fg_for_opts o;
+    memset(&o, 0xFF, sizeof o);
+    o.size = offsetof(fg_for_opts, cancel) + sizeof o.cancel;
+    o.grain = 100;
+    o.partition = FG_PARTITION_SIMPLE;
+    o.cancel = NULL; /* `error` past the cut: 0xFF..., a crash if written */
+    cr_assert_eq(fg_parallel_for(pool, 0, 12800, &o, failing_body, NULL), 13);
+    fg_error_info info;
+    memset(&info, 0xEE, sizeof info);
+    info.size = offsetof(fg_error_info, tasks_run) + sizeof info.tasks_run;
+    size_t sentinel = info.end;
+    cr_assert_eq(fg_parallel_for(pool, 0, 12800, FG_FOR_OPTS(.grain = 100,
+                                 .partition = FG_PARTITION_SIMPLE, .error = &info),
+                                 failing_body, NULL), 13);
+    cr_assert_eq(info.index, 7700);
+    cr_assert_eq(info.code, 13);
+    cr_assert_eq(info.end, sentinel, "wrote past the caller's size");
+    fg_pool_destroy(pool);
 }

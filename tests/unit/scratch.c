@@ -159,6 +159,7 @@ ParameterizedTest(int *backend, scratch, map_init_backends)
         cr_assert_eq(atomic_load(&b->inits), 1, "the caller's one value");
     cr_assert_eq(atomic_load(&b->destroys), atomic_load(&b->inits));
     cr_assert_eq(atomic_load(&b->shared), 0);
+    cr_assert_eq(atomic_load(&b->wrong_worker), 0, "a value used off its worker, or index -1");
     free(out);
     free(b);
     fg_parallel_close(par);
