@@ -1216,7 +1216,8 @@ enum fg_order {
  * sequential backend each batch runs in the fg_parallel_iter_next call that
  * needs it.  par must stay open until the iterator is closed.  Errors, with
  * nothing run and *out NULL: FG_EINVAL (NULL par, fn or out, begin > end,
- * an unknown order), FG_ENOMEM.  Progress lines and on_progress are not
+ * an unknown order, or a backend other than the three above, which
+ * iterators do not run yet), FG_ENOMEM.  Progress lines and on_progress are not
  * produced for iterators. */
 FG_API int fg_parallel_iter_open(fg_parallel *par, fg_delayed d, size_t begin, size_t end,
                                  int order, fg_parallel_iter **out);
