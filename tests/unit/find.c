@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "forage.h"
 #include "pools.h"
@@ -166,6 +167,86 @@ Test(find, any_on_one_worker_is_the_first)
     cr_assert_eq(index, 9000);
     cr_assert_eq(atomic_load(&s->total), 9001);
     search_free(s);
+    fg_pool_destroy(pool);
+}
+
+/* Short ranges (chunks shorter than FG_FIND_CHUNK): every length from 0
+ * to 200 on 3 workers, against a plain loop, for first and any. */
+static int multiple_of_7_above_40(size_t i, void *ctx)
+{
+    atomic_fetch_add((_Atomic size_t *)ctx, 1);
+    return i > 40 && i % 7 == 0;
+}
+
+Test(find, short_ranges_every_length)
+{
+    fg_pool *pool = pool_of(3);
+    for (size_t len = 0; len <= 200; len++) {
+        size_t want = 10 + len;
+        for (size_t i = 10; i < 10 + len; i++)
+            if (i > 40 && i % 7 == 0) {
+                want = i;
+                break;
+            }
+        _Atomic size_t calls = 0;
+        size_t got = 0;
+        cr_assert_eq(fg_parallel_find_first(pool, 10, 10 + len, multiple_of_7_above_40,
+                                            (void *)&calls, &got), 0);
+        cr_assert_eq(got, want, "length %zu: %zu, want %zu", len, got, want);
+        cr_assert_geq(atomic_load(&calls), want - 10 + (want < 10 + len), "length %zu", len);
+        cr_assert_leq(atomic_load(&calls), len);
+        cr_assert_eq(fg_parallel_find_any(pool, 10, 10 + len, multiple_of_7_above_40,
+                                          (void *)&calls, &got), 0);
+        cr_assert(got == 10 + len ? want == 10 + len : (got > 40 && got % 7 == 0 &&
+                                                       got < 10 + len),
+                  "any, length %zu: %zu", len, got);
+    }
+    fg_pool_destroy(pool);
+}
+
+/* A long predicate asks fg_cancelled(): index 0 is the hit, and returns
+ * only once index 2 (the other runner's chunk: 64 indices on 2 workers
+ * give chunks of 2) has started; that predicate must then be told. */
+typedef struct told { atomic_int started, told, gave_up; } told;
+
+static int wait_for_cancel(size_t i, void *ctx)
+{
+    told *t = ctx;
+    struct timespec pause = { 0, 1000 * 1000 };
+    if (i == 0) {
+        for (int k = 0; k < 5000 && !atomic_load(&t->started); k++)
+            nanosleep(&pause, NULL);
+        return 1;
+    }
+    if (i == 2) {
+        atomic_store(&t->started, 1);
+        for (int k = 0; k < 5000; k++) {
+            if (fg_cancelled()) {
+                atomic_store(&t->told, 1);
+                return 0;
+            }
+            nanosleep(&pause, NULL);
+        }
+        atomic_store(&t->gave_up, 1);
+    }
+    return 0;
+}
+
+Test(find, predicates_past_the_hit_are_told)
+{
+    fg_pool *pool = pool_of(2);
+    for (int any = 0; any < 2; any++) {
+        told t = { 0, 0, 0 };
+        size_t at = 99;
+        int rc = any ? fg_parallel_find_any(pool, 0, 64, wait_for_cancel, &t, &at)
+                     : fg_parallel_find_first(pool, 0, 64, wait_for_cancel, &t, &at);
+        cr_assert_eq(rc, 0);
+        cr_assert_eq(at, 0);
+        cr_assert_eq(atomic_load(&t.started), 1, "%s: index 2 never started", any ? "any" : "first");
+        cr_assert_eq(atomic_load(&t.told), 1, "%s: index 2 was not told", any ? "any" : "first");
+        cr_assert_eq(atomic_load(&t.gave_up), 0);
+        cr_assert_eq(fg_cancelled(), 0, "no scope left behind on the caller");
+    }
     fg_pool_destroy(pool);
 }
 
