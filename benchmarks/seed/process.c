@@ -3,7 +3,9 @@
  *   fixed     one map call of P trivial tasks (batch 1) with n_jobs = P: the
  *             median of 20 calls per rep, for this small program and again
  *             with --resident MiB (default 100) touched in memory, which
- *             fork() has to copy the page tables of;
+ *             fork() has to copy the page tables of: in 4 KiB pages, and
+ *             in transparent huge pages (MADV_HUGEPAGE, 512 times fewer
+ *             entries);
  *   per-task  (P * Tp - Tseq) / m on m = 250 * n trivial tasks (task i
  *             stores i) at batch auto: worker time per task beyond the
  *             task itself, as trivial.c measures the thread backends;
@@ -15,6 +17,8 @@
  * usage: process [--threads 2] [--reps 5] [--n 40000] [--resident 100]
  *                [--no-header] */
 #include <forage.h>
+
+#include <sys/mman.h>
 
 #include "../common/bench.h"
 #include "../../examples/seed_task.h"
@@ -97,20 +101,31 @@ int main(int argc, char **argv)
         return rc != 0 ? rc : 2;
     int p = o.threads[0];
     size_t n = (size_t)o.param, m = 250 * n;
+    bench_header(&o);
+    double fixed_small[BENCH_MAX_REPS], fixed_big[BENCH_MAX_REPS], fixed_huge[BENCH_MAX_REPS];
+    double over[BENCH_MAX_REPS];
+    /* The small caller first, before the large arrays below exist. */
+    uint64_t small[BENCH_MAX_THREADS * 8];
+    for (int rep = -1; rep < o.reps; rep++) {
+        double fs = fixed_cost(p, small);
+        if (fs < 0)
+            return 1;
+        if (rep >= 0) {
+            fixed_small[rep] = fs;
+            bench_row("forage-process", "fixed", (long)p, 1, p, rep, fs, 0);
+        }
+    }
     uint64_t *r = calloc(m + 1, sizeof *r);
     if (r == NULL)
         return 1;
-    bench_header(&o);
-    double fixed_small[BENCH_MAX_REPS], fixed_big[BENCH_MAX_REPS], over[BENCH_MAX_REPS];
     double eff_proc[BENCH_MAX_REPS], eff_steal[BENCH_MAX_REPS];
     uint64_t seed_expect = seed_reference_checksum(n);
     uint64_t trivial_expect = m > 0 ? (uint64_t)m * (m - 1) / 2 : 0;
     int bad = 0;
     for (int rep = -1; rep < o.reps && !bad; rep++) { /* rep -1: warm-up */
-        double fs = fixed_cost(p, r);
         double ts = seq_trivial(r, m);
         double tp = map_once(FG_BACKEND_PROCESS, p, FG_BATCH_AUTO, trivial_task, r, m);
-        bad |= fs < 0 || tp < 0 || seed_checksum(r, m) != trivial_expect;
+        bad |= tp < 0 || seed_checksum(r, m) != trivial_expect;
         double tseq = seq_seed(r, n);
         double tproc = map_once(FG_BACKEND_PROCESS, p, 1000, my_task_delayed, r, n);
         bad |= tproc < 0 || seed_checksum(r, n) != seed_expect;
@@ -118,32 +133,42 @@ int main(int argc, char **argv)
         bad |= tsteal < 0 || seed_checksum(r, n) != seed_expect;
         if (rep < 0 || bad)
             continue;
-        fixed_small[rep] = fs;
         over[rep] = ((double)p * tp - ts) / (double)m * 1e9;
         eff_proc[rep] = tseq / ((double)p * tproc);
         eff_steal[rep] = tseq / ((double)p * tsteal);
-        bench_row("forage-process", "fixed", (long)p, 1, p, rep, fs, 0);
         bench_row("seq", "trivial", (long)m, 0, 1, rep, ts, trivial_expect);
         bench_row("forage-process", "trivial", (long)m, -1, p, rep, tp, trivial_expect);
         bench_row("seq", "seed", (long)n, 0, 1, rep, tseq, seed_expect);
         bench_row("forage-process", "seed", (long)n, 1000, p, rep, tproc, seed_expect);
         bench_row("forage-steal", "seed", (long)n, 1000, p, rep, tsteal, seed_expect);
     }
-    /* The same fixed cost with a large resident heap. */
-    size_t big = (size_t)resident_mib << 20;
-    char *heap = big > 0 ? malloc(big) : NULL;
-    if (big > 0 && heap == NULL)
-        bad = 1;
-    if (heap != NULL)
+    /* The results array is large (250 n tasks): let it go, so that the
+     * resident memory below is what the fixed cost sees. */
+    free(r);
+    r = calloc(16, sizeof *r);
+    /* The same fixed cost with a large resident heap, in 4 KiB pages and
+     * then in huge pages. */
+    size_t big = ((size_t)resident_mib << 20) + (2u << 20);
+    for (int huge = 0; huge < 2 && !bad && r != NULL; huge++) {
+        char *heap = aligned_alloc(2u << 20, big);
+        if (heap == NULL) {
+            bad = 1;
+            break;
+        }
+        if (huge)
+            madvise(heap, big, MADV_HUGEPAGE);
         memset(heap, 1, big);
-    for (int rep = 0; rep < o.reps && !bad; rep++) {
-        fixed_big[rep] = fixed_cost(p, r);
-        bad |= fixed_big[rep] < 0;
-        if (!bad)
-            bench_row("forage-process", "fixed-resident", resident_mib, 1, p, rep, fixed_big[rep],
-                      0);
+        __asm__ volatile("" : : "r"(heap) : "memory"); /* keep the stores */
+        double *out = huge ? fixed_huge : fixed_big;
+        for (int rep = 0; rep < o.reps && !bad; rep++) {
+            out[rep] = fixed_cost(p, r);
+            bad |= out[rep] < 0;
+            if (!bad)
+                bench_row("forage-process", huge ? "fixed-resident-huge" : "fixed-resident",
+                          resident_mib, 1, p, rep, out[rep], 0);
+        }
+        free(heap);
     }
-    free(heap);
     free(r);
     if (bad) {
         fprintf(stderr, "process: a run failed or a checksum did not match\n");
@@ -152,8 +177,9 @@ int main(int argc, char **argv)
     double es = bench_median(eff_steal, o.reps), ep = bench_median(eff_proc, o.reps);
     fprintf(stderr, "process backend, n_jobs=%d, medians of %d reps:\n", p, o.reps);
     fprintf(stderr, "  fixed cost of one map call:    %.3f ms (small caller), %.3f ms (%ld MiB "
-                    "resident)\n", bench_median(fixed_small, o.reps) * 1e3,
-            bench_median(fixed_big, o.reps) * 1e3, resident_mib);
+                    "resident, 4 KiB pages), %.3f ms (the same in huge pages)\n",
+            bench_median(fixed_small, o.reps) * 1e3, bench_median(fixed_big, o.reps) * 1e3,
+            resident_mib, bench_median(fixed_huge, o.reps) * 1e3);
     fprintf(stderr, "  per-task overhead, batch auto: %.2f ns/task (%zu trivial tasks)\n",
             bench_median(over, o.reps), m);
     fprintf(stderr, "  seed n=%zu batch 1000:        efficiency %.3f (STEAL %.3f), ratio %.3f\n",
