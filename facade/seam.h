@@ -10,12 +10,21 @@
  *     through one place, so that the fault-injection build fails the
  *     façade's allocations too and names them by function;
  *   - the base utilities (runtime/base.h): the clock and the rule for
- *     structs that carry their size, which hold no runtime state.
+ *     structs that carry their size, which hold no runtime state;
+ *   - one recording hook (runtime/record.c): fg__record_label names the unit
+ *     the calling worker runs, a parallel_for chunk or a façade batch, in
+ *     a recording (docs/design/record.md).  Not recording, it costs a
+ *     thread-local load and a branch per chunk or batch.
  */
 #ifndef FG_FACADE_SEAM_H
 #define FG_FACADE_SEAM_H
 
 #include "../runtime/alloc.h"
 #include "../runtime/base.h"
+
+/* Unit kinds of the recording format (docs/design/record.md). */
+#define FG__RECORD_CHUNK 5
+#define FG__RECORD_BATCH 6
+void fg__record_label(int kind);
 
 #endif
