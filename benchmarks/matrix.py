@@ -61,6 +61,11 @@ WORKLOADS = {
     # The seed's figures of merit are at P = nproc (efficiency Tseq/(P*Tp));
     # forage alone runs 30 configurations there, so P = 1 is left out.
     "seed": (40_000, 3_000, "max"),
+    # Issue 15's algorithms: 10^7 doubles sorted, a prefix sum of 10^7
+    # integers; peers: oneTBB (and std::execution::par on it), glibc qsort
+    # as sort's twin.
+    "sort": (10_000_000, 100_003, "all"),
+    "scan": (10_000_000, 100_003, "all"),
     # forage only, run as programs after the rounds: the façade's own cost
     # (--n is the seed's; the program derives its sizes) and the deque
     # microbenchmarks (fixed thread counts inside the program).

@@ -35,8 +35,10 @@ import sys
 PEER_FAMILIES = ("gomp", "libomp", "tbb", "lace", "rayon")
 RANK = {"forage": 0, "lace": 1, "rayon": 2, "tbb": 3, "gomp": 4, "libomp": 5}
 TREE_WORKLOADS = ("fib", "nqueens", "uts", "matmul")
-ORDER = ("fib", "nqueens", "uts", "matmul", "parallel_for", "seed", "trivial",
+ORDER = ("fib", "nqueens", "uts", "matmul", "parallel_for", "seed", "sort", "scan", "trivial",
          "deque-pushpop", "deque-steal")
+# Issue 15: each algorithm's oneTBB counterpart, the goal's reference.
+ALGO_PEER = {"sort": "tbb-sort", "scan": "tbb-scan"}
 KEEP = 1.8
 
 
@@ -508,6 +510,35 @@ def issue14(ws, info, keep, kept):
     return [part for part in out if part]
 
 
+# ------------------------------------------------------ issue 15's figures
+
+
+def algo_section(w):
+    """sort or scan: every runtime at P = 1 and 2 (and the max), its twin,
+    and each forage variant over oneTBB's parallel_sort / parallel_scan."""
+    ps = sorted({1, 2, w.pmax} & set(w.threads))
+    peer = ALGO_PEER[w.name]
+    rows = []
+    for r, g in w.variants():
+        rows.append([r, fmt_t(w.tseq(r))] + [fmt_t(w.t(r, g, p)) for p in ps]
+                    + [w.speedup(r, g, p).fmt() for p in ps if p > 1]
+                    + [w.ratio((r, g, p), (peer, 0, p)).fmt() if is_forage(r) else "-"
+                       for p in ps])
+    head = (["runtime", "Tseq (own twin)"] + [f"T{p}" for p in ps]
+            + [f"Tseq/T{p}" for p in ps if p > 1] + [f"/ {peer} P={p}" for p in ps])
+    twins = ", ".join(f"{k[0]} {fmt_t(w.t(*k))}" for k in sorted(w.cells) if k[0].startswith("seq"))
+    what = ("sorting 10^7 doubles: forage's twin is glibc qsort, oneTBB's std::sort"
+            if w.name == "sort" else "inclusive prefix sum of 64-bit integers")
+    return (f"### {w.name}({w.param}) against oneTBB\n\n{what}; twins: {twins}. The last "
+            f"columns are forage / {peer} at the same P ({how(w)}; below 1: forage faster)."
+            f"\n\n" + table(head, rows))
+
+
+def issue15(ws):
+    parts = [algo_section(w) for w in ws if w.name in ALGO_PEER]
+    return ["## Issue 15's figures: scan and sort"] + parts if parts else []
+
+
 # -------------------------------------------------------- issue 5's figures
 
 
@@ -715,6 +746,7 @@ def main():
         with open(machine) as f:
             parts.append("Machine\n\n```\n" + f.read().strip() + "\n```")
     parts += issue14(ws, info, args.keep, kept)
+    parts += issue15(ws)
     parts.append("## Per workload")
     for w in ws:
         runs = (f"medians of {w.runs} {'unchecked' if w.unchecked else 'kept'} rounds"

@@ -843,6 +843,83 @@ FG_API int fg_parallel_reduce(fg_pool *pool, size_t begin, size_t end, const fg_
                               size_t partial_size, const void *identity, fg_reduce_fn body,
                               fg_combine_fn combine, void *ctx, void *result);
 
+/* ------------------------------------------------------------ prefix scan */
+
+/* fg_parallel_scan's two kinds: out[i] = in[0] + ... + in[i] (inclusive)
+ * or identity + in[0] + ... + in[i - 1] (exclusive, out[0] = identity),
+ * where + is the caller's combine. */
+enum fg_scan_kind {
+    FG_SCAN_INCLUSIVE = 0,
+    FG_SCAN_EXCLUSIVE,
+};
+
+/* Elements per block when fg_scan_opts.grain is 0. */
+#define FG_SCAN_GRAIN_DEFAULT 16384
+
+typedef struct fg_scan_opts {
+    size_t size;  /* sizeof(fg_scan_opts): set by FG_SCAN_OPTS_INIT */
+    int kind;     /* enum fg_scan_kind; 0: FG_SCAN_INCLUSIVE */
+    size_t grain; /* elements per block; 0: FG_SCAN_GRAIN_DEFAULT.  n <=
+                     grain runs as one sequential pass on the caller */
+} fg_scan_opts;
+
+#define FG_SCAN_OPTS_INIT(...) { .size = sizeof(fg_scan_opts), __VA_ARGS__ }
+#define FG_SCAN_OPTS(...) (&(fg_scan_opts)FG_SCAN_OPTS_INIT(__VA_ARGS__))
+
+/* Prefix scan of n elements of `size` bytes from `in` to `out` (in == out
+ * scans in place; other overlaps are refused).  combine(left, right, ctx)
+ * folds right into left and need only be associative (never assumed
+ * commutative: elements are always combined in index order); identity is
+ * its neutral element.  The two-pass blocked form: blocks of opts->grain
+ * elements are reduced in parallel, the block sums are scanned, then every
+ * block is rescanned from its prefix in parallel, so combine runs about 2n
+ * times (a sequential scan: n).  The result does not depend on the number
+ * of workers.  Callable from any thread.  Returns 0; FG_EINVAL (nothing
+ * run) for a NULL pool, identity or combine, NULL in or out with n > 0,
+ * size 0, n * size beyond SIZE_MAX, in and out overlapping but not equal,
+ * an unknown kind; FG_ESIZE; FG_ENOMEM; FG_ESHUTDOWN.  n = 0 returns 0. */
+FG_API int fg_parallel_scan(fg_pool *pool, const void *in, void *out, size_t n, size_t size,
+                            const void *identity, fg_combine_fn combine, void *ctx,
+                            const fg_scan_opts *opts);
+
+/* ------------------------------------------------------------------- sort */
+
+/* qsort's comparator: < 0, 0 or > 0 as *a sorts before, with or after *b. */
+typedef int (*fg_cmp_fn)(const void *a, const void *b);
+
+/* Sort n elements of `size` bytes at base, as qsort(base, n, size, cmp)
+ * does, in parallel on the pool: a quicksort whose partitions are joined
+ * (median-of-3 pivots, ninther above 128 elements; heapsort beyond 2 log2 n
+ * levels, so adversarial inputs stay O(n log n)), with qsort for parts of
+ * FG_SORT_GRAIN elements or fewer.  Not stable; in place (no allocation).
+ * The order of elements that compare equal does not depend on the number
+ * of workers.  Callable from any thread.  Returns 0; FG_EINVAL (nothing
+ * run) for a NULL pool or cmp, base NULL with n > 0, size 0, or n * size
+ * beyond SIZE_MAX; FG_ESHUTDOWN.  n < 2 returns 0 without calling cmp. */
+FG_API int fg_parallel_sort(fg_pool *pool, void *base, size_t n, size_t size, fg_cmp_fn cmp);
+
+/* The same, stable (elements that compare equal keep their order): a merge
+ * sort into a buffer of n * size bytes whose merges are split in parallel
+ * too.  Errors as fg_parallel_sort, plus FG_ENOMEM (nothing run) when the
+ * buffer cannot be had. */
+FG_API int fg_parallel_stable_sort(fg_pool *pool, void *base, size_t n, size_t size,
+                                   fg_cmp_fn cmp);
+
+/* Parts this many elements long or shorter are sorted sequentially. */
+#define FG_SORT_GRAIN 8192
+
+/* Ascending sorts of fixed-size keys, without a comparator: a parallel
+ * least-significant-digit radix sort (8-bit digits; a digit that is the
+ * same in every key costs one counting pass and no move), stable, with a
+ * buffer of n keys (FG_ENOMEM).  Doubles sort in IEEE 754 totalOrder:
+ * -NaN < -inf < ... < -0.0 < +0.0 < ... < +inf < +NaN, NaNs among
+ * themselves by payload, so -0.0 sorts before +0.0 and every NaN has a
+ * place (never an error).  Errors: FG_EINVAL (nothing run) for a NULL pool,
+ * base NULL with n > 0, or n * 8 beyond SIZE_MAX; FG_ENOMEM; FG_ESHUTDOWN. */
+FG_API int fg_parallel_sort_u64(fg_pool *pool, uint64_t *base, size_t n);
+FG_API int fg_parallel_sort_i64(fg_pool *pool, int64_t *base, size_t n);
+FG_API int fg_parallel_sort_double(fg_pool *pool, double *base, size_t n);
+
 /* ----------------------------------------------- joblib-style façade */
 
 /* Like joblib's `with Parallel(n_jobs, batch_size, verbose, backend) as p:
@@ -960,8 +1037,8 @@ FG_API int fg_parallel_get_opts(const fg_parallel *par, fg_parallel_opts *out);
 
 /* ------------------------------------------------------------ statistics */
 
-/* Per-worker counters, collected when the library was built with the
- * `stats` option (fg_stats_enabled() says so); otherwise all zero.  With
+/* Per-worker counters, collected unless the library was built with
+ * -Dstats=false (fg_stats_enabled() says which); then all zero.  With
  * FORAGE_STATS=1 in the environment, fg_pool_destroy prints them as a table
  * on stderr.  Definitions: docs/design/trace.md. */
 typedef struct fg_worker_stats {

@@ -154,6 +154,69 @@ static int reduce_reversed(void) { return reduce(live, 9, 0, 8, &identity, rbody
 static int reduce_empty(void) { return reduce(live, 7, 7, 8, &identity, rbody, combine, &result); }
 static int reduce_dead(void) { return reduce(dead, 0, 9, 8, &identity, rbody, combine, &result); }
 
+/* fg_parallel_scan. */
+static uint64_t scan_buf[8], scan_id;
+static int scan(fg_pool *p, const void *in, void *out, size_t n, size_t size, const void *id,
+                fg_combine_fn c, const fg_scan_opts *o)
+{
+    return fg_parallel_scan(p, in, out, n, size, id, c, NULL, o);
+}
+static int scan_null_pool(void) { return scan(NULL, scan_buf, scan_buf, 8, 8, &scan_id, combine, NULL); }
+static int scan_null_in(void) { return scan(live, NULL, scan_buf, 8, 8, &scan_id, combine, NULL); }
+static int scan_null_out(void) { return scan(live, scan_buf, NULL, 8, 8, &scan_id, combine, NULL); }
+static int scan_size_zero(void) { return scan(live, scan_buf, scan_buf, 8, 0, &scan_id, combine, NULL); }
+static int scan_null_identity(void) { return scan(live, scan_buf, scan_buf, 8, 8, NULL, combine, NULL); }
+static int scan_null_combine(void) { return scan(live, scan_buf, scan_buf, 8, 8, &scan_id, NULL, NULL); }
+static int scan_overflow(void) { return scan(live, scan_buf, scan_buf, SIZE_MAX / 8 + 1, 8, &scan_id, combine, NULL); }
+static int scan_overlap(void) { return scan(live, scan_buf, scan_buf + 1, 4, 8, &scan_id, combine, NULL); }
+static int scan_kind_neg(void) { return scan(live, scan_buf, scan_buf, 8, 8, &scan_id, combine, FG_SCAN_OPTS(.kind = -1)); }
+static int scan_kind_big(void) { return scan(live, scan_buf, scan_buf, 8, 8, &scan_id, combine, FG_SCAN_OPTS(.kind = FG_SCAN_EXCLUSIVE + 1)); }
+static int scan_opts_unsized(void)
+{
+    fg_scan_opts o = { 0 };
+    return scan(live, scan_buf, scan_buf, 8, 8, &scan_id, combine, &o);
+}
+static int scan_empty(void) { return scan(live, NULL, NULL, 0, 8, &scan_id, combine, NULL); }
+static int scan_dead(void) { return scan(dead, scan_buf, scan_buf, 8, 8, &scan_id, combine, NULL); }
+
+/* The sorts: a refused call leaves the (unsorted) array as it was. */
+static int cmp_counted(const void *a, const void *b) { (void)a; (void)b; atomic_fetch_add(&ran, 1); return 0; }
+typedef int (*sort_fn)(fg_pool *, void *, size_t, size_t, fg_cmp_fn);
+static int sort_row(sort_fn f, fg_pool *p, int null_base, size_t n, size_t size, fg_cmp_fn c)
+{
+    uint64_t a[4] = { 4, 3, 2, 1 };
+    int rc = f(p, null_base ? NULL : a, n, size, c);
+    return a[0] == 4 && a[3] == 1 ? rc : WROTE_OUT;
+}
+#define SORT_ROWS(F)                                                                          \
+    static int F##_null_pool(void) { return sort_row(F, NULL, 0, 4, 8, cmp_counted); }         \
+    static int F##_null_base(void) { return sort_row(F, live, 1, 4, 8, cmp_counted); }         \
+    static int F##_size_zero(void) { return sort_row(F, live, 0, 4, 0, cmp_counted); }         \
+    static int F##_null_cmp(void) { return sort_row(F, live, 0, 4, 8, NULL); }                 \
+    static int F##_overflow(void) { return sort_row(F, live, 0, SIZE_MAX / 4, 8, cmp_counted); } \
+    static int F##_empty(void) { return sort_row(F, live, 1, 0, 8, cmp_counted); }             \
+    static int F##_one(void) { return sort_row(F, live, 0, 1, 8, cmp_counted); }               \
+    static int F##_dead(void) { return sort_row(F, dead, 0, 4, 8, cmp_counted); }
+SORT_ROWS(fg_parallel_sort)
+SORT_ROWS(fg_parallel_stable_sort)
+static int key_row(int which, fg_pool *p, int null_base, size_t n)
+{
+    uint64_t a[4] = { 4, 3, 2, 1 };
+    void *base = null_base ? NULL : a;
+    int rc = which == 0 ? fg_parallel_sort_u64(p, base, n)
+           : which == 1 ? fg_parallel_sort_i64(p, base, n) : fg_parallel_sort_double(p, base, n);
+    return a[0] == 4 && a[3] == 1 ? rc : WROTE_OUT;
+}
+#define KEY_ROWS(NAME, W)                                                                     \
+    static int NAME##_null_pool(void) { return key_row(W, NULL, 0, 4); }                      \
+    static int NAME##_null_base(void) { return key_row(W, live, 1, 4); }                      \
+    static int NAME##_overflow(void) { return key_row(W, live, 0, SIZE_MAX / 8 + 1); }        \
+    static int NAME##_empty(void) { return key_row(W, live, 1, 0); }                          \
+    static int NAME##_dead(void) { return key_row(W, dead, 0, 4); }
+KEY_ROWS(sort_u64, 0)
+KEY_ROWS(sort_i64, 1)
+KEY_ROWS(sort_double, 2)
+
 /* The façade. */
 static int open_opts(fg_parallel_opts o)
 {
@@ -268,6 +331,44 @@ static const row rows[] = {
     { "fg_parallel_reduce(partial_size 0)", reduce_size_zero, FG_EINVAL, ANY },
     { "fg_parallel_reduce(begin > end)", reduce_reversed, FG_EINVAL, ANY },
     { "fg_parallel_reduce(begin == end: result = identity)", reduce_empty, 0, ANY },
+    { "fg_parallel_scan(pool NULL)", scan_null_pool, FG_EINVAL, ANY },
+    { "fg_parallel_scan(in NULL, n 8)", scan_null_in, FG_EINVAL, ANY },
+    { "fg_parallel_scan(out NULL, n 8)", scan_null_out, FG_EINVAL, ANY },
+    { "fg_parallel_scan(size 0)", scan_size_zero, FG_EINVAL, ANY },
+    { "fg_parallel_scan(identity NULL)", scan_null_identity, FG_EINVAL, ANY },
+    { "fg_parallel_scan(combine NULL)", scan_null_combine, FG_EINVAL, ANY },
+    { "fg_parallel_scan(n * size beyond SIZE_MAX)", scan_overflow, FG_EINVAL, ANY },
+    { "fg_parallel_scan(out overlaps in, not equal)", scan_overlap, FG_EINVAL, ANY },
+    { "fg_parallel_scan(kind -1)", scan_kind_neg, FG_EINVAL, ANY },
+    { "fg_parallel_scan(kind past EXCLUSIVE)", scan_kind_big, FG_EINVAL, ANY },
+    { "fg_parallel_scan(opts.size 0)", scan_opts_unsized, FG_ESIZE, ANY },
+    { "fg_parallel_scan(n 0, in and out NULL: nothing to do)", scan_empty, 0, ANY },
+    { "fg_parallel_sort(pool NULL)", fg_parallel_sort_null_pool, FG_EINVAL, ANY },
+    { "fg_parallel_sort(base NULL, n 4)", fg_parallel_sort_null_base, FG_EINVAL, ANY },
+    { "fg_parallel_sort(size 0)", fg_parallel_sort_size_zero, FG_EINVAL, ANY },
+    { "fg_parallel_sort(cmp NULL)", fg_parallel_sort_null_cmp, FG_EINVAL, ANY },
+    { "fg_parallel_sort(n * size beyond SIZE_MAX)", fg_parallel_sort_overflow, FG_EINVAL, ANY },
+    { "fg_parallel_sort(n 0, base NULL: nothing to do)", fg_parallel_sort_empty, 0, ANY },
+    { "fg_parallel_sort(n 1: nothing to compare)", fg_parallel_sort_one, 0, ANY },
+    { "fg_parallel_stable_sort(pool NULL)", fg_parallel_stable_sort_null_pool, FG_EINVAL, ANY },
+    { "fg_parallel_stable_sort(base NULL, n 4)", fg_parallel_stable_sort_null_base, FG_EINVAL, ANY },
+    { "fg_parallel_stable_sort(size 0)", fg_parallel_stable_sort_size_zero, FG_EINVAL, ANY },
+    { "fg_parallel_stable_sort(cmp NULL)", fg_parallel_stable_sort_null_cmp, FG_EINVAL, ANY },
+    { "fg_parallel_stable_sort(n * size beyond SIZE_MAX)", fg_parallel_stable_sort_overflow, FG_EINVAL, ANY },
+    { "fg_parallel_stable_sort(n 0, base NULL: nothing to do)", fg_parallel_stable_sort_empty, 0, ANY },
+    { "fg_parallel_stable_sort(n 1: nothing to compare)", fg_parallel_stable_sort_one, 0, ANY },
+    { "fg_parallel_sort_u64(pool NULL)", sort_u64_null_pool, FG_EINVAL, ANY },
+    { "fg_parallel_sort_u64(base NULL, n 4)", sort_u64_null_base, FG_EINVAL, ANY },
+    { "fg_parallel_sort_u64(n * 8 beyond SIZE_MAX)", sort_u64_overflow, FG_EINVAL, ANY },
+    { "fg_parallel_sort_u64(n 0, base NULL: nothing to do)", sort_u64_empty, 0, ANY },
+    { "fg_parallel_sort_i64(pool NULL)", sort_i64_null_pool, FG_EINVAL, ANY },
+    { "fg_parallel_sort_i64(base NULL, n 4)", sort_i64_null_base, FG_EINVAL, ANY },
+    { "fg_parallel_sort_i64(n * 8 beyond SIZE_MAX)", sort_i64_overflow, FG_EINVAL, ANY },
+    { "fg_parallel_sort_i64(n 0, base NULL: nothing to do)", sort_i64_empty, 0, ANY },
+    { "fg_parallel_sort_double(pool NULL)", sort_double_null_pool, FG_EINVAL, ANY },
+    { "fg_parallel_sort_double(base NULL, n 4)", sort_double_null_base, FG_EINVAL, ANY },
+    { "fg_parallel_sort_double(n * 8 beyond SIZE_MAX)", sort_double_overflow, FG_EINVAL, ANY },
+    { "fg_parallel_sort_double(n 0, base NULL: nothing to do)", sort_double_empty, 0, ANY },
     { "fg_parallel_open(out NULL)", open_out_null, FG_EINVAL, ANY },
     { "fg_parallel_open(backend -1)", open_backend_neg, FG_EINVAL, ANY },
     { "fg_parallel_open(backend past SEQUENTIAL)", open_backend_big, FG_EINVAL, ANY },
@@ -290,6 +391,12 @@ static const row rows[] = {
     DEBUG_ROW("fg_parallel_for(destroyed pool)", for_dead, FG_EINVAL)
     DEBUG_ROW("fg_parallel_reduce(destroyed pool)", reduce_dead, FG_EINVAL)
     DEBUG_ROW("fg_parallel_open(pool destroyed)", open_dead_pool, FG_EINVAL)
+    DEBUG_ROW("fg_parallel_scan(destroyed pool)", scan_dead, FG_EINVAL)
+    DEBUG_ROW("fg_parallel_sort(destroyed pool)", fg_parallel_sort_dead, FG_EINVAL)
+    DEBUG_ROW("fg_parallel_stable_sort(destroyed pool)", fg_parallel_stable_sort_dead, FG_EINVAL)
+    DEBUG_ROW("fg_parallel_sort_u64(destroyed pool)", sort_u64_dead, FG_EINVAL)
+    DEBUG_ROW("fg_parallel_sort_i64(destroyed pool)", sort_i64_dead, FG_EINVAL)
+    DEBUG_ROW("fg_parallel_sort_double(destroyed pool)", sort_double_dead, FG_EINVAL)
 };
 #define NROWS (sizeof rows / sizeof rows[0])
 
@@ -340,9 +447,9 @@ ParameterizedTest(size_t *c, badinput, table, .init = fixture_up, .fini = fixtur
 Test(badinput, table_size)
 {
 #ifdef NDEBUG
-    cr_assert_eq(NROWS, 62);
+    cr_assert_eq(NROWS, 100);
 #else
-    cr_assert_eq(NROWS, 70);
+    cr_assert_eq(NROWS, 114);
 #endif
 }
 

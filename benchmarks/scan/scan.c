@@ -1,0 +1,92 @@
+/* scan.c: an inclusive prefix sum of --n 64-bit integers (default 10^7)
+ * with fg_parallel_scan at its default grain, out of place
+ * (forage-scan) and in place on a copy (forage-scan-inplace: the copy is
+ * made outside the clock).  The combine is an opaque function pointer, as
+ * the API takes it.  Input, twin (one sequential loop) and checksum:
+ * common/scan.h, shared with the oneTBB peer (tbb::parallel_scan).
+ *
+ * usage: scan [--threads 1,2] [--reps 5] [--n 10000000] [--no-header]
+ * (and driver.h's --variant/--grain/--expect/--list)
+ */
+#include <forage.h>
+
+#include "../common/driver.h"
+#include "../common/scan.h"
+
+enum { SCAN_OUT, SCAN_INPLACE };
+
+static struct {
+    int threads;
+    fg_pool *pool;
+} pools[BENCH_MAX_THREADS];
+static int npools;
+
+static fg_pool *pool_for(int threads)
+{
+    for (int i = 0; i < npools; i++)
+        if (pools[i].threads == threads)
+            return pools[i].pool;
+    if (npools == BENCH_MAX_THREADS)
+        return NULL;
+    int err = fg_pool_create(&pools[npools].pool, FG_CONFIG(.workers = threads));
+    if (err < 0) {
+        fprintf(stderr, "scan: fg_pool_create: %s\n", fg_strerror(err));
+        return NULL;
+    }
+    pools[npools].threads = threads;
+    return pools[npools++].pool;
+}
+
+static void add_u64(void *left, const void *right, void *ctx)
+{
+    (void)ctx;
+    *(uint64_t *)left += *(const uint64_t *)right;
+}
+
+static double run_forage(const bench_variant *v, int threads, long param, uint64_t *checksum)
+{
+    size_t n = (size_t)param;
+    fg_pool *pool = pool_for(threads);
+    if (pool == NULL)
+        return -1;
+    if (v->kind == SCAN_INPLACE)
+        memcpy(scan_out, scan_in, n * sizeof *scan_out);
+    else
+        memset(scan_out, 0, n * sizeof *scan_out);
+    const uint64_t zero = 0;
+    const uint64_t *in = v->kind == SCAN_INPLACE ? scan_out : scan_in;
+    double t0 = bench_now();
+    int err = fg_parallel_scan(pool, in, scan_out, n, sizeof *scan_out, &zero, add_u64, NULL,
+                               NULL);
+    double t = bench_now() - t0;
+    *checksum = scan_checksum(scan_out, n);
+    return err == 0 ? t : -1;
+}
+
+static const bench_variant variants[] = {
+    { "forage-scan", 0, SCAN_OUT, run_forage, 0 },
+    { "forage-scan-inplace", 0, SCAN_INPLACE, run_forage, 0 },
+};
+
+static long warmup_param(long n)
+{
+    return n >= 8 ? n / 8 : n;
+}
+
+int main(int argc, char **argv)
+{
+    bench_opts o;
+    int rc = bench_parse(argc, argv, &o, 10000000);
+    if (rc != 0)
+        return rc;
+    if (scan_setup((size_t)o.param) != 0)
+        return 1;
+    bench_workload w = { "scan", "seq", scan_run_seq, variants,
+                         (int)(sizeof variants / sizeof variants[0]), warmup_param };
+    rc = bench_drive(&o, &w);
+    for (int i = 0; i < npools; i++)
+        fg_pool_destroy(pools[i].pool);
+    free(scan_in);
+    free(scan_out);
+    return rc;
+}

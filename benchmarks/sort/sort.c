@@ -1,0 +1,98 @@
+/* sort.c: sorting --n doubles (default 10^7) with forage: the radix sort of
+ * fixed-size keys (fg_parallel_sort_double), the qsort-compatible quicksort
+ * (fg_parallel_sort) and the stable merge sort (fg_parallel_stable_sort),
+ * the last two through qsort's comparator.  The twin is glibc's qsort with
+ * the same comparator.  Input, checksum and comparator: common/sort.h,
+ * shared with the oneTBB peer (sort_tbb.cpp: tbb::parallel_sort and
+ * std::sort with std::execution::par).
+ *
+ * usage: sort [--threads 1,2] [--reps 5] [--n 10000000] [--no-header]
+ * (and driver.h's --variant/--grain/--expect/--list)
+ */
+#include <forage.h>
+
+#include "../common/driver.h"
+#include "../common/sort.h"
+
+enum { SORT_RADIX, SORT_QUICK, SORT_STABLE };
+
+static struct {
+    int threads;
+    fg_pool *pool;
+} pools[BENCH_MAX_THREADS];
+static int npools;
+
+static fg_pool *pool_for(int threads)
+{
+    for (int i = 0; i < npools; i++)
+        if (pools[i].threads == threads)
+            return pools[i].pool;
+    if (npools == BENCH_MAX_THREADS)
+        return NULL;
+    int err = fg_pool_create(&pools[npools].pool, FG_CONFIG(.workers = threads));
+    if (err < 0) {
+        fprintf(stderr, "sort: fg_pool_create: %s\n", fg_strerror(err));
+        return NULL;
+    }
+    pools[npools].threads = threads;
+    return pools[npools++].pool;
+}
+
+static double run_seq(long param, uint64_t *checksum)
+{
+    size_t n = (size_t)param;
+    sort_reset(n);
+    double t0 = bench_now();
+    qsort(sort_work, n, sizeof *sort_work, sort_cmp_double);
+    double t = bench_now() - t0;
+    *checksum = sort_checksum(sort_work, n);
+    return t;
+}
+
+static double run_forage(const bench_variant *v, int threads, long param, uint64_t *checksum)
+{
+    size_t n = (size_t)param;
+    fg_pool *pool = pool_for(threads);
+    if (pool == NULL)
+        return -1;
+    sort_reset(n);
+    double t0 = bench_now();
+    int err = v->kind == SORT_RADIX ? fg_parallel_sort_double(pool, sort_work, n)
+            : v->kind == SORT_QUICK
+                ? fg_parallel_sort(pool, sort_work, n, sizeof *sort_work, sort_cmp_double)
+                : fg_parallel_stable_sort(pool, sort_work, n, sizeof *sort_work, sort_cmp_double);
+    double t = bench_now() - t0;
+    *checksum = sort_checksum(sort_work, n);
+    if (err != 0)
+        fprintf(stderr, "sort: %s: %s\n", v->runtime, fg_strerror(err));
+    return err == 0 ? t : -1;
+}
+
+static const bench_variant variants[] = {
+    { "forage-radix", 0, SORT_RADIX, run_forage, 0 },
+    { "forage-sort", 0, SORT_QUICK, run_forage, 0 },
+    { "forage-stable", 0, SORT_STABLE, run_forage, 0 },
+};
+
+static long warmup_param(long n)
+{
+    return n >= 8 ? n / 8 : n;
+}
+
+int main(int argc, char **argv)
+{
+    bench_opts o;
+    int rc = bench_parse(argc, argv, &o, 10000000);
+    if (rc != 0)
+        return rc;
+    if (sort_setup((size_t)o.param) != 0)
+        return 1;
+    bench_workload w = { "sort", "seq", run_seq, variants,
+                         (int)(sizeof variants / sizeof variants[0]), warmup_param };
+    rc = bench_drive(&o, &w);
+    for (int i = 0; i < npools; i++)
+        fg_pool_destroy(pools[i].pool);
+    free(sort_in);
+    free(sort_work);
+    return rc;
+}

@@ -1,0 +1,356 @@
+/* tests/unit/scan.c: fg_parallel_scan (facade/scan.c) against a sequential
+ * reference: inclusive and exclusive, in and out of place, sizes around the
+ * grain, a non-commutative combine (2x2 matrix products, and a polynomial
+ * hash of concatenated strings) to prove elements are combined in index
+ * order, element sizes from 4 bytes to beyond a cache line, the exact
+ * number of combine calls, and the same result on 1 to 4 workers.
+ * Bad arguments are rows of tests/unit/badinput.c. */
+#include <criterion/criterion.h>
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "forage.h"
+
+TestSuite(scan, .timeout = 120);
+
+static fg_pool *pool_new(int workers)
+{
+    fg_pool *p = NULL;
+    cr_assert_eq(fg_pool_create(&p, FG_CONFIG(.workers = workers)), 0);
+    return p;
+}
+
+static uint64_t mix(uint64_t i)
+{
+    uint64_t x = (i + 1) * 0x9E3779B97F4A7C15ull;
+    return x ^ (x >> 31);
+}
+
+/* ------------------------------------------------ 64-bit sums, counted */
+
+static atomic_size_t calls;
+
+static void add_u64(void *l, const void *r, void *ctx)
+{
+    (void)ctx;
+    *(uint64_t *)l += *(const uint64_t *)r;
+    atomic_fetch_add_explicit(&calls, 1, memory_order_relaxed);
+}
+
+static void ref_sum(const uint64_t *in, uint64_t *out, size_t n, int kind, uint64_t id)
+{
+    uint64_t acc = id;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t x = in[i];
+        if (kind == FG_SCAN_EXCLUSIVE)
+            out[i] = acc;
+        acc += x;
+        if (kind == FG_SCAN_INCLUSIVE)
+            out[i] = acc;
+    }
+}
+
+/* combine calls of the two-pass form: n in pass 2, grain per block but the
+ * last in pass 1, one per block but the last between the passes; one
+ * block: a plain sequential scan, n calls. */
+static size_t expected_calls(size_t n, size_t grain)
+{
+    size_t blocks = (n + grain - 1) / grain;
+    return blocks <= 1 ? n : n + (blocks - 1) * grain + (blocks - 1);
+}
+
+static void check_sum(fg_pool *p, size_t n, size_t grain, int kind, int in_place)
+{
+    uint64_t *in = malloc((n + 1) * sizeof *in), *out = malloc((n + 1) * sizeof *out);
+    uint64_t *want = malloc((n + 1) * sizeof *want);
+    for (size_t i = 0; i < n; i++)
+        in[i] = mix(i) >> 8;
+    ref_sum(in, want, n, kind, 0);
+    uint64_t id = 0;
+    atomic_store(&calls, 0);
+    uint64_t *dst = in_place ? in : out;
+    int err = fg_parallel_scan(p, in, dst, n, sizeof *in, &id, add_u64, NULL,
+                               FG_SCAN_OPTS(.kind = kind, .grain = grain));
+    cr_assert_eq(err, 0, "n %zu grain %zu: %s", n, grain, fg_strerror(err));
+    for (size_t i = 0; i < n; i++)
+        cr_assert_eq(dst[i], want[i], "n %zu grain %zu kind %d in_place %d: [%zu] = %llu, want %llu",
+                     n, grain, kind, in_place, i, (unsigned long long)dst[i],
+                     (unsigned long long)want[i]);
+    cr_assert_eq(atomic_load(&calls), expected_calls(n, grain ? grain : FG_SCAN_GRAIN_DEFAULT),
+                 "n %zu grain %zu: %zu combine calls", n, grain, atomic_load(&calls));
+    free(in);
+    free(out);
+    free(want);
+}
+
+Test(scan, sizes_around_the_grain)
+{
+    const size_t grain = 64;
+    const size_t sizes[] = { 0, 1, 2, grain - 1, grain, grain + 1, 2 * grain - 1, 2 * grain,
+                             2 * grain + 1, 10 * grain + 3, 1000 };
+    for (int w = 1; w <= 4; w++) {
+        fg_pool *p = pool_new(w);
+        for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++)
+            for (int kind = FG_SCAN_INCLUSIVE; kind <= FG_SCAN_EXCLUSIVE; kind++)
+                for (int in_place = 0; in_place < 2; in_place++)
+                    check_sum(p, sizes[s], grain, kind, in_place);
+        fg_pool_destroy(p);
+    }
+}
+
+Test(scan, grain_one_and_default)
+{
+    fg_pool *p = pool_new(2);
+    for (int kind = FG_SCAN_INCLUSIVE; kind <= FG_SCAN_EXCLUSIVE; kind++) {
+        check_sum(p, 257, 1, kind, 0);
+        check_sum(p, FG_SCAN_GRAIN_DEFAULT, 0, kind, 1);     /* one block */
+        check_sum(p, FG_SCAN_GRAIN_DEFAULT + 1, 0, kind, 0); /* two */
+    }
+    fg_pool_destroy(p);
+}
+
+Test(scan, large)
+{
+    fg_pool *p = pool_new(2);
+    check_sum(p, 3000017, 0, FG_SCAN_INCLUSIVE, 0);
+    check_sum(p, 3000017, 0, FG_SCAN_EXCLUSIVE, 1);
+    fg_pool_destroy(p);
+}
+
+/* The default options are an inclusive scan. */
+Test(scan, null_opts_is_inclusive)
+{
+    fg_pool *p = pool_new(2);
+    uint64_t in[5] = { 1, 2, 3, 4, 5 }, out[5], id = 0;
+    cr_assert_eq(fg_parallel_scan(p, in, out, 5, 8, &id, add_u64, NULL, NULL), 0);
+    const uint64_t want[5] = { 1, 3, 6, 10, 15 };
+    cr_assert_arr_eq(out, want, sizeof want);
+    fg_pool_destroy(p);
+}
+
+/* ------------------------------------------- non-commutative combines */
+
+typedef struct mat {
+    uint64_t a, b, c, d; /* [[a b] [c d]], arithmetic mod 2^64 */
+} mat;
+
+static void mat_mul(void *l, const void *r, void *ctx)
+{
+    (void)ctx;
+    mat *x = l;
+    const mat *y = r;
+    *x = (mat){ x->a * y->a + x->b * y->c, x->a * y->b + x->b * y->d,
+                x->c * y->a + x->d * y->c, x->c * y->b + x->d * y->d };
+}
+
+static void check_mat(fg_pool *p, size_t n, size_t grain, int kind, int in_place)
+{
+    mat *in = malloc((n + 1) * sizeof *in), *out = malloc((n + 1) * sizeof *out);
+    mat *want = malloc((n + 1) * sizeof *want);
+    for (size_t i = 0; i < n; i++)
+        in[i] = (mat){ mix(4 * i) | 1, mix(4 * i + 1), mix(4 * i + 2), mix(4 * i + 3) | 1 };
+    const mat id = { 1, 0, 0, 1 };
+    mat acc = id;
+    for (size_t i = 0; i < n; i++) {
+        if (kind == FG_SCAN_EXCLUSIVE)
+            want[i] = acc;
+        mat_mul(&acc, &in[i], NULL);
+        if (kind == FG_SCAN_INCLUSIVE)
+            want[i] = acc;
+    }
+    mat *dst = in_place ? in : out;
+    cr_assert_eq(fg_parallel_scan(p, in, dst, n, sizeof(mat), &id, mat_mul, NULL,
+                                  FG_SCAN_OPTS(.kind = kind, .grain = grain)), 0);
+    cr_assert_eq(memcmp(dst, want, n * sizeof(mat)), 0, "matrix scan n %zu grain %zu kind %d",
+                 n, grain, kind);
+    free(in);
+    free(out);
+    free(want);
+}
+
+Test(scan, matrix_products_keep_index_order)
+{
+    for (int w = 1; w <= 4; w++) {
+        fg_pool *p = pool_new(w);
+        for (int kind = FG_SCAN_INCLUSIVE; kind <= FG_SCAN_EXCLUSIVE; kind++)
+            for (int in_place = 0; in_place < 2; in_place++) {
+                check_mat(p, 5000, 16, kind, in_place);
+                check_mat(p, 33, 32, kind, in_place);
+                check_mat(p, 100000, 0, kind, in_place);
+            }
+        fg_pool_destroy(p);
+    }
+}
+
+/* A string as (polynomial hash, length, first and last letter): the
+ * concatenation's hash is h(l) * B^len(r) + h(r), which fails as soon as
+ * two pieces are combined out of order. */
+typedef struct text {
+    uint64_t hash, pow; /* pow = B^length */
+    uint64_t length;
+    char first, last;
+} text;
+
+static void concat(void *l, const void *r, void *ctx)
+{
+    (void)ctx;
+    text *x = l;
+    const text *y = r;
+    if (y->length == 0)
+        return;
+    if (x->length == 0) {
+        *x = *y;
+        return;
+    }
+    x->hash = x->hash * y->pow + y->hash;
+    x->pow *= y->pow;
+    x->length += y->length;
+    x->last = y->last;
+}
+
+Test(scan, string_concatenation)
+{
+    const uint64_t B = 131;
+    const size_t n = 20011;
+    char *letters = malloc(n);
+    text *in = malloc(n * sizeof *in), *out = malloc(n * sizeof *out);
+    for (size_t i = 0; i < n; i++) {
+        letters[i] = (char)('a' + mix(i) % 26);
+        in[i] = (text){ (uint64_t)letters[i], B, 1, letters[i], letters[i] };
+    }
+    const text empty = { 0, 1, 0, 0, 0 };
+    for (int w = 1; w <= 3; w++) {
+        fg_pool *p = pool_new(w);
+        cr_assert_eq(fg_parallel_scan(p, in, out, n, sizeof(text), &empty, concat, NULL,
+                                      FG_SCAN_OPTS(.grain = 97)), 0);
+        uint64_t h = 0;
+        for (size_t i = 0; i < n; i++) {
+            h = h * B + (uint64_t)letters[i];
+            cr_assert_eq(out[i].hash, h, "prefix %zu on %d workers", i, w);
+            cr_assert_eq(out[i].length, i + 1);
+            cr_assert_eq(out[i].first, letters[0]);
+            cr_assert_eq(out[i].last, letters[i]);
+        }
+        fg_pool_destroy(p);
+    }
+    free(letters);
+    free(in);
+    free(out);
+}
+
+/* ------------------------------------------------- wide elements, nesting */
+
+typedef struct wide {
+    uint32_t v[80]; /* 320 bytes: beyond any stack or special-cased size */
+} wide;
+
+static void wide_add(void *l, const void *r, void *ctx)
+{
+    (void)ctx;
+    for (int j = 0; j < 80; j++)
+        ((wide *)l)->v[j] += ((const wide *)r)->v[j];
+}
+
+Test(scan, wide_elements)
+{
+    fg_pool *p = pool_new(2);
+    const size_t n = 1500;
+    wide *in = calloc(n, sizeof *in), *want = calloc(n, sizeof *want), id = { { 0 } };
+    for (size_t i = 0; i < n; i++)
+        for (int j = 0; j < 80; j++)
+            in[i].v[j] = (uint32_t)mix(i * 80 + (size_t)j);
+    wide acc = id;
+    for (size_t i = 0; i < n; i++) {
+        want[i] = acc;
+        wide_add(&acc, &in[i], NULL);
+    }
+    cr_assert_eq(fg_parallel_scan(p, in, in, n, sizeof(wide), &id, wide_add, NULL,
+                                  FG_SCAN_OPTS(.kind = FG_SCAN_EXCLUSIVE, .grain = 100)), 0);
+    cr_assert_eq(memcmp(in, want, n * sizeof(wide)), 0);
+    free(in);
+    free(want);
+    fg_pool_destroy(p);
+}
+
+typedef struct nested {
+    fg_pool *pool;
+    uint64_t *data;
+    size_t n;
+    int err;
+} nested;
+
+static int scan_in_task(void *arg)
+{
+    nested *t = arg;
+    uint64_t id = 0;
+    t->err = fg_parallel_scan(t->pool, t->data, t->data, t->n, 8, &id, add_u64, NULL,
+                              FG_SCAN_OPTS(.grain = 100));
+    return 0;
+}
+
+/* Two scans at once, each started from inside a task on a worker. */
+Test(scan, from_workers)
+{
+    fg_pool *p = pool_new(2);
+    const size_t n = 10007;
+    uint64_t *a = malloc(n * 8), *b = malloc(n * 8);
+    for (size_t i = 0; i < n; i++)
+        a[i] = b[i] = i;
+    nested x = { p, a, n, -1 }, y = { p, b, n, -1 };
+    cr_assert_eq(fg_join(p, scan_in_task, &x, scan_in_task, &y), 0);
+    cr_assert_eq(x.err, 0);
+    cr_assert_eq(y.err, 0);
+    for (size_t i = 0; i < n; i++) {
+        cr_assert_eq(a[i], i * (i + 1) / 2);
+        cr_assert_eq(b[i], i * (i + 1) / 2);
+    }
+    free(a);
+    free(b);
+    fg_pool_destroy(p);
+}
+
+/* ------------------------------------------------- options as structs */
+
+/* An older caller's struct ends after `kind`; its garbage grain (SIZE_MAX,
+ * one block) must not be read: the default grain's three blocks show in
+ * the number of combine calls. */
+Test(scan, older_opts_read_only_their_fields)
+{
+    fg_pool *p = pool_new(2);
+    const size_t n = 2 * FG_SCAN_GRAIN_DEFAULT + 5;
+    uint64_t *a = malloc(n * 8), id = 0;
+    for (size_t i = 0; i < n; i++)
+        a[i] = 1;
+    fg_scan_opts o;
+    memset(&o, 0xFF, sizeof o);
+    o.size = offsetof(fg_scan_opts, kind) + sizeof o.kind;
+    o.kind = FG_SCAN_EXCLUSIVE;
+    atomic_store(&calls, 0);
+    cr_assert_eq(fg_parallel_scan(p, a, a, n, 8, &id, add_u64, NULL, &o), 0);
+    for (size_t i = 0; i < n; i++)
+        cr_assert_eq(a[i], i);
+    cr_assert_eq(atomic_load(&calls), expected_calls(n, FG_SCAN_GRAIN_DEFAULT));
+    free(a);
+    fg_pool_destroy(p);
+}
+
+Test(scan, newer_opts_with_unknown_fields)
+{
+    fg_pool *p = pool_new(1);
+    struct { fg_scan_opts known; uint64_t later[2]; } newer;
+    memset(&newer, 0, sizeof newer);
+    newer.known.size = sizeof newer;
+    uint64_t a[3] = { 1, 2, 3 }, id = 0;
+    cr_assert_eq(fg_parallel_scan(p, a, a, 3, 8, &id, add_u64, NULL, &newer.known), 0);
+    cr_assert_eq(a[2], 6);
+    newer.later[1] = 1; /* a field this library does not know, set */
+    atomic_store(&calls, 0);
+    cr_assert_eq(fg_parallel_scan(p, a, a, 3, 8, &id, add_u64, NULL, &newer.known), FG_ESIZE);
+    cr_assert_eq(atomic_load(&calls), 0);
+    cr_assert_eq(a[2], 6);
+    fg_pool_destroy(p);
+}
