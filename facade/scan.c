@@ -10,6 +10,10 @@
  * never changes what is combined with what: the result is the same for any
  * number of workers, and combine need not commute.
  *
+ * The passes hand whole blocks to a block function: fg_parallel_scan's
+ * calls the caller's combine per element; FG_PARALLEL_SCAN (forage.h)
+ * generates one with the combine inlined.
+ *
  * Concurrency: a block's pass-1 body writes only its own sum slot and its
  * pass-2 body only its own out[] range and scratch slots; fg_parallel_for's
  * return orders every body's writes before the caller reads them.  No
@@ -24,19 +28,64 @@
 #include "seam.h"
 
 typedef struct fg__scan {
-    const unsigned char *in;
-    unsigned char *out;
     size_t n, size, grain;
     int kind;
     const void *identity;
     fg_combine_fn combine;
     void *ctx;
-    unsigned char *sums; /* per block: sum, then prefix; a scratch slot; +2 */
+    fg__scan_block_fn block; /* one block, reduce or rescan */
+    void *job;
+    unsigned char *sums; /* per block: sum, then prefix, then accumulator;
+                            a scratch slot; then 2 for the prefix scan */
 } fg__scan;
+
+/* fg_parallel_scan's blocks: the caller's combine per element. */
+typedef struct fg__scan_generic {
+    const unsigned char *in;
+    unsigned char *out;
+    size_t size;
+    fg_combine_fn combine;
+    void *ctx;
+} fg__scan_generic;
+
+static void fg__scan_generic_block(size_t begin, size_t end, void *accp, int mode, void *job)
+{
+    const fg__scan_generic *g = job;
+    const unsigned char *in = g->in;
+    unsigned char *out = g->out, *acc = accp, *tmp = acc + g->size;
+    size_t z = g->size;
+    fg_combine_fn combine = g->combine;
+    void *ctx = g->ctx;
+    if (mode == FG__SCAN_REDUCE) {
+        for (size_t i = begin; i < end; i++)
+            combine(acc, in + i * z, ctx);
+    } else if (mode == FG_SCAN_INCLUSIVE) { /* in place too: in[i] is read first */
+        for (size_t i = begin; i < end; i++) {
+            combine(acc, in + i * z, ctx);
+            fg__elem_copy(out + i * z, acc, z);
+        }
+    } else if (out != in) {
+        for (size_t i = begin; i < end; i++) {
+            fg__elem_copy(out + i * z, acc, z);
+            combine(acc, in + i * z, ctx);
+        }
+    } else { /* exclusive in place: keep in[i] before out[i] overwrites it */
+        for (size_t i = begin; i < end; i++) {
+            fg__elem_copy(tmp, out + i * z, z);
+            fg__elem_copy(out + i * z, acc, z);
+            combine(acc, tmp, ctx);
+        }
+    }
+}
 
 static unsigned char *fg__scan_slot(const fg__scan *s, size_t k)
 {
     return s->sums + k * s->size;
+}
+
+static size_t fg__scan_end(const fg__scan *s, size_t k)
+{
+    return s->n - k * s->grain > s->grain ? (k + 1) * s->grain : s->n;
 }
 
 /* Pass 1: the sum of each block in [b, e) (never the last block). */
@@ -46,43 +95,18 @@ static int fg__scan_reduce(size_t b, size_t e, void *arg)
     for (size_t k = b; k < e; k++) {
         unsigned char *acc = fg__scan_slot(s, 2 * k);
         fg__elem_copy(acc, s->identity, s->size);
-        size_t end = (k + 1) * s->grain;
-        for (size_t i = k * s->grain; i < end; i++)
-            s->combine(acc, s->in + i * s->size, s->ctx);
+        s->block(k * s->grain, fg__scan_end(s, k), acc, FG__SCAN_REDUCE, s->job);
     }
     return 0;
 }
 
-/* Block k from its prefix (slot 2k, consumed as the accumulator). */
-static void fg__scan_block(fg__scan *s, size_t k)
-{
-    unsigned char *acc = fg__scan_slot(s, 2 * k), *tmp = fg__scan_slot(s, 2 * k + 1);
-    size_t begin = k * s->grain, end = begin + s->grain < s->n ? begin + s->grain : s->n;
-    size_t z = s->size;
-    if (s->kind == FG_SCAN_INCLUSIVE) { /* in place too: in[i] is read first */
-        for (size_t i = begin; i < end; i++) {
-            s->combine(acc, s->in + i * z, s->ctx);
-            fg__elem_copy(s->out + i * z, acc, z);
-        }
-    } else if ((const unsigned char *)s->out != s->in) {
-        for (size_t i = begin; i < end; i++) {
-            fg__elem_copy(s->out + i * z, acc, z);
-            s->combine(acc, s->in + i * z, s->ctx);
-        }
-    } else { /* exclusive in place: keep in[i] before out[i] overwrites it */
-        for (size_t i = begin; i < end; i++) {
-            fg__elem_copy(tmp, s->out + i * z, z);
-            fg__elem_copy(s->out + i * z, acc, z);
-            s->combine(acc, tmp, s->ctx);
-        }
-    }
-}
-
-/* Pass 2 over the blocks [b, e). */
+/* Pass 2: each block in [b, e) from its prefix (slot 2k, consumed as the
+ * accumulator; slot 2k + 1 is its scratch). */
 static int fg__scan_rescan(size_t b, size_t e, void *arg)
 {
+    fg__scan *s = arg;
     for (size_t k = b; k < e; k++)
-        fg__scan_block(arg, k);
+        s->block(k * s->grain, fg__scan_end(s, k), fg__scan_slot(s, 2 * k), s->kind, s->job);
     return 0;
 }
 
@@ -117,9 +141,9 @@ static int fg__scan_check(fg_pool *pool, const void *in, const void *out, size_t
     return 0;
 }
 
-int fg_parallel_scan(fg_pool *pool, const void *in, void *out, size_t n, size_t size,
-                     const void *identity, fg_combine_fn combine, void *ctx,
-                     const fg_scan_opts *user)
+int fg__scan_run(fg_pool *pool, const void *in, void *out, size_t n, size_t size,
+                 const void *identity, fg_combine_fn combine, void *ctx,
+                 const fg_scan_opts *user, fg__scan_block_fn block, void *job)
 {
     fg_scan_opts opts;
     if (fg__struct_read(&opts, sizeof opts, user) < 0)
@@ -127,9 +151,10 @@ int fg_parallel_scan(fg_pool *pool, const void *in, void *out, size_t n, size_t 
     int err = fg__scan_check(pool, in, out, n, size, identity, combine, &opts);
     if (err != 0 || n == 0)
         return err;
-    fg__scan s = { .in = in, .out = out, .n = n, .size = size, .kind = opts.kind,
+    fg__scan s = { .n = n, .size = size, .kind = opts.kind,
                    .grain = opts.grain != 0 ? opts.grain : FG_SCAN_GRAIN_DEFAULT,
-                   .identity = identity, .combine = combine, .ctx = ctx };
+                   .identity = identity, .combine = combine, .ctx = ctx,
+                   .block = block, .job = job };
     size_t blocks = n / s.grain + (n % s.grain != 0);
     if (2 * blocks + 2 > SIZE_MAX / size)
         return FG_ENOMEM;
@@ -138,7 +163,7 @@ int fg_parallel_scan(fg_pool *pool, const void *in, void *out, size_t n, size_t 
         return FG_ENOMEM;
     if (blocks == 1) { /* one block: a sequential scan here, no pool round trip */
         fg__elem_copy(s.sums, identity, size);
-        fg__scan_block(&s, 0);
+        err = fg__scan_rescan(0, 1, &s);
     } else {
         err = fg_parallel_for(pool, 0, blocks - 1, NULL, fg__scan_reduce, &s);
         if (err == 0) {
@@ -148,4 +173,13 @@ int fg_parallel_scan(fg_pool *pool, const void *in, void *out, size_t n, size_t 
     }
     fg__free(s.sums);
     return err;
+}
+
+int fg_parallel_scan(fg_pool *pool, const void *in, void *out, size_t n, size_t size,
+                     const void *identity, fg_combine_fn combine, void *ctx,
+                     const fg_scan_opts *opts)
+{
+    fg__scan_generic g = { in, out, size, combine, ctx };
+    return fg__scan_run(pool, in, out, n, size, identity, combine, ctx, opts,
+                        fg__scan_generic_block, &g);
 }

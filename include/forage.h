@@ -882,6 +882,62 @@ FG_API int fg_parallel_scan(fg_pool *pool, const void *in, void *out, size_t n, 
                             const void *identity, fg_combine_fn combine, void *ctx,
                             const fg_scan_opts *opts);
 
+/* A typed scan with the combine inlined: FG_PARALLEL_SCAN(NAME, T, COMBINE)
+ * defines
+ *     static int NAME(fg_pool *pool, const T *in, T *out, size_t n,
+ *                     T identity, const fg_scan_opts *opts);
+ * where COMBINE(a, b) returns a + b as a T (a function or macro the
+ * compiler sees, so each block's loop is as tight as a hand-written one).
+ * Same contract as fg_parallel_scan with size = sizeof(T).
+ *     static inline uint64_t add(uint64_t a, uint64_t b) { return a + b; }
+ *     FG_PARALLEL_SCAN(prefix_sum, uint64_t, add)
+ *     err = prefix_sum(pool, x, x, n, 0, FG_SCAN_OPTS(.kind = FG_SCAN_EXCLUSIVE)); */
+#define FG__SCAN_REDUCE (-1) /* a block call's mode: fold into acc, write nothing */
+/* One block [begin, end) of a scan: fold it into *acc (mode FG__SCAN_REDUCE)
+ * or scan it from *acc into the output (mode FG_SCAN_INCLUSIVE or
+ * _EXCLUSIVE); acc is followed by one free element slot of scratch. */
+typedef void (*fg__scan_block_fn)(size_t begin, size_t end, void *acc, int mode, void *job);
+/* fg_parallel_scan's driver, by blocks: not for direct use. */
+FG_API int fg__scan_run(fg_pool *pool, const void *in, void *out, size_t n, size_t size,
+                        const void *identity, fg_combine_fn combine, void *ctx,
+                        const fg_scan_opts *opts, fg__scan_block_fn block, void *job);
+
+#define FG_PARALLEL_SCAN(NAME, T, COMBINE)                                        \
+    typedef struct NAME##__job { const T *in; T *out; } NAME##__job;              \
+    static void NAME##__combine(void *l, const void *r, void *ctx)                \
+    {                                                                             \
+        (void)ctx;                                                                \
+        *(T *)l = COMBINE(*(T *)l, *(const T *)r);                                \
+    }                                                                             \
+    static void NAME##__block(size_t b, size_t e, void *accp, int mode, void *jp) \
+    {                                                                             \
+        const T *in = ((NAME##__job *)jp)->in;                                    \
+        T *out = ((NAME##__job *)jp)->out;                                        \
+        T acc = *(T *)accp;                                                       \
+        if (mode == FG__SCAN_REDUCE) {                                            \
+            for (size_t i = b; i < e; i++)                                        \
+                acc = COMBINE(acc, in[i]);                                        \
+        } else if (mode == FG_SCAN_INCLUSIVE) {                                   \
+            for (size_t i = b; i < e; i++)                                        \
+                out[i] = acc = COMBINE(acc, in[i]);                               \
+        } else {                                                                  \
+            for (size_t i = b; i < e; i++) {                                      \
+                T x = in[i]; /* in place: read before out[i] is written */        \
+                out[i] = acc;                                                     \
+                acc = COMBINE(acc, x);                                            \
+            }                                                                     \
+        }                                                                         \
+        *(T *)accp = acc;                                                         \
+    }                                                                             \
+    static __attribute__((unused)) int NAME(fg_pool *pool, const T *in, T *out,  \
+                                            size_t n, T identity,                 \
+                                            const fg_scan_opts *opts)             \
+    {                                                                             \
+        NAME##__job job = { in, out };                                            \
+        return fg__scan_run(pool, in, out, n, sizeof(T), &identity,              \
+                            NAME##__combine, NULL, opts, NAME##__block, &job);    \
+    }
+
 /* ------------------------------------------------------------------- sort */
 
 /* qsort's comparator: < 0, 0 or > 0 as *a sorts before, with or after *b. */

@@ -1,8 +1,10 @@
 /* scan.c: an inclusive prefix sum of --n 64-bit integers (default 10^7)
  * with fg_parallel_scan at its default grain, out of place
  * (forage-scan) and in place on a copy (forage-scan-inplace: the copy is
- * made outside the clock).  The combine is an opaque function pointer, as
- * the API takes it.  Input, twin (one sequential loop) and checksum:
+ * made outside the clock), the combine an opaque function pointer as that
+ * API takes it; and with FG_PARALLEL_SCAN (forage-scan-typed, out of
+ * place), the combine inlined into each block's loop as oneTBB's lambda
+ * is.  Input, twin (one sequential loop) and checksum:
  * common/scan.h, shared with the oneTBB peer (tbb::parallel_scan).
  *
  * usage: scan [--threads 1,2] [--reps 5] [--n 10000000] [--no-header]
@@ -13,7 +15,14 @@
 #include "../common/driver.h"
 #include "../common/scan.h"
 
-enum { SCAN_OUT, SCAN_INPLACE };
+enum { SCAN_OUT, SCAN_INPLACE, SCAN_TYPED };
+
+static inline uint64_t plus(uint64_t a, uint64_t b)
+{
+    return a + b;
+}
+
+FG_PARALLEL_SCAN(typed_sum, uint64_t, plus)
 
 static struct {
     int threads;
@@ -56,8 +65,10 @@ static double run_forage(const bench_variant *v, int threads, long param, uint64
     const uint64_t zero = 0;
     const uint64_t *in = v->kind == SCAN_INPLACE ? scan_out : scan_in;
     double t0 = bench_now();
-    int err = fg_parallel_scan(pool, in, scan_out, n, sizeof *scan_out, &zero, add_u64, NULL,
-                               NULL);
+    int err = v->kind == SCAN_TYPED
+                  ? typed_sum(pool, scan_in, scan_out, n, 0, NULL)
+                  : fg_parallel_scan(pool, in, scan_out, n, sizeof *scan_out, &zero, add_u64,
+                                     NULL, NULL);
     double t = bench_now() - t0;
     *checksum = scan_checksum(scan_out, n);
     return err == 0 ? t : -1;
@@ -66,6 +77,7 @@ static double run_forage(const bench_variant *v, int threads, long param, uint64
 static const bench_variant variants[] = {
     { "forage-scan", 0, SCAN_OUT, run_forage, 0 },
     { "forage-scan-inplace", 0, SCAN_INPLACE, run_forage, 0 },
+    { "forage-scan-typed", 0, SCAN_TYPED, run_forage, 0 },
 };
 
 static long warmup_param(long n)

@@ -177,6 +177,10 @@ static int scan_opts_unsized(void)
     return scan(live, scan_buf, scan_buf, 8, 8, &scan_id, combine, &o);
 }
 static int scan_empty(void) { return scan(live, NULL, NULL, 0, 8, &scan_id, combine, NULL); }
+static inline uint64_t typed_plus(uint64_t a, uint64_t b) { atomic_fetch_add(&ran, 1); return a + b; }
+FG_PARALLEL_SCAN(typed_scan, uint64_t, typed_plus)
+static int typed_scan_null_pool(void) { return typed_scan(NULL, scan_buf, scan_buf, 8, 0, NULL); }
+static int typed_scan_overlap(void) { return typed_scan(live, scan_buf + 1, scan_buf, 4, 0, NULL); }
 static int scan_dead(void) { return scan(dead, scan_buf, scan_buf, 8, 8, &scan_id, combine, NULL); }
 
 /* The sorts: a refused call leaves the (unsorted) array as it was. */
@@ -343,6 +347,8 @@ static const row rows[] = {
     { "fg_parallel_scan(kind past EXCLUSIVE)", scan_kind_big, FG_EINVAL, ANY },
     { "fg_parallel_scan(opts.size 0)", scan_opts_unsized, FG_ESIZE, ANY },
     { "fg_parallel_scan(n 0, in and out NULL: nothing to do)", scan_empty, 0, ANY },
+    { "FG_PARALLEL_SCAN's function(pool NULL)", typed_scan_null_pool, FG_EINVAL, ANY },
+    { "FG_PARALLEL_SCAN's function(out overlaps in)", typed_scan_overlap, FG_EINVAL, ANY },
     { "fg_parallel_sort(pool NULL)", fg_parallel_sort_null_pool, FG_EINVAL, ANY },
     { "fg_parallel_sort(base NULL, n 4)", fg_parallel_sort_null_base, FG_EINVAL, ANY },
     { "fg_parallel_sort(size 0)", fg_parallel_sort_size_zero, FG_EINVAL, ANY },
@@ -447,9 +453,9 @@ ParameterizedTest(size_t *c, badinput, table, .init = fixture_up, .fini = fixtur
 Test(badinput, table_size)
 {
 #ifdef NDEBUG
-    cr_assert_eq(NROWS, 100);
+    cr_assert_eq(NROWS, 102);
 #else
-    cr_assert_eq(NROWS, 114);
+    cr_assert_eq(NROWS, 116);
 #endif
 }
 

@@ -354,3 +354,76 @@ Test(scan, newer_opts_with_unknown_fields)
     cr_assert_eq(a[2], 6);
     fg_pool_destroy(p);
 }
+
+/* ------------------------------------------- FG_PARALLEL_SCAN, typed */
+
+static inline uint64_t plus(uint64_t a, uint64_t b) { return a + b; }
+FG_PARALLEL_SCAN(sum_scan, uint64_t, plus)
+
+static inline mat mat_times(mat x, mat y)
+{
+    mat_mul(&x, &y, NULL);
+    return x;
+}
+FG_PARALLEL_SCAN(mat_scan, mat, mat_times)
+
+Test(scan, typed_sums)
+{
+    const size_t sizes[] = { 0, 1, 63, 64, 65, 1000, 100003 };
+    for (int w = 1; w <= 3; w++) {
+        fg_pool *p = pool_new(w);
+        for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++)
+            for (int kind = FG_SCAN_INCLUSIVE; kind <= FG_SCAN_EXCLUSIVE; kind++)
+                for (int in_place = 0; in_place < 2; in_place++) {
+                    size_t n = sizes[s];
+                    uint64_t *in = malloc((n + 1) * 8), *out = malloc((n + 1) * 8);
+                    uint64_t *want = malloc((n + 1) * 8);
+                    for (size_t i = 0; i < n; i++)
+                        in[i] = mix(i);
+                    ref_sum(in, want, n, kind, 0);
+                    uint64_t *dst = in_place ? in : out;
+                    cr_assert_eq(sum_scan(p, in, dst, n, 0,
+                                          FG_SCAN_OPTS(.kind = kind, .grain = n > 1000 ? 0 : 64)), 0);
+                    cr_assert_eq(memcmp(dst, want, n * 8), 0, "typed n %zu kind %d in place %d",
+                                 n, kind, in_place);
+                    free(in);
+                    free(out);
+                    free(want);
+                }
+        fg_pool_destroy(p);
+    }
+}
+
+Test(scan, typed_matrix_products_keep_index_order)
+{
+    const size_t n = 20000;
+    mat *in = malloc(n * sizeof *in), *out = malloc(n * sizeof *out), *want = malloc(n * sizeof *want);
+    for (size_t i = 0; i < n; i++)
+        in[i] = (mat){ mix(4 * i) | 1, mix(4 * i + 1), mix(4 * i + 2), mix(4 * i + 3) | 1 };
+    const mat id = { 1, 0, 0, 1 };
+    mat acc = id;
+    for (size_t i = 0; i < n; i++)
+        want[i] = acc = mat_times(acc, in[i]);
+    for (int w = 1; w <= 4; w++) {
+        fg_pool *p = pool_new(w);
+        memset(out, 0, n * sizeof *out);
+        cr_assert_eq(mat_scan(p, in, out, n, id, FG_SCAN_OPTS(.grain = 100)), 0);
+        cr_assert_eq(memcmp(out, want, n * sizeof *out), 0, "typed matrices on %d workers", w);
+        fg_pool_destroy(p);
+    }
+    free(in);
+    free(out);
+    free(want);
+}
+
+Test(scan, typed_bad_arguments)
+{
+    fg_pool *p = pool_new(1);
+    uint64_t a[4] = { 1, 2, 3, 4 };
+    cr_assert_eq(sum_scan(NULL, a, a, 4, 0, NULL), FG_EINVAL);
+    cr_assert_eq(sum_scan(p, NULL, a, 4, 0, NULL), FG_EINVAL);
+    cr_assert_eq(sum_scan(p, a, a + 1, 3, 0, NULL), FG_EINVAL);
+    cr_assert_eq(sum_scan(p, a, a, 4, 0, FG_SCAN_OPTS(.kind = 2)), FG_EINVAL);
+    cr_assert_eq(a[3], 4, "a refused scan wrote");
+    fg_pool_destroy(p);
+}
