@@ -527,7 +527,7 @@ def algo_section(w):
     head = (["runtime", "Tseq (own twin)"] + [f"T{p}" for p in ps]
             + [f"Tseq/T{p}" for p in ps if p > 1] + [f"/ {peer} P={p}" for p in ps])
     twins = ", ".join(f"{k[0]} {fmt_t(w.t(*k))}" for k in sorted(w.cells) if k[0].startswith("seq"))
-    what = ("sorting 10^7 doubles: forage's twin is glibc qsort, oneTBB's std::sort"
+    what = (f"sorting {w.param} doubles: forage's twin is glibc qsort, oneTBB's std::sort"
             if w.name == "sort" else "inclusive prefix sum of 64-bit integers")
     return (f"### {w.name}({w.param}) against oneTBB\n\n{what}; twins: {twins}. The last "
             f"columns are forage / {peer} at the same P ({how(w)}; below 1: forage faster)."

@@ -23,7 +23,8 @@
  * after it is started once it is known.
  *
  * Concurrency: the call's mutex guards the progress counters, the cutter,
- * the auto batch size, the SHARED queue and the error code; fail_index and
+ * the SHARED queue and the error code; the façade's batch_lock its auto
+ * batch size, which concurrent calls on one fg_parallel share; fail_index and
  * tasks_run are atomics read without it.  Results are written by tasks into
  * disjoint slots and published to the caller by fg_join / fg_sync.
  */
@@ -49,6 +50,9 @@ struct fg_parallel {
     fg__printer printer;
     fg__autobatch autobatch; /* learned size persists across calls, as in a
                                 joblib `with Parallel(...)` block */
+    pthread_mutex_t batch_lock; /* guards autobatch: calls from several
+                                   threads at once share it (taken inside a
+                                   call's lock, never the other way) */
     void (*on_progress)(const fg_progress *, void *);
     void *progress_ctx;
     const fg_cancel_token *cancel; /* fg_parallel_opts.cancel, may be NULL */
@@ -198,9 +202,11 @@ static void fg__steal_completed(fg__map *m, size_t len, double duration_s)
         fg__autobatch *a = &m->par->autobatch;
         /* Leaves come from halving, so their sizes rarely equal the
          * effective size: feed the duration scaled to that size. */
+        pthread_mutex_lock(&m->par->batch_lock);
         fg__autobatch_completed(a, a->size, duration_s * (double)a->size / (double)len);
         double verdict;
         size_t size = fg__autobatch_size(a, &verdict);
+        pthread_mutex_unlock(&m->par->batch_lock);
         fg__map_print_autobatch(m, verdict, size);
     }
     fg__map_report(m, false);
@@ -243,9 +249,9 @@ static int fg__steal_auto(void *arg)
 {
     fg__steal_span *s = arg;
     size_t len = s->hi - s->lo;
-    pthread_mutex_lock(&s->m->lock);
+    pthread_mutex_lock(&s->m->par->batch_lock);
     size_t size = s->m->par->autobatch.size;
-    pthread_mutex_unlock(&s->m->lock);
+    pthread_mutex_unlock(&s->m->par->batch_lock);
     if (len <= size) {
         fg__steal_batch(s->m, s->lo, len);
         return 0;
@@ -322,7 +328,9 @@ static bool fg__shared_dispatch(fg__map *m, bool from_input)
     size_t batch = (size_t)par->batch_size;
     if (par->batch_size == FG_BATCH_AUTO) {
         double verdict;
+        pthread_mutex_lock(&par->batch_lock);
         batch = fg__autobatch_size(&par->autobatch, &verdict);
+        pthread_mutex_unlock(&par->batch_lock);
         fg__map_print_autobatch(m, verdict, batch);
     }
     size_t start, len;
@@ -341,8 +349,11 @@ static void fg__shared_completed(fg__map *m, const fg__batch *b, bool ran)
 {
     if (ran) {
         m->prog.completed_tasks += b->len;
-        if (m->par->batch_size == FG_BATCH_AUTO)
+        if (m->par->batch_size == FG_BATCH_AUTO) {
+            pthread_mutex_lock(&m->par->batch_lock);
             fg__autobatch_completed(&m->par->autobatch, b->len, fg__now_s() - b->dispatched_s);
+            pthread_mutex_unlock(&m->par->batch_lock);
+        }
         fg__map_report(m, false);
     }
     if (m->prog.input_left && !fg__shared_dispatch(m, true))
@@ -455,7 +466,8 @@ static int fg__map_run(fg__map *m, fg_error_info *info)
         fg_error_info out = FG_ERROR_INFO_INIT(
             .index = failed == SIZE_MAX ? 0 : m->begin + failed, /* calls: begin is 0 */
             .code = failed == SIZE_MAX ? 0 : m->fail_code,
-            .tasks_run = atomic_load_explicit(&m->tasks_run, memory_order_relaxed));
+            .tasks_run = atomic_load_explicit(&m->tasks_run, memory_order_relaxed),
+            .end = failed == SIZE_MAX ? 0 : m->begin + failed + 1);
         fg__struct_write(info, &out, sizeof out);
     }
     pthread_mutex_destroy(&m->lock);
@@ -527,6 +539,7 @@ int fg_parallel_open(fg_parallel **out, const fg_parallel_opts *user)
     par->opts = *opts;
     par->opts.size = sizeof par->opts;
     fg__autobatch_init(&par->autobatch, FG_BATCH_AUTO_MIN_S, FG_BATCH_AUTO_MAX_S);
+    pthread_mutex_init(&par->batch_lock, NULL);
     fg__printer_init(&par->printer, opts->log, opts->verbose, opts->n_jobs);
     par->pool = opts->pool;
     if (par->pool == NULL)
@@ -535,6 +548,7 @@ int fg_parallel_open(fg_parallel **out, const fg_parallel_opts *user)
         int err = fg_pool_create(&par->pool, FG_CONFIG(.workers = n_jobs));
         if (err < 0) {
             fg__printer_destroy(&par->printer);
+            pthread_mutex_destroy(&par->batch_lock);
             fg__free(par);
             return err;
         }
@@ -551,6 +565,7 @@ void fg_parallel_close(fg_parallel *par)
     if (par->owns_pool)
         fg_pool_destroy(par->pool);
     fg__printer_destroy(&par->printer);
+    pthread_mutex_destroy(&par->batch_lock);
     fg__free(par);
 }
 

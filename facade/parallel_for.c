@@ -14,6 +14,7 @@
  *           and splits between blocks; a single block runs whole.
  * Errors: the first nonzero chunk result is kept in loop.error (CAS), and a
  * span that starts after it skips its range, so unstarted chunks never run.
+ * The chunk whose CAS won records its range for fg_for_opts.error.
  *
  * Concurrency: spans are fork-join frames on workers' stacks; the only
  * shared word of a loop is `error`.  Ordering comes from fg_join: a chunk's
@@ -44,6 +45,10 @@ typedef struct fg__loop {
     void *ctx;
     _Atomic int error;    /* first nonzero chunk result; nonzero stops the loop */
     const fg_cancel_token *cancel; /* fg_for_opts.cancel: set stops it too */
+    fg_error_info *info;      /* fg_for_opts.error, may be NULL */
+    size_t fail_begin, fail_end; /* the failing chunk: written by the one
+                                    chunk that set `error`, read after the
+                                    joins */
 } fg__loop;
 
 typedef struct fg__span {
@@ -54,11 +59,14 @@ typedef struct fg__span {
     void *partial;            /* reduce: accumulator of this span */
 } fg__span;
 
-static void fg__loop_fail(fg__loop *l, int err)
+static void fg__loop_fail(fg__loop *l, int err, size_t begin, size_t end)
 {
     int none = 0;
-    atomic_compare_exchange_strong_explicit(&l->error, &none, err, memory_order_relaxed,
-                                            memory_order_relaxed);
+    if (atomic_compare_exchange_strong_explicit(&l->error, &none, err, memory_order_relaxed,
+                                                memory_order_relaxed)) {
+        l->fail_begin = begin;
+        l->fail_end = end;
+    }
 }
 
 static bool fg__span_auto_split(fg__span *s)
@@ -105,7 +113,7 @@ static void fg__span_chunk(fg__span *s)
                               : l->reduce(s->begin, s->end, s->partial, l->ctx);
     fg_cancel_scope_leave(outer);
     if (err != 0)
-        fg__loop_fail(l, err);
+        fg__loop_fail(l, err, s->begin, s->end);
 }
 
 static int fg__span_run(void *arg);
@@ -126,7 +134,7 @@ static void fg__span_fork(fg__span *s, size_t mid)
         hi.partial = l->partial_size <= sizeof stack_partial ? stack_partial
                                                              : fg__alloc(l->partial_size);
         if (hi.partial == NULL) {
-            fg__loop_fail(l, FG_ENOMEM);
+            fg__loop_fail(l, FG_ENOMEM, s->begin, s->end);
             return;
         }
         memcpy(hi.partial, l->identity, l->partial_size);
@@ -160,6 +168,19 @@ static int fg__loop_nothing(void *arg)
     return 0;
 }
 
+/* Fill fg_for_opts.error, if given: the failing chunk, or code 0. */
+static void fg__loop_report(const fg__loop *l, int err)
+{
+    if (l->info == NULL)
+        return;
+    fg_error_info out = FG_ERROR_INFO_INIT(.code = err);
+    if (err != 0) {
+        out.index = l->fail_begin;
+        out.end = l->fail_end;
+    }
+    fg__struct_write(l->info, &out, sizeof out);
+}
+
 /* Run the root span on the pool: directly on one of its workers, through
  * the injector (fg_join's external path) from any other thread. */
 static int fg__loop_run(fg__loop *l, size_t begin, size_t end, void *partial)
@@ -177,6 +198,7 @@ static int fg__loop_run(fg__loop *l, size_t begin, size_t end, void *partial)
     if (err < 0)
         return err; /* FG_ESHUTDOWN: nothing ran */
     err = atomic_load_explicit(&l->error, memory_order_relaxed);
+    fg__loop_report(l, err);
     return err == 0 && fg_cancel_requested(l->cancel) ? FG_ECANCELED : err;
 }
 
@@ -186,13 +208,15 @@ static int fg__loop_init(fg__loop *l, fg_pool *pool, size_t begin, size_t end,
     fg_for_opts opts;
     if (fg__struct_read(&opts, sizeof opts, user) < 0)
         return FG_ESIZE;
+    if (opts.error != NULL && fg__struct_check_out(opts.error) < 0)
+        return FG_ESIZE;
     int workers = fg_pool_workers(pool); /* FG_EINVAL for NULL or a dead pool */
     if (workers < 0 || begin > end || opts.partition < FG_PARTITION_AUTO ||
         opts.partition > FG_PARTITION_STATIC)
         return FG_EINVAL;
     *l = (fg__loop){ .pool = pool, .grain = opts.grain != 0 ? opts.grain : 1,
                      .partition = opts.partition, .workers = (unsigned)workers,
-                     .cancel = opts.cancel };
+                     .cancel = opts.cancel, .info = opts.error };
     atomic_init(&l->error, 0);
     return 0;
 }
@@ -204,8 +228,10 @@ int fg_parallel_for(fg_pool *pool, size_t begin, size_t end, const fg_for_opts *
     int err = fg__loop_init(&l, pool, begin, end, opts);
     if (err < 0 || body == NULL)
         return err < 0 ? err : FG_EINVAL;
-    if (begin == end)
+    if (begin == end) {
+        fg__loop_report(&l, 0);
         return 0;
+    }
     l.body = body;
     l.ctx = ctx;
     return fg__loop_run(&l, begin, end, NULL);
@@ -223,8 +249,10 @@ int fg_parallel_reduce(fg_pool *pool, size_t begin, size_t end, const fg_for_opt
         partial_size == 0)
         return FG_EINVAL;
     memmove(result, identity, partial_size);
-    if (begin == end)
+    if (begin == end) {
+        fg__loop_report(&l, 0);
         return 0;
+    }
     l.reduce = body;
     l.combine = combine;
     l.identity = identity;

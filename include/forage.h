@@ -26,6 +26,26 @@
  *   - Nothing prints, nothing calls exit() or abort() on an error a caller
  *     could handle.
  *
+ * Thread safety, handle by handle (tests/unit/handles.c):
+ *   fg_pool           every call from any thread at once, except
+ *                     fg_pool_destroy: once, when the caller's own calls
+ *                     are done (it waits for other threads' calls).
+ *   fg_group          fg_spawn and fg_group_cancel from any thread; fg_sync
+ *                     from one thread at a time (a second one at once is a
+ *                     bug, reported as FG_EBUSY when it is seen).
+ *   fg_cancel_token   fg_cancel / fg_cancel_requested from any thread;
+ *                     fg_cancel_reset once the work it was given to returned.
+ *   fg_parallel       map, calls, map_init, iter_open and get_opts from any
+ *                     threads at once (calls share the learned batch size,
+ *                     and on_progress may then run for two calls at once);
+ *                     fg_parallel_close once no call and no iterator is open.
+ *   fg_parallel_iter  fg_parallel_iter_next from any threads at once (each
+ *                     result goes to one); fg_parallel_iter_close once, and
+ *                     no next may start after it began.
+ *   fg_ctx, fg_frame  the worker running the task only.
+ *   fg_config, fg_*_opts, fg_error_info, fg_worker_stats: the caller's
+ *                     memory, read or written during the one call given it.
+ *
  * ABI policy: before 1.0 the ABI may change with every MINOR version, and the
  * SONAME says so: libforage.so.MAJOR.MINOR.  Structs with a `size` field
  * only ever grow at their end, so a caller's older, smaller struct stays
@@ -94,7 +114,8 @@ FG_API const char *fg_version_string(void);
     X(ERANGE,    -4002,      "worker count out of range")                     \
     X(EBUSY,     -4003,      "group is already being synced")                 \
     X(ESIZE,     -4004,      "struct size not set by its FG_*_INIT macro, "   \
-                             "or fields this library version does not know")
+                             "or fields this library version does not know")  \
+    X(EDONE,     -ENODATA,   "no more results")
 
 #define FG__ERROR_ENUM(name, value, text) FG_##name = (value),
 enum fg_error { FG_OK = 0, FG_ERROR_TABLE(FG__ERROR_ENUM) };
@@ -727,6 +748,12 @@ typedef struct fg_for_opts {
                                       ends with it set returns FG_ECANCELED
                                       (unless a body failed first); bodies
                                       run in its scope (fg_cancelled) */
+    struct fg_error_info *error;   /* NULL: none; else fg_parallel_for and
+                                      fg_parallel_reduce fill it when they
+                                      return (FG_ERROR_INFO_INIT first, or
+                                      FG_ESIZE): the failing chunk's range
+                                      [index, end) and code, or code 0.
+                                      FG_PARALLEL_FOR does not read it */
 } fg_for_opts;
 
 #define FG_FOR_OPTS_INIT(...) { .size = sizeof(fg_for_opts), __VA_ARGS__ }
@@ -842,6 +869,61 @@ typedef void (*fg_combine_fn)(void *left, const void *right, void *ctx);
 FG_API int fg_parallel_reduce(fg_pool *pool, size_t begin, size_t end, const fg_for_opts *opts,
                               size_t partial_size, const void *identity, fg_reduce_fn body,
                               fg_combine_fn combine, void *ctx, void *result);
+
+/* ------------------------------------------------------------------ find */
+
+/* A predicate: nonzero when index i is what is sought.  It may run on any
+ * worker, several at once, so it must be safe to call concurrently. */
+typedef int (*fg_pred_fn)(size_t i, void *ctx);
+
+/* Searches sweep [begin, end) from the left in chunks of FG_FIND_CHUNK
+ * indices, handed out in index order, one chunk at a time per worker. */
+#define FG_FIND_CHUNK 4096
+
+/* The lowest i in [begin, end) with pred(i, ctx) != 0, into *index; when
+ * there is none, *index = end and the return is still 0 (an empty range
+ * too).  Every index below the answer is checked exactly once; indices
+ * above it are checked only in chunks that started before the answer was
+ * found (at most one chunk per other worker), and those stop at their next
+ * index once it is.  Callable from any thread (from a non-worker it blocks
+ * like fg_join).  Errors, with nothing run and *index untouched: FG_EINVAL
+ * for a NULL pool, pred or index, or begin > end; FG_ESHUTDOWN. */
+FG_API int fg_parallel_find_first(fg_pool *pool, size_t begin, size_t end, fg_pred_fn pred,
+                                  void *ctx, size_t *index);
+
+/* The same without the order: *index is some i whose predicate holds (the
+ * first one found), or end; every worker stops at its next index once one
+ * is found. */
+FG_API int fg_parallel_find_any(fg_pool *pool, size_t begin, size_t end, fg_pred_fn pred,
+                                void *ctx, size_t *index);
+
+/* --------------------------------------------------------------- scratch */
+
+/* Per-worker scratch, as rayon's map_init and oneTBB's
+ * enumerable_thread_specific: within one call, each worker that runs part
+ * of the work makes its scratch value once, with init, the first time it
+ * needs it, and passes it to every chunk or task it runs; after the call
+ * the caller's thread destroys each value (in worker order).  A task that
+ * waits for nested parallel work may see another task of the same call run
+ * on its worker meanwhile: that one gets a scratch of its own, made and
+ * destroyed around it, so no value is ever used by two tasks at once. */
+typedef struct fg_scratch {
+    int (*init)(void *ctx, void **scratch);    /* required: store the new value
+                                                  in *scratch; 0 or an error
+                                                  code, which fails the chunk
+                                                  or task that needed it */
+    void (*destroy)(void *scratch, void *ctx); /* NULL: nothing to free */
+    void *ctx;                                 /* passed to init and destroy */
+} fg_scratch;
+
+/* A loop body with its worker's scratch. */
+typedef int (*fg_scratch_range_fn)(size_t begin, size_t end, void *scratch, void *ctx);
+
+/* fg_parallel_for whose body also gets the running worker's scratch.  The
+ * same contract and errors, plus FG_EINVAL (nothing run, init never
+ * called) for a NULL scratch.init; FG_ENOMEM. */
+FG_API int fg_parallel_for_init(fg_pool *pool, size_t begin, size_t end, const fg_for_opts *opts,
+                                fg_scratch scratch, fg_scratch_range_fn body, void *ctx);
 
 /* ------------------------------------------------------------ prefix scan */
 
@@ -1060,6 +1142,9 @@ typedef struct fg_error_info {
     size_t index; /* absolute index (begin + k), or position in calls[] */
     int code;     /* the task's return value */
     size_t tasks_run; /* tasks that ran (the rest were cancelled) */
+    /* Appended in 0.4.0. */
+    size_t end;   /* fg_parallel_for/reduce: the failing chunk is
+                     [index, end); maps: index + 1 on a failure */
 } fg_error_info;
 
 #define FG_ERROR_INFO_INIT(...) { .size = sizeof(fg_error_info), __VA_ARGS__ }
@@ -1072,7 +1157,14 @@ FG_API int fg_parallel_open(fg_parallel **out, const fg_parallel_opts *opts);
  * k in [0, end - begin).  Returns 0, the failing task's code (err says which
  * task; batches not started are cancelled, running ones finish), or a
  * negative FG_E* code with nothing run: FG_EINVAL for a NULL par or fn,
- * begin > end, or results NULL with result_size > 0.  err may be NULL. */
+ * begin > end, or results NULL with result_size > 0.  err may be NULL.
+ * results[] after an error: on a task failure at index f, every slot
+ * before f - begin holds its task's result (all of those tasks ran, unless
+ * the call was also cancelled), slot f - begin what the failing task wrote,
+ * and each later slot either its task's result or its old bytes (the task
+ * never started; tasks_run counts those that did).  After FG_ECANCELED the
+ * same holds slot by slot, for an unspecified set of tasks.  After a
+ * negative code with nothing run: untouched. */
 FG_API int fg_parallel_map(fg_parallel *par, fg_delayed d, size_t begin, size_t end,
                            void *results, fg_error_info *err);
 
@@ -1090,6 +1182,75 @@ FG_API void fg_parallel_close(fg_parallel *par);
  * caller).  Returns the effective number of workers, FG_EINVAL for a NULL
  * argument, or FG_ESIZE (out not made by FG_PARALLEL_OPTS_INIT). */
 FG_API int fg_parallel_get_opts(const fg_parallel *par, fg_parallel_opts *out);
+
+/* A delayed call with its worker's scratch (fg_scratch above). */
+typedef int (*fg_scratch_task_fn)(size_t i, void *scratch, void *ctx, void *result);
+typedef struct fg_delayed_scratch {
+    fg_scratch_task_fn fn;
+    void *ctx;
+    size_t result_size;
+} fg_delayed_scratch;
+
+/* fg_parallel_map whose tasks also get the running worker's scratch (on the
+ * sequential backend: one value, made by the first task).  The same
+ * contract and errors, plus FG_EINVAL (nothing run, init never called) for
+ * a NULL scratch.init; FG_ENOMEM.  An init that fails fails the task that
+ * needed it, with init's code. */
+FG_API int fg_parallel_map_init(fg_parallel *par, fg_scratch scratch, fg_delayed_scratch d,
+                                size_t begin, size_t end, void *results, fg_error_info *err);
+
+/* ------------------------------------------- streaming results (iter) */
+
+/* joblib's return_as="generator" / "generator_unordered": results of a map
+ * as its batches finish, read one at a time, with memory bounded by the
+ * dispatch window instead of by the number of tasks.
+ *     fg_parallel_iter *it;
+ *     fg_parallel_iter_open(par, (fg_delayed){ f, ctx, sizeof(double) },
+ *                           0, n, FG_ORDER_INDEX, &it);
+ *     size_t i; double r;
+ *     while ((err = fg_parallel_iter_next(it, &i, &r)) == 0)
+ *         use(i, r);                          // err: FG_EDONE at the end
+ *     fg_parallel_iter_close(it, NULL);       // early: cancels the rest */
+typedef struct fg_parallel_iter fg_parallel_iter; /* opaque */
+
+enum fg_order {
+    FG_ORDER_INDEX = 0,  /* results in index order (return_as="generator") */
+    FG_ORDER_COMPLETION, /* batch by batch as they finish, each batch's
+                            results in index order ("generator_unordered") */
+};
+
+/* Start fn(i) for i in [begin, end) on par's backend, in batches of
+ * par's batch_size (FG_BATCH_AUTO: adaptive, from 1).  At most
+ * max(n_jobs, ceil(pre_dispatch / batch)) batches run or wait to be read,
+ * plus the one being read (FG_PRE_DISPATCH_ALL: all of them, so memory
+ * grows with n); a batch is dispatched when a slot frees.  On the
+ * sequential backend each batch runs in the fg_parallel_iter_next call that
+ * needs it.  par must stay open until the iterator is closed.  Errors, with
+ * nothing run and *out NULL: FG_EINVAL (NULL par, fn or out, begin > end,
+ * an unknown order), FG_ENOMEM.  Progress lines and on_progress are not
+ * produced for iterators. */
+FG_API int fg_parallel_iter_open(fg_parallel *par, fg_delayed d, size_t begin, size_t end,
+                                 int order, fg_parallel_iter **out);
+
+/* The next result: its index into *index and its result_size bytes into
+ * result (may be NULL when result_size is 0); returns 0.  At the end
+ * FG_EDONE.  A failing task: its code, with *index its index, after every
+ * result before it (index order; completion order: when its batch is
+ * read), and the batches after it are not started.  par's cancel token set:
+ * FG_ECANCELED once a batch it skipped is reached.  These end codes repeat
+ * on later calls.  Several threads may call next at once: each result goes
+ * to exactly one of them.  FG_EINVAL for a NULL it or index. */
+FG_API int fg_parallel_iter_next(fg_parallel_iter *it, size_t *index, void *result);
+
+/* Stop and release the iterator.  Batches not started are never run;
+ * running batches stop after their current task; results not read are
+ * dropped.  So every task either ran exactly once or never started, and
+ * info->tasks_run (info may be NULL) counts those that ran.  Threads
+ * blocked in next return FG_ECANCELED first; calling next once close has
+ * begun is a use after free.  Waits for running tasks.  Returns 0, or
+ * FG_ESIZE (info not made by FG_ERROR_INFO_INIT; the iterator is still
+ * released).  NULL is a no-op. */
+FG_API int fg_parallel_iter_close(fg_parallel_iter *it, fg_error_info *info);
 
 /* ------------------------------------------------------------ statistics */
 

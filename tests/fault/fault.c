@@ -9,7 +9,7 @@
  *
  * Scenarios cover pool creation, ctx stack spills under fg_join, group spawns
  * from a worker and from outside, parallel_reduce's allocated partials, and
- * the façade (open with its own pool; every backend).  The report gives
+ * the façade (open with its own pool; every backend), scan and the sorts.  The report gives
  * each scenario's acquisitions and the distinct sites (allocating
  * functions, pthread_create) whose failure was exercised.
  */
@@ -273,6 +273,69 @@ static void scenario_facade_sequential(void) { scenario_facade(FG_BACKEND_SEQUEN
 
 /* ------------------------------------------------------------- driver */
 
+/* Scan and the sorts (issue 15): each allocates its scratch before it
+ * starts, so a failed allocation returns FG_ENOMEM with the combine or
+ * comparator never called and the array as it was; otherwise the result is
+ * exact. */
+enum { ALGO_N = 300000 };
+static atomic_long algo_calls;
+
+static void algo_add(void *l, const void *r, void *ctx)
+{
+    (void)ctx;
+    atomic_fetch_add_explicit(&algo_calls, 1, memory_order_relaxed);
+    *(uint64_t *)l += *(const uint64_t *)r;
+}
+
+static int algo_cmp(const void *a, const void *b)
+{
+    atomic_fetch_add_explicit(&algo_calls, 1, memory_order_relaxed);
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+enum { ALGO_SCAN, ALGO_STABLE, ALGO_RADIX };
+
+static void scenario_algo(int which)
+{
+    fg_pool *pool;
+    if (fg_pool_create(&pool, FG_CONFIG(.workers = 2, .seed = 1)) != 0) {
+        CHECK(0, "create");
+        return;
+    }
+    static uint64_t a[ALGO_N];
+    for (size_t i = 0; i < ALGO_N; i++)
+        a[i] = (ALGO_N - i) * 3;
+    atomic_store(&algo_calls, 0);
+    const uint64_t zero = 0;
+    fault_begin();
+    int rc = which == ALGO_SCAN
+                 ? fg_parallel_scan(pool, a, a, ALGO_N, 8, &zero, algo_add, NULL,
+                                    FG_SCAN_OPTS(.grain = 1000))
+             : which == ALGO_STABLE ? fg_parallel_stable_sort(pool, a, ALGO_N, 8, algo_cmp)
+                                    : fg_parallel_sort_u64(pool, a, ALGO_N);
+    fault_end();
+    int untouched = 1, right = 1;
+    uint64_t acc = 0;
+    for (size_t i = 0; i < ALGO_N; i++) {
+        acc += (ALGO_N - i) * 3;
+        untouched &= a[i] == (ALGO_N - i) * 3;
+        right &= a[i] == (which == ALGO_SCAN ? acc : (i + 1) * 3);
+    }
+    if (rc == 0)
+        CHECK(right, "algorithm %d: wrong result", which);
+    else
+        CHECK(rc == FG_ENOMEM && untouched && atomic_load(&algo_calls) == 0,
+              "algorithm %d returned %s, array %s, %ld calls", which, fg_error_name(rc),
+              untouched ? "untouched" : "changed", atomic_load(&algo_calls));
+    check_pool_usable(pool);
+    fg_pool_destroy(pool);
+}
+
+static void scenario_scan(void) { scenario_algo(ALGO_SCAN); }
+static void scenario_stable_sort(void) { scenario_algo(ALGO_STABLE); }
+static void scenario_radix_sort(void) { scenario_algo(ALGO_RADIX); }
+
 typedef struct scenario { const char *name; void (*run)(void); } scenario;
 
 static const scenario scenarios[] = {
@@ -288,6 +351,9 @@ static const scenario scenarios[] = {
     { "façade steal, batch auto", scenario_facade_steal_auto },
     { "façade shared, batch 100", scenario_facade_shared },
     { "façade sequential", scenario_facade_sequential },
+    { "parallel_scan", scenario_scan },
+    { "parallel_stable_sort", scenario_stable_sort },
+    { "parallel_sort_u64", scenario_radix_sort },
 };
 
 #define MAX_SITES 64

@@ -10,7 +10,7 @@ build=${1:?usage: soak.sh BUILD_DIR SECONDS [PROGRAM...]}
 seconds=${2:?usage: soak.sh BUILD_DIR SECONDS [PROGRAM...]}
 shift 2
 programs=("$@")
-[ ${#programs[@]} -gt 0 ] || programs=(deque split-deque fib ctx external group lifecycle idle broadcast)
+[ ${#programs[@]} -gt 0 ] || programs=(deque split-deque fib ctx external group lifecycle idle broadcast algo iter)
 round=${SOAK_ROUND:-60}
 seed=${SOAK_SEED:-$(( ($(date +%s%N) ^ $$) & 0x7fffffffffffffff ))}
 log=${SOAK_LOG:-$build/soak.log}

@@ -272,6 +272,100 @@ static int calls_null_fn_(fg_parallel *par)
 }
 static int calls_null_fn(void) { return with_par(calls_null_fn_); }
 
+/* Searches. */
+static int fpred(size_t i, void *ctx) { (void)i; (void)ctx; atomic_fetch_add(&ran, 1); return 1; }
+static size_t found_at = 12345;
+static int find_untouched(int rc) { return found_at == 12345 ? rc : WROTE_OUT; }
+static int find_first_null_pool(void) { return find_untouched(fg_parallel_find_first(NULL, 0, 9, fpred, NULL, &found_at)); }
+static int find_first_null_pred(void) { return find_untouched(fg_parallel_find_first(live, 0, 9, NULL, NULL, &found_at)); }
+static int find_first_null_index(void) { return fg_parallel_find_first(live, 0, 9, fpred, NULL, NULL); }
+static int find_first_reversed(void) { return find_untouched(fg_parallel_find_first(live, 9, 0, fpred, NULL, &found_at)); }
+static int find_first_dead(void) { return find_untouched(fg_parallel_find_first(dead, 0, 9, fpred, NULL, &found_at)); }
+static int find_first_empty(void)
+{
+    size_t at = 0;
+    int rc = fg_parallel_find_first(live, 4, 4, fpred, NULL, &at);
+    return at == 4 ? rc : WROTE_OUT;
+}
+static int find_any_null_pool(void) { return find_untouched(fg_parallel_find_any(NULL, 0, 9, fpred, NULL, &found_at)); }
+static int find_any_null_pred(void) { return find_untouched(fg_parallel_find_any(live, 0, 9, NULL, NULL, &found_at)); }
+static int find_any_null_index(void) { return fg_parallel_find_any(live, 0, 9, fpred, NULL, NULL); }
+static int find_any_reversed(void) { return find_untouched(fg_parallel_find_any(live, SIZE_MAX, 0, fpred, NULL, &found_at)); }
+
+/* Per-worker scratch: init counts as running. */
+static int sinit(void *ctx, void **out) { (void)ctx; *out = NULL; atomic_fetch_add(&ran, 1); return 0; }
+static int sbody(size_t b, size_t e, void *s, void *ctx) { (void)b; (void)e; (void)s; (void)ctx; atomic_fetch_add(&ran, 1); return 0; }
+static int stask(size_t i, void *s, void *ctx, void *res) { (void)i; (void)s; (void)ctx; (void)res; atomic_fetch_add(&ran, 1); return 0; }
+static const fg_scratch scratch = { sinit, NULL, NULL };
+static const fg_scratch no_init = { NULL, NULL, NULL };
+static int for_init_null_pool(void) { return fg_parallel_for_init(NULL, 0, 9, NULL, scratch, sbody, NULL); }
+static int for_init_null_init(void) { return fg_parallel_for_init(live, 0, 9, NULL, no_init, sbody, NULL); }
+static int for_init_null_body(void) { return fg_parallel_for_init(live, 0, 9, NULL, scratch, NULL, NULL); }
+static int for_init_reversed(void) { return fg_parallel_for_init(live, 9, 0, NULL, scratch, sbody, NULL); }
+static int for_init_partition_big(void) { return fg_parallel_for_init(live, 0, 9, FG_FOR_OPTS(.partition = 3), scratch, sbody, NULL); }
+static int for_init_dead(void) { return fg_parallel_for_init(dead, 0, 9, NULL, scratch, sbody, NULL); }
+static const fg_delayed_scratch sdelayed = { stask, NULL, sizeof(uint64_t) };
+static int map_init_null_par(void) { return fg_parallel_map_init(NULL, scratch, sdelayed, 0, 8, results, NULL); }
+static int map_init_null_init_(fg_parallel *par) { return fg_parallel_map_init(par, no_init, sdelayed, 0, 8, results, NULL); }
+static int map_init_null_init(void) { return with_par(map_init_null_init_); }
+static int map_init_null_fn_(fg_parallel *par)
+{
+    return fg_parallel_map_init(par, scratch, (fg_delayed_scratch){ NULL, NULL, 8 }, 0, 8, results, NULL);
+}
+static int map_init_null_fn(void) { return with_par(map_init_null_fn_); }
+static int map_init_reversed_(fg_parallel *par) { return fg_parallel_map_init(par, scratch, sdelayed, 8, 0, results, NULL); }
+static int map_init_reversed(void) { return with_par(map_init_reversed_); }
+static int map_init_null_results_(fg_parallel *par) { return fg_parallel_map_init(par, scratch, sdelayed, 0, 8, NULL, NULL); }
+static int map_init_null_results(void) { return with_par(map_init_null_results_); }
+static int map_init_bad_info_(fg_parallel *par)
+{
+    fg_error_info info = { 0 };
+    return fg_parallel_map_init(par, scratch, sdelayed, 0, 8, results, &info);
+}
+static int map_init_bad_info(void) { return with_par(map_init_bad_info_); }
+
+/* Streaming results. */
+static fg_parallel_iter *iter_out = (fg_parallel_iter *)&iter_out;
+static int iter_untouched(int rc) { return iter_out == NULL ? rc : WROTE_OUT; }
+static int iter_null_par(void) { return iter_untouched(fg_parallel_iter_open(NULL, delayed, 0, 8, FG_ORDER_INDEX, &iter_out)); }
+static int iter_null_out_(fg_parallel *par) { return fg_parallel_iter_open(par, delayed, 0, 8, FG_ORDER_INDEX, NULL); }
+static int iter_null_out(void) { return with_par(iter_null_out_); }
+static int iter_null_fn_(fg_parallel *par)
+{
+    return iter_untouched(fg_parallel_iter_open(par, (fg_delayed){ NULL, NULL, 8 }, 0, 8, FG_ORDER_INDEX, &iter_out));
+}
+static int iter_null_fn(void) { return with_par(iter_null_fn_); }
+static int iter_reversed_(fg_parallel *par) { return iter_untouched(fg_parallel_iter_open(par, delayed, 8, 0, FG_ORDER_INDEX, &iter_out)); }
+static int iter_reversed(void) { return with_par(iter_reversed_); }
+static int iter_order_neg_(fg_parallel *par) { return iter_untouched(fg_parallel_iter_open(par, delayed, 0, 8, -1, &iter_out)); }
+static int iter_order_neg(void) { return with_par(iter_order_neg_); }
+static int iter_order_big_(fg_parallel *par) { return iter_untouched(fg_parallel_iter_open(par, delayed, 0, 8, FG_ORDER_COMPLETION + 1, &iter_out)); }
+static int iter_order_big(void) { return with_par(iter_order_big_); }
+static int iter_next_null_it(void) { size_t i; return fg_parallel_iter_next(NULL, &i, results); }
+static int iter_next_null_index_(fg_parallel *par)
+{
+    fg_parallel_iter *it;
+    int rc = fg_parallel_iter_open(par, delayed, 3, 3, FG_ORDER_INDEX, &it); /* empty: runs nothing */
+    if (rc != 0)
+        return WROTE_OUT;
+    rc = fg_parallel_iter_next(it, NULL, results);
+    size_t i;
+    int end = fg_parallel_iter_next(it, &i, results);
+    fg_parallel_iter_close(it, NULL);
+    return end == FG_EDONE ? rc : WROTE_OUT; /* and the iterator still works */
+}
+static int iter_next_null_index(void) { return with_par(iter_next_null_index_); }
+static int iter_close_null(void) { return fg_parallel_iter_close(NULL, NULL); }
+static int iter_close_bad_info_(fg_parallel *par)
+{
+    fg_parallel_iter *it;
+    if (fg_parallel_iter_open(par, delayed, 3, 3, FG_ORDER_INDEX, &it) != 0)
+        return WROTE_OUT;
+    fg_error_info info = { 0 };
+    return fg_parallel_iter_close(it, &info); /* closed all the same */
+}
+static int iter_close_bad_info(void) { return with_par(iter_close_bad_info_); }
+
 enum { ANY = 0, MAIN_ONLY = 1 };
 typedef struct row {
     const char *call;   /* what is called, with which bad argument */
@@ -389,6 +483,36 @@ static const row rows[] = {
     { "fg_parallel_calls(par NULL)", calls_null_par, FG_EINVAL, ANY },
     { "fg_parallel_calls(calls NULL, n 3)", calls_null_array, FG_EINVAL, ANY },
     { "fg_parallel_calls(calls[1].fn NULL)", calls_null_fn, FG_EINVAL, ANY },
+    { "fg_parallel_find_first(pool NULL)", find_first_null_pool, FG_EINVAL, ANY },
+    { "fg_parallel_find_first(pred NULL)", find_first_null_pred, FG_EINVAL, ANY },
+    { "fg_parallel_find_first(index NULL)", find_first_null_index, FG_EINVAL, ANY },
+    { "fg_parallel_find_first(begin > end)", find_first_reversed, FG_EINVAL, ANY },
+    { "fg_parallel_find_first(begin == end: *index = end)", find_first_empty, 0, ANY },
+    { "fg_parallel_find_any(pool NULL)", find_any_null_pool, FG_EINVAL, ANY },
+    { "fg_parallel_find_any(pred NULL)", find_any_null_pred, FG_EINVAL, ANY },
+    { "fg_parallel_find_any(index NULL)", find_any_null_index, FG_EINVAL, ANY },
+    { "fg_parallel_find_any(begin SIZE_MAX > end 0)", find_any_reversed, FG_EINVAL, ANY },
+    { "fg_parallel_for_init(pool NULL)", for_init_null_pool, FG_EINVAL, ANY },
+    { "fg_parallel_for_init(scratch.init NULL)", for_init_null_init, FG_EINVAL, ANY },
+    { "fg_parallel_for_init(body NULL)", for_init_null_body, FG_EINVAL, ANY },
+    { "fg_parallel_for_init(begin > end)", for_init_reversed, FG_EINVAL, ANY },
+    { "fg_parallel_for_init(partition past STATIC)", for_init_partition_big, FG_EINVAL, ANY },
+    { "fg_parallel_map_init(par NULL)", map_init_null_par, FG_EINVAL, ANY },
+    { "fg_parallel_map_init(scratch.init NULL)", map_init_null_init, FG_EINVAL, ANY },
+    { "fg_parallel_map_init(fn NULL)", map_init_null_fn, FG_EINVAL, ANY },
+    { "fg_parallel_map_init(begin > end)", map_init_reversed, FG_EINVAL, ANY },
+    { "fg_parallel_map_init(results NULL, result_size 8)", map_init_null_results, FG_EINVAL, ANY },
+    { "fg_parallel_map_init(err not made by FG_ERROR_INFO_INIT)", map_init_bad_info, FG_ESIZE, ANY },
+    { "fg_parallel_iter_open(par NULL)", iter_null_par, FG_EINVAL, ANY },
+    { "fg_parallel_iter_open(out NULL)", iter_null_out, FG_EINVAL, ANY },
+    { "fg_parallel_iter_open(fn NULL)", iter_null_fn, FG_EINVAL, ANY },
+    { "fg_parallel_iter_open(begin > end)", iter_reversed, FG_EINVAL, ANY },
+    { "fg_parallel_iter_open(order -1)", iter_order_neg, FG_EINVAL, ANY },
+    { "fg_parallel_iter_open(order past COMPLETION)", iter_order_big, FG_EINVAL, ANY },
+    { "fg_parallel_iter_next(it NULL)", iter_next_null_it, FG_EINVAL, ANY },
+    { "fg_parallel_iter_next(index NULL)", iter_next_null_index, FG_EINVAL, ANY },
+    { "fg_parallel_iter_close(NULL: no-op)", iter_close_null, 0, ANY },
+    { "fg_parallel_iter_close(info not made by FG_ERROR_INFO_INIT)", iter_close_bad_info, FG_ESIZE, ANY },
     DEBUG_ROW("fg_pool_workers(destroyed pool)", workers_dead, FG_EINVAL)
     DEBUG_ROW("fg_pool_stats(destroyed pool)", stats_dead, FG_EINVAL)
     DEBUG_ROW("fg_pool_destroy(destroyed pool)", destroy_twice, 0)
@@ -403,6 +527,8 @@ static const row rows[] = {
     DEBUG_ROW("fg_parallel_sort_u64(destroyed pool)", sort_u64_dead, FG_EINVAL)
     DEBUG_ROW("fg_parallel_sort_i64(destroyed pool)", sort_i64_dead, FG_EINVAL)
     DEBUG_ROW("fg_parallel_sort_double(destroyed pool)", sort_double_dead, FG_EINVAL)
+    DEBUG_ROW("fg_parallel_find_first(destroyed pool)", find_first_dead, FG_EINVAL)
+    DEBUG_ROW("fg_parallel_for_init(destroyed pool)", for_init_dead, FG_EINVAL)
 };
 #define NROWS (sizeof rows / sizeof rows[0])
 
@@ -453,9 +579,9 @@ ParameterizedTest(size_t *c, badinput, table, .init = fixture_up, .fini = fixtur
 Test(badinput, table_size)
 {
 #ifdef NDEBUG
-    cr_assert_eq(NROWS, 102);
+    cr_assert_eq(NROWS, 132);
 #else
-    cr_assert_eq(NROWS, 116);
+    cr_assert_eq(NROWS, 148);
 #endif
 }
 

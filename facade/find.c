@@ -1,0 +1,113 @@
+/* find.c: fg_parallel_find_first and fg_parallel_find_any.
+ * See docs/design/find.md.
+ *
+ * A search is a sweep from the left.  One runner per worker (a group task)
+ * takes the next chunk of FG_FIND_CHUNK indices from a shared counter, so
+ * chunks start in index order, and checks it index by index.  `found` is
+ * the lowest hit so far (SIZE_MAX: none).
+ *   first  a runner leaves its chunk at an index above `found` (nothing
+ *          there can be the answer) and takes no chunk that starts above
+ *          it; every index below `found` is still checked.
+ *   any    any hit stops every runner at its next index.
+ * Chunks go out in order, so when the hit in chunk c is published the other
+ * runners hold chunks at most workers - 1 above c, and leave them at once.
+ *
+ * Concurrency: `next` only hands out chunk numbers and `found` is a CAS-min;
+ * both are relaxed, because nothing is published through them: the caller
+ * reads `found` after fg_sync, which orders every runner's writes before it.
+ */
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "forage.h"
+
+typedef struct fg__find {
+    size_t begin, end, chunks;
+    fg_pred_fn pred;
+    void *ctx;
+    bool any;              /* find_any: a hit anywhere stops everyone */
+    _Atomic size_t next;   /* next chunk number to hand out */
+    _Atomic size_t found;  /* lowest hit so far; SIZE_MAX: none */
+} fg__find;
+
+static void fg__find_hit(fg__find *f, size_t i)
+{
+    size_t seen = atomic_load_explicit(&f->found, memory_order_relaxed);
+    while (i < seen && !atomic_compare_exchange_weak_explicit(
+                           &f->found, &seen, i, memory_order_relaxed, memory_order_relaxed)) {}
+}
+
+/* May index i still matter? */
+static bool fg__find_open(fg__find *f, size_t i)
+{
+    size_t found = atomic_load_explicit(&f->found, memory_order_relaxed);
+    return f->any ? found == SIZE_MAX : i < found;
+}
+
+/* Check one chunk; false once nothing further right can matter. */
+static bool fg__find_chunk(fg__find *f, size_t c)
+{
+    size_t lo = f->begin + c * FG_FIND_CHUNK;
+    size_t hi = f->end - lo > FG_FIND_CHUNK ? lo + FG_FIND_CHUNK : f->end;
+    for (size_t i = lo; i < hi; i++) {
+        if (!fg__find_open(f, i))
+            return false;
+        if (f->pred(i, f->ctx) != 0) {
+            fg__find_hit(f, i);
+            return false;
+        }
+    }
+    return true;
+}
+
+static int fg__find_runner(void *arg)
+{
+    fg__find *f = arg;
+    for (;;) {
+        size_t c = atomic_fetch_add_explicit(&f->next, 1, memory_order_relaxed);
+        if (c >= f->chunks || !fg__find_chunk(f, c))
+            return 0;
+    }
+}
+
+static int fg__find_run(fg_pool *pool, size_t begin, size_t end, fg_pred_fn pred, void *ctx,
+                        size_t *index, bool any)
+{
+    int workers = fg_pool_workers(pool); /* FG_EINVAL for NULL or a dead pool */
+    if (workers < 0 || pred == NULL || index == NULL || begin > end)
+        return FG_EINVAL;
+    size_t len = end - begin;
+    fg__find f = { .begin = begin, .end = end, .pred = pred, .ctx = ctx, .any = any,
+                   .chunks = len / FG_FIND_CHUNK + (len % FG_FIND_CHUNK != 0) };
+    atomic_init(&f.next, 0);
+    atomic_init(&f.found, SIZE_MAX);
+    size_t runners = f.chunks < (size_t)workers ? f.chunks : (size_t)workers;
+    fg_group g;
+    fg_group_init(&g, pool);
+    int err = 0;
+    for (size_t r = 0; r < runners; r++) {
+        err = fg_spawn(&g, fg__find_runner, &f);
+        if (err < 0)
+            break; /* the runners already spawned take every chunk */
+    }
+    int sync = fg_sync(&g);
+    if (err < 0 && atomic_load_explicit(&f.next, memory_order_relaxed) == 0)
+        return err; /* FG_ESHUTDOWN before any runner: nothing ran */
+    (void)sync;     /* runners return 0 */
+    size_t found = atomic_load_explicit(&f.found, memory_order_relaxed);
+    *index = found == SIZE_MAX ? end : found;
+    return 0;
+}
+
+int fg_parallel_find_first(fg_pool *pool, size_t begin, size_t end, fg_pred_fn pred, void *ctx,
+                           size_t *index)
+{
+    return fg__find_run(pool, begin, end, pred, ctx, index, false);
+}
+
+int fg_parallel_find_any(fg_pool *pool, size_t begin, size_t end, fg_pred_fn pred, void *ctx,
+                         size_t *index)
+{
+    return fg__find_run(pool, begin, end, pred, ctx, index, true);
+}

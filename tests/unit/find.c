@@ -1,0 +1,215 @@
+/* tests/unit/find.c: fg_parallel_find_first and fg_parallel_find_any
+ * (facade/find.c): exact answers, each index below the answer checked
+ * exactly once, the bound on checks above it, not found, empty ranges,
+ * ranges at the top of size_t, calls from inside a task. */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "forage.h"
+
+TestSuite(find, .timeout = 60);
+
+static fg_pool *pool_of(int workers)
+{
+    fg_pool *p = NULL;
+    cr_assert_eq(fg_pool_create(&p, FG_CONFIG(.workers = workers, .seed = 11)), 0);
+    return p;
+}
+
+/* Hits are given as a sorted list; every check is counted per index. */
+typedef struct search {
+    size_t base, n;          /* counts cover [base, base + n) */
+    const size_t *hits;
+    size_t nhits;
+    _Atomic uint32_t *checks;
+    _Atomic size_t total;
+} search;
+
+static int pred(size_t i, void *ctx)
+{
+    search *s = ctx;
+    atomic_fetch_add(&s->checks[i - s->base], 1);
+    atomic_fetch_add(&s->total, 1);
+    for (size_t k = 0; k < s->nhits; k++)
+        if (s->hits[k] == i)
+            return 1;
+    return 0;
+}
+
+static search *search_new(size_t base, size_t n, const size_t *hits, size_t nhits)
+{
+    search *s = calloc(1, sizeof *s);
+    s->base = base;
+    s->n = n;
+    s->hits = hits;
+    s->nhits = nhits;
+    s->checks = calloc(n > 0 ? n : 1, sizeof *s->checks);
+    return s;
+}
+
+static void search_free(search *s)
+{
+    free(s->checks);
+    free(s);
+}
+
+/* Below the answer: every index exactly once; above it, at most once.  How
+ * many are checked above it depends on timing (a runner preempted before
+ * its hit lets the others sweep on): examples/find_demo.c prints it. */
+static void check_first(search *s, size_t begin, size_t answer)
+{
+    for (size_t i = begin; i <= answer && i - s->base < s->n; i++)
+        cr_assert_eq(atomic_load(&s->checks[i - s->base]), 1, "index %zu checked %u times", i,
+                     atomic_load(&s->checks[i - s->base]));
+    for (size_t i = answer + 1; i - s->base < s->n; i++)
+        cr_assert_leq(atomic_load(&s->checks[i - s->base]), 1);
+}
+
+ParameterizedTestParameters(find, first_lowest_hit)
+{
+    static int workers[] = { 1, 2, 3, 4 };
+    return cr_make_param_array(int, workers, sizeof workers / sizeof workers[0]);
+}
+
+ParameterizedTest(int *workers, find, first_lowest_hit)
+{
+    fg_pool *pool = pool_of(*workers);
+    static const size_t hits[] = { 70001, 70002, 150000, 299999 };
+    search *s = search_new(0, 300000, hits, 4);
+    size_t index = 0;
+    cr_assert_eq(fg_parallel_find_first(pool, 0, 300000, pred, s, &index), 0);
+    cr_assert_eq(index, 70001);
+    check_first(s, 0, 70001);
+    if (*workers == 1)
+        cr_assert_eq(atomic_load(&s->total), 70002, "one worker checks 0..70001 and stops");
+    search_free(s);
+    fg_pool_destroy(pool);
+}
+
+Test(find, first_at_the_very_start_and_end)
+{
+    fg_pool *pool = pool_of(2);
+    static const size_t first[] = { 1000 }, last[] = { 99999 };
+    search *s = search_new(1000, 99000, first, 1);
+    size_t index = 0;
+    cr_assert_eq(fg_parallel_find_first(pool, 1000, 100000, pred, s, &index), 0);
+    cr_assert_eq(index, 1000);
+    cr_assert_eq(atomic_load(&s->checks[0]), 1);
+    search_free(s);
+    s = search_new(1000, 99000, last, 1);
+    cr_assert_eq(fg_parallel_find_first(pool, 1000, 100000, pred, s, &index), 0);
+    cr_assert_eq(index, 99999);
+    check_first(s, 1000, 99999);
+    cr_assert_eq(atomic_load(&s->total), 99000, "every index checked once");
+    search_free(s);
+    fg_pool_destroy(pool);
+}
+
+Test(find, not_found_gives_end_and_checks_everything_once)
+{
+    fg_pool *pool = pool_of(3);
+    search *s = search_new(5, 50000, NULL, 0);
+    size_t index = 0;
+    cr_assert_eq(fg_parallel_find_first(pool, 5, 50005, pred, s, &index), 0);
+    cr_assert_eq(index, 50005);
+    for (size_t i = 0; i < 50000; i++)
+        cr_assert_eq(atomic_load(&s->checks[i]), 1);
+    atomic_store(&s->total, 0);
+    for (size_t i = 0; i < 50000; i++)
+        atomic_store(&s->checks[i], 0);
+    cr_assert_eq(fg_parallel_find_any(pool, 5, 50005, pred, s, &index), 0);
+    cr_assert_eq(index, 50005);
+    cr_assert_eq(atomic_load(&s->total), 50000);
+    search_free(s);
+    fg_pool_destroy(pool);
+}
+
+Test(find, empty_range_checks_nothing)
+{
+    fg_pool *pool = pool_of(2);
+    search *s = search_new(0, 1, NULL, 0);
+    size_t index = 1;
+    cr_assert_eq(fg_parallel_find_first(pool, 7, 7, pred, s, &index), 0);
+    cr_assert_eq(index, 7);
+    index = 1;
+    cr_assert_eq(fg_parallel_find_any(pool, SIZE_MAX, SIZE_MAX, pred, s, &index), 0);
+    cr_assert_eq(index, SIZE_MAX);
+    cr_assert_eq(atomic_load(&s->total), 0);
+    search_free(s);
+    fg_pool_destroy(pool);
+}
+
+Test(find, any_returns_a_hit_and_stops)
+{
+    fg_pool *pool = pool_of(4);
+    static const size_t hits[] = { 12345, 200000 };
+    search *s = search_new(0, 400000, hits, 2);
+    size_t index = 0;
+    cr_assert_eq(fg_parallel_find_any(pool, 0, 400000, pred, s, &index), 0);
+    cr_assert(index == 12345 || index == 200000, "index %zu", index);
+    for (size_t i = 0; i < 400000; i++)
+        cr_assert_leq(atomic_load(&s->checks[i]), 1);
+    search_free(s);
+    fg_pool_destroy(pool);
+}
+
+Test(find, any_on_one_worker_is_the_first)
+{
+    fg_pool *pool = pool_of(1);
+    static const size_t hits[] = { 9000, 9001 };
+    search *s = search_new(0, 20000, hits, 2);
+    size_t index = 0;
+    cr_assert_eq(fg_parallel_find_any(pool, 0, 20000, pred, s, &index), 0);
+    cr_assert_eq(index, 9000);
+    cr_assert_eq(atomic_load(&s->total), 9001);
+    search_free(s);
+    fg_pool_destroy(pool);
+}
+
+/* A short chunk at the top of size_t: no overflow in the chunk bounds. */
+Test(find, range_at_the_top_of_size_t)
+{
+    fg_pool *pool = pool_of(2);
+    static const size_t hits[] = { SIZE_MAX - 3 };
+    size_t base = SIZE_MAX - FG_FIND_CHUNK - 10;
+    search *s = search_new(base, FG_FIND_CHUNK + 10, hits, 1);
+    size_t index = 0;
+    cr_assert_eq(fg_parallel_find_first(pool, base, SIZE_MAX, pred, s, &index), 0);
+    cr_assert_eq(index, SIZE_MAX - 3);
+    check_first(s, base, SIZE_MAX - 3);
+    search_free(s);
+    fg_pool_destroy(pool);
+}
+
+/* From inside a task, on the task's own pool: same answer, no deadlock. */
+typedef struct nested { fg_pool *pool; search *s; size_t index; int rc; } nested;
+
+static int nested_task(void *p)
+{
+    nested *n = p;
+    n->rc = fg_parallel_find_first(n->pool, 0, 100000, pred, n->s, &n->index);
+    return 0;
+}
+
+static int nothing(void *p)
+{
+    (void)p;
+    return 0;
+}
+
+Test(find, from_a_worker)
+{
+    fg_pool *pool = pool_of(2);
+    static const size_t hits[] = { 54321 };
+    nested n = { pool, search_new(0, 100000, hits, 1), 0, -1 };
+    cr_assert_eq(fg_join(pool, nested_task, &n, nothing, NULL), 0);
+    cr_assert_eq(n.rc, 0);
+    cr_assert_eq(n.index, 54321);
+    check_first(n.s, 0, 54321);
+    search_free(n.s);
+    fg_pool_destroy(pool);
+}
