@@ -18,6 +18,10 @@
 #                             --rounds 2: two short interleaved rounds there
 #   ./run.sh mpi-demo [args] runs forage-mpi-demo, the seed workload across 2 MPI
 #                             ranks (installs Open MPI: libopenmpi-dev, openmpi-bin)
+#   ./run.sh sim [--quick]     the policy lab: forage-sim simulates every victim
+#                             policy on the workloads at P = 1..256 on two
+#                             synthetic machines; build/simlab/ table, summary
+#                             and PNGs (docs/design/sim.md); --quick: a short run (CI)
 #   ./run.sh bench --policies [--quick]
 #                             fib, nqueens, uts and the seed workload under every
 #                             victim policy, with counters (build-bench-stats/):
@@ -29,7 +33,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-PACKAGES=(gcc g++ meson ninja-build pkg-config libcriterion-dev libhwloc-dev python3 relacy-dev spin)
+PACKAGES=(gcc g++ meson ninja-build pkg-config libcriterion-dev libhwloc-dev zlib1g-dev python3 relacy-dev
+          spin)
 
 ensure_packages() {
     local missing=() p
@@ -126,8 +131,16 @@ bench)
     [ -s "$out/results.csv" ] && { "$py" benchmarks/report.py "$out/results.csv" || rc=1; }
     exit "$rc"
     ;;
+sim)
+    build
+    [ -x build/sim/forage-sim ] || { echo "run.sh: forage-sim was not built (needs hwloc and zlib: libhwloc-dev, zlib1g-dev)" >&2; exit 1; }
+    py=/usr/bin/python3
+    [ -x "$py" ] || py=python3
+    exec "$py" sim/lab.py --sim build/sim/forage-sim \
+        --policy-lib build/sim/libforage-policy-busiest.so --out build/simlab "$@"
+    ;;
 *)
-    echo "usage: ./run.sh demo [args] | mpi-demo [args] | test | stress [seconds] | soak [seconds] [program...] | bench [--quick] [--rounds N] | bench --policies [--quick]" >&2
+    echo "usage: ./run.sh demo [args] | mpi-demo [args] | test | stress [seconds] | soak [seconds] [program...] | bench [--quick] [--rounds N] | bench --policies [--quick] | sim [--quick]" >&2
     exit 2
     ;;
 esac

@@ -56,17 +56,6 @@ static int timed_task(size_t i, void *ctx, void *result)
     return 0;
 }
 
-static int parse_long(const char *s, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0')
-        return -1;
-    *out = v;
-    return 0;
-}
-
 static int parse_args(int argc, char **argv, demo_opts *o)
 {
     *o = (demo_opts){ .n = 40000, .n_jobs = 4, .batch_size = 1000, .verbose = 10 };
@@ -74,15 +63,15 @@ static int parse_args(int argc, char **argv, demo_opts *o)
         const char *flag = argv[i], *val = i + 1 < argc ? argv[++i] : NULL;
         int ok = val != NULL;
         if (ok && strcmp(flag, "--n") == 0)
-            ok = parse_long(val, &o->n) == 0 && o->n >= 0;
+            ok = seed_parse_long(val, &o->n) == 0 && o->n >= 0;
         else if (ok && strcmp(flag, "--n-jobs") == 0)
-            ok = parse_long(val, &o->n_jobs) == 0;
+            ok = seed_parse_long(val, &o->n_jobs) == 0;
         else if (ok && strcmp(flag, "--batch-size") == 0)
             ok = strcmp(val, "auto") == 0 ? (o->batch_size = FG_BATCH_AUTO, 1)
-                                           : parse_long(val, &o->batch_size) == 0 &&
+                                           : seed_parse_long(val, &o->batch_size) == 0 &&
                                                  o->batch_size > 0;
         else if (ok && strcmp(flag, "--verbose") == 0)
-            ok = parse_long(val, &o->verbose) == 0 && o->verbose >= 0;
+            ok = seed_parse_long(val, &o->verbose) == 0 && o->verbose >= 0;
         else
             ok = 0;
         if (!ok)

@@ -1,6 +1,6 @@
 /* notebook.c: the seed notebook as a C program (forage-demo).
  *
- * The notebook (shared/reference/seed-notebook.txt) runs 40000 independent
+ * The notebook (docs/reference/joblib.md, "The seed notebook") runs 40000 independent
  * tasks, task i = my_task(i) = the sum of the integers below i, through
  * joblib's Parallel(n_jobs=4, batch_size=1000, verbose=10) with each
  * backend, then as a plain loop.  This program does the same with forage's
@@ -42,17 +42,6 @@ typedef struct demo_opts {
 
 static const char *const backend_names[] = { "steal", "shared", "sequential" };
 
-static int parse_long(const char *s, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0')
-        return -1;
-    *out = v;
-    return 0;
-}
-
 static int parse_args(int argc, char **argv, demo_opts *o)
 {
     *o = (demo_opts){ .n = 40000, .n_jobs = 4, .batch_size = 1000, .verbose = 10 };
@@ -60,17 +49,17 @@ static int parse_args(int argc, char **argv, demo_opts *o)
         const char *flag = argv[i], *val = i + 1 < argc ? argv[++i] : NULL;
         int ok = val != NULL;
         if (ok && strcmp(flag, "--n") == 0) {
-            ok = parse_long(val, &o->n) == 0 && o->n >= 0;
+            ok = seed_parse_long(val, &o->n) == 0 && o->n >= 0;
         } else if (ok && strcmp(flag, "--n-jobs") == 0) {
-            ok = parse_long(val, &o->n_jobs) == 0;
+            ok = seed_parse_long(val, &o->n_jobs) == 0;
             o->single = 1;
         } else if (ok && strcmp(flag, "--batch-size") == 0) {
             o->batch_size = FG_BATCH_AUTO;
             ok = strcmp(val, "auto") == 0 ||
-                 (parse_long(val, &o->batch_size) == 0 && o->batch_size > 0);
+                 (seed_parse_long(val, &o->batch_size) == 0 && o->batch_size > 0);
             o->single = 1;
         } else if (ok && strcmp(flag, "--verbose") == 0) {
-            ok = parse_long(val, &o->verbose) == 0 && o->verbose >= 0;
+            ok = seed_parse_long(val, &o->verbose) == 0 && o->verbose >= 0;
             o->single = 1;
         } else if (ok && strcmp(flag, "--backend") == 0) {
             o->backend = -1;

@@ -5,7 +5,10 @@
  *
  * busiest_of_k probes K random victims and steals from the one with the
  * most queued jobs (power-of-two-choices generalised).  The program checks
- * every result and prints the time per policy. */
+ * every result and prints the time per policy.
+ *
+ * Built with -DFG_POLICY_LIB it is instead a loadable policy for forage-sim
+ * (libforage-policy-busiest.so, symbol busiest_of_3: --policy-lib). */
 #include <forage.h>
 
 #include <stdint.h>
@@ -34,6 +37,18 @@ static int busiest_of_k(void *ctx, fg_victim_args *a)
     return best;
 }
 /* ---- end of the quoted block ---- */
+
+#ifdef FG_POLICY_LIB
+/* forage-sim --policy-lib .../libforage-policy-busiest.so:busiest_of_3 runs
+ * this same function on simulated deques; its ctx there is NULL. */
+__attribute__((visibility("default"))) int busiest_of_3(void *ctx, fg_victim_args *a);
+int busiest_of_3(void *ctx, fg_victim_args *a)
+{
+    (void)ctx;
+    busiest_ctx k3 = { 3 };
+    return busiest_of_k(&k3, a);
+}
+#else
 
 typedef struct fib_arg { fg_pool *pool; int n; long result; } fib_arg;
 
@@ -123,3 +138,4 @@ int main(int argc, char **argv)
     }
     return 0;
 }
+#endif

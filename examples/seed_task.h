@@ -1,5 +1,6 @@
 /* seed_task.h: the seed notebook's task, shared by the demo, the seed
- * benchmark and the tests that reproduce joblib's output.
+ * benchmark and the tests that reproduce joblib's output, and the strict
+ * whole-number parser of their command lines.
  *
  * my_task(n) is the notebook's `sum(m for m in range(n))`.  The empty asm
  * says `sum` may have changed after every addition, so gcc and clang -O3
@@ -9,8 +10,10 @@
 #ifndef FG_EXAMPLES_SEED_TASK_H
 #define FG_EXAMPLES_SEED_TASK_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 __attribute__((noinline)) static uint64_t my_task(uint64_t n)
 {
@@ -44,6 +47,18 @@ static inline uint64_t seed_checksum(const uint64_t *results, size_t n)
 static inline uint64_t seed_reference_checksum(uint64_t n)
 {
     return n >= 3 ? n * (n - 1) * (n - 2) / 6 : 0;
+}
+
+/* A whole number filling all of s: 0 and *out set, or -1. */
+static inline int seed_parse_long(const char *s, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0')
+        return -1;
+    *out = v;
+    return 0;
 }
 
 #endif

@@ -1,6 +1,6 @@
 /* parallel.c: the joblib-style façade (fg_parallel_open/map/calls/close).
  * See docs/design/facade.md; joblib's reference behaviour is in
- * shared/reference/joblib/README.md.
+ * docs/reference/joblib.md.
  *
  * One call ("map") runs `total` tasks, cut into batches, on one of three
  * backends:

@@ -1,7 +1,7 @@
 /* progress.c: joblib 1.2's verbose lines (parallel.py print_progress and
  * _verbosity_filter, logger.py short_format_time), reproduced exactly so
  * that the SHARED backend prints what joblib prints.  See
- * docs/design/facade.md and shared/reference/joblib/README.md section 2.
+ * docs/design/facade.md and docs/reference/joblib.md.
  * Callers serialise calls with their own lock; lines are written whole
  * under the printer's lock. */
 #include "progress.h"

@@ -3,9 +3,10 @@
  * The façade (this folder: fg_parallel_for/reduce and the joblib-style
  * fg_parallel_*) is a client of forage.h: it schedules only through
  * fg_join, fg_spawn/fg_sync and the pool queries, and the build gives this
- * folder include/ alone (facade/meson.build; tests/layering.py checks that
- * no other file here reaches into runtime/).  Two things it takes from the
- * runtime are not API and never will be:
+ * folder include/ alone (facade/meson.build;
+ * tests/packaging/check_layering.py checks that no other file here reaches
+ * into runtime/).  Two things it takes from the runtime are not API and
+ * never will be:
  *   - the allocator (runtime/alloc.h): every allocation of the library goes
  *     through one place, so that the fault-injection build fails the
  *     façade's allocations too and names them by function;

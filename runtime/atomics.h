@@ -8,7 +8,7 @@
  *
  * Rule: relaxed needs no comment unless it surprises; every other order and
  * every fence carries a why-comment at its use naming the operation it pairs
- * with (see ../shared/STYLE.md, "Atomics").
+ * with (docs/style.md, "Atomics").
  */
 #ifndef FG_ATOMICS_H
 #define FG_ATOMICS_H

@@ -21,8 +21,8 @@
  *     waited for the latch: syncs go newest first, so everything pushed
  *     above a slot is synced before it.
  */
-#ifndef FG_TASK_STACK_H
-#define FG_TASK_STACK_H
+#ifndef FG_CTX_STACK_H
+#define FG_CTX_STACK_H
 
 #include <stdalign.h>
 #include <stdbool.h>

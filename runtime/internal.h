@@ -24,6 +24,7 @@
 #include "split_deque.h"
 #include "stats.h"
 #include "ctx_stack.h"
+#include "simulated.h"
 #include "topology.h"
 #include "trace.h"
 #include "record.h"
@@ -81,6 +82,8 @@ struct fg_pool {
     fg__trace *trace;                      /* NULL: not tracing */
     fg__record *record;                    /* NULL: not recording */
     fg_pool *live_next;                    /* debug builds: the live-pool list */
+    fg__queue_length_fn simulated;         /* forage-sim's pools only (simulated.h) */
+    void *simulated_ctx;
 };
 
 /* The worker running on this thread, NULL on other threads. */

@@ -337,6 +337,8 @@ int fg_pool_queue_length(const fg_pool *p, int worker)
 {
     if (p == NULL || worker < 0 || worker >= p->nworkers)
         return FG_EINVAL;
+    if (p->simulated != NULL) /* forage-sim answers from its deques */
+        return p->simulated(p->simulated_ctx, worker);
     int64_t n = fg__victim_size(p->split, &p->workers[worker]);
     return n < INT_MAX ? (int)n : INT_MAX;
 }

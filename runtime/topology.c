@@ -9,6 +9,38 @@
 #include "alloc.h"
 #include "forage.h"
 
+/* Others sorted by closeness (insertion sort: pools are small), cut into
+ * tiers of equal closeness; the last tier absorbs any beyond FG__MAX_TIERS. */
+fg__near_order *fg__near_order_build(int workers, int self,
+                                     int (*closeness)(void *ctx, int a, int b), void *ctx)
+{
+    int others = workers - 1, close[FG__NEAR_MAX_WORKERS];
+    if (workers > FG__NEAR_MAX_WORKERS)
+        return NULL;
+    fg__near_order *o = fg__alloc_zeroed(sizeof *o + sizeof(int) * (size_t)(others > 0 ? others : 1));
+    if (o == NULL)
+        return NULL;
+    for (int v = 0; v < workers; v++) {
+        if (v == self)
+            continue;
+        int c = closeness(ctx, self, v), i = o->count++;
+        while (i > 0 && close[i - 1] < c) {
+            close[i] = close[i - 1];
+            o->order[i] = o->order[i - 1];
+            i--;
+        }
+        close[i] = c;
+        o->order[i] = v;
+    }
+    for (int i = 0; i < o->count; i++) {
+        bool new_tier = i == 0 || close[i] != close[i - 1];
+        if (new_tier && o->ntiers < FG__MAX_TIERS)
+            o->ntiers++;
+        o->tier_end[o->ntiers - 1] = i + 1;
+    }
+    return o;
+}
+
 #if defined(FG_HAVE_HWLOC) && FG_HAVE_HWLOC
 #include <hwloc.h>
 
@@ -33,40 +65,12 @@ static int fg__allowed_pus(hwloc_topology_t topo, hwloc_obj_t *out, int max)
 }
 
 /* Depth of the lowest common ancestor: larger is nearer. */
-static int fg__closeness(fg__topology *t, int a, int b)
+static int fg__closeness(void *ctx, int a, int b)
 {
+    fg__topology *t = ctx;
     if (t->pu[a] == t->pu[b])
         return t->pu[a]->depth;
     return hwloc_get_common_ancestor_obj(t->topo, t->pu[a], t->pu[b])->depth;
-}
-
-/* Others sorted by closeness (insertion sort: pools are small), cut into
- * tiers of equal closeness; the last tier absorbs any beyond FG__MAX_TIERS. */
-static fg__near_order *fg__near_build(fg__topology *t, int self)
-{
-    int others = t->workers - 1, close[FG_MAX_WORKERS];
-    fg__near_order *o = fg__alloc_zeroed(sizeof *o + sizeof(int) * (size_t)(others > 0 ? others : 1));
-    if (o == NULL)
-        return NULL;
-    for (int v = 0; v < t->workers; v++) {
-        if (v == self)
-            continue;
-        int c = fg__closeness(t, self, v), i = o->count++;
-        while (i > 0 && close[i - 1] < c) {
-            close[i] = close[i - 1];
-            o->order[i] = o->order[i - 1];
-            i--;
-        }
-        close[i] = c;
-        o->order[i] = v;
-    }
-    for (int i = 0; i < o->count; i++) {
-        bool new_tier = i == 0 || close[i] != close[i - 1];
-        if (new_tier && o->ntiers < FG__MAX_TIERS)
-            o->ntiers++;
-        o->tier_end[o->ntiers - 1] = i + 1;
-    }
-    return o;
 }
 
 int fg__topology_create(fg__topology **out, int workers)
@@ -93,7 +97,7 @@ int fg__topology_create(fg__topology **out, int workers)
     for (int w = 0; err == 0 && w < workers; w++)
         t->pu[w] = pus[w % npu];
     for (int w = 0; err == 0 && w < workers; w++)
-        if ((t->near[w] = fg__near_build(t, w)) == NULL)
+        if ((t->near[w] = fg__near_order_build(workers, w, fg__closeness, t)) == NULL)
             err = FG_ENOMEM;
     if (err < 0) {
         fg__topology_destroy(t);

@@ -11,6 +11,9 @@
 #define FG_TOPOLOGY_H
 
 #define FG__MAX_TIERS 16
+/* Largest worker count a near order is built for: forage-sim's limit (the
+ * runtime's own pools stop at FG_MAX_WORKERS). */
+#define FG__NEAR_MAX_WORKERS 1024
 
 typedef struct fg__near_order {
     int count;                   /* the other workers */
@@ -20,6 +23,15 @@ typedef struct fg__near_order {
 } fg__near_order;
 
 typedef struct fg__topology fg__topology;
+
+/* Worker `self`'s others sorted by closeness(ctx, self, v), larger nearer,
+ * cut into tiers of equal closeness (the last tier absorbs any beyond
+ * FG__MAX_TIERS); free with fg__free.  NULL when out of memory or workers
+ * exceed FG__NEAR_MAX_WORKERS.  Needs no
+ * hwloc: forage-sim builds the near orders of simulated machines with it
+ * (docs/design/sim.md). */
+fg__near_order *fg__near_order_build(int workers, int self,
+                                     int (*closeness)(void *ctx, int a, int b), void *ctx);
 
 /* 0 and a topology, 0 and NULL without hwloc, or FG_ENOMEM. */
 int fg__topology_create(fg__topology **out, int workers);

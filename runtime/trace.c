@@ -39,13 +39,13 @@ struct fg__trace {
 };
 
 /* Slice names by job kind (fg__trace_event.kind). */
-enum { FG__KIND_TASK, FG__KIND_JOIN, FG__KIND_EXTERNAL, FG__KIND_SPAWN, FG__KIND_TYPED };
+enum { FG__KIND_TASK, FG__KIND_JOIN, FG__KIND_EXTERNAL, FG__KIND_SPAWN, FG__KIND_CTX };
 static const char *const fg__trace_kind_names[] = {
     [FG__KIND_TASK] = "task",
     [FG__KIND_JOIN] = "join",              /* the stolen b of an fg_join (ctx slot) */
     [FG__KIND_EXTERNAL] = "external join", /* a whole fg_join from a non-worker */
     [FG__KIND_SPAWN] = "spawn",            /* a group task */
-    [FG__KIND_TYPED] = "ctx task",       /* a stolen fg_ctx_spawn */
+    [FG__KIND_CTX] = "ctx task",           /* a stolen fg_ctx_spawn */
 };
 
 _Static_assert(sizeof(fg__trace_event) == 24, "the memory bound in trace.md counts 24 B per event");
@@ -64,7 +64,7 @@ static uint8_t fg__trace_kind_of(fg__job *job)
     if (fn == fg__join_external_fn)
         return FG__KIND_EXTERNAL;
     if (fn == fg__ctx_stolen_fn)
-        return FG__KIND_TYPED;
+        return FG__KIND_CTX;
     return FG__KIND_TASK;
 }
 

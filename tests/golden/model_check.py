@@ -6,9 +6,9 @@ usage: model_check.py DRIVER [--model joblib/progress_model.py] [--quick] [--sta
 DRIVER is tests/golden/shared_driver.c built (forage-demo's single-
 configuration mode plus --trace).  For a grid of configurations it runs
     DRIVER --backend shared --n N --n-jobs J --batch-size B --verbose V --trace F
-and joblib's model (joblib/progress_model.py, a verbatim copy of
-shared/reference/joblib/progress_model.py) as `progress_model.py N J B V
---cores 2` would (same Model, same arguments, in-process: 476 interpreter
+and joblib's model (joblib/progress_model.py: joblib 1.2's batching and
+printing rules as a program; docs/reference/joblib.md states them) as
+`progress_model.py N J B V --cores 2` would (same Model, same arguments, in-process: 476 interpreter
 start-ups would cost more than the whole comparison; a sample is also run
 through the script's command line to check the two agree).  Times are
 masked on both sides (forage "elapsed:    0.1s" and the model's "<t=...>"

@@ -47,17 +47,6 @@ static void on_progress(const fg_progress *p, void *ctx)
     t->n++;
 }
 
-static int parse_long(const char *s, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0')
-        return -1;
-    *out = v;
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
     static const char *const backends[] = { "steal", "shared", "sequential" };
@@ -68,14 +57,14 @@ int main(int argc, char **argv)
         const char *flag = argv[i], *val = i + 1 < argc ? argv[++i] : NULL;
         int ok = val != NULL;
         if (ok && strcmp(flag, "--n") == 0) {
-            ok = parse_long(val, &n) == 0 && n >= 0;
+            ok = seed_parse_long(val, &n) == 0 && n >= 0;
         } else if (ok && strcmp(flag, "--n-jobs") == 0) {
-            ok = parse_long(val, &n_jobs) == 0;
+            ok = seed_parse_long(val, &n_jobs) == 0;
         } else if (ok && strcmp(flag, "--batch-size") == 0) {
             batch = FG_BATCH_AUTO;
-            ok = strcmp(val, "auto") == 0 || (parse_long(val, &batch) == 0 && batch > 0);
+            ok = strcmp(val, "auto") == 0 || (seed_parse_long(val, &batch) == 0 && batch > 0);
         } else if (ok && strcmp(flag, "--verbose") == 0) {
-            ok = parse_long(val, &verbose) == 0 && verbose >= 0;
+            ok = seed_parse_long(val, &verbose) == 0 && verbose >= 0;
         } else if (ok && strcmp(flag, "--backend") == 0) {
             backend = -1;
             for (int b = 0; b < 3; b++)

@@ -42,13 +42,13 @@
 /* The real ctx stack: ctx_stack.c includes ctx_stack.h, forage.h (the
  * inline paths), atomics.h, latch.h, alloc.h and testhooks.h. */
 #include "ctx_stack.c"
+#include "oracle.hpp"
 
 #ifndef MODEL_ITERATIONS
 #  define MODEL_ITERATIONS 1000000
 #endif
 #define N_TASKS 4
 #define THIEF_ATTEMPTS 3
-#define PAYLOAD(i) (1000 + (i))
 #define RESULT(i) (2000 + (i))
 
 /* ------------------------------------------------------------ allocation
@@ -170,41 +170,35 @@ typedef struct block {
     int result;
 } block;
 
-static rl::var<int> *model_payload; /* N_TASKS, the test's */
-static int model_runs[N_TASKS];     /* outside the model: fibers on one thread */
+static model_oracle<N_TASKS> *model_tasks; /* the running test's */
 
 static void leaf(fg_ctx *cx, void *p)
 {
     (void)cx;
     block *b = (block *)p;
-    RL_ASSERT(b->id >= 0 && b->id < N_TASKS && "a slot that was never spawned");
-    int v = model_payload[b->id]($);
-    RL_ASSERT(v == PAYLOAD(b->id) && "the task's payload was not published");
-    model_payload[b->id]($) = RESULT(b->id);
+    model_tasks->consume(b->id, RESULT(b->id));
     b->result = RESULT(b->id);
-    model_runs[b->id]++;
 }
 
 static unsigned long model_iterations_run, model_tasks_stolen;
 
 struct task_test : rl::test_suite<task_test, 3> {
     fg__ctx_stack *st;
-    rl::var<int> payload[N_TASKS];
+    model_oracle<N_TASKS> oracle;
     int stolen;
 
     void before()
     {
         st = model_stack_construct();
         RL_ASSERT(fg__ctx_stack_init(st, NULL) == 0);
-        model_payload = payload;
-        for (int i = 0; i < N_TASKS; i++)
-            model_runs[i] = 0;
+        model_tasks = &oracle;
+        oracle.reset();
         stolen = 0;
     }
 
     void spawn(int i)
     {
-        payload[i]($) = PAYLOAD(i);
+        oracle.publish(i);
         block b = { i, 0 };
         RL_ASSERT(fg_ctx_spawn(&st->cx, leaf, &b, sizeof b) == 0);
     }
@@ -215,8 +209,7 @@ struct task_test : rl::test_suite<task_test, 3> {
         RL_ASSERT(fg_ctx_sync(&st->cx, leaf, &b, sizeof b) == 0);
         RL_ASSERT(b.id == i && "sync returned another task");
         RL_ASSERT(b.result == RESULT(i) && "the finished block did not come back");
-        int v = payload[i]($);
-        RL_ASSERT(v == RESULT(i) && "the runner's write was not returned");
+        RL_ASSERT(oracle.payload(i) == RESULT(i) && "the runner's write was not returned");
     }
 
     void owner()
@@ -253,8 +246,7 @@ struct task_test : rl::test_suite<task_test, 3> {
 
     void after()
     {
-        for (int i = 0; i < N_TASKS; i++)
-            RL_ASSERT(model_runs[i] == 1 && "a task lost or run twice");
+        oracle.expect_each_once();
         RL_ASSERT(st->cx.fg__top == st->cx.fg__slots);
         RL_ASSERT(fg__ctx_size(st) == 0);
         model_iterations_run++;

@@ -40,13 +40,13 @@
 /* The real deque: deque.c includes deque.h, atomics.h, alloc.h, forage.h. */
 #include "deque.c"
 #include "job.h"
+#include "oracle.hpp"
 
 #ifndef MODEL_ITERATIONS
 #  define MODEL_ITERATIONS 2000000
 #endif
 #define N_JOBS 4
 #define THIEF_ATTEMPTS 2
-#define PAYLOAD(i) (1000 + (i))
 
 /* ------------------------------------------------------------ allocation
  * deque.c allocates only in fg__deque_array_new, so every block is an
@@ -95,13 +95,6 @@ void fg__free(void *ptr)
     rl::rl_free(ptr, $);
 }
 
-/* ------------------------------------------------------------------ jobs
- * A job embedded first in a frame, as fg_join's frames are (job.h). */
-struct model_frame {
-    fg__job job;
-    rl::var<int> payload;
-};
-
 /* Statistics over all iterations (plain globals: outside the model). */
 static unsigned long model_iterations_run;
 static unsigned long model_iterations_grown;
@@ -109,44 +102,21 @@ static unsigned long model_jobs_stolen;
 
 struct deque_test : rl::test_suite<deque_test, 3> {
     fg__deque *dq;
-    model_frame frames[N_JOBS];
-    /* Bookkeeping outside the model: Relacy runs the threads as fibers on
-     * one OS thread, so plain ints are exact and add no synchronisation. */
-    int returned[N_JOBS];
-    int stolen;
+    model_oracle<N_JOBS> oracle;
+    int stolen; /* outside the model, as the oracle's counts */
 
     void before()
     {
         dq = model_deque_construct();
         int rc = fg__deque_init(dq, 1); /* capacity 2 */
         RL_ASSERT(rc == 0);
-        for (int i = 0; i < N_JOBS; i++) {
-            frames[i].job.execute = NULL;
-            frames[i].job.next = NULL;
-            returned[i] = 0;
-        }
+        oracle.reset();
         stolen = 0;
-    }
-
-    /* A job came back from take or steal: it must be one of ours, returned
-     * for the first time, and carry the payload written before its push. */
-    void consume(fg__job *job)
-    {
-        RL_ASSERT(job != NULL);
-        model_frame *f = FG__CONTAINER_OF(job, model_frame, job);
-        int i = (int)(f - frames);
-        RL_ASSERT(i >= 0 && i < N_JOBS && "pointer that was never pushed");
-        RL_ASSERT(returned[i] == 0 && "job returned twice");
-        returned[i]++;
-        int v = f->payload($);
-        RL_ASSERT(v == PAYLOAD(i) && "payload not intact");
-        f->payload($) = -1; /* the job runs and writes its frame */
     }
 
     void push(int i)
     {
-        frames[i].payload($) = PAYLOAD(i);
-        int rc = fg__deque_push(dq, &frames[i].job);
+        int rc = fg__deque_push(dq, oracle.publish(i));
         RL_ASSERT(rc == 0);
     }
 
@@ -157,10 +127,10 @@ struct deque_test : rl::test_suite<deque_test, 3> {
         push(2); /* grows 2 -> 4 unless a thief already took job 0 */
         fg__job *j = fg__deque_take(dq);
         if (j != NULL)
-            consume(j);
+            oracle.consume(j);
         push(3);
         while ((j = fg__deque_take(dq)) != NULL)
-            consume(j);
+            oracle.consume(j);
     }
 
     void thief()
@@ -168,7 +138,7 @@ struct deque_test : rl::test_suite<deque_test, 3> {
         for (int k = 0; k < THIEF_ATTEMPTS; k++) {
             fg__job *j = NULL;
             if (fg__deque_steal(dq, &j) == FG__STEAL_SUCCESS) {
-                consume(j);
+                oracle.consume(j);
                 stolen++;
             }
         }
@@ -184,8 +154,7 @@ struct deque_test : rl::test_suite<deque_test, 3> {
 
     void after()
     {
-        for (int i = 0; i < N_JOBS; i++)
-            RL_ASSERT(returned[i] == 1 && "job lost");
+        oracle.expect_each_once();
         RL_ASSERT(fg__deque_size(dq) == 0);
         model_iterations_run++;
         if (fg__deque_capacity(dq) > 2)

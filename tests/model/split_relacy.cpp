@@ -37,13 +37,13 @@
 /* The real split deque: split_deque.c includes split_deque.h, atomics.h,
  * alloc.h, forage.h and job.h. */
 #include "split_deque.c"
+#include "oracle.hpp"
 
 #ifndef MODEL_ITERATIONS
 #  define MODEL_ITERATIONS 1000000
 #endif
 #define N_JOBS 5
 #define THIEF_ATTEMPTS 3
-#define PAYLOAD(i) (1000 + (i))
 
 /* ------------------------------------------------------------ allocation
  * split_deque.c allocates only the slot array: construct its rl::atomic
@@ -82,48 +82,24 @@ void fg__free(void *ptr)
     rl::rl_free(ptr, $);
 }
 
-struct model_frame {
-    fg__job job;
-    rl::var<int> payload;
-};
-
 static unsigned long model_iterations_run, model_jobs_stolen, model_restarts_waited;
 
 struct split_test : rl::test_suite<split_test, 3> {
     fg__split_deque *dq;
-    model_frame frames[N_JOBS];
-    int returned[N_JOBS]; /* outside the model: fibers on one OS thread */
-    int stolen;
+    model_oracle<N_JOBS> oracle;
+    int stolen; /* outside the model, as the oracle's counts */
 
     void before()
     {
         dq = model_deque_construct();
         RL_ASSERT(fg__split_init(dq) == 0);
-        for (int i = 0; i < N_JOBS; i++) {
-            frames[i].job.execute = NULL;
-            frames[i].job.next = NULL;
-            returned[i] = 0;
-        }
+        oracle.reset();
         stolen = 0;
-    }
-
-    void consume(fg__job *job)
-    {
-        RL_ASSERT(job != NULL);
-        model_frame *f = FG__CONTAINER_OF(job, model_frame, job);
-        int i = (int)(f - frames);
-        RL_ASSERT(i >= 0 && i < N_JOBS && "pointer that was never pushed");
-        RL_ASSERT(returned[i] == 0 && "job returned twice");
-        returned[i]++;
-        int v = f->payload($);
-        RL_ASSERT(v == PAYLOAD(i) && "payload not intact");
-        f->payload($) = -1; /* the job runs and writes its frame */
     }
 
     void push(int i)
     {
-        frames[i].payload($) = PAYLOAD(i);
-        int rc = fg__split_push(dq, &frames[i].job);
+        int rc = fg__split_push(dq, oracle.publish(i));
         RL_ASSERT(rc >= 0 && "full: the scenario stays below 4 slots");
     }
 
@@ -134,16 +110,16 @@ struct split_test : rl::test_suite<split_test, 3> {
         push(2);
         fg__job *j = fg__split_take(dq);
         if (j != NULL)
-            consume(j);
+            oracle.consume(j);
         push(3);
         while ((j = fg__split_take(dq)) != NULL)
-            consume(j);
+            oracle.consume(j);
         bool restart = dq->all_stolen;
         push(4);
         if (restart)
             model_restarts_waited++;
         if ((j = fg__split_take(dq)) != NULL)
-            consume(j);
+            oracle.consume(j);
     }
 
     void thief()
@@ -151,7 +127,7 @@ struct split_test : rl::test_suite<split_test, 3> {
         for (int k = 0; k < THIEF_ATTEMPTS; k++) {
             fg__job *j = NULL;
             if (fg__split_steal(dq, &j) == FG__STEAL_SUCCESS) {
-                consume(j);
+                oracle.consume(j);
                 stolen++;
             }
         }
@@ -170,9 +146,8 @@ struct split_test : rl::test_suite<split_test, 3> {
         /* Job 4 may still be shared if no thief came back for it. */
         fg__job *j;
         while ((j = fg__split_take(dq)) != NULL)
-            consume(j);
-        for (int i = 0; i < N_JOBS; i++)
-            RL_ASSERT(returned[i] == 1 && "job lost");
+            oracle.consume(j);
+        oracle.expect_each_once();
         RL_ASSERT(fg__split_size(dq) == 0);
         model_iterations_run++;
         model_jobs_stolen += (unsigned long)stolen;

@@ -10,6 +10,7 @@
  */
 #include "forage.h"
 
+#include "fib.h"
 #include "harness.h"
 
 #define EXTERNAL 3
@@ -54,32 +55,6 @@ static void one_broadcast(stress_rng *r, const char *from)
     atomic_fetch_add_explicit(&broadcasts, 1, memory_order_relaxed);
 }
 
-typedef struct fib_arg { int n; uint64_t r; } fib_arg;
-
-static int fib_task(void *p)
-{
-    fib_arg *a = p;
-    if (a->n < 2) {
-        a->r = (uint64_t)a->n;
-        return 0;
-    }
-    fib_arg x = { a->n - 1, 0 }, y = { a->n - 2, 0 };
-    int err = fg_join(pool, fib_task, &x, fib_task, &y);
-    a->r = x.r + y.r;
-    return err;
-}
-
-static uint64_t fib_seq(int n)
-{
-    uint64_t a = 0, b = 1;
-    for (int i = 0; i < n; i++) {
-        uint64_t t = a + b;
-        a = b;
-        b = t;
-    }
-    return a;
-}
-
 /* A task: broadcasts from a worker, between fib joins. */
 typedef struct worker_arg { uint64_t seed; int rounds; } worker_arg;
 
@@ -89,9 +64,9 @@ static int from_worker(void *p)
     stress_rng r = stress_rng_make(a->seed, 7);
     for (int i = 0; i < a->rounds; i++) {
         one_broadcast(&r, "from a worker");
-        fib_arg f = { 12 + (int)stress_rng_below(&r, 6), 0 };
-        if (fib_task(&f) != 0 || f.r != fib_seq(f.n))
-            stress_fail("fib(%d) = %" PRIu64 " beside broadcasts", f.n, f.r);
+        fib_arg f = { .pool = pool, .n = 12 + (int)stress_rng_below(&r, 6) };
+        if (fib_task(&f) != 0 || f.result != fib_seq(f.n))
+            stress_fail("fib(%d) = %" PRIu64 " beside broadcasts", f.n, f.result);
     }
     return 0;
 }

@@ -15,6 +15,7 @@
  */
 #include "forage.h"
 
+#include "fib.h"
 #include "harness.h"
 
 #define POOL_WORKERS 2
@@ -28,29 +29,13 @@
 #  define N_HI 18
 #endif
 
-enum { TASK_WRONG_WORKER = 77 };
-
 static fg_pool *pool;
-static uint64_t fib_table[64];
 static pthread_barrier_t go;
 
-typedef struct fib_arg {
-    int n;
-    uint64_t result;
-} fib_arg;
-
-static int fib_task(void *p)
+/* A fib on the pool whose leaves check they run on one of its workers. */
+static fib_arg fib_of(int n)
 {
-    fib_arg *a = p;
-    if (a->n < 2) {
-        int w = fg_worker_index();
-        a->result = (uint64_t)a->n;
-        return (w < 0 || w >= POOL_WORKERS) ? TASK_WRONG_WORKER : 0;
-    }
-    fib_arg x = { a->n - 1, 0 }, y = { a->n - 2, 0 };
-    int err = fg_join(pool, fib_task, &x, fib_task, &y);
-    a->result = x.result + y.result;
-    return err;
+    return (fib_arg){ .pool = pool, .n = n, .workers = POOL_WORKERS };
 }
 
 typedef struct spawn_arg {
@@ -90,16 +75,16 @@ static void check_fib(ext *e, const char *what, int err, const fib_arg *f)
 {
     if (err != 0)
         stress_fail("thread %d %s fib(%d): error %d (%s)", e->index, what, f->n, err,
-                    err == TASK_WRONG_WORKER ? "leaf ran off the pool" : fg_strerror(err));
-    if (f->result != fib_table[f->n])
+                    err == FIB_WRONG_WORKER ? "leaf ran off the pool" : fg_strerror(err));
+    if (f->result != fib_seq(f->n))
         stress_fail("thread %d %s fib(%d) = %" PRIu64 ", want %" PRIu64, e->index, what,
-                    f->n, f->result, fib_table[f->n]);
+                    f->n, f->result, fib_seq(f->n));
 }
 
 static void op_join(ext *e)
 {
-    fib_arg a = { stress_rng_range(&e->rng, N_LO, N_HI), 0 };
-    fib_arg b = { stress_rng_range(&e->rng, N_LO, N_HI), 0 };
+    fib_arg a = fib_of(stress_rng_range(&e->rng, N_LO, N_HI));
+    fib_arg b = fib_of(stress_rng_range(&e->rng, N_LO, N_HI));
     int err = fg_join(pool, fib_task, &a, fib_task, &b);
     e->joins++;
     check_fib(e, "join a", err, &a);
@@ -126,7 +111,7 @@ static void op_codes(ext *e)
 static int spawn_some(ext *e, fg_group *g, spawn_arg *s, int k, int code_base)
 {
     for (int i = 0; i < k; i++) {
-        s[i].fib = (fib_arg){ stress_rng_range(&e->rng, N_LO, N_HI - 2), 0 };
+        s[i].fib = fib_of(stress_rng_range(&e->rng, N_LO, N_HI - 2));
         s[i].code = stress_rng_below(&e->rng, 4) == 0 ? code_base + i : 0;
         atomic_init(&s[i].ran, 0);
         int err = fg_spawn(g, spawn_task, &s[i]);
@@ -147,9 +132,9 @@ static void check_group(ext *e, int err, const spawn_arg *s, int k)
         int ran = atomic_load_explicit(&s[i].ran, memory_order_relaxed);
         if (ran != 1)
             stress_fail("thread %d: spawned task %d ran %d times", e->index, i, ran);
-        if (s[i].fib.result != fib_table[s[i].fib.n])
+        if (s[i].fib.result != fib_seq(s[i].fib.n))
             stress_fail("thread %d: spawned fib(%d) = %" PRIu64 ", want %" PRIu64, e->index,
-                        s[i].fib.n, s[i].fib.result, fib_table[s[i].fib.n]);
+                        s[i].fib.n, s[i].fib.result, fib_seq(s[i].fib.n));
         any_code |= s[i].code != 0;
         err_is_a_code |= s[i].code != 0 && s[i].code == err;
     }
@@ -200,16 +185,10 @@ int main(int argc, char **argv)
     printf("external: threads=%d pool_workers=%d seconds=%g fib n=%d..%d%s\n", n,
            POOL_WORKERS, stress_cfg.seconds, N_LO, N_HI, STRESS_TSAN ? " tsan" : "");
     stress_watchdog_start(stress_cfg.seconds * 3 + 120);
-    fib_table[1] = 1;
-    for (int i = 2; i < 64; i++)
-        fib_table[i] = fib_table[i - 1] + fib_table[i - 2];
 
     stress_rng rng = stress_rng_make(stress_cfg.seed, 0);
     fg_config cfg = stress_pool_config(&rng, POOL_WORKERS);
-    printf("external: victim=%s steal=%s deque=%s spin_rounds=%u yield_rounds=%u\n",
-           stress_victim_name(cfg.victim), cfg.steal == FG_STEAL_HALF ? "half" : "one",
-           cfg.deque == FG_DEQUE_SPLIT ? "split" : "chase-lev", cfg.spin_rounds,
-           cfg.yield_rounds);
+    stress_print_config("external", &cfg);
     int err = fg_pool_create(&pool, &cfg);
     if (err != 0) {
         stress_fail("fg_pool_create: %s", fg_strerror(err));

@@ -11,10 +11,10 @@
  */
 #include "forage.h"
 
+#include "fib.h"
 #include "harness.h"
 
 #define MAX_WORKERS 64
-#define FIB_MAX 40
 
 #if STRESS_TSAN
 #  define N_LO 14
@@ -23,34 +23,6 @@
 #  define N_LO 22
 #  define N_HI 27
 #endif
-
-enum { TASK_WRONG_WORKER = 77 }; /* a task's own error code */
-
-typedef struct fib_arg {
-    fg_pool *pool;
-    int workers;
-    int n;
-    uint64_t result;
-} fib_arg;
-
-static uint64_t fib_table[FIB_MAX + 2];
-
-static int fib_task(void *p)
-{
-    fib_arg *a = p;
-    if (a->n < 2) {
-        int w = fg_worker_index();
-        if (w < 0 || w >= a->workers)
-            return TASK_WRONG_WORKER;
-        a->result = (uint64_t)a->n;
-        return 0;
-    }
-    fib_arg x = { a->pool, a->workers, a->n - 1, 0 };
-    fib_arg y = { a->pool, a->workers, a->n - 2, 0 };
-    int err = fg_join(a->pool, fib_task, &x, fib_task, &y);
-    a->result = x.result + y.result;
-    return err;
-}
 
 typedef struct per_count {
     uint64_t runs, joins;
@@ -71,7 +43,8 @@ static void run_pool(int workers, stress_rng *rng, int runs, per_count *pc)
         stress_fail("fg_pool_workers = %d, want %d", fg_pool_workers(pool), workers);
     for (int r = 0; r < runs; r++) {
         int n = stress_rng_range(rng, N_LO, N_HI);
-        fib_arg x = { pool, workers, n - 1, 0 }, y = { pool, workers, n - 2, 0 };
+        fib_arg x = { .pool = pool, .n = n - 1, .workers = workers };
+        fib_arg y = { .pool = pool, .n = n - 2, .workers = workers };
         uint64_t t0 = stress_now_ns();
         err = fg_join(pool, fib_task, &x, fib_task, &y);
         pc->seconds += stress_seconds_since(t0);
@@ -79,14 +52,14 @@ static void run_pool(int workers, stress_rng *rng, int runs, per_count *pc)
         if (err != 0)
             stress_fail("workers=%d victim=%s spin_rounds=%u fib(%d): fg_join returned %d (%s)",
                         workers, stress_victim_name(cfg.victim), cfg.spin_rounds, n, err,
-                        err == TASK_WRONG_WORKER ? "a leaf ran outside the pool's workers"
-                                                 : fg_strerror(err));
-        if (got != fib_table[n])
+                        err == FIB_WRONG_WORKER ? "a leaf ran outside the pool's workers"
+                                                : fg_strerror(err));
+        if (got != fib_seq(n))
             stress_fail("workers=%d victim=%s spin_rounds=%u fib(%d) = %" PRIu64
                         ", want %" PRIu64, workers, stress_victim_name(cfg.victim),
-                        cfg.spin_rounds, n, got, fib_table[n]);
+                        cfg.spin_rounds, n, got, fib_seq(n));
         pc->runs++;
-        pc->joins += fib_table[n + 1] - 1;
+        pc->joins += fib_seq(n + 1) - 1;
     }
     fg_pool_destroy(pool);
 }
@@ -99,10 +72,6 @@ int main(int argc, char **argv)
     printf("fib: workers=1..%d seconds=%g n=%d..%d%s\n", max_workers, stress_cfg.seconds,
            N_LO, N_HI, STRESS_TSAN ? " tsan" : "");
     stress_watchdog_start(stress_cfg.seconds * 3 + 180);
-    fib_table[0] = 0;
-    fib_table[1] = 1;
-    for (int i = 2; i <= FIB_MAX + 1; i++)
-        fib_table[i] = fib_table[i - 1] + fib_table[i - 2];
 
     per_count pc[MAX_WORKERS + 1] = { { 0, 0, 0 } };
     stress_rng rng = stress_rng_make(stress_cfg.seed, 0);

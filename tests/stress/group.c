@@ -380,10 +380,7 @@ int main(int argc, char **argv)
     fg_pool *pool;
     stress_rng rng = stress_rng_make(stress_cfg.seed, 0);
     fg_config cfg = stress_pool_config(&rng, stress_cfg.threads);
-    printf("group: victim=%s steal=%s deque=%s spin_rounds=%u yield_rounds=%u\n",
-           stress_victim_name(cfg.victim), cfg.steal == FG_STEAL_HALF ? "half" : "one",
-           cfg.deque == FG_DEQUE_SPLIT ? "split" : "chase-lev", cfg.spin_rounds,
-           cfg.yield_rounds);
+    stress_print_config("group", &cfg);
     int err = fg_pool_create(&pool, &cfg);
     if (err != 0) {
         stress_fail("fg_pool_create: %s", fg_strerror(err));

@@ -2,7 +2,8 @@
  * (--threads N --seconds S --seed X --perturb S,Y), a monotonic clock, a seeded RNG
  * (splitmix64 to seed, xorshift64* to draw), random perturbation, failure
  * reporting that repeats the seed, a watchdog that turns a hang into a
- * failure, and pool configurations drawn from the seed.  See ../../../shared/STYLE.md, "Tests and benchmarks".
+ * failure, and pool configurations drawn from the seed.  See
+ * docs/style.md, "Tests and benchmarks".
  *
  * Each program includes this header once (its statics are per program).
  * Failures are counted, not fatal: a program keeps checking, then returns
@@ -182,6 +183,15 @@ static inline const char *stress_victim_name(int victim)
     case FG_VICTIM_POWER_OF_TWO: return "power-of-two";
     default: return "?";
     }
+}
+
+/* One line naming the configuration a run drew, after the program's name. */
+static inline void stress_print_config(const char *prog, const fg_config *cfg)
+{
+    printf("%s: victim=%s steal=%s deque=%s spin_rounds=%u yield_rounds=%u\n", prog,
+           stress_victim_name(cfg->victim), cfg->steal == FG_STEAL_HALF ? "half" : "one",
+           cfg->deque == FG_DEQUE_SPLIT ? "split" : "chase-lev", cfg->spin_rounds,
+           cfg->yield_rounds);
 }
 
 /* --------------------------------------------------------------- failures */

@@ -1,4 +1,4 @@
-/* idle.c: a quiet pool must not burn CPU (STYLE.md: no busy-wait idling).
+/* idle.c: a quiet pool must not burn CPU (docs/style.md: no busy-wait idling).
  *
  * Create a pool (default: one worker per CPU), run a burst of joins and
  * spawns, then sleep WINDOW_MS and measure the CPU time the whole process
@@ -11,44 +11,15 @@
 
 #include "forage.h"
 
+#include "fib.h"
 #include "harness.h"
 
 #define WINDOW_MS 500
 #define LIMIT_MS 50
 
-typedef struct fib_arg {
-    fg_pool *pool;
-    int n;
-    uint64_t result;
-} fib_arg;
-
-static int fib_task(void *p)
-{
-    fib_arg *a = p;
-    if (a->n < 2) {
-        a->result = (uint64_t)a->n;
-        return 0;
-    }
-    fib_arg x = { a->pool, a->n - 1, 0 }, y = { a->pool, a->n - 2, 0 };
-    int err = fg_join(a->pool, fib_task, &x, fib_task, &y);
-    a->result = x.result + y.result;
-    return err;
-}
-
-static uint64_t fib_seq(int n)
-{
-    uint64_t a = 0, b = 1;
-    for (int i = 0; i < n; i++) {
-        uint64_t t = a + b;
-        a = b;
-        b = t;
-    }
-    return a;
-}
-
 static void run_fib(fg_pool *pool, int n)
 {
-    fib_arg x = { pool, n - 1, 0 }, y = { pool, n - 2, 0 };
+    fib_arg x = { .pool = pool, .n = n - 1 }, y = { .pool = pool, .n = n - 2 };
     int err = fg_join(pool, fib_task, &x, fib_task, &y);
     if (err != 0 || x.result + y.result != fib_seq(n))
         stress_fail("fib(%d) = %" PRIu64 " err %d", n, x.result + y.result, err);
@@ -61,7 +32,7 @@ static void burst(fg_pool *pool)
     fib_arg f[32];
     fg_group g = FG_GROUP_INIT(pool);
     for (int i = 0; i < 32; i++) {
-        f[i] = (fib_arg){ pool, STRESS_TSAN ? 10 : 16, 0 };
+        f[i] = (fib_arg){ .pool = pool, .n = STRESS_TSAN ? 10 : 16 };
         if (fg_spawn(&g, fib_task, &f[i]) != 0)
             stress_fail("fg_spawn failed");
     }

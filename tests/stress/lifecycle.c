@@ -32,6 +32,7 @@
  */
 #include "forage.h"
 
+#include "fib.h"
 #include "harness.h"
 
 #if STRESS_TSAN
@@ -45,36 +46,26 @@
 #define MAX_KIDS 4
 #define C_KIDS 8
 
-static uint64_t fib_table[48];
-
 /* ------------------------------------------------------------ fib, leaves */
 
-typedef struct fib_arg {
-    fg_pool *pool;
-    int n;
-    uint64_t result;
-    atomic_int ran; /* top-level halves only: did the task run at all? */
-} fib_arg;
+/* A fib half that counts whether it ran at all: a refused join runs neither. */
+typedef struct counted_fib {
+    fib_arg fib;
+    atomic_int ran;
+} counted_fib;
 
-static int fib_task(void *p)
+static int counted_fib_task(void *p)
 {
-    fib_arg *a = p;
-    atomic_fetch_add_explicit(&a->ran, 1, memory_order_relaxed);
-    if (a->n < 2) {
-        a->result = (uint64_t)a->n;
-        return 0;
-    }
-    fib_arg x = { a->pool, a->n - 1, 0, 0 }, y = { a->pool, a->n - 2, 0, 0 };
-    int err = fg_join(a->pool, fib_task, &x, fib_task, &y);
-    a->result = x.result + y.result;
-    return err;
+    counted_fib *c = p;
+    atomic_fetch_add_explicit(&c->ran, 1, memory_order_relaxed);
+    return fib_task(&c->fib);
 }
 
 static void check_fib(const char *where, int err, const fib_arg *f)
 {
-    if (err != 0 || f->result != fib_table[f->n])
+    if (err != 0 || f->result != fib_seq(f->n))
         stress_fail("%s: fib(%d) = %" PRIu64 " err %d, want %" PRIu64, where, f->n,
-                    f->result, err, fib_table[f->n]);
+                    f->result, err, fib_seq(f->n));
 }
 
 typedef struct counted {
@@ -104,7 +95,7 @@ static void one_cycle(int workers, uint64_t i, stress_rng *rng)
     if (fg_pool_workers(pool) != workers)
         stress_fail("cycle %" PRIu64 ": %d workers, want %d", i, fg_pool_workers(pool), workers);
     if (i % 8 != 7) {
-        fib_arg x = { pool, 10, 0, 0 }, y = { pool, 9, 0, 0 };
+        fib_arg x = { .pool = pool, .n = 10 }, y = { .pool = pool, .n = 9 };
         err = fg_join(pool, fib_task, &x, fib_task, &y);
         check_fib("cycle join a", err, &x);
         check_fib("cycle join b", 0, &y);
@@ -248,17 +239,17 @@ static int submit_leaf(submitter *s)
 
 static int submit_join(submitter *s)
 {
-    fib_arg x = { s->d->pool, stress_rng_range(&s->rng, 5, 14), 0, 0 };
-    fib_arg y = { s->d->pool, stress_rng_range(&s->rng, 5, 14), 0, 0 };
-    int err = fg_join(s->d->pool, fib_task, &x, fib_task, &y);
+    counted_fib x = { .fib = { .pool = s->d->pool, .n = stress_rng_range(&s->rng, 5, 14) } };
+    counted_fib y = { .fib = { .pool = s->d->pool, .n = stress_rng_range(&s->rng, 5, 14) } };
+    int err = fg_join(s->d->pool, counted_fib_task, &x, counted_fib_task, &y);
     if (refused(s, err, "fg_join")) {
         if (atomic_load(&x.ran) != 0 || atomic_load(&y.ran) != 0)
             stress_fail("drain: a refused fg_join ran its tasks");
         s->joins_refused++;
         return 1;
     }
-    check_fib("drain join a", err, &x);
-    check_fib("drain join b", 0, &y);
+    check_fib("drain join a", err, &x.fib);
+    check_fib("drain join b", 0, &y.fib);
     s->joins_ok++;
     return 0;
 }
@@ -501,9 +492,6 @@ int main(int argc, char **argv)
     printf("lifecycle: cycles=%d workers=1..%d seconds=%g%s\n", CYCLES, max_workers,
            stress_cfg.seconds, STRESS_TSAN ? " tsan" : "");
     stress_watchdog_start(stress_cfg.seconds * 3 + 240);
-    fib_table[1] = 1;
-    for (int i = 2; i < 48; i++)
-        fib_table[i] = fib_table[i - 1] + fib_table[i - 2];
     stress_rng rng = stress_rng_make(stress_cfg.seed, 0);
 
     uint64_t t0 = stress_now_ns();

@@ -12,6 +12,7 @@
 #include <criterion/criterion.h>
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include "forage.h"
+#include "fib.h"
 
 #ifndef EXPECT_STATS
 #define EXPECT_STATS 0
@@ -135,25 +137,20 @@ static void check_total_row(const table *t)
 static const char not_compiled[] =
     "forage: FORAGE_STATS=1, but counters are not compiled in (build forage with -Dstats=true)\n";
 
-static fg_pool *pool;
-
-typedef struct fib_arg {
-    int n;
-    long result;
-} fib_arg;
-
-static int fib_task(void *p)
+/* The table printed at destroy, or false when the counters are not compiled
+ * in: then the text must be the one-line notice, and it is freed. */
+static bool read_table(char *text, table *t)
 {
-    fib_arg *a = p;
-    if (a->n < 2) {
-        a->result = a->n;
-        return 0;
+    if (!fg_stats_enabled()) {
+        cr_assert_str_eq(text, not_compiled);
+        free(text);
+        return false;
     }
-    fib_arg x = { a->n - 1, 0 }, y = { a->n - 2, 0 };
-    int err = fg_join(pool, fib_task, &x, fib_task, &y);
-    a->result = x.result + y.result;
-    return err;
+    parse_table(text, t);
+    return true;
 }
+
+static fg_pool *pool;
 
 static atomic_int ran;
 
@@ -198,20 +195,16 @@ Test(stats, table_exact_one_worker)
     for (int i = 0; i < SPAWNS; i++)
         cr_assert_eq(fg_spawn(&g, count_task, NULL), 0);
     cr_assert_eq(fg_sync(&g), 0);
-    fib_arg x = { 15, 0 }, y = { 14, 0 };
+    fib_arg x = { .pool = pool, .n = 15 }, y = { .pool = pool, .n = 14 };
     cr_assert_eq(fg_join(pool, fib_task, &x, fib_task, &y), 0); /* one injected job */
     fg_pool_destroy(pool);
     double wall_ms = now_ms() - t0;
     char *text = capture_end(&c);
     cr_assert_eq(atomic_load(&ran), SPAWNS);
     cr_assert_eq(x.result + y.result, 987);
-    if (!fg_stats_enabled()) {
-        cr_assert_str_eq(text, not_compiled);
-        free(text);
-        return;
-    }
     table t;
-    parse_table(text, &t);
+    if (!read_table(text, &t))
+        return;
     cr_assert_eq(t.workers, 1);
     const row *w = &t.rows[0];
     cr_assert_eq(w->n[0], SPAWNS + 1, "tasks_run %llu", w->n[0]);
@@ -258,13 +251,9 @@ Test(stats, busy_idle_not_double_counted)
     fg_pool_destroy(pool);
     double wall_ms = now_ms() - t0;
     char *text = capture_end(&c);
-    if (!fg_stats_enabled()) {
-        cr_assert_str_eq(text, not_compiled);
-        free(text);
-        return;
-    }
     table t;
-    parse_table(text, &t);
+    if (!read_table(text, &t))
+        return;
     cr_assert_eq(t.workers, 2);
     double busy = 0;
     for (int i = 0; i < 2; i++) {
@@ -294,7 +283,7 @@ static int spawner(void *p)
     for (int i = 0; i < a->n; i++)
         fg_spawn(&g, count_task, NULL);
     int err = fg_sync(&g);
-    fib_arg f = { 18, 0 };
+    fib_arg f = { .pool = pool, .n = 18 };
     return err != 0 ? err : fib_task(&f);
 }
 
@@ -305,7 +294,7 @@ Test(stats, table_totals_two_workers)
     capture_begin(&c);
     create(2);
     group_arg ga = { 1000 };
-    fib_arg f = { 20, 0 };
+    fib_arg f = { .pool = pool, .n = 20 };
     cr_assert_eq(fg_join(pool, spawner, &ga, fib_task, &f), 0);
     cr_assert_eq(f.result, 6765);
     cr_assert_eq(atomic_load(&ran), 1000);
@@ -357,7 +346,7 @@ Test(stats, env_values)
         capture c;
         capture_begin(&c);
         create(2);
-        fib_arg f = { 10, 0 };
+        fib_arg f = { .pool = pool, .n = 10 };
         cr_assert_eq(fib_task(&f), 0);
         fg_pool_destroy(pool);
         char *text = capture_end(&c);

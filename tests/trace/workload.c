@@ -22,38 +22,10 @@
 #include <time.h>
 
 #include "forage.h"
+#include "fib.h"
 
 static fg_pool *pool;
 static atomic_long counted;
-
-typedef struct fib_arg {
-    int n;
-    long result;
-} fib_arg;
-
-static int fib_task(void *p)
-{
-    fib_arg *a = p;
-    if (a->n < 2) {
-        a->result = a->n;
-        return 0;
-    }
-    fib_arg x = { a->n - 1, 0 }, y = { a->n - 2, 0 };
-    int err = fg_join(pool, fib_task, &x, fib_task, &y);
-    a->result = x.result + y.result;
-    return err;
-}
-
-static long fib_seq(int n)
-{
-    long a = 0, b = 1;
-    for (int i = 0; i < n; i++) {
-        long t = a + b;
-        a = b;
-        b = t;
-    }
-    return a;
-}
 
 static int count_task(void *arg)
 {
@@ -127,11 +99,11 @@ static void fib_ctx(fg_ctx *cx, void *p)
 {
     fib_arg *a = p;
     if (a->n < 2) {
-        a->result = a->n;
+        a->result = (uint64_t)a->n;
         return;
     }
-    fib_arg x, y = { a->n - 2, 0 };
-    expect(FG_CTX_SPAWN(cx, fib_ctx, ((fib_arg){ a->n - 1, 0 })) == 0, "ctx spawn");
+    fib_arg x, y = { .n = a->n - 2 };
+    expect(FG_CTX_SPAWN(cx, fib_ctx, ((fib_arg){ .n = a->n - 1 })) == 0, "ctx spawn");
     fib_ctx(cx, &y);
     expect(FG_CTX_SYNC(cx, fib_ctx, x) == 0, "ctx sync");
     a->result = x.result + y.result;
@@ -139,11 +111,11 @@ static void fib_ctx(fg_ctx *cx, void *p)
 
 static void phase(int fib_n)
 {
-    fib_arg x = { fib_n - 1, 0 }, y = { fib_n - 2, 0 };
+    fib_arg x = { .pool = pool, .n = fib_n - 1 }, y = { .pool = pool, .n = fib_n - 2 };
     expect(fg_join(pool, fib_task, &x, fib_task, &y) == 0, "fib join");
     expect(x.result + y.result == fib_seq(fib_n), "fib result");
 
-    fib_arg c = { fib_n, 0 };
+    fib_arg c = { .n = fib_n };
     expect(fg_ctx_run(pool, fib_ctx, &c) == 0, "context-task fib");
     expect(c.result == fib_seq(fib_n), "context-task fib result");
 
@@ -155,7 +127,7 @@ static void phase(int fib_n)
     for (int i = 0; i < 200; i++)
         expect(fg_spawn(&g, count_task, (void *)(intptr_t)1) == 0, "external spawn");
     expect(fg_sync(&g) == 0, "external sync");
-    fib_arg f = { 16, 0 };
+    fib_arg f = { .pool = pool, .n = 16 };
     expect(fg_join(pool, spawner, (void *)(intptr_t)500, fib_task, &f) == 0, "spawner join");
     expect(f.result == fib_seq(16), "fib in spawner join");
     expect(atomic_load(&counted) - before == 700, "spawned tasks ran once each");

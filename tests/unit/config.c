@@ -10,17 +10,9 @@
 
 #include "forage.h"
 #include "internal.h"
+#include "pools.h"
 
 /* The CPUs this process may run on, computed independently of the runtime. */
-static int affinity_cpus(void)
-{
-    cpu_set_t set;
-    cr_assert_eq(sched_getaffinity(0, sizeof set, &set), 0);
-    int n = CPU_COUNT(&set);
-    cr_assert_gt(n, 0);
-    return n;
-}
-
 static int clamp_workers(int n)
 {
     return n > FG_MAX_WORKERS ? FG_MAX_WORKERS : n;

@@ -9,16 +9,14 @@
 #include <string.h>
 
 #include "forage.h"
+#include "pools.h"
 #include "ctx_stack.h" /* FG__CTX_CAPACITY */
 
 TestSuite(ctx, .timeout = 60);
 
-static fg_pool *pool_new(int workers, int deque)
+static fg_pool *pool_of(int workers, int deque)
 {
-    fg_pool *p = NULL;
-    int err = fg_pool_create(&p, FG_CONFIG(.workers = workers, .deque = deque));
-    cr_assert_eq(err, 0, "fg_pool_create(%d): %s", workers, fg_strerror(err));
-    return p;
+    return pool_with(FG_CONFIG(.workers = workers, .deque = deque));
 }
 
 /* ------------------------------------------------------------------ fib */
@@ -44,7 +42,7 @@ static void fib(fg_ctx *cx, void *p)
 
 static void check_fib(int workers, int deque)
 {
-    fg_pool *p = pool_new(workers, deque);
+    fg_pool *p = pool_of(workers, deque);
     int64_t want = 0, next = 1;
     for (int n = 0; n <= 27; n++) {
         fib_t t = { n, -1 };
@@ -92,7 +90,7 @@ static int noop(void *p)
 
 Test(ctx, run_from_a_worker_is_a_direct_call)
 {
-    fg_pool *p = pool_new(2, 0);
+    fg_pool *p = pool_of(2, 0);
     inner_arg a = { p, -2, -3, { 20, -1 } };
     cr_assert_eq(fg_join(p, from_worker, &a, noop, NULL), 0);
     cr_assert_geq(a.worker_before, 0);
@@ -165,7 +163,7 @@ static void check_spill_order(uint32_t spawns)
 
 Test(ctx, a_full_stack_runs_the_spawn_at_once)
 {
-    fg_pool *p = pool_new(1, 0);
+    fg_pool *p = pool_of(1, 0);
     reset_counts();
     many_arg a = { FG__CTX_CAPACITY, -1, 0 };
     cr_assert_eq(fg_ctx_run(p, spawn_many, &a), 0);
@@ -182,7 +180,7 @@ Test(ctx, a_full_stack_runs_the_spawn_at_once)
 Test(ctx, hundred_thousand_spawns_in_one_loop)
 {
     for (int workers = 1; workers <= 4; workers *= 2) {
-        fg_pool *p = pool_new(workers, workers == 4);
+        fg_pool *p = pool_of(workers, workers == 4);
         reset_counts();
         many_arg a = { MANY, -1, 0 };
         cr_assert_eq(fg_ctx_run(p, spawn_many, &a), 0);
@@ -205,7 +203,7 @@ Test(ctx, hundred_thousand_spawns_in_one_loop)
 Test(ctx, every_task_runs_once_with_thieves)
 {
     for (int deque = 0; deque <= 1; deque++) {
-        fg_pool *p = pool_new(4, deque);
+        fg_pool *p = pool_of(4, deque);
         for (int round = 0; round < 20; round++) {
             reset_counts();
             many_arg a = { 1000, 0, 0 };
@@ -260,7 +258,7 @@ static void try_bad(fg_ctx *cx, void *p)
 
 Test(ctx, bad_arguments_are_refused_and_change_nothing)
 {
-    fg_pool *p = pool_new(2, 0);
+    fg_pool *p = pool_of(2, 0);
     reset_counts();
     bad_arg b;
     memset(&b, 0x55, sizeof b);
@@ -312,7 +310,7 @@ static void runs_a_breaker_inside(fg_ctx *cx, void *p)
 Test(ctx, unsynced_spawns_still_run_and_the_run_says_einval)
 {
     for (int workers = 1; workers <= 2; workers++) {
-        fg_pool *p = pool_new(workers, 0);
+        fg_pool *p = pool_of(workers, 0);
         reset_counts();
         cr_assert_eq(fg_ctx_run(p, leaves_two_behind, NULL), FG_EINVAL);
         cr_assert_eq(atomic_load(&ran[3]), 1);

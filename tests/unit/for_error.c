@@ -9,14 +9,13 @@
 #include <string.h>
 
 #include "forage.h"
+#include "pools.h"
 
 TestSuite(for_error, .timeout = 60);
 
 static fg_pool *pool_of(int workers)
 {
-    fg_pool *p = NULL;
-    cr_assert_eq(fg_pool_create(&p, FG_CONFIG(.workers = workers, .seed = 9)), 0);
-    return p;
+    return pool_with(FG_CONFIG(.workers = workers, .seed = 9));
 }
 
 /* Fails in the chunk holding index 7777. */

@@ -11,17 +11,10 @@
 #include <stdlib.h>
 
 #include "forage.h"
+#include "pools.h"
 #include "internal.h"
 
 enum { MANY = 100000 };
-
-static fg_pool *pool_new(int workers)
-{
-    fg_pool *p = NULL;
-    int err = fg_pool_create(&p, FG_CONFIG(.workers = workers));
-    cr_assert_eq(err, 0, "fg_pool_create(%d): %s", workers, fg_strerror(err));
-    return p;
-}
 
 static int noop(void *arg)
 {

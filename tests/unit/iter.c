@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "forage.h"
+#include "pools.h"
 #include "iter.h"
 
 TestSuite(iter, .timeout = 60);
@@ -61,9 +62,7 @@ static int task(size_t i, void *ctx, void *result)
 
 static fg_pool *pool_of(int workers)
 {
-    fg_pool *p = NULL;
-    cr_assert_eq(fg_pool_create(&p, FG_CONFIG(.workers = workers, .seed = 3)), 0);
-    return p;
+    return pool_with(FG_CONFIG(.workers = workers, .seed = 3));
 }
 
 typedef struct config { int backend; long batch; int order; } config;

@@ -6,51 +6,24 @@
 #include <stdint.h>
 
 #include "forage.h"
-
-static fg_pool *pool_new(int workers)
-{
-    fg_pool *p = NULL;
-    int err = fg_pool_create(&p, FG_CONFIG(.workers = workers));
-    cr_assert_eq(err, 0, "fg_pool_create(%d): %s", workers, fg_strerror(err));
-    cr_assert_eq(fg_pool_workers(p), workers);
-    return p;
-}
+#include "pools.h"
+#include "fib.h"
 
 TestSuite(join, .timeout = 60);
 
 /* ------------------------------------------------------------------ fib */
 
-typedef struct fib_arg {
-    fg_pool *pool;
-    int n;
-    int64_t result;
-} fib_arg;
-
-static int fib_task(void *arg)
-{
-    fib_arg *f = arg;
-    if (f->n < 2) {
-        f->result = f->n;
-        return 0;
-    }
-    fib_arg a = { f->pool, f->n - 1, -1 };
-    fib_arg b = { f->pool, f->n - 2, -1 };
-    int err = fg_join(f->pool, fib_task, &a, fib_task, &b);
-    f->result = a.result + b.result;
-    return err;
-}
-
 static void check_fib_on(int workers)
 {
     fg_pool *p = pool_new(workers);
-    int64_t want = 0, next = 1; /* fib(n), fib(n + 1) */
+    uint64_t want = 0, next = 1; /* fib(n), fib(n + 1) */
     for (int n = 0; n <= 25; n++) {
-        fib_arg f = { p, n, -1 };
+        fib_arg f = { .pool = p, .n = n };
         /* fib_task(n >= 2) calls fg_join from this (non-worker) thread. */
         cr_assert_eq(fib_task(&f), 0, "fib(%d) on %d workers", n, workers);
         cr_assert_eq(f.result, want, "fib(%d) on %d workers: got %lld, want %lld", n,
                      workers, (long long)f.result, (long long)want);
-        int64_t t = want + next;
+        uint64_t t = want + next;
         want = next;
         next = t;
     }
@@ -271,7 +244,7 @@ static int cross_task(void *arg)
 {
     cross_arg *c = arg;
     c->outer_index = fg_worker_index();
-    fib_arg f = { c->other, 15, -1 };
+    fib_arg f = { .pool = c->other, .n = 15 };
     int err = fib_task(&f); /* a worker of another pool: the external path */
     c->result = f.result;
     return err;

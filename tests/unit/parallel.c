@@ -1,6 +1,6 @@
 /* tests/unit/parallel.c: the joblib-style façade (runtime/parallel.c,
  * batching.c, progress.c) against joblib 1.2's observable behaviour as
- * described in shared/reference/joblib/README.md and docs/design/facade.md.
+ * described in docs/reference/joblib.md and docs/design/facade.md.
  * The goldens this suite compares with are copied into tests/golden/joblib/
  * (FG_GOLDEN_DIR, set by tests/unit/meson.build) so the repository is
  * self-contained.
@@ -31,6 +31,8 @@
 #include <unistd.h>
 
 #include "forage.h"
+#include "progress.h" /* fg__verbosity_filter, the shipped rule */
+#include "pools.h"
 #include "threads.h"
 #include "../../examples/seed_task.h"
 
@@ -59,15 +61,6 @@ static fg_parallel *par_open(const fg_parallel_opts *o)
 }
 
 /* The CPUs this process may run on, computed independently of the runtime. */
-static int affinity_cpus(void)
-{
-    cpu_set_t set;
-    cr_assert_eq(sched_getaffinity(0, sizeof set, &set), 0);
-    int n = CPU_COUNT(&set);
-    cr_assert_gt(n, 0);
-    return n;
-}
-
 static void sleep_us(long us)
 {
     struct timespec ts = { us / 1000000, (us % 1000000) * 1000 };
@@ -1479,18 +1472,9 @@ Test(parallel, one_facade_several_maps)
 
 /* --------------------------------------------------------- 10: verbose */
 
-/* joblib's _verbosity_filter (parallel.py l.328-343): true = do not print. */
-static bool verbosity_filter(size_t index, int verbose)
-{
-    if (verbose == 0)
-        return true;
-    if (verbose > 10 || index == 0)
-        return false;
-    double c = .5 * (11 - verbose) * (11 - verbose);
-    return (long)sqrt((double)(index + 1) / c) == (long)sqrt((double)index / c);
-}
-
-/* The same set from the closed form: i = ceil(c k^2) - 1 for k >= 1. */
+/* The set progress.c's fg__verbosity_filter prints (joblib's
+ * _verbosity_filter, docs/reference/joblib.md), from the closed form
+ * i = ceil(c k^2) - 1 for k >= 1. */
 static bool printed_by_ceil_rule(size_t index, int verbose)
 {
     double c = .5 * (11 - verbose) * (11 - verbose);
@@ -1507,12 +1491,19 @@ Test(parallel, verbosity_filter_rules_agree)
 {
     for (int v = 1; v <= 10; v++)
         for (size_t i = 1; i < 5000; i++)
-            cr_assert_eq(!verbosity_filter(i, v), printed_by_ceil_rule(i, v), "v=%d i=%zu", v, i);
+            cr_assert_eq(!fg__verbosity_filter(i, v), printed_by_ceil_rule(i, v),
+                         "v=%d i=%zu", v, i);
+    for (size_t i = 0; i < 100; i++) {
+        cr_assert(fg__verbosity_filter(i, 0), "verbose 0 prints nothing (i=%zu)", i);
+        cr_assert(!fg__verbosity_filter(i, 11), "verbose > 10 prints every batch (i=%zu)", i);
+    }
+    for (int v = 1; v <= 10; v++)
+        cr_assert(!fg__verbosity_filter(0, v), "index 0 prints (v=%d)", v);
     static const size_t v10[] = { 1,  4,  7,   12,  17,  24,  31,  40,  49, 60,
                                   71, 84, 97, 112, 127, 144, 161, 180, 199 };
     size_t k = 0;
     for (size_t i = 1; i <= 200; i++)
-        if (!verbosity_filter(i, 10)) {
+        if (!fg__verbosity_filter(i, 10)) {
             cr_assert_lt(k, NELEM(v10));
             cr_assert_eq(i, v10[k], "v=10: printed index %zu, want %zu", i, v10[k]);
             k++;
@@ -1531,7 +1522,7 @@ Test(parallel, verbose_sequential_exact_lines)
                            "concurrent workers.");
     for (size_t i = 1; i <= 200; i++)
         if (printed_by_ceil_rule(i, 10)) {
-            cr_assert(!verbosity_filter(i, 10));
+            cr_assert(!fg__verbosity_filter(i, 10));
             want[nw++] = xasprintf("[Parallel(n_jobs=4)]: Done %3zu tasks      | elapsed: <T>", i);
         }
     want[nw++] = xasprintf("[Parallel(n_jobs=4)]: Done 200 out of 200 | elapsed: <T> finished");

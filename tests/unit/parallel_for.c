@@ -17,15 +17,7 @@
 #include <string.h>
 
 #include "forage.h"
-
-static fg_pool *pool_new(int workers)
-{
-    fg_pool *p = NULL;
-    int err = fg_pool_create(&p, FG_CONFIG(.workers = workers));
-    cr_assert_eq(err, 0, "fg_pool_create(%d): %s", workers, fg_strerror(err));
-    cr_assert_eq(fg_pool_workers(p), workers);
-    return p;
-}
+#include "pools.h"
 
 static int noop(void *arg)
 {

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "forage.h"
+#include "fib.h"
 #include "internal.h"
 
 static void env_clear(void)
@@ -304,21 +305,6 @@ Test(policy, power_of_two_prefers_the_longer_deque)
 
 /* ------------------------------------- fork-join under every setting */
 
-typedef struct fib_arg { fg_pool *pool; int n; long r; } fib_arg;
-
-static int fib(void *arg)
-{
-    fib_arg *f = arg;
-    if (f->n < 2) {
-        f->r = f->n;
-        return 0;
-    }
-    fib_arg a = { f->pool, f->n - 1, 0 }, b = { f->pool, f->n - 2, 0 };
-    int rc = fg_join(f->pool, fib, &a, fib, &b);
-    f->r = a.r + b.r;
-    return rc;
-}
-
 Test(policy, fib_under_every_policy_steal_idle_and_deque_setting)
 {
     static const struct { unsigned spin, yield; } idle[] = {
@@ -334,10 +320,10 @@ Test(policy, fib_under_every_policy_steal_idle_and_deque_setting)
                                                 .spin_rounds = idle[i].spin,
                                                 .yield_rounds = idle[i].yield)), 0);
                     for (int rep = 0; rep < 3; rep++) {
-                        fib_arg f = { p, 21, 0 };
-                        cr_assert_eq(fib(&f), 0);
-                        cr_assert_eq(f.r, 10946, "kind %d steal %d deque %d idle %zu", kind,
-                                     steal, deque, i);
+                        fib_arg f = { .pool = p, .n = 21 };
+                        cr_assert_eq(fib_task(&f), 0);
+                        cr_assert_eq(f.result, fib_seq(21), "kind %d steal %d deque %d idle %zu",
+                                     kind, steal, deque, i);
                     }
                     fg_pool_destroy(p);
                 }

@@ -11,16 +11,8 @@
 #include <string.h>
 
 #include "forage.h"
+#include "pools.h"
 #include "internal.h"
-
-static fg_pool *pool_new(int workers)
-{
-    fg_pool *p = NULL;
-    int err = fg_pool_create(&p, FG_CONFIG(.workers = workers));
-    cr_assert_eq(err, 0, "fg_pool_create(%d): %s", workers, fg_strerror(err));
-    cr_assert_not_null(p);
-    return p;
-}
 
 TestSuite(pool, .timeout = 60);
 

@@ -14,15 +14,9 @@
 #include <string.h>
 
 #include "forage.h"
+#include "pools.h"
 
 TestSuite(scan, .timeout = 120);
-
-static fg_pool *pool_new(int workers)
-{
-    fg_pool *p = NULL;
-    cr_assert_eq(fg_pool_create(&p, FG_CONFIG(.workers = workers)), 0);
-    return p;
-}
 
 static uint64_t mix(uint64_t i)
 {

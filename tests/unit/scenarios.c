@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "forage.h"
+#include "fib.h"
 #include "threads.h"
 
 TestSuite(scenarios, .timeout = 300);
@@ -25,22 +26,7 @@ TestSuite(scenarios, .timeout = 300);
 
 enum { EXTERNAL = 64, ROUNDS = 20, MAP_N = 500 };
 
-typedef struct fib_arg { fg_pool *pool; int n; long result; } fib_arg;
-
 static int nothing(void *arg) { (void)arg; return 0; }
-
-static int fib(void *arg)
-{
-    fib_arg *f = arg;
-    if (f->n < 2) {
-        f->result = f->n;
-        return 0;
-    }
-    fib_arg a = { f->pool, f->n - 1, 0 }, b = { f->pool, f->n - 2, 0 };
-    int rc = fg_join(f->pool, fib, &a, fib, &b);
-    f->result = a.result + b.result;
-    return rc;
-}
 
 static int cube(size_t i, void *ctx, void *result)
 {
@@ -69,9 +55,8 @@ static void *submit(void *arg)
     }
     static _Thread_local uint64_t out[MAP_N];
     for (int r = 0; r < ROUNDS; r++) {
-        fib_arg f = { s->pool, 10 + (s->index + r) % 8, 0 };
-        static const long fibs[] = { 55, 89, 144, 233, 377, 610, 987, 1597 };
-        if (fib(&f) != 0 || f.result != fibs[(s->index + r) % 8])
+        fib_arg f = { .pool = s->pool, .n = 10 + (s->index + r) % 8 };
+        if (fib_task(&f) != 0 || f.result != fib_seq(f.n))
             s->bad++;
         size_t begin = (size_t)r * 3;
         if (fg_parallel_map(par, (fg_delayed){ cube, NULL, sizeof(uint64_t) }, begin,
@@ -241,10 +226,10 @@ static int fib_probe(void *arg)
     if (here < stack_low[w])
         stack_low[w] = here;
     if (f->n < 2) {
-        f->result = f->n;
+        f->result = (uint64_t)f->n;
         return 0;
     }
-    fib_arg a = { f->pool, f->n - 1, 0 }, b = { f->pool, f->n - 2, 0 };
+    fib_arg a = { .pool = f->pool, .n = f->n - 1 }, b = { .pool = f->pool, .n = f->n - 2 };
     int rc = fg_join(f->pool, fib_probe, &a, fib_probe, &b);
     f->result = a.result + b.result;
     return rc;
@@ -275,7 +260,7 @@ static void probe_depth(int workers)
     }
     double worst = 0;
     for (int rep = 0; rep < 20; rep++) {
-        fib_arg f = { pool, FIB_N, 0 };
+        fib_arg f = { .pool = pool, .n = FIB_N };
         cr_assert_eq(fg_join(pool, fib_probe, &f, nothing, NULL), 0);
         cr_assert_eq(f.result, 196418);
     }

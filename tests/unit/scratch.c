@@ -10,14 +10,13 @@
 #include <stdlib.h>
 
 #include "forage.h"
+#include "pools.h"
 
 TestSuite(scratch, .timeout = 60);
 
 static fg_pool *pool_of(int workers)
 {
-    fg_pool *p = NULL;
-    cr_assert_eq(fg_pool_create(&p, FG_CONFIG(.workers = workers, .seed = 5)), 0);
-    return p;
+    return pool_with(FG_CONFIG(.workers = workers, .seed = 5));
 }
 
 /* The scratch: a partial sum, the worker that made it and a use flag. */

@@ -6,14 +6,13 @@
 #include <stdint.h>
 
 #include "forage.h"
+#include "pools.h"
 
 TestSuite(task, .timeout = 120);
 
 static fg_pool *pool_of(int workers, int deque)
 {
-    fg_pool *p = NULL;
-    cr_assert_eq(fg_pool_create(&p, FG_CONFIG(.workers = workers, .deque = deque, .seed = 9)), 0);
-    return p;
+    return pool_with(FG_CONFIG(.workers = workers, .deque = deque, .seed = 9));
 }
 
 static long fib_seq(int n)

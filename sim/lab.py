@@ -1,0 +1,166 @@
+#!/usr/bin/env python3
+"""lab.py: the policy lab (./run.sh sim [--quick], docs/design/sim.md).
+
+Simulates every built-in victim policy and the worked example of
+docs/policies.md (busiest-of-3, loaded with --policy-lib) on each workload
+at P = 1, 2, 4, ..., 256 on two synthetic machines, and writes into --out:
+results.csv (one row per run), summary.md (speedup tables, steal success
+and remote-steal fraction) and, when matplotlib is present, one PNG per
+workload (speedup against P with the work/span bound).  Workloads are the
+recordings in --recordings (*.rec), else hand-made stand-ins written by
+`forage-sim gen`.  Everything is deterministic (seed 1)."""
+import argparse
+import csv
+import glob
+import os
+import subprocess
+import sys
+
+TOPOLOGIES = [
+    ("flat-256", "pack:1 l3:1 core:256 pu:1"),      # one socket, one shared L3
+    ("4-socket-256", "pack:4 l3:4 core:16 pu:1"),   # 4 sockets, 4 L3s of 16 cores each
+]
+POLICIES = ["random", "round-robin", "sticky", "near", "power-of-two"]
+# Stand-ins when no recording is given: name, forage-sim gen arguments.
+STAND_INS = [
+    ("fib", ["fib", "22", "--node", "12", "--leaf", "6"]),
+    ("tree", ["tree", "12", "--node", "100", "--leaf", "20000"]),
+    ("star", ["star", "400", "--leaf", "50000"]),
+]
+QUICK_STAND_INS = [
+    ("fib", ["fib", "16", "--node", "12", "--leaf", "6"]),
+    ("star", ["star", "100", "--leaf", "20000"]),
+]
+
+
+def run(cmd):
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    return out.stdout
+
+
+def analyze(sim, path):
+    figures = {}
+    for line in run([sim, "analyze", path]).splitlines():
+        parts = line.split()
+        if line.startswith("work T1"):
+            figures["work_ms"] = float(parts[2])
+        elif line.startswith("span Tinf"):
+            figures["span_ms"] = float(parts[2])
+    return figures
+
+
+def simulate(sim, path, topology, P, policy, lib):
+    cmd = [sim, "run", path, "--workers", str(P), "--topology", topology, "--seed", "1", "--csv"]
+    cmd += ["--policy-lib", lib + ":busiest_of_3"] if policy == "busiest-of-3" else ["--policy", policy]
+    rows = list(csv.DictReader(run(cmd).splitlines()))
+    row = rows[0]
+    row["policy"] = policy
+    return row
+
+
+def workloads(args):
+    found = sorted(glob.glob(os.path.join(args.recordings, "*.rec"))) if args.recordings else []
+    if found:
+        return [(os.path.splitext(os.path.basename(p))[0], p) for p in found]
+    graphs = os.path.join(args.out, "graphs")
+    os.makedirs(graphs, exist_ok=True)
+    out = []
+    for name, gen in (QUICK_STAND_INS if args.quick else STAND_INS):
+        path = os.path.join(graphs, name + ".rec")
+        run([args.sim, "gen"] + gen + ["-o", path])
+        out.append((name + " (stand-in)", path))
+    return out
+
+
+def write_summary(args, results, bounds, Ps):
+    lines = ["# Policy lab", "",
+             "forage-sim, seed 1, default costs (docs/design/sim.md).  Speedup = T1 / makespan; "
+             "`bound` = min(P, T1/Tinf).", ""]
+    for topo, _ in TOPOLOGIES:
+        for wl in bounds:
+            lines += ["## %s on %s" % (wl, topo), "",
+                      "| policy | " + " | ".join("P=%d" % P for P in Ps) + " |",
+                      "|---|" + "---|" * len(Ps)]
+            b = bounds[wl]
+            lines.append("| bound | " + " | ".join(
+                "%.1f" % min(P, b["work_ms"] / max(b["span_ms"], 1e-9)) for P in Ps) + " |")
+            for pol in args.policies:
+                cells = [results[(topo, wl, pol, P)]["speedup"] for P in Ps]
+                lines.append("| %s | %s |" % (pol, " | ".join("%.2f" % float(c) for c in cells)))
+            top = Ps[-1]
+            lines += ["", "At P=%d: steal success, remote-steal fraction, idle fraction, attempts:" % top, ""]
+            for pol in args.policies:
+                r = results[(topo, wl, pol, top)]
+                lines.append("- %s: success %s, remote %s, idle %s, %s attempts, %s steals" % (
+                    pol, r["success"], r["remote_fraction"], r["idle_fraction"], r["attempts"],
+                    r["steals"]))
+            lines.append("")
+    with open(os.path.join(args.out, "summary.md"), "w") as f:
+        f.write("\n".join(lines))
+
+
+def plot(args, results, bounds, Ps):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("lab: matplotlib not found: no PNGs (tables only)", file=sys.stderr)
+        return
+    for wl in bounds:
+        fig, axes = plt.subplots(1, len(TOPOLOGIES), figsize=(6 * len(TOPOLOGIES), 4.5))
+        b = bounds[wl]
+        for ax, (topo, _) in zip(axes, TOPOLOGIES):
+            ax.plot(Ps, [min(P, b["work_ms"] / max(b["span_ms"], 1e-9)) for P in Ps], "k--",
+                    label="bound min(P, T1/Tinf)")
+            for pol in args.policies:
+                ax.plot(Ps, [float(results[(topo, wl, pol, P)]["speedup"]) for P in Ps], "o-",
+                        label=pol)
+            ax.set_xscale("log", base=2)
+            ax.set_yscale("log", base=2)
+            ax.set_xlabel("workers P")
+            ax.set_ylabel("simulated speedup")
+            ax.set_title("%s on %s" % (wl, topo))
+            ax.grid(True, alpha=0.3)
+        axes[0].legend(fontsize=7)
+        fig.tight_layout()
+        name = wl.split()[0]
+        fig.savefig(os.path.join(args.out, "speedup-%s.png" % name), dpi=90)
+        plt.close(fig)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sim", required=True)
+    ap.add_argument("--policy-lib", default="")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--recordings", default="")
+    ap.add_argument("--quick", action="store_true")
+    args = ap.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    Ps = [1, 2, 8, 64] if args.quick else [1, 2, 4, 8, 16, 32, 64, 128, 256]
+    args.policies = POLICIES + (["busiest-of-3"] if args.policy_lib else [])
+    results, bounds = {}, {}
+    rows = []
+    for wl, path in workloads(args):
+        bounds[wl] = analyze(args.sim, path)
+        for topo, spec in TOPOLOGIES:
+            for pol in args.policies:
+                for P in Ps:
+                    r = simulate(args.sim, path, spec, P, pol, args.policy_lib)
+                    r.update(workload=wl, topology=topo)
+                    results[(topo, wl, pol, P)] = r
+                    rows.append(r)
+    fields = ["workload", "topology"] + [k for k in rows[0] if k not in ("workload", "topology")]
+    with open(os.path.join(args.out, "results.csv"), "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=fields)
+        w.writeheader()
+        w.writerows(rows)
+    write_summary(args, results, bounds, Ps)
+    plot(args, results, bounds, Ps)
+    print("lab: %d runs -> %s/results.csv, summary.md" % (len(rows), args.out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,164 @@
+/* machine.c: simulated machines from hwloc (machine.h).
+ *
+ * Worker i sits on the topology's i-th processing unit (cyclically when
+ * there are more workers than PUs, as the runtime places them).  The tier
+ * of a pair is read from their lowest common ancestor: a PU or core is
+ * SIM_CORE, a cache SIM_CACHE, anything else inside one package
+ * SIM_PACKAGE, else SIM_REMOTE.  The near policy gets the runtime's own
+ * near orders (fg__near_order_build), with the runtime's closeness: the
+ * depth of that ancestor. */
+#include "machine.h"
+
+#include <errno.h>
+#include <hwloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "graph.h"
+
+const sim_costs sim_costs_default = {
+    .steal = { 40, 80, 150, 400 },
+    .injector = 60,
+    .yield = 1500,
+    .wake = 60000,
+};
+
+typedef struct sim_topo {
+    hwloc_topology_t topo;
+    hwloc_obj_t *pu; /* per worker */
+} sim_topo;
+
+static hwloc_obj_t sim_common(const sim_topo *t, int a, int b)
+{
+    if (t->pu[a] == t->pu[b])
+        return t->pu[a];
+    return hwloc_get_common_ancestor_obj(t->topo, t->pu[a], t->pu[b]);
+}
+
+static int sim_closeness(void *ctx, int a, int b)
+{
+    return sim_common(ctx, a, b)->depth;
+}
+
+static int sim_tier_of(const sim_topo *t, int a, int b)
+{
+    hwloc_obj_t c = sim_common(t, a, b);
+    if (c->type == HWLOC_OBJ_PU || c->type == HWLOC_OBJ_CORE)
+        return SIM_CORE;
+    if (hwloc_obj_type_is_cache(c->type))
+        return SIM_CACHE;
+    hwloc_obj_t pa = hwloc_get_ancestor_obj_by_type(t->topo, HWLOC_OBJ_PACKAGE, t->pu[a]);
+    hwloc_obj_t pb = hwloc_get_ancestor_obj_by_type(t->topo, HWLOC_OBJ_PACKAGE, t->pu[b]);
+    return pa != NULL && pa == pb ? SIM_PACKAGE : SIM_REMOTE;
+}
+
+static int sim_topo_load(hwloc_topology_t topo, const char *spec, char *name, size_t nl,
+                         char *err, size_t el)
+{
+    size_t len = strlen(spec);
+    int rc = 0;
+    if (strcmp(spec, "this") == 0) {
+        snprintf(name, nl, "this machine");
+    } else if (len > 4 && strcmp(spec + len - 4, ".xml") == 0) {
+        snprintf(name, nl, "xml %s", spec);
+        rc = hwloc_topology_set_xml(topo, spec);
+    } else {
+        snprintf(name, nl, "synthetic \"%s\"", spec);
+        rc = hwloc_topology_set_synthetic(topo, spec);
+    }
+    if (rc == 0)
+        rc = hwloc_topology_load(topo);
+    if (rc != 0)
+        snprintf(err, el, "bad topology \"%s\": hwloc cannot load it (%s); give \"this\", an "
+                 "hwloc XML file (*.xml) or a synthetic string such as \"pack:2 l3:1 core:8 pu:1\"",
+                 spec, strerror(errno));
+    return rc == 0 ? 0 : SIM_EINVAL;
+}
+
+static int sim_fill(sim_machine *m, sim_topo *t, int workers)
+{
+    int total = hwloc_get_nbobjs_by_type(t->topo, HWLOC_OBJ_PU);
+    m->pus = total;
+    if (total <= 0)
+        return SIM_EINVAL;
+    t->pu = malloc(sizeof *t->pu * (size_t)workers);
+    m->tier = malloc((size_t)workers * (size_t)workers);
+    m->near = calloc((size_t)workers, sizeof *m->near);
+    if (t->pu == NULL || m->tier == NULL || m->near == NULL)
+        return SIM_ENOMEM;
+    for (int w = 0; w < workers; w++)
+        t->pu[w] = hwloc_get_obj_by_type(t->topo, HWLOC_OBJ_PU, (unsigned)(w % total));
+    for (int a = 0; a < workers; a++) {
+        for (int b = 0; b < workers; b++)
+            m->tier[(size_t)a * (size_t)workers + (size_t)b] = (uint8_t)sim_tier_of(t, a, b);
+        if ((m->near[a] = fg__near_order_build(workers, a, sim_closeness, t)) == NULL)
+            return SIM_ENOMEM;
+    }
+    return 0;
+}
+
+int sim_machine_create(sim_machine *m, const char *topology, int workers, char *err, size_t el)
+{
+    memset(m, 0, sizeof *m);
+    if (workers < 1 || workers > SIM_MAX_WORKERS) {
+        snprintf(err, el, "--workers %d: want 1 to %d", workers, SIM_MAX_WORKERS);
+        return SIM_EINVAL;
+    }
+    m->workers = workers;
+    sim_topo t = { 0 };
+    if (hwloc_topology_init(&t.topo) != 0) {
+        snprintf(err, el, "hwloc_topology_init failed");
+        return SIM_ENOMEM;
+    }
+    int rc = sim_topo_load(t.topo, topology, m->name, sizeof m->name, err, el);
+    if (rc == 0 && (rc = sim_fill(m, &t, workers)) < 0)
+        snprintf(err, el, rc == SIM_ENOMEM ? "out of memory for %d workers"
+                                           : "topology has no processing units (%d workers)",
+                 workers);
+    free(t.pu);
+    hwloc_topology_destroy(t.topo);
+    if (rc < 0)
+        sim_machine_free(m);
+    return rc;
+}
+
+void sim_machine_free(sim_machine *m)
+{
+    if (m->near != NULL)
+        for (int w = 0; w < m->workers; w++)
+            fg__free(m->near[w]);
+    free(m->near);
+    free(m->tier);
+    memset(m, 0, sizeof *m);
+}
+
+int sim_costs_parse(sim_costs *c, const char *spec, char *err, size_t el)
+{
+    static const char *const names[] = { "core", "cache", "package", "remote", "injector",
+                                         "yield", "wake" };
+    uint64_t *fields[] = { &c->steal[0], &c->steal[1], &c->steal[2], &c->steal[3],
+                           &c->injector, &c->yield, &c->wake };
+    const char *p = spec;
+    while (*p != '\0') {
+        size_t n = strcspn(p, ":");
+        int f = -1;
+        for (int i = 0; i < 7; i++)
+            if (strlen(names[i]) == n && strncmp(p, names[i], n) == 0)
+                f = i;
+        char *end = NULL;
+        errno = 0;
+        unsigned long long v = f >= 0 && p[n] == ':' ? strtoull(p + n + 1, &end, 10) : 0;
+        if (f < 0 || p[n] != ':' || end == p + n + 1 || errno != 0 || v > SIM_WORK_MAX ||
+            (*end != ',' && *end != '\0') || p[n + 1] == '-') {
+            snprintf(err, el, "--costs \"%s\": bad item at \"%s\"; want name:ns items (core, "
+                     "cache, package, remote, injector, yield, wake) separated by commas",
+                     spec, p);
+            return SIM_EINVAL;
+        }
+        *fields[f] = v;
+        p = *end == ',' ? end + 1 : end;
+    }
+    return 0;
+}

@@ -1,0 +1,476 @@
+/* sim.c: forage-sim (sim/): the loader's checks, work and span, and the
+ * simulator on hand-made graphs with known answers, determinism, the
+ * bounds on every golden recording, and the policies (docs/design/sim.md). */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyze.h"
+#include "engine.h"
+#include "gen.h"
+#include "graph.h"
+#include "machine.h"
+#include "policy.h"
+
+#define ERRLEN 512
+
+/* Flat, round costs: answers can be worked out by hand. */
+static const sim_costs flat = { .steal = { 100, 100, 100, 100 }, .injector = 50, .yield = 1000,
+                                .wake = 5000 };
+
+static sim_builder built;
+
+static void graph_from_builder(sim_graph *g)
+{
+    char err[ERRLEN] = "";
+    cr_assert_eq(sim_builder_finish(&built), 0);
+    int rc = sim_graph_parse(g, built.buf, built.len, err, sizeof err);
+    cr_assert_eq(rc, 0, "%s", err);
+    sim_builder_free(&built);
+}
+
+#define GRAPH(g, call) do { sim_builder_init(&built, 2, 0); cr_assert_eq((call), 0); \
+                            graph_from_builder(g); } while (0)
+
+static sim_options options(const char *policy, uint64_t seed, sim_costs costs)
+{
+    sim_options o = { .seed = seed, .costs = costs };
+    char err[ERRLEN] = "";
+    cr_assert_eq(sim_policy_resolve(&o, policy, NULL, NULL, err, sizeof err), 0, "%s", err);
+    return o;
+}
+
+static void run(const sim_graph *g, const char *topology, int P, const sim_options *o,
+                sim_result *r)
+{
+    char err[ERRLEN] = "";
+    sim_machine m;
+    cr_assert_eq(sim_machine_create(&m, topology, P, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(sim_run(g, &m, o, r, err, sizeof err), 0, "%s", err);
+    sim_machine_free(&m);
+}
+
+static uint64_t tasks_total(const sim_result *r) { return r->total.tasks; }
+
+/* ------------------------------------------------------------ known answers */
+
+Test(sim, chain_makespan_is_the_total_work_at_any_P)
+{
+    sim_graph g;
+    GRAPH(&g, sim_gen_chain(&built, 50, 1000));
+    sim_analysis a;
+    cr_assert_eq(sim_analyze(&g, 100, &a), 0);
+    cr_assert_eq(a.work, 50000);
+    cr_assert_eq(a.span, 50000);
+    cr_assert_eq(a.burdened, 50000 + 49 * 100); /* every spawn pays the burden */
+    cr_assert_eq(a.depth, 50);
+    int Ps[] = { 1, 2, 8, 64 };
+    for (int i = 0; i < 4; i++) {
+        sim_options o = options("random", 7, flat);
+        sim_result r;
+        run(&g, "pack:1 l3:1 core:64 pu:1", Ps[i], &o, &r);
+        cr_assert_eq(r.makespan, 50000, "P=%d: makespan %llu", Ps[i], (unsigned long long)r.makespan);
+        cr_assert_eq(tasks_total(&r), 50);
+        cr_assert_eq(r.worker[0].tasks, 50, "the owner runs every link itself");
+        cr_assert_eq(r.total.steals, 0);
+        sim_result_free(&r);
+    }
+    sim_graph_free(&g);
+}
+
+Test(sim, star_is_ceil_n_over_P_leaves_plus_steal_costs)
+{
+    sim_graph g;
+    const uint64_t L = 100000;
+    const uint32_t n = 64;
+    GRAPH(&g, sim_gen_star(&built, n, L));
+    int Ps[] = { 1, 4, 8, 16 };
+    for (int i = 0; i < 4; i++) {
+        int P = Ps[i];
+        sim_options o = options("round-robin", 3, flat);
+        sim_result r;
+        run(&g, "pack:1 l3:1 core:16 pu:1", P, &o, &r);
+        uint64_t rounds = (n + (uint64_t)P - 1) / (uint64_t)P;
+        /* Round-robin finds worker 0 within one round: P - 1 attempts and
+         * the injector before each leaf a thief runs. */
+        uint64_t per_steal = (uint64_t)(P - 1) * flat.steal[0] + flat.injector;
+        cr_assert_geq(r.makespan, rounds * L, "P=%d", P);
+        cr_assert_leq(r.makespan, rounds * (L + per_steal), "P=%d: %llu", P,
+                      (unsigned long long)r.makespan);
+        if (P == 1)
+            cr_assert_eq(r.makespan, n * L);
+        cr_assert_eq(tasks_total(&r), n + 1);
+        cr_assert_eq(r.total.steals, n + 1 - r.worker[0].tasks, "every other leaf was stolen");
+        sim_result_free(&r);
+    }
+    sim_graph_free(&g);
+}
+
+Test(sim, balanced_tree_is_near_T1_over_P_plus_depth_steals)
+{
+    sim_graph g;
+    const int d = 10;
+    const uint64_t node = 200, leaf = 20000;
+    GRAPH(&g, sim_gen_tree(&built, d, node, leaf));
+    sim_analysis a;
+    cr_assert_eq(sim_analyze(&g, 0, &a), 0);
+    cr_assert_eq(a.work, ((1u << d) - 1) * node + (1u << d) * leaf);
+    cr_assert_eq(a.span, d * node + leaf);
+    cr_assert_eq(a.spawns, (1u << d) - 1);
+    int Ps[] = { 2, 8, 16 };
+    for (int i = 0; i < 3; i++) {
+        int P = Ps[i];
+        sim_options o = options("random", 11, flat);
+        sim_result r;
+        run(&g, "pack:1 l3:1 core:16 pu:1", P, &o, &r);
+        uint64_t lower = a.work / (uint64_t)P;
+        cr_assert_geq(r.makespan, lower);
+        cr_assert_geq(r.makespan, a.span);
+        /* Greedy plus, per level, a round of failed attempts to find work. */
+        uint64_t upper = lower + a.span + (uint64_t)d * (uint64_t)P * flat.steal[0];
+        cr_assert_leq(r.makespan, upper, "P=%d: makespan %llu > %llu", P,
+                      (unsigned long long)r.makespan, (unsigned long long)upper);
+        cr_assert_eq(tasks_total(&r), g.n);
+        sim_result_free(&r);
+    }
+    sim_graph_free(&g);
+}
+
+/* Worker 0 (socket 0) holds many small leaves; a remote attempt costs 50
+ * times a near one.  Near-first lets socket 0's thieves find them first. */
+Test(sim, near_first_wins_on_two_sockets)
+{
+    sim_graph g;
+    GRAPH(&g, sim_gen_star(&built, 2000, 1000));
+    sim_costs far = { .steal = { 20, 40, 80, 2000 }, .injector = 50, .yield = 1000, .wake = 5000 };
+    for (uint64_t seed = 1; seed <= 3; seed++) {
+        sim_result near, rnd;
+        sim_options on = options("near", seed, far), orand = options("random", seed, far);
+        run(&g, "pack:2 l3:1 core:8 pu:1", 16, &on, &near);
+        run(&g, "pack:2 l3:1 core:8 pu:1", 16, &orand, &rnd);
+        double fn = (double)near.steals_by_tier[SIM_REMOTE] / (double)near.total.steals;
+        double fr = (double)rnd.steals_by_tier[SIM_REMOTE] / (double)rnd.total.steals;
+        cr_assert_lt(near.makespan * 20, rnd.makespan * 19, "seed %llu: near %llu, random %llu",
+                     (unsigned long long)seed, (unsigned long long)near.makespan,
+                     (unsigned long long)rnd.makespan);
+        cr_assert_lt(fn, fr, "remote fraction: near %.3f, random %.3f", fn, fr);
+        sim_result_free(&near);
+        sim_result_free(&rnd);
+    }
+    sim_graph_free(&g);
+}
+
+/* Always the same victim (worker 0; worker 0 itself asks 1). */
+static int same_victim(void *ctx, fg_victim_args *a)
+{
+    (void)ctx;
+    return a->thief == 0 ? 1 : 0;
+}
+
+Test(sim, same_victim_policy_is_slower_than_random_at_64)
+{
+    sim_graph g;
+    GRAPH(&g, sim_gen_fib(&built, 20, 100, 100));
+    sim_options bad = options(NULL, 9, sim_costs_default), rnd = options("random", 9, sim_costs_default);
+    bad.victim_fn = same_victim;
+    bad.policy_name = "same-victim";
+    sim_result rb, rr;
+    run(&g, "pack:4 l3:2 core:8 pu:1", 64, &bad, &rb);
+    run(&g, "pack:4 l3:2 core:8 pu:1", 64, &rnd, &rr);
+    cr_assert_gt(rb.makespan, rr.makespan, "same victim %llu, random %llu",
+                 (unsigned long long)rb.makespan, (unsigned long long)rr.makespan);
+    sim_result_free(&rb);
+    sim_result_free(&rr);
+    sim_graph_free(&g);
+}
+
+/* ------------------------------------------------------------ determinism */
+
+static char *report(const sim_graph *g, const char *policy, uint64_t seed, int P)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    sim_options o = options(policy, seed, sim_costs_default);
+    sim_result r;
+    char err[ERRLEN];
+    sim_machine m;
+    cr_assert_eq(sim_machine_create(&m, "pack:4 l3:2 core:8 pu:1", P, err, sizeof err), 0);
+    cr_assert_eq(sim_run(g, &m, &o, &r, err, sizeof err), 0, "%s", err);
+    sim_result_print(f, g, &m, &o, &r, 0, 0, 1);
+    sim_result_free(&r);
+    sim_machine_free(&m);
+    fclose(f);
+    return text;
+}
+
+Test(sim, same_inputs_and_seed_give_the_same_bytes)
+{
+    sim_graph g;
+    GRAPH(&g, sim_gen_fib(&built, 18, 100, 50));
+    const char *policies[] = { "random", "round-robin", "sticky", "near", "power-of-two" };
+    for (int i = 0; i < 5; i++) {
+        char *a = report(&g, policies[i], 42, 64), *b = report(&g, policies[i], 42, 64);
+        cr_assert_str_eq(a, b, "%s", policies[i]);
+        free(a);
+        free(b);
+    }
+    sim_graph_free(&g);
+}
+
+/* ------------------------------------------------------------------ bounds */
+
+static void check_bounds(const sim_graph *g, const char *what)
+{
+    sim_analysis a;
+    cr_assert_eq(sim_analyze(g, 0, &a), 0);
+    const char *policies[] = { "random", "round-robin", "sticky", "near", "power-of-two" };
+    int Ps[] = { 1, 2, 8, 64 };
+    for (int p = 0; p < 5; p++)
+        for (int i = 0; i < 4; i++) {
+            for (int half = 0; half < 2; half++) {
+                sim_options o = options(policies[p], 1, sim_costs_default);
+                o.steal = half ? FG_STEAL_HALF : FG_STEAL_ONE;
+                sim_result r;
+                run(g, "pack:4 l3:2 core:8 pu:1", Ps[i], &o, &r);
+                cr_assert_geq(r.makespan, a.work / (uint64_t)Ps[i], "%s %s P=%d", what,
+                              policies[p], Ps[i]);
+                cr_assert_geq(r.makespan, a.span, "%s %s P=%d", what, policies[p], Ps[i]);
+                cr_assert_eq(r.total.tasks, g->n, "%s: every unit runs once", what);
+                cr_assert_eq(r.total.busy_ns, a.work, "%s: all the work, once", what);
+                sim_result_free(&r);
+            }
+        }
+}
+
+Test(sim, makespan_respects_work_and_span_on_every_recording)
+{
+    sim_graph g;
+    GRAPH(&g, sim_gen_fib(&built, 16, 80, 40));
+    check_bounds(&g, "fib(16)");
+    sim_graph_free(&g);
+    GRAPH(&g, sim_gen_star(&built, 300, 700));
+    check_bounds(&g, "star(300)");
+    sim_graph_free(&g);
+    DIR *dir = opendir(FG_SIM_GOLDEN_DIR);
+    for (struct dirent *e; dir != NULL && (e = readdir(dir)) != NULL;) {
+        size_t len = strlen(e->d_name);
+        if (len < 5 || strcmp(e->d_name + len - 4, ".rec") != 0)
+            continue;
+        char path[1024], err[ERRLEN] = "";
+        snprintf(path, sizeof path, "%s/%s", FG_SIM_GOLDEN_DIR, e->d_name);
+        cr_assert_eq(sim_graph_load(&g, path, err, sizeof err), 0, "%s: %s", path, err);
+        check_bounds(&g, e->d_name);
+        sim_graph_free(&g);
+    }
+    if (dir != NULL)
+        closedir(dir);
+}
+
+/* -------------------------------------------------------- the user policy */
+
+static uint64_t lengths_seen;
+
+static int longest_queue(void *ctx, fg_victim_args *a)
+{
+    (void)ctx;
+    int best = a->thief == 0 ? 1 : 0, len = -1;
+    for (int v = 0; v < a->workers; v++)
+        if (v != a->thief && fg_pool_queue_length(a->pool, v) > len) {
+            best = v;
+            len = fg_pool_queue_length(a->pool, v);
+        }
+    lengths_seen += (uint64_t)len;
+    return best;
+}
+
+Test(sim, queue_length_answers_from_the_simulated_deques)
+{
+    sim_graph g;
+    GRAPH(&g, sim_gen_fib(&built, 16, 100, 100));
+    sim_options o = options(NULL, 1, flat);
+    o.victim_fn = longest_queue;
+    o.policy_name = "longest-queue";
+    sim_result r;
+    lengths_seen = 0;
+    run(&g, "pack:1 l3:1 core:8 pu:1", 8, &o, &r);
+    cr_assert_gt(lengths_seen, 0);
+    cr_assert_gt(r.total.steals, 0);
+    /* With the longest queue always chosen, a steal fails only when every
+     * deque was empty at the choice or emptied during the attempt. */
+    cr_assert_eq(r.total.bad_choices, 0);
+    sim_result_free(&r);
+    sim_graph_free(&g);
+}
+
+Test(sim, loadable_policy_runs_unchanged)
+{
+    sim_graph g;
+    GRAPH(&g, sim_gen_fib(&built, 16, 100, 100));
+    sim_options o = { .seed = 1, .costs = flat };
+    char err[ERRLEN] = "";
+    cr_assert_eq(sim_policy_load(&o, FG_SIM_POLICY_LIB ":busiest_of_3", err, sizeof err), 0, "%s", err);
+    cr_assert_eq(sim_policy_resolve(&o, NULL, NULL, NULL, err, sizeof err), 0, "%s", err);
+    sim_result r;
+    run(&g, "pack:1 l3:1 core:8 pu:1", 8, &o, &r);
+    cr_assert_eq(r.total.tasks, g.n);
+    cr_assert_gt(r.total.steals, 0);
+    cr_assert_eq(r.total.bad_choices, 0);
+    sim_result_free(&r);
+    sim_graph_free(&g);
+    o.victim_fn = NULL;
+    cr_assert_eq(sim_policy_load(&o, FG_SIM_POLICY_LIB ":no_such_symbol", err, sizeof err), SIM_EINVAL);
+    cr_assert(strstr(err, "no_such_symbol") != NULL, "%s", err);
+    cr_assert_eq(sim_policy_load(&o, "nowhere.so", err, sizeof err), SIM_EINVAL);
+    cr_assert(strstr(err, "LIB.so:SYMBOL") != NULL, "%s", err);
+}
+
+/* -------------------------------------------------------------- bad input */
+
+static uint8_t *sample(size_t *len)
+{
+    sim_builder_init(&built, 2, 12345);
+    cr_assert_eq(sim_gen_fib(&built, 5, 100, 50), 0);
+    *len = built.len;
+    uint8_t *copy = malloc(built.len);
+    memcpy(copy, built.buf, built.len);
+    sim_builder_free(&built);
+    return copy;
+}
+
+static void expect_format_error(const uint8_t *buf, size_t len, const char *needle, const char *what)
+{
+    sim_graph g;
+    char err[ERRLEN] = "";
+    int rc = sim_graph_parse(&g, buf, len, err, sizeof err);
+    cr_assert_eq(rc, SIM_EFORMAT, "%s: rc %d", what, rc);
+    cr_assert(strncmp(err, "byte offset ", 12) == 0, "%s: %s", what, err);
+    if (needle != NULL)
+        cr_assert(strstr(err, needle) != NULL, "%s: \"%s\" lacks \"%s\"", what, err, needle);
+}
+
+Test(sim, every_truncation_is_refused_with_its_offset)
+{
+    size_t len;
+    uint8_t *buf = sample(&len);
+    sim_graph g;
+    char err[ERRLEN];
+    cr_assert_eq(sim_graph_parse(&g, buf, len, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(g.n, 15);
+    cr_assert_eq(g.wall_ns, 12345);
+    sim_graph_free(&g);
+    for (size_t cut = 0; cut < len; cut++) {
+        char what[64], want[64];
+        snprintf(what, sizeof what, "cut at %zu", cut);
+        snprintf(want, sizeof want, "byte offset %zu: truncated", cut);
+        uint8_t *copy = malloc(cut + 1); /* exactly cut bytes for ASan, +1 for malloc(0) */
+        memcpy(copy, buf, cut);
+        expect_format_error(copy, cut, want, what);
+        free(copy);
+    }
+    free(buf);
+}
+
+Test(sim, every_bit_flip_is_refused)
+{
+    size_t len;
+    uint8_t *buf = sample(&len);
+    for (size_t bit = 0; bit < 8 * len; bit++) {
+        char what[64];
+        snprintf(what, sizeof what, "bit %zu (byte %zu) flipped", bit, bit / 8);
+        buf[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+        expect_format_error(buf, len, NULL, what);
+        buf[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+    }
+    free(buf);
+}
+
+/* Rewrite both CRCs after an edit, so the field checks are what refuses. */
+static void recrc(uint8_t *buf, size_t len)
+{
+    sim_builder b = { .buf = buf, .len = len, .n = (uint32_t)((len - 64) / 32) };
+    cr_assert_eq(sim_builder_finish(&b), 0);
+}
+
+Test(sim, wrong_fields_are_named_with_their_offsets)
+{
+    size_t len;
+    uint8_t *buf = sample(&len), *copy = malloc(len + 32);
+    struct { size_t at; uint8_t value; const char *want; } rows[] = {
+        { 0, 'X', "byte offset 0: not a forage recording" },
+        { 8, 2, "byte offset 8: format version 2" },
+        { 12, 65, "byte offset 12: header size 65" },
+        { 16, 31, "byte offset 16: record size 31" },
+        { 52, 1, "byte offset 52: reserved" },
+        { 32, 1, "byte offset 32: partial recording: 1 units were lost" },
+        { 48, 1, "byte offset 48: partial recording" },
+        { 64 + 32 + 0, 7, "byte offset 96: record 1: parent 7 is not an earlier record" },
+        { 64 + 32 + 4, 9, "byte offset 100: record 1: unknown kind 9" },
+        { 64 + 32 + 5, 4, "byte offset 101: record 1: unknown flags 0x4" },
+        { 64 + 32 + 6, 1, "byte offset 102: record 1: reserved bytes" },
+        { 64 + 32 + 15, 1, "byte offset 104: record 1: work" },
+        { 64 + 32 + 16, 200, "byte offset 112: record 1: spawn_at 200 is after sync_at 50" },
+        { 64 + 32 + 24, 201, "byte offset 120: record 1: sync_at 201 is past its parent's work 100" },
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        memcpy(copy, buf, len);
+        copy[rows[i].at] = rows[i].value;
+        if (rows[i].at >= 8) /* keep the magic's row about the magic */
+            recrc(copy, len);
+        expect_format_error(copy, len, rows[i].want, rows[i].want);
+    }
+    memcpy(copy, buf, len);
+    copy[20] ^= 4; /* the recorded run's workers: only the header CRC sees it */
+    expect_format_error(copy, len, "byte offset 60: header CRC-32", "workers bit");
+    memcpy(copy, buf, len);
+    copy[64 + 8] ^= 1; /* a root's work: plausible, only the CRC sees it */
+    expect_format_error(copy, len, "byte offset 56: records CRC-32", "work bit");
+    memcpy(copy, buf, len + 0);
+    memset(copy + len, 0, 32);
+    expect_format_error(copy, len + 32, "bytes after the last", "trailing record");
+    free(copy);
+    free(buf);
+}
+
+Test(sim, bad_options_are_refused_clearly)
+{
+    char err[ERRLEN] = "";
+    sim_machine m;
+    cr_assert_eq(sim_machine_create(&m, "pack:1 core:4 pu:1", 0, err, sizeof err), SIM_EINVAL);
+    cr_assert_str_eq(err, "--workers 0: want 1 to 1024");
+    cr_assert_eq(sim_machine_create(&m, "pack:1 core:4 pu:1", 1025, err, sizeof err), SIM_EINVAL);
+    cr_assert_str_eq(err, "--workers 1025: want 1 to 1024");
+    cr_assert_eq(sim_machine_create(&m, "pack:banana", 4, err, sizeof err), SIM_EINVAL);
+    cr_assert(strncmp(err, "bad topology \"pack:banana\"", 26) == 0, "%s", err);
+    cr_assert_eq(sim_machine_create(&m, "/nonexistent/machine.xml", 4, err, sizeof err), SIM_EINVAL);
+    cr_assert(strstr(err, "machine.xml") != NULL, "%s", err);
+    sim_options o = { 0 };
+    cr_assert_eq(sim_policy_resolve(&o, "fastest", NULL, NULL, err, sizeof err), SIM_EINVAL);
+    cr_assert(strncmp(err, "--policy: ", 10) == 0 && strstr(err, "fastest") != NULL, "%s", err);
+    cr_assert_eq(sim_policy_resolve(&o, "random", "spin:x", NULL, err, sizeof err), SIM_EINVAL);
+    cr_assert(strncmp(err, "--idle: ", 8) == 0, "%s", err);
+    cr_assert_eq(sim_policy_resolve(&o, "random", NULL, "all", err, sizeof err), SIM_EINVAL);
+    cr_assert(strncmp(err, "--steal: ", 9) == 0, "%s", err);
+    sim_costs c = sim_costs_default;
+    cr_assert_eq(sim_costs_parse(&c, "core:10,far:3", err, sizeof err), SIM_EINVAL);
+    cr_assert(strstr(err, "\"far:3\"") != NULL, "%s", err);
+    cr_assert_eq(sim_costs_parse(&c, "core:10,remote:999", err, sizeof err), 0);
+    cr_assert_eq(c.steal[0], 10);
+    cr_assert_eq(c.steal[3], 999);
+    cr_assert_eq(c.wake, sim_costs_default.wake);
+}
+
+Test(sim, memory_stays_within_64_bytes_per_unit)
+{
+    sim_graph g;
+    GRAPH(&g, sim_gen_fib(&built, 20, 100, 50));
+    sim_options o = options("random", 1, sim_costs_default);
+    sim_result r;
+    run(&g, "pack:4 l3:2 core:8 pu:1", 64, &o, &r);
+    double per_unit = (double)(sim_graph_bytes(&g) + r.bytes) / g.n;
+    cr_assert_leq(per_unit, 64.0, "%.1f bytes per unit", per_unit);
+    sim_result_free(&r);
+    sim_graph_free(&g);
+}
