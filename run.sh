@@ -136,7 +136,7 @@ sim)
     [ -x build/sim/forage-sim ] || { echo "run.sh: forage-sim was not built (needs hwloc and zlib: libhwloc-dev, zlib1g-dev)" >&2; exit 1; }
     py=/usr/bin/python3
     [ -x "$py" ] || py=python3
-    exec "$py" sim/lab.py --sim build/sim/forage-sim \
+    exec "$py" sim/lab.py --sim build/sim/forage-sim --bench build/benchmarks \
         --policy-lib build/sim/libforage-policy-busiest.so --out build/simlab "$@"
     ;;
 *)

@@ -2,8 +2,9 @@
  * See docs/design/find.md.
  *
  * A search is a sweep from the left.  One runner per worker (a group task)
- * takes the next chunk of FG_FIND_CHUNK indices from a shared counter, so
- * chunks start in index order, and checks it index by index.  `found` is
+ * takes the next chunk (FG_FIND_CHUNK indices, fewer in short ranges) from
+ * a shared counter, so chunks start in index order, and checks it index by
+ * index.  `found` is
  * the lowest hit so far (SIZE_MAX: none).
  *   first  a runner leaves its chunk at an index above `found` (nothing
  *          there can be the answer) and takes no chunk that starts above
@@ -23,7 +24,7 @@
 #include "forage.h"
 
 typedef struct fg__find {
-    size_t begin, end, chunks;
+    size_t begin, end, chunk, chunks;
     fg_pred_fn pred;
     void *ctx;
     bool any;              /* find_any: a hit anywhere stops everyone */
@@ -48,8 +49,8 @@ static bool fg__find_open(fg__find *f, size_t i)
 /* Check one chunk; false once nothing further right can matter. */
 static bool fg__find_chunk(fg__find *f, size_t c)
 {
-    size_t lo = f->begin + c * FG_FIND_CHUNK;
-    size_t hi = f->end - lo > FG_FIND_CHUNK ? lo + FG_FIND_CHUNK : f->end;
+    size_t lo = f->begin + c * f->chunk;
+    size_t hi = f->end - lo > f->chunk ? lo + f->chunk : f->end;
     for (size_t i = lo; i < hi; i++) {
         if (!fg__find_open(f, i))
             return false;
@@ -78,8 +79,12 @@ static int fg__find_run(fg_pool *pool, size_t begin, size_t end, fg_pred_fn pred
     if (workers < 0 || pred == NULL || index == NULL || begin > end)
         return FG_EINVAL;
     size_t len = end - begin;
+    /* Short ranges get shorter chunks, about 16 per worker, so that a few
+     * expensive predicates still spread over the workers. */
+    size_t chunk = len / (16 * (size_t)workers);
+    chunk = chunk < 1 ? 1 : chunk > FG_FIND_CHUNK ? FG_FIND_CHUNK : chunk;
     fg__find f = { .begin = begin, .end = end, .pred = pred, .ctx = ctx, .any = any,
-                   .chunks = len / FG_FIND_CHUNK + (len % FG_FIND_CHUNK != 0) };
+                   .chunk = chunk, .chunks = len / chunk + (len % chunk != 0) };
     atomic_init(&f.next, 0);
     atomic_init(&f.found, SIZE_MAX);
     size_t runners = f.chunks < (size_t)workers ? f.chunks : (size_t)workers;

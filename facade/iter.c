@@ -454,6 +454,12 @@ int fg_parallel_iter_open(fg_parallel *par, fg_delayed d, size_t begin, size_t e
     if (n_jobs < 0 || d.fn == NULL || begin > end ||
         (order != FG_ORDER_INDEX && order != FG_ORDER_COMPLETION))
         return FG_EINVAL;
+    /* Runners exist for the thread backends; another backend (processes)
+     * needs its own runner (see the top) rather than running its tasks on
+     * threads behind the caller's back. */
+    if (o.backend != FG_BACKEND_STEAL && o.backend != FG_BACKEND_SHARED &&
+        o.backend != FG_BACKEND_SEQUENTIAL)
+        return FG_EINVAL;
     fg_parallel_iter *it = fg__alloc_zeroed(sizeof *it);
     if (it == NULL)
         return FG_ENOMEM;

@@ -876,8 +876,10 @@ FG_API int fg_parallel_reduce(fg_pool *pool, size_t begin, size_t end, const fg_
  * worker, several at once, so it must be safe to call concurrently. */
 typedef int (*fg_pred_fn)(size_t i, void *ctx);
 
-/* Searches sweep [begin, end) from the left in chunks of FG_FIND_CHUNK
- * indices, handed out in index order, one chunk at a time per worker. */
+/* Searches sweep [begin, end) from the left in chunks handed out in index
+ * order, one at a time per worker: chunks of FG_FIND_CHUNK indices, or of
+ * (end - begin) / (16 * workers) (at least 1) when that is smaller, so that
+ * a short range of expensive predicates still spreads over the workers. */
 #define FG_FIND_CHUNK 4096
 
 /* The lowest i in [begin, end) with pred(i, ctx) != 0, into *index; when
@@ -1227,7 +1229,8 @@ enum fg_order {
  * sequential backend each batch runs in the fg_parallel_iter_next call that
  * needs it.  par must stay open until the iterator is closed.  Errors, with
  * nothing run and *out NULL: FG_EINVAL (NULL par, fn or out, begin > end,
- * an unknown order), FG_ENOMEM.  Progress lines and on_progress are not
+ * an unknown order, or a backend other than the three above, which
+ * iterators do not run yet), FG_ENOMEM.  Progress lines and on_progress are not
  * produced for iterators. */
 FG_API int fg_parallel_iter_open(fg_parallel *par, fg_delayed d, size_t begin, size_t end,
                                  int order, fg_parallel_iter **out);

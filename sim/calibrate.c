@@ -2,9 +2,11 @@
  * docs/design/sim.md, "Costs").
  *
  * Measured: (1) the one-way transfer of a cache line between the first two
- * PUs (two threads bound with hwloc bounce a counter; half the median round
- * trip over 9 batches); (2) a futex wake-up, from the wake call to the
- * sleeper running (the runtime's own fg__futex_*, median of 201); (3) one
+ * PUs (two threads bound with hwloc bounce a counter; half the round trip,
+ * the least of 101 batches, so that batches where another process took a
+ * PU do not count); (2) a futex wake-up, from the wake call to the sleeper
+ * running (the runtime's own fg__futex_*, the median and the 10th
+ * percentile of 201); (3) one
  * sched_yield() with nothing else to run.  A steal attempt reads the
  * victim's top and bottom and, when there is a job, CASes top: three line
  * transfers, so the attempt cost at the measured pair's tier is 3 x (1).
@@ -25,7 +27,7 @@
 #include "futex.h"
 #include "machine.h"
 
-enum { BOUNCES = 20000, BATCHES = 9, WAKES = 201, YIELDS = 100000 };
+enum { BOUNCES = 1000, BATCHES = 101, WAKES = 201, YIELDS = 100000 };
 
 typedef struct sim_cal {
     hwloc_topology_t topo;
@@ -41,10 +43,11 @@ static int sim_cmp(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static uint64_t sim_median(uint64_t *v, int n)
+/* The value at `percent` of the sorted v. */
+static uint64_t sim_percentile(uint64_t *v, int n, int percent)
 {
     qsort(v, (size_t)n, sizeof *v, sim_cmp);
-    return v[n / 2];
+    return v[n * percent / 100];
 }
 
 /* The partner: answers odd values with the next even one. */
@@ -79,7 +82,7 @@ static uint64_t sim_transfer_ns(sim_cal *c)
         batch[b] = (fg__clock_ns() - t0) / (2u * BOUNCES); /* one way */
     }
     pthread_join(t, NULL);
-    return sim_median(batch, BATCHES);
+    return sim_percentile(batch, BATCHES, 0);
 }
 
 static void *sim_sleeper(void *arg)
@@ -95,7 +98,7 @@ static void *sim_sleeper(void *arg)
     return NULL;
 }
 
-static uint64_t sim_wake_ns(sim_cal *c)
+static uint64_t sim_wake_ns(sim_cal *c, uint64_t *p10)
 {
     pthread_t t;
     uint64_t lat[WAKES];
@@ -113,7 +116,8 @@ static uint64_t sim_wake_ns(sim_cal *c)
         lat[i] = fg__atomic_load(&c->woke, FG__RELAXED) - t0;
     }
     pthread_join(t, NULL);
-    return sim_median(lat, WAKES);
+    *p10 = sim_percentile(lat, WAKES, 10);
+    return sim_percentile(lat, WAKES, 50);
 }
 
 static uint64_t sim_yield_ns(void)
@@ -144,13 +148,13 @@ int sim_calibrate(FILE *out)
     sim_machine_free(&m);
     static const char *const names[] = { "core", "cache", "package", "remote" };
     static const double ratio[] = { 0.5, 1, 2, 5 };
-    uint64_t transfer = sim_transfer_ns(&c), wake = sim_wake_ns(&c), yield = sim_yield_ns();
+    uint64_t p10 = 0, transfer = sim_transfer_ns(&c), wake = sim_wake_ns(&c, &p10), yield = sim_yield_ns();
     double cache = 3.0 * (double)transfer / ratio[tier];
-    fprintf(out, "PU 0 and PU 1 share a %s: cache-line transfer %llu ns one way (median of %d "
+    fprintf(out, "PU 0 and PU 1 share a %s: cache-line transfer %llu ns one way (least of %d "
             "batches of %d round trips)\n", names[tier], (unsigned long long)transfer, BATCHES,
             BOUNCES);
-    fprintf(out, "futex wake-up to running: %llu ns (median of %d)\n", (unsigned long long)wake,
-            WAKES);
+    fprintf(out, "futex wake-up to running: %llu ns median, %llu ns 10th percentile (of %d)\n",
+            (unsigned long long)wake, (unsigned long long)p10, WAKES);
     fprintf(out, "sched_yield with nothing else to run: %llu ns (mean of %d)\n",
             (unsigned long long)yield, YIELDS);
     fprintf(out, "steal attempt = 3 transfers = %llu ns at the %s tier; other tiers scaled by "

@@ -484,6 +484,10 @@ int sim_run(const sim_graph *g, const sim_machine *m, const sim_options *o, sim_
         snprintf(err, el, "nothing to run (no root, no policy or no workers)");
         return SIM_EINVAL;
     }
+    if (o->costs.injector == 0) { /* else an idle round takes no time: no end */
+        snprintf(err, el, "--costs injector:0: a steal round must take time; give 1 ns or more");
+        return SIM_EINVAL;
+    }
     sim_engine e = { .g = g, .m = m, .o = o, .r = r, .P = m->workers, .injector = SIM_NONE };
     r->workers = m->workers;
     int rc = sim_setup(&e);
@@ -527,8 +531,13 @@ void sim_result_print(FILE *f, const sim_graph *g, const sim_machine *m, const s
     const sim_worker_stats *t = &r->total;
     double ms = (double)r->makespan;
     fprintf(f, "machine   %s, %d workers on %d PUs\n", m->name, m->workers, m->pus);
-    fprintf(f, "policy    %s, steal %s, idle spin:%u,yield:%u, seed %llu\n", o->policy_name,
-            o->steal == FG_STEAL_HALF ? "half" : "one", o->spin_rounds, o->yield_rounds,
+    char spin[16];
+    if (o->spin_rounds == FG_SPIN_FOREVER)
+        snprintf(spin, sizeof spin, "forever");
+    else
+        snprintf(spin, sizeof spin, "%u", o->spin_rounds);
+    fprintf(f, "policy    %s, steal %s, idle spin:%s,yield:%u, seed %llu\n", o->policy_name,
+            o->steal == FG_STEAL_HALF ? "half" : "one", spin, o->yield_rounds,
             (unsigned long long)o->seed);
     fprintf(f, "costs     core:%llu,cache:%llu,package:%llu,remote:%llu,injector:%llu,yield:%llu,"
             "wake:%llu ns\n", (unsigned long long)c->steal[0], (unsigned long long)c->steal[1],

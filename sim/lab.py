@@ -6,9 +6,13 @@ docs/policies.md (busiest-of-3, loaded with --policy-lib) on each workload
 at P = 1, 2, 4, ..., 256 on two synthetic machines, and writes into --out:
 results.csv (one row per run), summary.md (speedup tables, steal success
 and remote-steal fraction) and, when matplotlib is present, one PNG per
-workload (speedup against P with the work/span bound).  Workloads are the
-recordings in --recordings (*.rec), else hand-made stand-ins written by
-`forage-sim gen`.  Everything is deterministic (seed 1)."""
+workload (speedup against P with the work/span bound, steal success and
+the remote-steal fraction).  Workloads: the recordings in --recordings
+(*.rec); else, with --bench, recordings of fib, nqueens, UTS and the seed
+workload made by running those benchmark programs at P = 1 under
+FORAGE_RECORD (docs/design/record.md), for every program whose run leaves
+one; else hand-made stand-ins written by `forage-sim gen`.  Simulation is
+deterministic (seed 1); recordings are measured, so they vary by run."""
 import argparse
 import csv
 import glob
@@ -26,6 +30,13 @@ STAND_INS = [
     ("fib", ["fib", "22", "--node", "12", "--leaf", "6"]),
     ("tree", ["tree", "12", "--node", "100", "--leaf", "20000"]),
     ("star", ["star", "400", "--leaf", "50000"]),
+]
+# Recorded workloads: name, benchmark program, its arguments (one run, P = 1).
+RECORDED = [
+    ("fib", "fib", ["--variant", "forage", "--n", "22"]),
+    ("nqueens", "nqueens", ["--variant", "forage-join", "--n", "9"]),
+    ("uts", "uts", ["--variant", "forage-join", "--n", "20"]),
+    ("seed", "seed", ["--variant", "forage-steal", "--n", "3000"]),
 ]
 QUICK_STAND_INS = [
     ("fib", ["fib", "16", "--node", "12", "--leaf", "6"]),
@@ -58,10 +69,39 @@ def simulate(sim, path, topology, P, policy, lib):
     return row
 
 
+def record(args):
+    """Record the benchmark programs; the workloads whose run left a file."""
+    if not args.bench or not os.path.isdir(args.bench):
+        return []
+    out = os.path.join(args.out, "recordings")
+    os.makedirs(out, exist_ok=True)
+    got = []
+    for name, prog, extra in RECORDED:
+        exe = os.path.join(args.bench, prog)
+        if not os.access(exe, os.X_OK):
+            continue
+        for old in glob.glob(os.path.join(out, name + "*.rec")):
+            os.remove(old)
+        path = os.path.join(out, name + ".rec")
+        env = dict(os.environ, FORAGE_RECORD=path)
+        subprocess.run([exe, "--threads", "1", "--reps", "1", "--no-header"] + extra,
+                       env=env, capture_output=True, check=False)
+        files = sorted(glob.glob(os.path.join(out, name + "*.rec")), key=os.path.getsize)
+        if files:  # a program may make several pools: the largest recording
+            got.append((name, files[-1]))
+    return got
+
+
 def workloads(args):
     found = sorted(glob.glob(os.path.join(args.recordings, "*.rec"))) if args.recordings else []
     if found:
         return [(os.path.splitext(os.path.basename(p))[0], p) for p in found]
+    recorded = record(args)
+    if recorded:
+        print("lab: recorded %s" % ", ".join(n for n, _ in recorded), file=sys.stderr)
+        return recorded
+    print("lab: no recordings (FORAGE_RECORD not available or no --bench): hand-made "
+          "stand-ins", file=sys.stderr)
     graphs = os.path.join(args.out, "graphs")
     os.makedirs(graphs, exist_ok=True)
     out = []
@@ -108,8 +148,21 @@ def plot(args, results, bounds, Ps):
         print("lab: matplotlib not found: no PNGs (tables only)", file=sys.stderr)
         return
     for wl in bounds:
-        fig, axes = plt.subplots(1, len(TOPOLOGIES), figsize=(6 * len(TOPOLOGIES), 4.5))
+        fig, grid = plt.subplots(3, len(TOPOLOGIES), figsize=(6 * len(TOPOLOGIES), 12))
         b = bounds[wl]
+        for col, (topo, _) in enumerate(TOPOLOGIES):
+            for row, (key, label) in enumerate([("success", "steal success"),
+                                                ("remote_fraction", "remote-steal fraction")], 1):
+                ax = grid[row][col]
+                for pol in args.policies:
+                    ax.plot(Ps, [float(results[(topo, wl, pol, P)][key]) for P in Ps], "o-",
+                            label=pol)
+                ax.set_xscale("log", base=2)
+                ax.set_xlabel("workers P")
+                ax.set_ylabel(label)
+                ax.set_title("%s on %s" % (wl, topo))
+                ax.grid(True, alpha=0.3)
+        axes = grid[0]
         for ax, (topo, _) in zip(axes, TOPOLOGIES):
             ax.plot(Ps, [min(P, b["work_ms"] / max(b["span_ms"], 1e-9)) for P in Ps], "k--",
                     label="bound min(P, T1/Tinf)")
@@ -135,6 +188,7 @@ def main():
     ap.add_argument("--policy-lib", default="")
     ap.add_argument("--out", required=True)
     ap.add_argument("--recordings", default="")
+    ap.add_argument("--bench", default="", help="benchmark programs to record (build/benchmarks)")
     ap.add_argument("--quick", action="store_true")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)

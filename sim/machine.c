@@ -18,10 +18,14 @@
 #include "alloc.h"
 #include "graph.h"
 
+/* This machine's measured figures (docs/design/sim.md, "Costs"): a steal
+ * between its two PUs, which share a cache, ~97 ns (deque-steal in
+ * docs/benchmarks.md); a futex wake-up 60 us and a yield 0.6 us
+ * (forage-sim calibrate); the other tiers scaled from the cache tier. */
 const sim_costs sim_costs_default = {
-    .steal = { 40, 80, 150, 400 },
-    .injector = 60,
-    .yield = 1500,
+    .steal = { 50, 100, 200, 500 },
+    .injector = 35,
+    .yield = 600,
     .wake = 60000,
 };
 

@@ -169,6 +169,40 @@ Test(find, any_on_one_worker_is_the_first)
     fg_pool_destroy(pool);
 }
 
+/* Short ranges (chunks shorter than FG_FIND_CHUNK): every length from 0
+ * to 200 on 3 workers, against a plain loop, for first and any. */
+static int multiple_of_7_above_40(size_t i, void *ctx)
+{
+    atomic_fetch_add((_Atomic size_t *)ctx, 1);
+    return i > 40 && i % 7 == 0;
+}
+
+Test(find, short_ranges_every_length)
+{
+    fg_pool *pool = pool_of(3);
+    for (size_t len = 0; len <= 200; len++) {
+        size_t want = 10 + len;
+        for (size_t i = 10; i < 10 + len; i++)
+            if (i > 40 && i % 7 == 0) {
+                want = i;
+                break;
+            }
+        _Atomic size_t calls = 0;
+        size_t got = 0;
+        cr_assert_eq(fg_parallel_find_first(pool, 10, 10 + len, multiple_of_7_above_40,
+                                            (void *)&calls, &got), 0);
+        cr_assert_eq(got, want, "length %zu: %zu, want %zu", len, got, want);
+        cr_assert_geq(atomic_load(&calls), want - 10 + (want < 10 + len), "length %zu", len);
+        cr_assert_leq(atomic_load(&calls), len);
+        cr_assert_eq(fg_parallel_find_any(pool, 10, 10 + len, multiple_of_7_above_40,
+                                          (void *)&calls, &got), 0);
+        cr_assert(got == 10 + len ? want == 10 + len : (got > 40 && got % 7 == 0 &&
+                                                       got < 10 + len),
+                  "any, length %zu: %zu", len, got);
+    }
+    fg_pool_destroy(pool);
+}
+
 /* A short chunk at the top of size_t: no overflow in the chunk bounds. */
 Test(find, range_at_the_top_of_size_t)
 {

@@ -460,6 +460,16 @@ Test(sim, bad_options_are_refused_clearly)
     cr_assert_eq(c.steal[0], 10);
     cr_assert_eq(c.steal[3], 999);
     cr_assert_eq(c.wake, sim_costs_default.wake);
+    sim_graph g;
+    GRAPH(&g, sim_gen_star(&built, 4, 10));
+    cr_assert_eq(sim_machine_create(&m, "pack:1 core:4 pu:1", 4, err, sizeof err), 0, "%s", err);
+    sim_options zero = options("random", 1, flat);
+    zero.costs.injector = 0;
+    sim_result r;
+    cr_assert_eq(sim_run(&g, &m, &zero, &r, err, sizeof err), SIM_EINVAL);
+    cr_assert_str_eq(err, "--costs injector:0: a steal round must take time; give 1 ns or more");
+    sim_machine_free(&m);
+    sim_graph_free(&g);
 }
 
 Test(sim, memory_stays_within_64_bytes_per_unit)
