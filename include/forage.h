@@ -873,7 +873,10 @@ FG_API int fg_parallel_reduce(fg_pool *pool, size_t begin, size_t end, const fg_
 /* ------------------------------------------------------------------ find */
 
 /* A predicate: nonzero when index i is what is sought.  It may run on any
- * worker, several at once, so it must be safe to call concurrently. */
+ * worker, several at once, so it must be safe to call concurrently.  A long
+ * one may ask fg_cancelled(): 1 once its index can no longer be the answer
+ * (find_first: a lower hit was found; find_any: any hit), so that it can
+ * return early (its result is then ignored). */
 typedef int (*fg_pred_fn)(size_t i, void *ctx);
 
 /* Searches sweep [begin, end) from the left in chunks handed out in index

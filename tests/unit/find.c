@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "forage.h"
 #include "pools.h"
@@ -199,6 +200,52 @@ Test(find, short_ranges_every_length)
         cr_assert(got == 10 + len ? want == 10 + len : (got > 40 && got % 7 == 0 &&
                                                        got < 10 + len),
                   "any, length %zu: %zu", len, got);
+    }
+    fg_pool_destroy(pool);
+}
+
+/* A long predicate asks fg_cancelled(): index 0 is the hit, and returns
+ * only once index 2 (the other runner's chunk: 64 indices on 2 workers
+ * give chunks of 2) has started; that predicate must then be told. */
+typedef struct told { atomic_int started, told, gave_up; } told;
+
+static int wait_for_cancel(size_t i, void *ctx)
+{
+    told *t = ctx;
+    struct timespec pause = { 0, 1000 * 1000 };
+    if (i == 0) {
+        for (int k = 0; k < 5000 && !atomic_load(&t->started); k++)
+            nanosleep(&pause, NULL);
+        return 1;
+    }
+    if (i == 2) {
+        atomic_store(&t->started, 1);
+        for (int k = 0; k < 5000; k++) {
+            if (fg_cancelled()) {
+                atomic_store(&t->told, 1);
+                return 0;
+            }
+            nanosleep(&pause, NULL);
+        }
+        atomic_store(&t->gave_up, 1);
+    }
+    return 0;
+}
+
+Test(find, predicates_past_the_hit_are_told)
+{
+    fg_pool *pool = pool_of(2);
+    for (int any = 0; any < 2; any++) {
+        told t = { 0, 0, 0 };
+        size_t at = 99;
+        int rc = any ? fg_parallel_find_any(pool, 0, 64, wait_for_cancel, &t, &at)
+                     : fg_parallel_find_first(pool, 0, 64, wait_for_cancel, &t, &at);
+        cr_assert_eq(rc, 0);
+        cr_assert_eq(at, 0);
+        cr_assert_eq(atomic_load(&t.started), 1, "%s: index 2 never started", any ? "any" : "first");
+        cr_assert_eq(atomic_load(&t.told), 1, "%s: index 2 was not told", any ? "any" : "first");
+        cr_assert_eq(atomic_load(&t.gave_up), 0);
+        cr_assert_eq(fg_cancelled(), 0, "no scope left behind on the caller");
     }
     fg_pool_destroy(pool);
 }
