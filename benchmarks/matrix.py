@@ -89,7 +89,9 @@ CAPACITY_KEEP = 1.8  # report.py's threshold, printed here for the log
 # The full run: a round takes about 2.5 minutes on 2 cores (fib(38) on the
 # OpenMP and oneTBB peers is over half of it), so 7 rounds fit in 19 minutes
 # with the checksum pass and the extras, and the build in the 20 the issue
-# allows; a slower machine gets fewer rounds (--minutes).
+# allows; a slower machine gets fewer rounds (--minutes).  sort and scan
+# (issue 15) add about 25 s per round (sorting 10^7 doubles with qsort,
+# the twin, is the longest), so --minutes may cut the last round.
 ROUNDS = 7
 MINUTES = 19
 

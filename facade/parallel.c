@@ -17,6 +17,7 @@
  *               does.  Consumers never block (fg__shared_consumer).
  *   SEQUENTIAL  every task in the caller, one progress step per task (the
  *               seed notebook's joblib >= 1.3 output).
+ *   PROCESS     forked worker processes (process.c, docs/design/process.md).
  * Errors: a failing task records the lowest failing index (fail_index);
  * a batch that starts after that index is skipped, batches before it still
  * run, so the reported failure is the first in input order and nothing
@@ -37,51 +38,10 @@
 #include "forage.h"
 
 #include "batching.h"
+#include "map.h"
+#include "process.h"
 #include "progress.h"
 #include "seam.h"
-
-struct fg_parallel {
-    fg_pool *pool;
-    bool owns_pool;
-    int n_jobs;              /* effective */
-    long batch_size;         /* > 0 fixed, FG_BATCH_AUTO */
-    int backend;
-    size_t pre_dispatch;     /* tasks; SIZE_MAX: all */
-    fg__printer printer;
-    fg__autobatch autobatch; /* learned size persists across calls, as in a
-                                joblib `with Parallel(...)` block */
-    pthread_mutex_t batch_lock; /* guards autobatch: calls from several
-                                   threads at once share it (taken inside a
-                                   call's lock, never the other way) */
-    void (*on_progress)(const fg_progress *, void *);
-    void *progress_ctx;
-    const fg_cancel_token *cancel; /* fg_parallel_opts.cancel, may be NULL */
-    fg_parallel_opts opts;   /* as given, for fg_parallel_get_opts */
-};
-
-typedef struct fg__batch {
-    size_t start, len;
-    double dispatched_s;
-} fg__batch;
-
-typedef struct fg__map {
-    fg_parallel *par;
-    size_t total;
-    fg_delayed d;                 /* map: fn(begin + k) */
-    size_t begin;
-    char *results;
-    const fg_call *calls;         /* calls: calls[k] */
-    pthread_mutex_t lock;
-    fg__progress_state prog;      /* under lock */
-    fg__cutter cutter;            /* under lock */
-    size_t *bounds;               /* STEAL fixed: batch k is [bounds[k], bounds[k+1]) */
-    size_t nbatches;
-    _Atomic size_t fail_index;/* lowest failing task, SIZE_MAX: none */
-    int fail_code;                /* under lock */
-    _Atomic size_t tasks_run;
-    fg__batch *queue;             /* SHARED: FIFO ring, under lock */
-    size_t queue_head, queue_len, queue_cap;
-} fg__map;
 
 /* ------------------------------------------------------------ tasks */
 
@@ -132,10 +92,9 @@ static bool fg__map_reports(const fg__map *m)
 }
 
 /* Under m->lock: print the progress line and call the callback. */
-static void fg__map_report(fg__map *m, bool finished)
+void fg__map_report_at(fg__map *m, bool finished, double now)
 {
     fg_parallel *par = m->par;
-    double now = fg__now_s();
     if (!finished)
         fg__print_progress(&par->printer, &m->prog, now);
     if (par->on_progress != NULL) {
@@ -146,7 +105,12 @@ static void fg__map_report(fg__map *m, bool finished)
     }
 }
 
-static void fg__map_print_autobatch(fg__map *m, double verdict, size_t size)
+static void fg__map_report(fg__map *m, bool finished)
+{
+    fg__map_report_at(m, finished, fg__now_s());
+}
+
+void fg__map_print_autobatch(fg__map *m, double verdict, size_t size)
 {
     if (verdict != 0.0 && m->par->printer.verbose >= 10)
         fg__printer_line(&m->par->printer, "Batch computation too %s (%.4fs.) Setting batch_size=%zu.",
@@ -417,7 +381,16 @@ static const char *const fg__backend_names[] = {
     [FG_BACKEND_STEAL] = "StealingBackend",
     [FG_BACKEND_SHARED] = "SharedQueueBackend",
     [FG_BACKEND_SEQUENTIAL] = "SequentialBackend",
+    [FG_BACKEND_PROCESS] = "ProcessBackend",
 };
+
+/* The backend a call runs on: in a process backend's worker every call
+ * runs in that (single-threaded) worker, even on a façade opened before
+ * the fork, whose pool has no threads here. */
+static int fg__map_backend(const fg_parallel *par)
+{
+    return fg__process_in_worker() ? FG_BACKEND_SEQUENTIAL : par->backend;
+}
 
 static int fg__map_run(fg__map *m, fg_error_info *info)
 {
@@ -425,25 +398,28 @@ static int fg__map_run(fg__map *m, fg_error_info *info)
     pthread_mutex_init(&m->lock, NULL);
     atomic_init(&m->fail_index, SIZE_MAX);
     atomic_init(&m->tasks_run, 0);
-    bool all = par->backend == FG_BACKEND_SEQUENTIAL || par->pre_dispatch == SIZE_MAX;
+    int backend = fg__map_backend(par);
+    bool all = backend == FG_BACKEND_SEQUENTIAL || par->pre_dispatch == SIZE_MAX;
     /* Sequential reports like joblib >= 1.3 (the seed notebook): every task
      * is a batch and the input counts as not exhausted until the end. */
     m->prog = (fg__progress_state){ .total = m->total,
-                                    .input_left = par->backend == FG_BACKEND_SEQUENTIAL || !all,
+                                    .input_left = backend == FG_BACKEND_SEQUENTIAL || !all,
                                     .pre_dispatch = all ? 0 : par->pre_dispatch };
     fg__cutter_init(&m->cutter, m->total, (size_t)par->n_jobs,
                     all ? m->total : par->pre_dispatch);
     if (par->printer.verbose != 0)
         fg__printer_line(&par->printer, "Using backend %s with %d concurrent workers.",
-                         fg__backend_names[par->backend],
-                         par->backend == FG_BACKEND_SEQUENTIAL ? 1 : par->n_jobs);
+                         fg__backend_names[backend],
+                         backend == FG_BACKEND_SEQUENTIAL ? 1 : par->n_jobs);
     m->prog.start_s = fg__now_s();
     int err = 0;
     if (m->total > 0) {
-        if (par->backend == FG_BACKEND_SEQUENTIAL)
+        if (backend == FG_BACKEND_SEQUENTIAL)
             fg__map_run_sequential(m);
-        else if (par->backend == FG_BACKEND_SHARED)
+        else if (backend == FG_BACKEND_SHARED)
             err = fg__map_run_shared(m);
+        else if (backend == FG_BACKEND_PROCESS)
+            err = fg__process_run(m);
         else
             err = fg__map_run_steal(m);
     }
@@ -467,7 +443,8 @@ static int fg__map_run(fg__map *m, fg_error_info *info)
             .index = failed == SIZE_MAX ? 0 : m->begin + failed, /* calls: begin is 0 */
             .code = failed == SIZE_MAX ? 0 : m->fail_code,
             .tasks_run = atomic_load_explicit(&m->tasks_run, memory_order_relaxed),
-            .end = failed == SIZE_MAX ? 0 : m->begin + failed + 1);
+            .end = failed == SIZE_MAX ? 0 : m->begin + failed + 1,
+            .term_signal = m->term_signal, .exit_status = m->exit_status);
         fg__struct_write(info, &out, sizeof out);
     }
     pthread_mutex_destroy(&m->lock);
@@ -490,8 +467,11 @@ int fg_parallel_calls(fg_parallel *par, const fg_call *calls, size_t n, fg_error
 {
     if (par == NULL || (calls == NULL && n != 0))
         return FG_EINVAL;
+    /* The process backend brings back result_size bytes per task; a call's
+     * result has no size, so it would be lost in the worker. */
+    bool by_value = fg__map_backend(par) == FG_BACKEND_PROCESS;
     for (size_t k = 0; k < n; k++)
-        if (calls[k].fn == NULL)
+        if (calls[k].fn == NULL || (by_value && calls[k].result != NULL))
             return FG_EINVAL;
     if (err != NULL && fg__struct_check_out(err) < 0)
         return FG_ESIZE;
@@ -515,7 +495,9 @@ int fg_parallel_open(fg_parallel **out, const fg_parallel_opts *user)
     fg_parallel_opts copy, *opts = &copy;
     if (fg__struct_read(&copy, sizeof copy, user) < 0)
         return FG_ESIZE;
-    if (opts->backend < FG_BACKEND_STEAL || opts->backend > FG_BACKEND_SEQUENTIAL ||
+    if (opts->backend < FG_BACKEND_STEAL || opts->backend > FG_BACKEND_PROCESS ||
+        opts->prefer < 0 || opts->prefer > FG_PREFER_PROCESSES ||
+        !(opts->timeout >= 0 && opts->timeout <= 1e9) || /* NaN fails too */
         opts->batch_size < FG_BATCH_AUTO || opts->verbose < 0 ||
         opts->pre_dispatch < FG_PRE_DISPATCH_ALL ||
         (opts->pool != NULL && fg_pool_workers(opts->pool) < 0))
@@ -528,8 +510,14 @@ int fg_parallel_open(fg_parallel **out, const fg_parallel_opts *user)
         return FG_ENOMEM;
     par->n_jobs = n_jobs;
     par->batch_size = opts->batch_size > 0 ? opts->batch_size : FG_BATCH_AUTO;
-    /* As joblib: one effective worker means the sequential backend. */
-    par->backend = n_jobs == 1 ? FG_BACKEND_SEQUENTIAL : opts->backend;
+    /* As joblib: prefer picks the kind when no backend is named, and one
+     * effective worker means the sequential backend.  In a process
+     * backend's worker, which is one of n_jobs single-threaded processes,
+     * nested calls run there too. */
+    int backend = opts->backend == 0 && opts->prefer == FG_PREFER_PROCESSES ? FG_BACKEND_PROCESS
+                                                                             : opts->backend;
+    par->backend = n_jobs == 1 || fg__process_in_worker() ? FG_BACKEND_SEQUENTIAL : backend;
+    par->timeout = opts->timeout;
     par->pre_dispatch = opts->pre_dispatch == FG_PRE_DISPATCH_ALL ? SIZE_MAX
                         : opts->pre_dispatch > 0 ? (size_t)opts->pre_dispatch
                                                  : 2 * (size_t)n_jobs;
@@ -544,7 +532,8 @@ int fg_parallel_open(fg_parallel **out, const fg_parallel_opts *user)
     par->pool = opts->pool;
     if (par->pool == NULL)
         par->pool = fg_pool_current(); /* nested: no new threads */
-    if (par->pool == NULL && par->backend != FG_BACKEND_SEQUENTIAL) {
+    if (par->pool == NULL && par->backend != FG_BACKEND_SEQUENTIAL &&
+        par->backend != FG_BACKEND_PROCESS) {
         int err = fg_pool_create(&par->pool, FG_CONFIG(.workers = n_jobs));
         if (err < 0) {
             fg__printer_destroy(&par->printer);
@@ -577,7 +566,8 @@ int fg_parallel_get_opts(const fg_parallel *par, fg_parallel_opts *out)
         return FG_ESIZE;
     fg_parallel_opts o = par->opts;
     o.backend = par->backend;
-    o.pool = par->backend == FG_BACKEND_SEQUENTIAL ? NULL : par->pool;
+    o.pool = par->backend == FG_BACKEND_SEQUENTIAL || par->backend == FG_BACKEND_PROCESS
+             ? NULL : par->pool;
     fg__struct_write(out, &o, sizeof o);
     return par->n_jobs;
 }

@@ -173,17 +173,22 @@ static int fg__radix_constant(const fg__radix *r, unsigned d)
 static int fg__radix_passes(fg__radix *r)
 {
     int err = fg__radix_sweep(r, fg__radix_prepare);
+    if (err != 0)
+        return err; /* FG_ESHUTDOWN: nothing ran */
     unsigned char constant[FG__RADIX_DIGITS];
     for (unsigned d = 0; d < FG__RADIX_DIGITS; d++)
         constant[d] = (unsigned char)fg__radix_constant(r, d);
-    int counted = 1; /* the prepare sweep's counts describe src's blocks */
+    /* The prepare sweep's counts describe src's blocks; after a scatter
+     * they do not, unless there is one block, whose counts are the totals
+     * (no permutation changes them). */
+    int counted = 1;
     for (unsigned d = 0; d < FG__RADIX_DIGITS && err == 0; d++) {
         if (constant[d])
             continue;
         r->digit = d;
         if (!counted)
             err = fg__radix_sweep(r, fg__radix_count);
-        counted = 0;
+        counted = r->blocks == 1;
         if (err != 0)
             break;
         fg__radix_offsets(r);

@@ -12,6 +12,10 @@
  *     façade's allocations too and names them by function;
  *   - the base utilities (runtime/base.h): the clock and the rule for
  *     structs that carry their size, which hold no runtime state;
+ *   - fork and the shared mapping of the process backend (runtime/fork.h):
+ *     like allocations, they go through the runtime so that the
+ *     fault-injection build can fail them, and fork() through the place
+ *     that makes forage fork-safe (its atfork handlers);
  *   - one recording hook (runtime/record.c): fg__record_label names the unit
  *     the calling worker runs, a parallel_for chunk or a façade batch, in
  *     a recording (docs/design/record.md).  Not recording, it costs a
@@ -22,6 +26,7 @@
 
 #include "../runtime/alloc.h"
 #include "../runtime/base.h"
+#include "../runtime/fork.h"
 
 /* Unit kinds of the recording format (docs/design/record.md). */
 #define FG__RECORD_CHUNK 5

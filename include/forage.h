@@ -107,7 +107,7 @@ FG_API const char *fg_version_string(void);
 #define FG_ERROR_TABLE(X)                                                     \
     X(EINVAL,    -EINVAL,    "invalid argument")                              \
     X(ENOMEM,    -ENOMEM,    "out of memory")                                 \
-    X(EAGAIN,    -EAGAIN,    "could not start a worker thread")               \
+    X(EAGAIN,    -EAGAIN,    "could not start a worker thread or process")    \
     X(ECANCELED, -ECANCELED, "cancelled before every task ran")               \
     X(ESHUTDOWN, -ESHUTDOWN, "pool is being destroyed")                       \
     X(EENV,      -4001,      "invalid FORAGE_* environment variable")         \
@@ -115,6 +115,8 @@ FG_API const char *fg_version_string(void);
     X(EBUSY,     -4003,      "group is already being synced")                 \
     X(ESIZE,     -4004,      "struct size not set by its FG_*_INIT macro, "   \
                              "or fields this library version does not know")  \
+    X(ECRASHED,  -4005,      "a worker process died running a task")          \
+    X(ETIMEDOUT, -ETIMEDOUT, "a task ran past the timeout")                   \
     X(EDONE,     -ENODATA,   "no more results")
 
 #define FG__ERROR_ENUM(name, value, text) FG_##name = (value),
@@ -1076,6 +1078,20 @@ enum fg_backend {
     FG_BACKEND_SHARED,     /* one central FIFO queue, dispatched exactly as
                               joblib 1.2 does ("SharedQueueBackend") */
     FG_BACKEND_SEQUENTIAL, /* every task in the caller ("SequentialBackend") */
+    FG_BACKEND_PROCESS,    /* forked worker processes, joblib's loky role
+                              ("ProcessBackend"): a task that crashes takes
+                              down its worker, not the caller.  Each call
+                              forks n_jobs workers, which see the caller's
+                              memory as it was at the call (copy-on-write);
+                              results come back by value through shared
+                              memory, and a task's writes to any other
+                              memory are not seen by the caller */
+};
+
+/* prefer: which kind of backend `backend` 0 means, as joblib's prefer=. */
+enum fg_prefer {
+    FG_PREFER_THREADS = 1,   /* FG_BACKEND_STEAL (also what 0 means) */
+    FG_PREFER_PROCESSES = 2, /* FG_BACKEND_PROCESS */
 };
 
 /* batch_size: FG_BATCH_AUTO (or 0) adapts the size as joblib's 'auto' does,
@@ -1119,6 +1135,12 @@ typedef struct fg_parallel_opts {
                                       (unless a task failed first;
                                       fg_error_info.tasks_run says how many
                                       ran); tasks run in its scope */
+    /* Appended for the process backend. */
+    int prefer;        /* enum fg_prefer, used when backend is 0; 0: threads */
+    double timeout;    /* seconds, > 0: a task of the process backend that
+                          runs longer has its worker killed and the map
+                          returns FG_ETIMEDOUT (threads cannot be killed:
+                          the other backends do not time out); 0: none */
 } fg_parallel_opts;
 
 #define FG_PARALLEL_OPTS_INIT(...) { .size = sizeof(fg_parallel_opts), __VA_ARGS__ }
@@ -1145,11 +1167,16 @@ typedef struct fg_call {
 typedef struct fg_error_info {
     size_t size;  /* sizeof(fg_error_info): set by FG_ERROR_INFO_INIT */
     size_t index; /* absolute index (begin + k), or position in calls[] */
-    int code;     /* the task's return value */
+    int code;     /* the task's return value; FG_ECRASHED or FG_ETIMEDOUT
+                     when the process backend's worker running it died */
     size_t tasks_run; /* tasks that ran (the rest were cancelled) */
     /* Appended in 0.4.0. */
     size_t end;   /* fg_parallel_for/reduce: the failing chunk is
                      [index, end); maps: index + 1 on a failure */
+    /* Appended for the process backend: how its worker died (code
+     * FG_ECRASHED or FG_ETIMEDOUT), else 0. */
+    int term_signal;  /* the signal that killed it (SIGKILL after a timeout) */
+    int exit_status;  /* its exit status when it exited instead (exit(3): 3) */
 } fg_error_info;
 
 #define FG_ERROR_INFO_INIT(...) { .size = sizeof(fg_error_info), __VA_ARGS__ }
@@ -1173,7 +1200,17 @@ FG_API int fg_parallel_open(fg_parallel **out, const fg_parallel_opts *opts);
 FG_API int fg_parallel_map(fg_parallel *par, fg_delayed d, size_t begin, size_t end,
                            void *results, fg_error_info *err);
 
-/* The same over n heterogeneous calls (joblib's general case). */
+/* The process backend (FG_BACKEND_PROCESS) also returns FG_ENOMEM (nothing
+ * run) when its shared memory cannot be mapped, FG_EAGAIN when fork()
+ * fails (nothing run; fg_last_error_detail says why), FG_ECRASHED when a
+ * worker dies (a signal, exit() or _exit() inside a task, a kill from
+ * outside) and FG_ETIMEDOUT; err->index is the task its worker was running
+ * (end when it died between tasks).  As for a failing task, every index
+ * below it has its result and later batches are not started. */
+
+/* The same over n heterogeneous calls (joblib's general case).  The
+ * process backend cannot return their results (their sizes are unknown):
+ * there every calls[k].result must be NULL, else FG_EINVAL. */
 FG_API int fg_parallel_calls(fg_parallel *par, const fg_call *calls, size_t n,
                              fg_error_info *err);
 

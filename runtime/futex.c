@@ -22,6 +22,10 @@ void fg__futex_wake(FG__ATOMIC(uint32_t) *word, int count)
     syscall(SYS_futex, (void *)word, FUTEX_WAKE_PRIVATE, count, NULL, NULL, 0);
 }
 
+void fg__futex_after_fork(void)
+{
+}
+
 #else /* portable parking lot */
 
 #include <pthread.h>
@@ -64,6 +68,14 @@ void fg__futex_wake(FG__ATOMIC(uint32_t) *word, int count)
     pthread_mutex_lock(&b->lock);
     pthread_cond_broadcast(&b->cond);
     pthread_mutex_unlock(&b->lock);
+}
+
+void fg__futex_after_fork(void)
+{
+    for (int i = 0; i < FG__PARK_BUCKETS; i++) {
+        pthread_mutex_init(&fg__park_buckets[i].lock, NULL);
+        pthread_cond_init(&fg__park_buckets[i].cond, NULL);
+    }
 }
 
 #endif

@@ -18,5 +18,8 @@
 
 void fg__futex_wait(FG__ATOMIC(uint32_t) *word, uint32_t expected);
 void fg__futex_wake(FG__ATOMIC(uint32_t) *word, int count);
+/* In a forked child: the parking lot's locks may have been held by parent
+ * threads at the fork; start them afresh (fork.c).  No-op with futexes. */
+void fg__futex_after_fork(void);
 
 #endif

@@ -198,6 +198,8 @@ int fg_spawn(fg_group *g, fg_fn fn, void *arg)
     }
     if (!fg__pool_live(p))
         return FG_EINVAL;
+    if (fg__pool_dead(p))
+        return fg__spawn_inline(st, fn, arg); /* fork.c I1 */
     if (!fg__pool_enter(p))
         return FG_ESHUTDOWN;
     fg__spawn_frame *f = fg__slab_get_shared(&p->frames);

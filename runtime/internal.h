@@ -16,6 +16,8 @@
 #include "forage.h"
 #include "atomics.h"
 #include "deque.h"
+#include "fork.h"
+#include "futex.h"
 #include "injector.h"
 #include "job.h"
 #include "latch.h"
@@ -84,6 +86,7 @@ struct fg_pool {
     fg_pool *live_next;                    /* debug builds: the live-pool list */
     fg__queue_length_fn simulated;         /* forage-sim's pools only (simulated.h) */
     void *simulated_ctx;
+    unsigned fork_gen;                     /* fork generation at create (fork.c) */
 };
 
 /* The worker running on this thread, NULL on other threads. */
@@ -138,6 +141,16 @@ static inline bool fg__pool_live(const fg_pool *p) { (void)p; return true; }
 #else
 bool fg__pool_live(const fg_pool *p);
 #endif
+
+/* fork.c I1: was p created before a fork() this process came out of?  Its
+ * workers are not in this process. */
+static inline bool fg__pool_dead(const fg_pool *p)
+{
+    return p->fork_gen != fg__fork_generation();
+}
+/* pool.c, for fork.c I3: phase 0 lock the live-pool list (prepare),
+ * 1 unlock it (parent), 2 re-initialise it (child). */
+void fg__live_lock_fork(int phase);
 
 /* pool.c: bracket a call from a non-worker thread so destroy can drain
  * it.  fg__pool_enter fails (false) once destroy has started. */

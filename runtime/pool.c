@@ -67,13 +67,26 @@ static void fg__live_remove(fg_pool *p)
         *link = p->live_next;
     pthread_mutex_unlock(&fg__live_lock);
 }
+
+void fg__live_lock_fork(int phase)
+{
+    if (phase == 0)
+        pthread_mutex_lock(&fg__live_lock);
+    else if (phase == 1)
+        pthread_mutex_unlock(&fg__live_lock);
+    else
+        pthread_mutex_init(&fg__live_lock, NULL);
+}
 #else
 static void fg__live_add(fg_pool *p) { (void)p; }
 static void fg__live_remove(fg_pool *p) { (void)p; }
+void fg__live_lock_fork(int phase) { (void)phase; }
 #endif
 
 bool fg__pool_enter(fg_pool *p)
 {
+    if (fg__pool_dead(p))
+        return false; /* fork.c I1: its workers are not in this process */
     /* [pool-drain] seq_cst: count ourselves before reading `closing`, the
      * mirror of destroy's store-then-read. */
     fg__atomic_fetch_add(&p->inflight, 1, FG__SEQ_CST);
@@ -286,6 +299,8 @@ int fg_pool_create(fg_pool **out, const fg_config *cfg)
     fg__atomic_init(&p->terminate, 0);
     fg__atomic_init(&p->closing, 0);
     fg__atomic_init(&p->inflight, 0);
+    fg__fork_register();
+    p->fork_gen = fg__fork_generation();
     if ((err = fg__pool_setup(p, &c)) < 0) {
         fg__pool_teardown(p, false);
         return err;
@@ -305,8 +320,9 @@ void fg_pool_destroy(fg_pool *p)
                 (void *)p);
         return;
     }
-    if (fg__pool_is_default(p))
-        return; /* fg_pool_default's: destroyed at exit (pool_default.c) */
+    if (fg__pool_is_default(p) || fg__pool_dead(p))
+        return; /* fg_pool_default's: destroyed at exit (pool_default.c);
+                   dead: no threads to join here (fork.c I1) */
     /* [pool-drain] seq_cst: store closing, then read inflight (I2). */
     fg__atomic_store(&p->closing, 1, FG__SEQ_CST);
     for (;;) {

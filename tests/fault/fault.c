@@ -3,13 +3,16 @@
  * runtime/testhooks.h), then once per k = 1..N with the k-th acquisition
  * failing.  Every run must either complete with exact results or return
  * FG_ENOMEM / FG_EAGAIN having run nothing; never crash, lose or repeat a
- * task.  After each run the pool (or a new one) must still work.  Leaks
+ * task.  After each run the pool (or a new one) must still work.  (The
+ * process backend's tasks run in forked workers, whose counts do not reach
+ * this process: there the results say which tasks ran.)  Leaks
  * are the AddressSanitizer row's job (LeakSanitizer at exit); this program
  * checks at exit that no worker thread is left.
  *
  * Scenarios cover pool creation, ctx stack spills under fg_join, group spawns
  * from a worker and from outside, parallel_reduce's allocated partials, and
- * the façade (open with its own pool; every backend), scan and the sorts.  The report gives
+ * the façade (open with its own pool; every backend, the process backend's
+ * shared mapping and forks included), scan and the sorts.  The report gives
  * each scenario's acquisitions and the distinct sites (allocating
  * functions, pthread_create) whose failure was exercised.
  */
@@ -266,6 +269,45 @@ static void scenario_facade(int backend, long batch_size)
     }
     fg_parallel_close(par);
 }
+
+/* Tasks that ran in the process backend's workers: their results. */
+static long process_ran(const uint64_t *results)
+{
+    long ran = 0;
+    for (size_t i = 0; i < MAP_N; i++)
+        ran += results[i] == (uint64_t)i * i;
+    return ran;
+}
+
+static void scenario_facade_process(void)
+{
+    static uint64_t results[MAP_N];
+    memset(results, 0xff, sizeof results);
+    fg_parallel *par = NULL;
+    fault_begin();
+    int rc = fg_parallel_open(&par, FG_PARALLEL_OPTS(.n_jobs = 2, .batch_size = 100,
+                                                         .backend = FG_BACKEND_PROCESS));
+    if (rc == 0)
+        rc = fg_parallel_map(par, (fg_delayed){ square, NULL, sizeof(uint64_t) }, 0, MAP_N,
+                             results, NULL);
+    fault_end();
+    long ran = process_ran(results);
+    if (rc == 0) {
+        CHECK(ran == MAP_N, "map (process): %ld of %d results right", ran, MAP_N);
+    } else {
+        CHECK(is_resource_error(rc), "open/map (process) returned %s", fg_error_name(rc));
+        CHECK(ran == 0, "map (process) failed after running %ld tasks", ran);
+    }
+    if (par != NULL) {
+        memset(results, 0xff, sizeof results);
+        rc = fg_parallel_map(par, (fg_delayed){ square, NULL, sizeof(uint64_t) }, 0, MAP_N,
+                             results, NULL);
+        CHECK(rc == 0 && process_ran(results) == MAP_N,
+              "façade unusable after the fault: rc=%s ran=%ld", fg_error_name(rc),
+              process_ran(results));
+    }
+    fg_parallel_close(par);
+}
 static void scenario_facade_steal(void) { scenario_facade(FG_BACKEND_STEAL, 100); }
 static void scenario_facade_steal_auto(void) { scenario_facade(FG_BACKEND_STEAL, FG_BATCH_AUTO); }
 static void scenario_facade_shared(void) { scenario_facade(FG_BACKEND_SHARED, 100); }
@@ -351,6 +393,7 @@ static const scenario scenarios[] = {
     { "façade steal, batch auto", scenario_facade_steal_auto },
     { "façade shared, batch 100", scenario_facade_shared },
     { "façade sequential", scenario_facade_sequential },
+    { "façade process, batch 100", scenario_facade_process },
     { "parallel_scan", scenario_scan },
     { "parallel_stable_sort", scenario_stable_sort },
     { "parallel_sort_u64", scenario_radix_sort },

@@ -20,6 +20,7 @@ EXPECTED = [
     "fib(30) = 832040, 99^2 = 9801\n",
     "fib(30) = 832040\n",
     "doubled[39999] = 79998, squares[39999] = 1599920001\n",
+    "task 7 died: signal 6; results[6] = 36\n",
     "x[99999] = 100000, y = 0..99999, last record: key 9 order 99999\n",
     "first negative at 70000\n",
     "10000 results, sum 333283335000\n",

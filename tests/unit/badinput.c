@@ -14,6 +14,7 @@
 #include <criterion/parameterized.h>
 
 #include <limits.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -232,7 +233,11 @@ static int open_opts(fg_parallel_opts o)
 }
 static int open_out_null(void) { return fg_parallel_open(NULL, NULL); }
 static int open_backend_neg(void) { return open_opts((fg_parallel_opts)FG_PARALLEL_OPTS_INIT(.backend = -1)); }
-static int open_backend_big(void) { return open_opts((fg_parallel_opts)FG_PARALLEL_OPTS_INIT(.backend = 3)); }
+static int open_backend_big(void) { return open_opts((fg_parallel_opts)FG_PARALLEL_OPTS_INIT(.backend = FG_BACKEND_PROCESS + 1)); }
+static int open_prefer_big(void) { return open_opts((fg_parallel_opts)FG_PARALLEL_OPTS_INIT(.prefer = FG_PREFER_PROCESSES + 1)); }
+static int open_timeout_neg(void) { return open_opts((fg_parallel_opts)FG_PARALLEL_OPTS_INIT(.timeout = -1)); }
+static int open_timeout_nan(void) { return open_opts((fg_parallel_opts)FG_PARALLEL_OPTS_INIT(.timeout = NAN)); }
+static int open_process_n_jobs_big(void) { return open_opts((fg_parallel_opts)FG_PARALLEL_OPTS_INIT(.n_jobs = FG_MAX_WORKERS + 1, .backend = FG_BACKEND_PROCESS)); }
 static int open_batch_neg(void) { return open_opts((fg_parallel_opts)FG_PARALLEL_OPTS_INIT(.batch_size = -2)); }
 static int open_verbose_neg(void) { return open_opts((fg_parallel_opts)FG_PARALLEL_OPTS_INIT(.verbose = -1)); }
 static int open_predispatch_neg(void) { return open_opts((fg_parallel_opts)FG_PARALLEL_OPTS_INIT(.pre_dispatch = -2)); }
@@ -262,6 +267,34 @@ static int map_reversed_(fg_parallel *par) { return fg_parallel_map(par, delayed
 static int map_reversed(void) { return with_par(map_reversed_); }
 static int map_null_results_(fg_parallel *par) { return fg_parallel_map(par, delayed, 0, 8, NULL, NULL); }
 static int map_null_results(void) { return with_par(map_null_results_); }
+/* The process backend: results the shared area cannot hold are refused
+ * before anything is forked. */
+static int with_proc(int (*f)(fg_parallel *))
+{
+    fg_parallel *par;
+    int rc = fg_parallel_open(&par, FG_PARALLEL_OPTS(.n_jobs = 2, .backend = FG_BACKEND_PROCESS));
+    if (rc != 0)
+        return rc;
+    rc = f(par);
+    fg_parallel_close(par);
+    return rc;
+}
+static int proc_result_overflow_(fg_parallel *par)
+{
+    return fg_parallel_map(par, (fg_delayed){ dtask, NULL, SIZE_MAX / 4 }, 0, 8, results, NULL);
+}
+static int proc_result_overflow(void) { return with_proc(proc_result_overflow_); }
+static int proc_result_huge_(fg_parallel *par) /* 2^49 bytes: beyond the address space */
+{
+    return fg_parallel_map(par, (fg_delayed){ dtask, NULL, (size_t)1 << 46 }, 0, 8, results, NULL);
+}
+static int proc_result_huge(void) { return with_proc(proc_result_huge_); }
+static int proc_calls_result_(fg_parallel *par)
+{
+    fg_call calls[2] = { { ctask, NULL, NULL }, { ctask, NULL, results } };
+    return fg_parallel_calls(par, calls, 2, NULL);
+}
+static int proc_calls_result(void) { return with_proc(proc_calls_result_); }
 static int calls_null_par(void) { return fg_parallel_calls(NULL, NULL, 0, NULL); }
 static int calls_null_array_(fg_parallel *par) { return fg_parallel_calls(par, NULL, 3, NULL); }
 static int calls_null_array(void) { return with_par(calls_null_array_); }
@@ -471,7 +504,11 @@ static const row rows[] = {
     { "fg_parallel_sort_double(n 0, base NULL: nothing to do)", sort_double_empty, 0, ANY },
     { "fg_parallel_open(out NULL)", open_out_null, FG_EINVAL, ANY },
     { "fg_parallel_open(backend -1)", open_backend_neg, FG_EINVAL, ANY },
-    { "fg_parallel_open(backend past SEQUENTIAL)", open_backend_big, FG_EINVAL, ANY },
+    { "fg_parallel_open(backend past PROCESS)", open_backend_big, FG_EINVAL, ANY },
+    { "fg_parallel_open(prefer past PROCESSES)", open_prefer_big, FG_EINVAL, ANY },
+    { "fg_parallel_open(timeout -1)", open_timeout_neg, FG_EINVAL, ANY },
+    { "fg_parallel_open(timeout NaN)", open_timeout_nan, FG_EINVAL, ANY },
+    { "fg_parallel_open(process, n_jobs FG_MAX_WORKERS + 1)", open_process_n_jobs_big, FG_ERANGE, ANY },
     { "fg_parallel_open(batch_size -2)", open_batch_neg, FG_EINVAL, ANY },
     { "fg_parallel_open(verbose -1)", open_verbose_neg, FG_EINVAL, ANY },
     { "fg_parallel_open(pre_dispatch -2)", open_predispatch_neg, FG_EINVAL, ANY },
@@ -480,6 +517,9 @@ static const row rows[] = {
     { "fg_parallel_map(fn NULL)", map_null_fn, FG_EINVAL, ANY },
     { "fg_parallel_map(begin > end)", map_reversed, FG_EINVAL, ANY },
     { "fg_parallel_map(results NULL, result_size 8)", map_null_results, FG_EINVAL, ANY },
+    { "fg_parallel_map(process, result_size SIZE_MAX / 4: overflows)", proc_result_overflow, FG_ENOMEM, ANY },
+    { "fg_parallel_map(process, result_size 2^46 x 8: cannot be mapped)", proc_result_huge, FG_ENOMEM, ANY },
+    { "fg_parallel_calls(process, a result pointer)", proc_calls_result, FG_EINVAL, ANY },
     { "fg_parallel_calls(par NULL)", calls_null_par, FG_EINVAL, ANY },
     { "fg_parallel_calls(calls NULL, n 3)", calls_null_array, FG_EINVAL, ANY },
     { "fg_parallel_calls(calls[1].fn NULL)", calls_null_fn, FG_EINVAL, ANY },
@@ -579,9 +619,9 @@ ParameterizedTest(size_t *c, badinput, table, .init = fixture_up, .fini = fixtur
 Test(badinput, table_size)
 {
 #ifdef NDEBUG
-    cr_assert_eq(NROWS, 132);
+    cr_assert_eq(NROWS, 139);
 #else
-    cr_assert_eq(NROWS, 148);
+    cr_assert_eq(NROWS, 155);
 #endif
 }
 

@@ -882,7 +882,7 @@ Test(parallel, open_rejects_bad_options)
     cr_assert_eq(fg_parallel_open(NULL, FG_PARALLEL_OPTS(.n_jobs = 2)), FG_EINVAL);
     cr_assert_eq(fg_parallel_open(NULL, NULL), FG_EINVAL);
     static const fg_parallel_opts bad[] = {
-        FG_PARALLEL_OPTS_INIT(.backend = 9),       FG_PARALLEL_OPTS_INIT(.backend = 3),
+        FG_PARALLEL_OPTS_INIT(.backend = 9),       FG_PARALLEL_OPTS_INIT(.backend = 4),
         FG_PARALLEL_OPTS_INIT(.backend = -1),      FG_PARALLEL_OPTS_INIT(.batch_size = -5),
         FG_PARALLEL_OPTS_INIT(.batch_size = -2),   FG_PARALLEL_OPTS_INIT(.verbose = -1),
         FG_PARALLEL_OPTS_INIT(.pre_dispatch = -7), FG_PARALLEL_OPTS_INIT(.pre_dispatch = -2),

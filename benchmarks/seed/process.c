@@ -1,0 +1,162 @@
+/* process.c: the process backend's costs (docs/design/process.md,
+ * "Costs"), as figures:
+ *   fixed     one map call of P trivial tasks (batch 1) with n_jobs = P: the
+ *             median of 20 calls per rep, for this small program and again
+ *             with --resident MiB (default 100) touched in memory, which
+ *             fork() has to copy the page tables of;
+ *   per-task  (P * Tp - Tseq) / m on m = 250 * n trivial tasks (task i
+ *             stores i) at batch auto: worker time per task beyond the
+ *             task itself, as trivial.c measures the thread backends;
+ *   seed      the seed workload (n tasks, my_task) at batch 1000 on the
+ *             process backend and on STEAL in the same run, interleaved:
+ *             efficiency Tseq / (P * Tp) of each and their ratio.
+ * CSV rows on stdout (bench.h's columns), the summary on stderr.
+ *
+ * usage: process [--threads 2] [--reps 5] [--n 40000] [--resident 100]
+ *                [--no-header] */
+#include <forage.h>
+
+#include "../common/bench.h"
+#include "../../examples/seed_task.h"
+
+static int trivial_task(size_t i, void *ctx, void *result)
+{
+    (void)ctx;
+    *(uint64_t *)result = i;
+    return 0;
+}
+
+/* One map: seconds, or -1 on a failure (the checksum is checked by the
+ * caller). */
+static double map_once(int backend, int p, long batch, fg_task_fn fn, uint64_t *r, size_t m)
+{
+    fg_parallel *par;
+    if (fg_parallel_open(&par, FG_PARALLEL_OPTS(.n_jobs = p, .batch_size = batch,
+                                                .backend = backend)) < 0)
+        return -1;
+    double t0 = bench_now();
+    int err = fg_parallel_map(par, (fg_delayed){ fn, NULL, sizeof *r }, 0, m, r, NULL);
+    double t = bench_now() - t0;
+    fg_parallel_close(par);
+    return err == 0 ? t : -1;
+}
+
+/* Median of 20 calls of P trivial tasks on one open façade. */
+static double fixed_cost(int p, uint64_t *r)
+{
+    fg_parallel *par;
+    if (fg_parallel_open(&par, FG_PARALLEL_OPTS(.n_jobs = p, .batch_size = 1,
+                                                .backend = FG_BACKEND_PROCESS)) < 0)
+        return -1;
+    double t[20];
+    for (int k = 0; k < 20; k++) {
+        double t0 = bench_now();
+        int err = fg_parallel_map(par, (fg_delayed){ trivial_task, NULL, sizeof *r }, 0,
+                                  (size_t)p, r, NULL);
+        t[k] = bench_now() - t0;
+        if (err != 0 || seed_checksum(r, (size_t)p) != (uint64_t)p * (uint64_t)(p - 1) / 2) {
+            fg_parallel_close(par);
+            return -1;
+        }
+    }
+    fg_parallel_close(par);
+    return bench_median(t, 20);
+}
+
+static double seq_trivial(uint64_t *r, size_t m)
+{
+    double t0 = bench_now();
+    for (size_t i = 0; i < m; i++)
+        trivial_task(i, NULL, &r[i]);
+    __asm__ volatile("" ::: "memory");
+    return bench_now() - t0;
+}
+
+static double seq_seed(uint64_t *r, size_t n)
+{
+    double t0 = bench_now();
+    for (size_t i = 0; i < n; i++)
+        r[i] = my_task(i);
+    return bench_now() - t0;
+}
+
+int main(int argc, char **argv)
+{
+    long resident_mib = 100;
+    for (int i = 1; i + 1 < argc; i++) /* ours, then bench.h's */
+        if (strcmp(argv[i], "--resident") == 0) {
+            resident_mib = strtol(argv[i + 1], NULL, 10);
+            for (int j = i; j + 2 <= argc; j++)
+                argv[j] = argv[j + 2];
+            argc -= 2;
+            break;
+        }
+    bench_opts o;
+    int rc = bench_parse(argc, argv, &o, 40000);
+    if (rc != 0 || resident_mib < 0)
+        return rc != 0 ? rc : 2;
+    int p = o.threads[0];
+    size_t n = (size_t)o.param, m = 250 * n;
+    uint64_t *r = calloc(m + 1, sizeof *r);
+    if (r == NULL)
+        return 1;
+    bench_header(&o);
+    double fixed_small[BENCH_MAX_REPS], fixed_big[BENCH_MAX_REPS], over[BENCH_MAX_REPS];
+    double eff_proc[BENCH_MAX_REPS], eff_steal[BENCH_MAX_REPS];
+    uint64_t seed_expect = seed_reference_checksum(n);
+    uint64_t trivial_expect = m > 0 ? (uint64_t)m * (m - 1) / 2 : 0;
+    int bad = 0;
+    for (int rep = -1; rep < o.reps && !bad; rep++) { /* rep -1: warm-up */
+        double fs = fixed_cost(p, r);
+        double ts = seq_trivial(r, m);
+        double tp = map_once(FG_BACKEND_PROCESS, p, FG_BATCH_AUTO, trivial_task, r, m);
+        bad |= fs < 0 || tp < 0 || seed_checksum(r, m) != trivial_expect;
+        double tseq = seq_seed(r, n);
+        double tproc = map_once(FG_BACKEND_PROCESS, p, 1000, my_task_delayed, r, n);
+        bad |= tproc < 0 || seed_checksum(r, n) != seed_expect;
+        double tsteal = map_once(FG_BACKEND_STEAL, p, 1000, my_task_delayed, r, n);
+        bad |= tsteal < 0 || seed_checksum(r, n) != seed_expect;
+        if (rep < 0 || bad)
+            continue;
+        fixed_small[rep] = fs;
+        over[rep] = ((double)p * tp - ts) / (double)m * 1e9;
+        eff_proc[rep] = tseq / ((double)p * tproc);
+        eff_steal[rep] = tseq / ((double)p * tsteal);
+        bench_row("forage-process", "fixed", (long)p, 1, p, rep, fs, 0);
+        bench_row("seq", "trivial", (long)m, 0, 1, rep, ts, trivial_expect);
+        bench_row("forage-process", "trivial", (long)m, -1, p, rep, tp, trivial_expect);
+        bench_row("seq", "seed", (long)n, 0, 1, rep, tseq, seed_expect);
+        bench_row("forage-process", "seed", (long)n, 1000, p, rep, tproc, seed_expect);
+        bench_row("forage-steal", "seed", (long)n, 1000, p, rep, tsteal, seed_expect);
+    }
+    /* The same fixed cost with a large resident heap. */
+    size_t big = (size_t)resident_mib << 20;
+    char *heap = big > 0 ? malloc(big) : NULL;
+    if (big > 0 && heap == NULL)
+        bad = 1;
+    if (heap != NULL)
+        memset(heap, 1, big);
+    for (int rep = 0; rep < o.reps && !bad; rep++) {
+        fixed_big[rep] = fixed_cost(p, r);
+        bad |= fixed_big[rep] < 0;
+        if (!bad)
+            bench_row("forage-process", "fixed-resident", resident_mib, 1, p, rep, fixed_big[rep],
+                      0);
+    }
+    free(heap);
+    free(r);
+    if (bad) {
+        fprintf(stderr, "process: a run failed or a checksum did not match\n");
+        return 1;
+    }
+    double es = bench_median(eff_steal, o.reps), ep = bench_median(eff_proc, o.reps);
+    fprintf(stderr, "process backend, n_jobs=%d, medians of %d reps:\n", p, o.reps);
+    fprintf(stderr, "  fixed cost of one map call:    %.3f ms (small caller), %.3f ms (%ld MiB "
+                    "resident)\n", bench_median(fixed_small, o.reps) * 1e3,
+            bench_median(fixed_big, o.reps) * 1e3, resident_mib);
+    fprintf(stderr, "  per-task overhead, batch auto: %.2f ns/task (%zu trivial tasks)\n",
+            bench_median(over, o.reps), m);
+    fprintf(stderr, "  seed n=%zu batch 1000:        efficiency %.3f (STEAL %.3f), ratio %.3f\n",
+            n, ep, es, ep / es);
+    return 0;
+}

@@ -1,0 +1,68 @@
+/* map.h: one call of the joblib-style façade (parallel.c), shared with
+ * the backend that runs outside the caller's process (process.c). */
+#ifndef FG_MAP_H
+#define FG_MAP_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "forage.h"
+
+#include "batching.h"
+#include "progress.h"
+
+struct fg_parallel {
+    fg_pool *pool;
+    bool owns_pool;
+    int n_jobs;              /* effective */
+    long batch_size;         /* > 0 fixed, FG_BATCH_AUTO */
+    int backend;
+    size_t pre_dispatch;     /* tasks; SIZE_MAX: all */
+    fg__printer printer;
+    fg__autobatch autobatch; /* learned size persists across calls, as in a
+                                joblib `with Parallel(...)` block */
+    pthread_mutex_t batch_lock; /* guards autobatch: calls from several
+                                   threads at once share it (taken inside a
+                                   call's lock, never the other way) */
+    void (*on_progress)(const fg_progress *, void *);
+    void *progress_ctx;
+    const fg_cancel_token *cancel; /* fg_parallel_opts.cancel, may be NULL */
+    double timeout;          /* seconds; process backend only; 0: none */
+    fg_parallel_opts opts;   /* as given, for fg_parallel_get_opts */
+};
+
+typedef struct fg__batch {
+    size_t start, len;
+    double dispatched_s;
+} fg__batch;
+
+typedef struct fg__map {
+    fg_parallel *par;
+    size_t total;
+    fg_delayed d;                 /* map: fn(begin + k) */
+    size_t begin;
+    char *results;
+    const fg_call *calls;         /* calls: calls[k] */
+    pthread_mutex_t lock;
+    fg__progress_state prog;      /* under lock */
+    fg__cutter cutter;            /* under lock */
+    size_t *bounds;               /* STEAL fixed: batch k is [bounds[k], bounds[k+1]) */
+    size_t nbatches;
+    _Atomic size_t fail_index;/* lowest failing task, SIZE_MAX: none */
+    int fail_code;                /* under lock */
+    _Atomic size_t tasks_run;
+    fg__batch *queue;             /* SHARED: FIFO ring, under lock */
+    size_t queue_head, queue_len, queue_cap;
+    int term_signal, exit_status; /* process backend: how a worker died */
+} fg__map;
+
+/* Under m->lock (or on the only thread using m): joblib's progress line
+ * for the counters in m->prog at time now_s (fg__now_s), and on_progress. */
+void fg__map_report_at(fg__map *m, bool finished, double now_s);
+/* Print joblib's "Batch computation too fast/slow" line for a verdict of
+ * fg__autobatch_size. */
+void fg__map_print_autobatch(fg__map *m, double verdict, size_t size);
+
+#endif

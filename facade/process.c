@@ -1,0 +1,652 @@
+/* process.c: the process backend (FG_BACKEND_PROCESS), joblib's loky
+ * role: each call forks n_jobs worker processes, so a task that crashes
+ * takes down its worker and comes back as FG_ECRASHED, not the caller.
+ * See docs/design/process.md.
+ *
+ * One anonymous MAP_SHARED region, mapped before the fork, carries
+ * everything between the caller and its workers; nothing is serialised
+ * and there are no pipes:
+ *   shared   joblib's dispatch state (the cutter, the auto batch size, the
+ *            counters of print_progress), the FIFO of dispatched batches,
+ *            the lowest failure, under one robust process-shared mutex;
+ *   slots    per worker: the task it is running, the batch it holds, the
+ *            tasks it finished, and whether it left its loop normally;
+ *   log      per completed batch, the counters joblib's callback would
+ *            print with (only when progress is reported);
+ *   results  result_size bytes per task, a copy of the caller's array,
+ *            copied back after the call.
+ * Dispatch is SHARED's (joblib's) with the workers playing the callback:
+ * the caller queues the pre_dispatch prefix, and every worker that
+ * completes a batch dispatches one more, so batches in flight are what
+ * the prefix put there.  The caller only watches: it prints the logged
+ * completions in order, reaps workers (poll on pidfds), times tasks out,
+ * and on a death records the index the worker published.
+ *
+ * Failure rule (as the thread backends): the lowest failure is kept;
+ * nothing starting after it is taken, and workers holding a batch that
+ * starts after it are killed at once (their work is not needed); batches
+ * below it finish, so every index below the failure has its result.
+ *
+ * Ordering.  The region is shared between processes, not threads.  A
+ * worker publishes its running index with relaxed stores: the caller reads
+ * it after waitpid (the child's death orders everything before it) or as a
+ * sample for timeouts.  fail_index and a slot's batch_start form a Dekker
+ * pair (seq_cst): a worker that takes a batch past a failure either sees
+ * the failure and leaves, or the caller sees its batch and kills it.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdio_ext.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "forage.h"
+
+#include "batching.h"
+#include "map.h"
+#include "process.h"
+#include "progress.h"
+#include "seam.h"
+
+/* ------------------------------------------------------------ layout */
+
+typedef struct fg__proc_slot {
+    alignas(FG__CACHE_LINE) _Atomic size_t current; /* task running, SIZE_MAX: none */
+    _Atomic size_t batch_start; /* start of the batch it holds, SIZE_MAX: none */
+    _Atomic size_t ran;         /* tasks it finished; written by it alone */
+    _Atomic int clean;          /* 1: it left its loop and will _exit(0) */
+} fg__proc_slot;
+
+typedef struct fg__proc_batch {
+    size_t start, len;
+    uint64_t dispatched_ns;
+} fg__proc_batch;
+
+/* One completion, with the counters as joblib's callback saw them. */
+typedef struct fg__proc_entry {
+    size_t completed_tasks, dispatched_batches, dispatched_tasks;
+    size_t size;       /* the new batch size, when verdict != 0 */
+    double verdict;    /* fg__autobatch_size's, printed after the line */
+    uint64_t at_ns;
+    bool input_left;
+} fg__proc_entry;
+
+typedef struct fg__proc_shared {
+    pthread_mutex_t lock; /* robust and process-shared: guards up to `logged` */
+    fg__cutter cutter;
+    fg__autobatch autobatch;
+    bool auto_size, reports, input_left;
+    size_t dispatched_batches, dispatched_tasks, completed_tasks;
+    size_t queue_head, queue_len, queue_cap;
+    size_t fail_k;        /* lowest task that returned nonzero, SIZE_MAX: none */
+    int fail_code;
+    size_t logged;
+    _Atomic size_t published; /* release: log entries below are written */
+    _Atomic size_t fail_index; /* lowest failure known to anyone (Dekker, above) */
+    _Atomic int stop;          /* the caller was cancelled: take nothing more */
+    _Atomic uint32_t go;       /* start gate: 1 run, 2 leave (a fork failed) */
+} fg__proc_shared;
+
+/* The caller's view of one worker. */
+typedef struct fg__proc_child {
+    pid_t pid;
+    int pidfd;         /* -1: none (then waitpid is polled) */
+    bool live;
+    bool killed;       /* by the caller: a timeout, or its batch was past a failure */
+    size_t seen;       /* timeouts: the task last seen running ... */
+    double since_s;    /* ... and since when */
+} fg__proc_child;
+
+typedef struct fg__proc {
+    fg__map *m;
+    int n;
+    size_t rs;                  /* result bytes per task */
+    char *base;
+    size_t bytes;
+    fg__proc_shared *s;
+    fg__proc_slot *slots;
+    fg__proc_batch *queue;
+    fg__proc_entry *log;
+    char *results;
+    fg__proc_child *child;
+    struct pollfd *fds;
+    int *fd_child;
+    int live;
+    size_t shown;               /* log entries reported */
+    size_t dead_k;              /* lowest death (crash or timeout), SIZE_MAX: none */
+    int dead_code, term_signal, exit_status;
+    size_t deaths;              /* tasks that were running when their worker died */
+} fg__proc;
+
+static bool fg__in_worker;
+
+bool fg__process_in_worker(void)
+{
+    return fg__in_worker;
+}
+
+static size_t fg__proc_round(size_t x)
+{
+    return (x + FG__CACHE_LINE - 1) & ~(size_t)(FG__CACHE_LINE - 1);
+}
+
+/* Lay out the region for `queue` batches and `log` entries; false when the
+ * size does not fit in a size_t (the caller returns FG_ENOMEM). */
+static bool fg__proc_layout(fg__proc *p, size_t queue, size_t log, size_t *offs)
+{
+    size_t parts[4][2] = { { (size_t)p->n, sizeof(fg__proc_slot) },
+                           { queue, sizeof(fg__proc_batch) },
+                           { log, sizeof(fg__proc_entry) },
+                           { p->m->total, p->rs } };
+    size_t at = fg__proc_round(sizeof(fg__proc_shared));
+    for (int i = 0; i < 4; i++) {
+        size_t len;
+        offs[i] = at;
+        if (__builtin_mul_overflow(parts[i][0], parts[i][1], &len) ||
+            __builtin_add_overflow(at, len, &at) || at > SIZE_MAX - FG__CACHE_LINE)
+            return false;
+        at = fg__proc_round(at);
+    }
+    p->bytes = at;
+    return true;
+}
+
+/* ------------------------------------------------ the shared state */
+
+static void fg__proc_lock(fg__proc_shared *s)
+{
+    /* A holder killed by the caller (timeout, past a failure) or from
+     * outside: the failure is reported, carry on with what it left. */
+    if (pthread_mutex_lock(&s->lock) == EOWNERDEAD)
+        pthread_mutex_consistent(&s->lock);
+}
+
+static void fg__proc_unlock(fg__proc_shared *s)
+{
+    pthread_mutex_unlock(&s->lock);
+}
+
+static bool fg__proc_cut_all(const fg__cutter *c)
+{
+    return c->pos >= c->total && c->ready_start == c->ready_end;
+}
+
+/* Under the lock (or before the fork): joblib's dispatch_one_batch into
+ * the queue; false when the source is exhausted. */
+static bool fg__proc_dispatch(fg__proc *p, bool from_input, double *verdict, size_t *size)
+{
+    fg__proc_shared *s = p->s;
+    size_t batch = (size_t)p->m->par->batch_size;
+    *verdict = 0.0;
+    if (s->auto_size)
+        *size = batch = fg__autobatch_size(&s->autobatch, verdict);
+    size_t start, len;
+    if (!fg__cutter_next(&s->cutter, batch, from_input, &start, &len))
+        return false;
+    s->dispatched_batches++;
+    s->dispatched_tasks += len;
+    /* queue_len + batches in flight never exceed the prefix: no overflow. */
+    p->queue[(s->queue_head + s->queue_len++) % s->queue_cap] =
+        (fg__proc_batch){ start, len, fg__clock_ns() };
+    return true;
+}
+
+/* How many batches the prefix holds, walking copies of the cutter and of
+ * the auto size: the queue's capacity. */
+static size_t fg__proc_prefix_batches(const fg__map *m)
+{
+    fg__cutter c = m->cutter;
+    fg__autobatch a;
+    pthread_mutex_lock(&m->par->batch_lock);
+    a = m->par->autobatch;
+    pthread_mutex_unlock(&m->par->batch_lock);
+    size_t n = 0, start, len;
+    for (;;) {
+        double verdict;
+        size_t batch = m->par->batch_size == FG_BATCH_AUTO ? fg__autobatch_size(&a, &verdict)
+                                                           : (size_t)m->par->batch_size;
+        if (!fg__cutter_next(&c, batch, false, &start, &len))
+            return n;
+        n++;
+    }
+}
+
+/* Anyone: lower the failure everyone skips past to k. */
+static void fg__proc_lower_fail(fg__proc_shared *s, size_t k)
+{
+    size_t cur = atomic_load_explicit(&s->fail_index, memory_order_relaxed);
+    /* seq_cst: the caller's half of the Dekker pair with batch_start. */
+    while (k < cur && !atomic_compare_exchange_weak_explicit(&s->fail_index, &cur, k,
+                                                             memory_order_seq_cst,
+                                                             memory_order_relaxed)) {}
+}
+
+/* ---------------------------------------------------------- workers */
+
+static int fg__proc_futex(_Atomic uint32_t *word, int op, uint32_t value)
+{
+    /* Not FUTEX_PRIVATE_FLAG: the word is shared between processes. */
+    return (int)syscall(SYS_futex, (void *)word, op, value, NULL, NULL, 0);
+}
+
+static void fg__proc_pause(unsigned *rounds)
+{
+    if (++*rounds < 64) {
+        sched_yield();
+        return;
+    }
+    struct timespec ts = { 0, 50000 };
+    nanosleep(&ts, NULL);
+}
+
+/* 1: *b is this worker's; 0: none yet (wait); -1: nothing is left for it. */
+static int fg__proc_take(fg__proc *p, fg__proc_slot *slot, fg__proc_batch *b)
+{
+    fg__proc_shared *s = p->s;
+    int got;
+    fg__proc_lock(s);
+    size_t fail = atomic_load_explicit(&s->fail_index, memory_order_relaxed);
+    if (atomic_load_explicit(&s->stop, memory_order_relaxed)) {
+        got = -1;
+    } else if (s->queue_len > 0) {
+        *b = p->queue[s->queue_head];
+        got = b->start > fail ? -1 : 1; /* batches are in index order */
+        if (got == 1) {
+            s->queue_head = (s->queue_head + 1) % s->queue_cap;
+            s->queue_len--;
+            /* seq_cst: the worker's half of the Dekker pair, with the
+             * load of fail_index below. */
+            atomic_store_explicit(&slot->batch_start, b->start, memory_order_seq_cst);
+        }
+    } else {
+        /* Only a running batch's completion can dispatch more. */
+        got = fg__proc_cut_all(&s->cutter) || fail != SIZE_MAX ? -1 : 0;
+    }
+    fg__proc_unlock(s);
+    if (got == 1 && b->start > atomic_load_explicit(&s->fail_index, memory_order_seq_cst)) {
+        atomic_store_explicit(&slot->batch_start, SIZE_MAX, memory_order_relaxed);
+        got = -1; /* a failure below it came in meanwhile */
+    }
+    return got;
+}
+
+static int fg__proc_task(fg__proc *p, size_t k)
+{
+    fg__map *m = p->m;
+    if (m->calls != NULL)
+        return m->calls[k].fn(m->calls[k].arg, NULL); /* results are NULL here */
+    return m->d.fn(m->begin + k, m->d.ctx, p->rs != 0 ? p->results + k * p->rs : NULL);
+}
+
+static void fg__proc_task_failed(fg__proc *p, size_t k, int code)
+{
+    fg__proc_shared *s = p->s;
+    fg__proc_lock(s);
+    if (k < s->fail_k) {
+        s->fail_k = k;
+        s->fail_code = code;
+    }
+    fg__proc_unlock(s);
+    fg__proc_lower_fail(s, k);
+}
+
+/* Tasks of the batch in order; a failure ends it (joblib's BatchedCalls). */
+static void fg__proc_run_batch(fg__proc *p, fg__proc_slot *slot, const fg__proc_batch *b)
+{
+    size_t ran = atomic_load_explicit(&slot->ran, memory_order_relaxed);
+    for (size_t k = b->start; k < b->start + b->len; k++) {
+        atomic_store_explicit(&slot->current, k, memory_order_relaxed);
+        int code = fg__proc_task(p, k);
+        atomic_store_explicit(&slot->ran, ++ran, memory_order_relaxed);
+        if (code != 0) {
+            fg__proc_task_failed(p, k, code);
+            break;
+        }
+    }
+    atomic_store_explicit(&slot->current, SIZE_MAX, memory_order_relaxed);
+}
+
+/* joblib's BatchCompletionCallBack, run by the worker that completed b. */
+static void fg__proc_complete(fg__proc *p, fg__proc_slot *slot, const fg__proc_batch *b)
+{
+    fg__proc_shared *s = p->s;
+    uint64_t now = fg__clock_ns();
+    fg__proc_lock(s);
+    atomic_store_explicit(&slot->batch_start, SIZE_MAX, memory_order_relaxed);
+    s->completed_tasks += b->len;
+    if (s->auto_size)
+        fg__autobatch_completed(&s->autobatch, b->len, (double)(now - b->dispatched_ns) * 1e-9);
+    fg__proc_entry e = { s->completed_tasks, s->dispatched_batches, s->dispatched_tasks,
+                         0, 0.0, now, s->input_left };
+    if (s->input_left && !fg__proc_dispatch(p, true, &e.verdict, &e.size))
+        s->input_left = false;
+    if (s->reports) {
+        p->log[s->logged++] = e;
+        /* release: the entry is written before the caller may read it. */
+        atomic_store_explicit(&s->published, s->logged, memory_order_release);
+    }
+    fg__proc_unlock(s);
+}
+
+static _Noreturn void fg__proc_worker(fg__proc *p, int w)
+{
+    fg__in_worker = true;
+    /* Die with the caller's thread rather than run on as an orphan. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    /* Output the caller had buffered is the caller's to write. */
+    __fpurge(stdout);
+    __fpurge(stderr);
+    fg_worker_scope_enter(w);
+    fg__proc_shared *s = p->s;
+    fg__proc_slot *slot = &p->slots[w];
+    uint32_t go;
+    /* acquire: the caller's setup of the region is complete. */
+    while ((go = atomic_load_explicit(&s->go, memory_order_acquire)) == 0)
+        fg__proc_futex(&s->go, FUTEX_WAIT, 0);
+    unsigned idle = 0;
+    while (go == 1) {
+        fg__proc_batch b;
+        int got = fg__proc_take(p, slot, &b);
+        if (got < 0)
+            break;
+        if (got == 0) {
+            fg__proc_pause(&idle);
+            continue;
+        }
+        idle = 0;
+        fg__proc_run_batch(p, slot, &b);
+        fg__proc_complete(p, slot, &b);
+    }
+    fflush(stdout); /* what tasks printed */
+    fflush(stderr);
+    /* release: everything this worker wrote is there when it says so. */
+    atomic_store_explicit(&slot->clean, 1, memory_order_release);
+    _exit(0);
+}
+
+/* ----------------------------------------------------------- caller */
+
+static void fg__proc_open_gate(fg__proc *p, uint32_t go)
+{
+    /* release: publishes the region's setup to the workers. */
+    atomic_store_explicit(&p->s->go, go, memory_order_release);
+    fg__proc_futex(&p->s->go, FUTEX_WAKE, INT_MAX);
+}
+
+/* Fork the workers behind the closed gate; false when a fork fails (the
+ * ones started are then told to leave). */
+static bool fg__proc_start(fg__proc *p)
+{
+    for (int w = 0; w < p->n; w++) {
+        /* Hold the standard streams across fork() so that no other thread
+         * holds their locks in the child. */
+        flockfile(stdout);
+        flockfile(stderr);
+        pid_t pid = fg__fork();
+        funlockfile(stderr);
+        funlockfile(stdout);
+        if (pid == 0)
+            fg__proc_worker(p, w);
+        if (pid < 0)
+            return false;
+        fg__proc_child *c = &p->child[w];
+        *c = (fg__proc_child){ .pid = pid, .pidfd = -1, .live = true, .seen = SIZE_MAX };
+#ifdef SYS_pidfd_open
+        c->pidfd = (int)syscall(SYS_pidfd_open, pid, 0); /* -1: poll waitpid instead */
+#endif
+        p->live++;
+    }
+    return true;
+}
+
+/* A failure (death) at task k: remember the lowest, make everyone skip
+ * past it, and kill the workers whose batch starts after it. */
+static void fg__proc_died(fg__proc *p, size_t k, int code, int sig, int status)
+{
+    if (k < p->m->total)
+        p->deaths++;
+    if (k < p->dead_k) {
+        p->dead_k = k;
+        p->dead_code = code;
+        p->term_signal = sig;
+        p->exit_status = status;
+    }
+    fg__proc_lower_fail(p->s, k);
+    for (int w = 0; w < p->n; w++) {
+        fg__proc_child *c = &p->child[w];
+        size_t start = atomic_load_explicit(&p->slots[w].batch_start, memory_order_seq_cst);
+        if (c->live && !c->killed && start != SIZE_MAX && start > k) {
+            kill(c->pid, SIGKILL);
+            c->killed = true;
+        }
+    }
+}
+
+static void fg__proc_reaped(fg__proc *p, int w, int status)
+{
+    fg__proc_child *c = &p->child[w];
+    c->live = false;
+    p->live--;
+    if (c->pidfd >= 0)
+        close(c->pidfd);
+    /* acquire: pairs with the worker's release of `clean`. */
+    if (atomic_load_explicit(&p->slots[w].clean, memory_order_acquire) || c->killed)
+        return;
+    size_t k = atomic_load_explicit(&p->slots[w].current, memory_order_relaxed);
+    fg__proc_died(p, k == SIZE_MAX ? p->m->total : k, FG_ECRASHED,
+                  WIFSIGNALED(status) ? WTERMSIG(status) : 0,
+                  WIFEXITED(status) ? WEXITSTATUS(status) : 0);
+}
+
+/* Reap worker w if it ended.  Only our own children are waited for. */
+static void fg__proc_try_reap(fg__proc *p, int w)
+{
+    fg__proc_child *c = &p->child[w];
+    int status = 0;
+    pid_t r;
+    while ((r = waitpid(c->pid, &status, WNOHANG)) < 0 && errno == EINTR) {}
+    if (r == c->pid || (r < 0 && errno == ECHILD)) /* ECHILD: SIGCHLD ignored */
+        fg__proc_reaped(p, w, status);
+}
+
+/* Reap the workers whose pidfd is readable, and ask those without one. */
+static void fg__proc_reap(fg__proc *p, int nfds)
+{
+    for (int i = 0; i < nfds; i++)
+        if (p->fds[i].revents != 0)
+            fg__proc_try_reap(p, p->fd_child[i]);
+    for (int w = 0; w < p->n; w++)
+        if (p->child[w].live && p->child[w].pidfd < 0)
+            fg__proc_try_reap(p, w);
+}
+
+static void fg__proc_timeouts(fg__proc *p, double now)
+{
+    double limit = p->m->par->timeout;
+    for (int w = 0; w < p->n; w++) {
+        fg__proc_child *c = &p->child[w];
+        size_t k = atomic_load_explicit(&p->slots[w].current, memory_order_relaxed);
+        if (!c->live || c->killed)
+            continue;
+        if (k == SIZE_MAX || k != c->seen) {
+            c->seen = k;
+            c->since_s = now;
+        } else if (now - c->since_s > limit) {
+            kill(c->pid, SIGKILL);
+            c->killed = true;
+            fg__proc_died(p, k, FG_ETIMEDOUT, SIGKILL, 0);
+        }
+    }
+}
+
+/* Print the completions logged so far, in order. */
+static void fg__proc_show(fg__proc *p)
+{
+    fg__map *m = p->m;
+    size_t n = atomic_load_explicit(&p->s->published, memory_order_acquire);
+    for (; p->shown < n; p->shown++) {
+        const fg__proc_entry *e = &p->log[p->shown];
+        m->prog.completed_tasks = e->completed_tasks;
+        m->prog.dispatched_batches = e->dispatched_batches;
+        m->prog.dispatched_tasks = e->dispatched_tasks;
+        m->prog.input_left = e->input_left;
+        fg__map_report_at(m, false, (double)e->at_ns * 1e-9);
+        fg__map_print_autobatch(m, e->verdict, e->size);
+    }
+}
+
+/* Milliseconds between looks when nothing ends: -1 (only deaths wake us)
+ * unless progress, a timeout, a cancel token or a worker without pidfd
+ * needs watching. */
+static int fg__proc_poll_ms(const fg__proc *p)
+{
+    const fg_parallel *par = p->m->par;
+    int ms = p->s->reports || par->cancel != NULL ? 10 : -1;
+    for (int w = 0; w < p->n; w++)
+        if (p->child[w].live && p->child[w].pidfd < 0)
+            ms = 1;
+    if (par->timeout > 0) {
+        double t = par->timeout * 100.0; /* a tenth of it */
+        int tms = t < 1.0 ? 1 : t > 10.0 ? 10 : (int)t;
+        ms = ms < 0 || tms < ms ? tms : ms;
+    }
+    return ms;
+}
+
+static void fg__proc_wait(fg__proc *p)
+{
+    while (p->live > 0) {
+        fg__proc_show(p);
+        if (fg_cancel_requested(p->m->par->cancel))
+            atomic_store_explicit(&p->s->stop, 1, memory_order_relaxed);
+        int nfds = 0;
+        for (int w = 0; w < p->n; w++)
+            if (p->child[w].live && p->child[w].pidfd >= 0) {
+                p->fds[nfds] = (struct pollfd){ .fd = p->child[w].pidfd, .events = POLLIN };
+                p->fd_child[nfds++] = w;
+            }
+        if (poll(p->fds, (nfds_t)nfds, fg__proc_poll_ms(p)) < 0)
+            nfds = 0; /* EINTR: look again */
+        fg__proc_reap(p, nfds);
+        if (p->m->par->timeout > 0)
+            fg__proc_timeouts(p, fg__now_s());
+    }
+    fg__proc_show(p);
+}
+
+/* After every worker is reaped: the failure, the counts, the results. */
+static void fg__proc_finish(fg__proc *p)
+{
+    fg__map *m = p->m;
+    fg__proc_shared *s = p->s;
+    size_t k = s->fail_k, ran = p->deaths;
+    int code = s->fail_code, sig = 0, status = 0;
+    if (p->dead_k < k) {
+        k = p->dead_k;
+        code = p->dead_code;
+        sig = p->term_signal;
+        status = p->exit_status;
+    }
+    if (k != SIZE_MAX) {
+        atomic_store_explicit(&m->fail_index, k, memory_order_relaxed);
+        m->fail_code = code;
+        m->term_signal = sig;
+        m->exit_status = status;
+    }
+    for (int w = 0; w < p->n; w++)
+        ran += atomic_load_explicit(&p->slots[w].ran, memory_order_relaxed);
+    atomic_store_explicit(&m->tasks_run, ran, memory_order_relaxed);
+    if (p->rs != 0)
+        memcpy(m->results, p->results, m->total * p->rs);
+    pthread_mutex_lock(&m->par->batch_lock);
+    m->par->autobatch = s->autobatch; /* learned, as in a joblib block */
+    pthread_mutex_unlock(&m->par->batch_lock);
+}
+
+static int fg__proc_setup(fg__proc *p)
+{
+    fg__map *m = p->m;
+    fg_parallel *par = m->par;
+    size_t prefix = fg__proc_prefix_batches(m);
+    bool reports = par->printer.verbose != 0 || par->on_progress != NULL;
+    size_t offs[4];
+    if (!fg__proc_layout(p, prefix > 0 ? prefix : 1, reports ? m->total : 0, offs))
+        return FG_ENOMEM;
+    p->base = fg__map_shared(p->bytes);
+    if (p->base == NULL)
+        return FG_ENOMEM;
+    p->s = (fg__proc_shared *)(void *)p->base;
+    p->slots = (fg__proc_slot *)(void *)(p->base + offs[0]);
+    p->queue = (fg__proc_batch *)(void *)(p->base + offs[1]);
+    p->log = (fg__proc_entry *)(void *)(p->base + offs[2]);
+    p->results = p->base + offs[3];
+    fg__proc_shared *s = p->s;
+    pthread_mutexattr_t attr;
+    pthread_mutexattr_init(&attr);
+    pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
+    pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
+    pthread_mutex_init(&s->lock, &attr);
+    pthread_mutexattr_destroy(&attr);
+    s->cutter = m->cutter;
+    pthread_mutex_lock(&par->batch_lock);
+    s->autobatch = par->autobatch;
+    pthread_mutex_unlock(&par->batch_lock);
+    s->auto_size = par->batch_size == FG_BATCH_AUTO;
+    s->reports = reports;
+    s->input_left = m->prog.input_left;
+    s->queue_cap = prefix > 0 ? prefix : 1;
+    s->fail_k = SIZE_MAX;
+    atomic_init(&s->fail_index, SIZE_MAX);
+    for (int w = 0; w < p->n; w++) {
+        atomic_init(&p->slots[w].current, SIZE_MAX);
+        atomic_init(&p->slots[w].batch_start, SIZE_MAX);
+    }
+    if (p->rs != 0) /* tasks that do not run leave their result as it was */
+        memcpy(p->results, m->results, m->total * p->rs);
+    double verdict;
+    size_t size;
+    while (fg__proc_dispatch(p, false, &verdict, &size)) /* the pre-dispatch */
+        fg__map_print_autobatch(m, verdict, size);
+    p->child = fg__alloc_zeroed((size_t)p->n * (sizeof *p->child + sizeof *p->fds +
+                                                sizeof *p->fd_child));
+    if (p->child == NULL)
+        return FG_ENOMEM;
+    p->fds = (struct pollfd *)(void *)(p->child + p->n);
+    p->fd_child = (int *)(void *)(p->fds + p->n);
+    return 0;
+}
+
+int fg__process_run(fg__map *m)
+{
+    fg__proc p = { .m = m, .n = m->par->n_jobs, .dead_k = SIZE_MAX,
+                   .rs = m->calls != NULL ? 0 : m->d.result_size };
+    int err = fg__proc_setup(&p);
+    if (err == 0) {
+        bool started = fg__proc_start(&p);
+        if (started && fg_cancel_requested(m->par->cancel))
+            atomic_store_explicit(&p.s->stop, 1, memory_order_relaxed);
+        fg__proc_open_gate(&p, started ? 1 : 2);
+        fg__proc_wait(&p);
+        if (started)
+            fg__proc_finish(&p);
+        else
+            err = FG_EAGAIN; /* fg_last_error_detail says why (fork.c) */
+    }
+    if (p.base != NULL)
+        pthread_mutex_destroy(&p.s->lock);
+    fg__free(p.child);
+    fg__unmap_shared(p.base, p.bytes);
+    return err;
+}

@@ -1,0 +1,831 @@
+/* tests/unit/process.c: the process backend (facade/process.c,
+ * docs/design/process.md) and forage across fork() (runtime/fork.c).
+ *
+ * Tasks run in forked workers, so they cannot count into this process's
+ * memory: they write results (which come back by value) or, where a test
+ * needs workers to talk to each other, use a MAP_SHARED page the test maps
+ * itself.  Every check runs in the caller after the call returned.
+ *
+ * Under AddressSanitizer the crash rows need the kernel's own verdict on
+ * SIGSEGV and SIGBUS rather than ASan's report: this binary asks ASan not
+ * to handle them (__asan_default_options below). */
+#include <criterion/criterion.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "forage.h"
+#include "../../examples/seed_task.h"
+
+#ifndef FG_GOLDEN_DIR
+#error "FG_GOLDEN_DIR must name tests/golden/joblib (see tests/unit/meson.build)"
+#endif
+
+#if defined(__SANITIZE_ADDRESS__)
+#  define UNDER_ASAN 1
+#elif defined(__has_feature)
+#  if __has_feature(address_sanitizer)
+#    define UNDER_ASAN 1
+#  endif
+#endif
+#ifdef UNDER_ASAN
+const char *__asan_default_options(void);
+const char *__asan_default_options(void) { return "handle_segv=0:handle_sigbus=0"; }
+#endif
+
+/* Tasks crash on purpose here: no core files. */
+static void no_cores(void)
+{
+    struct rlimit none = { 0, 0 };
+    setrlimit(RLIMIT_CORE, &none);
+}
+
+TestSuite(process, .init = no_cores, .timeout = 120);
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+static fg_parallel *proc_open(int n_jobs, long batch, double timeout)
+{
+    fg_parallel *p = NULL;
+    int err = fg_parallel_open(&p, FG_PARALLEL_OPTS(.n_jobs = n_jobs, .batch_size = batch,
+                                                    .backend = FG_BACKEND_PROCESS,
+                                                    .timeout = timeout));
+    cr_assert_eq(err, 0, "fg_parallel_open: %s", fg_strerror(err));
+    return p;
+}
+
+static uint64_t f_of(size_t i)
+{
+    uint64_t x = (uint64_t)i * 0x9E3779B97F4A7C15ull;
+    return x ^ (x >> 29) ^ 0x5bd1e995u;
+}
+
+static int task_f(size_t i, void *ctx, void *result)
+{
+    (void)ctx;
+    *(uint64_t *)result = f_of(i);
+    return 0;
+}
+
+/* A page shared with the workers, for tests whose tasks talk. */
+static void *shared_page(void)
+{
+    void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    cr_assert_neq(p, MAP_FAILED);
+    return p;
+}
+
+/* ------------------------------------------- results in index order */
+
+Test(process, million_results_in_order)
+{
+    const size_t n = 1000000, begin = 17;
+    static const long batches[] = { 1, 7, 1000, FG_BATCH_AUTO };
+    uint64_t *res = malloc(n * sizeof *res);
+    cr_assert_not_null(res);
+    for (size_t b = 0; b < NELEM(batches); b++) {
+        memset(res, 0, n * sizeof *res);
+        fg_parallel *p = proc_open(2, batches[b], 0);
+        fg_error_info info = FG_ERROR_INFO_INIT();
+        int rc = fg_parallel_map(p, (fg_delayed){ task_f, NULL, sizeof(uint64_t) }, begin,
+                                 begin + n, res, &info);
+        fg_parallel_close(p);
+        cr_assert_eq(rc, 0, "batch %ld: %s", batches[b], fg_strerror(rc));
+        cr_assert_eq(info.tasks_run, n, "batch %ld: tasks_run %zu", batches[b], info.tasks_run);
+        for (size_t k = 0; k < n; k++)
+            if (res[k] != f_of(begin + k))
+                cr_assert_fail("batch %ld: result %zu is %llu, want %llu", batches[b], k,
+                               (unsigned long long)res[k], (unsigned long long)f_of(begin + k));
+    }
+    free(res);
+}
+
+/* The caller's memory as it was at the call, through ctx; the task's
+ * writes to it stay in the worker. */
+typedef struct cow_ctx {
+    uint64_t base;
+    uint64_t scribble;
+} cow_ctx;
+
+static int task_cow(size_t i, void *ctx, void *result)
+{
+    cow_ctx *c = ctx;
+    c->scribble += 1; /* the worker's copy */
+    *(uint64_t *)result = c->base + i;
+    return 0;
+}
+
+Test(process, sees_memory_at_the_call_and_writes_stay_there)
+{
+    cow_ctx c = { 1000, 0 };
+    uint64_t res[64];
+    fg_parallel *p = proc_open(2, 4, 0);
+    for (int call = 0; call < 3; call++) {
+        c.base = 1000u * (unsigned)(call + 1);
+        cr_assert_eq(fg_parallel_map(p, (fg_delayed){ task_cow, &c, 8 }, 0, 64, res, NULL), 0);
+        for (size_t i = 0; i < 64; i++)
+            cr_assert_eq(res[i], c.base + i);
+        cr_assert_eq(c.scribble, 0, "a task's write reached the caller");
+    }
+    fg_parallel_close(p);
+}
+
+/* prefer picks the backend when none is named; the worker index is the
+ * worker's. */
+static int task_index(size_t i, void *ctx, void *result)
+{
+    (void)i;
+    (void)ctx;
+    *(int *)result = fg_worker_index();
+    return 0;
+}
+
+Test(process, prefer_and_worker_index)
+{
+    fg_parallel *p = NULL;
+    fg_parallel_opts o = FG_PARALLEL_OPTS_INIT();
+    cr_assert_eq(fg_parallel_open(&p, FG_PARALLEL_OPTS(.n_jobs = 3,
+                                                       .prefer = FG_PREFER_PROCESSES)), 0);
+    cr_assert_eq(fg_parallel_get_opts(p, &o), 3);
+    cr_assert_eq(o.backend, FG_BACKEND_PROCESS);
+    cr_assert_null(o.pool);
+    int idx[300];
+    cr_assert_eq(fg_parallel_map(p, (fg_delayed){ task_index, NULL, sizeof(int) }, 0, 300, idx,
+                                 NULL), 0);
+    for (size_t i = 0; i < 300; i++)
+        cr_assert(idx[i] >= 0 && idx[i] < 3, "task %zu saw worker index %d", i, idx[i]);
+    fg_parallel_close(p);
+    cr_assert_eq(fg_parallel_open(&p, FG_PARALLEL_OPTS(.n_jobs = 2,
+                                                       .prefer = FG_PREFER_THREADS)), 0);
+    cr_assert_eq(fg_parallel_get_opts(p, &o), 2);
+    cr_assert_eq(o.backend, FG_BACKEND_STEAL);
+    fg_parallel_close(p);
+}
+
+/* fg_parallel_calls runs on processes when results are not asked for. */
+static int call_fail_at_5(void *arg, void *result)
+{
+    (void)result;
+    return (int)(intptr_t)arg == 5 ? 77 : 0;
+}
+
+Test(process, calls_without_results)
+{
+    fg_call calls[12];
+    for (int i = 0; i < 12; i++)
+        calls[i] = (fg_call){ call_fail_at_5, (void *)(intptr_t)i, NULL };
+    fg_parallel *p = proc_open(2, 1, 0);
+    fg_error_info info = FG_ERROR_INFO_INIT();
+    cr_assert_eq(fg_parallel_calls(p, calls, 12, &info), 77);
+    cr_assert_eq(info.index, 5);
+    cr_assert_eq(info.code, 77);
+    cr_assert_eq(info.term_signal, 0);
+    int sink;
+    calls[3].result = &sink;
+    cr_assert_eq(fg_parallel_calls(p, calls, 12, NULL), FG_EINVAL);
+    fg_parallel_close(p);
+}
+
+/* ------------------------------------------------------ crash table */
+
+enum { FAIL_AT = 101, CRASH_N = 400 };
+
+typedef enum death { SEGV, BUS, ABORT, EXIT3, KILLED, ENDLESS, RETURN9 } death;
+
+typedef struct crash_ctx {
+    death how;
+    _Atomic pid_t *victim; /* KILLED: task FAIL_AT publishes its pid here */
+    atomic_int *killed;
+} crash_ctx;
+
+static void die(crash_ctx *c)
+{
+    switch (c->how) {
+    case SEGV: {
+        volatile char *page = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        page[0] = 1;
+        break;
+    }
+    case BUS: { /* past the end of a file that has no such page */
+        FILE *f = tmpfile();
+        volatile char *page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fileno(f), 0);
+        page[0] = 1;
+        break;
+    }
+    case ABORT:
+        abort();
+    case EXIT3:
+        _exit(3);
+    case KILLED:
+        atomic_store(c->victim, getpid());
+        for (;;)
+            pause();
+    case ENDLESS:
+        for (volatile unsigned long x = 0;; x++) {}
+    case RETURN9:
+        break;
+    }
+}
+
+static int task_crash(size_t i, void *ctx, void *result)
+{
+    crash_ctx *c = ctx;
+    if (i == FAIL_AT) {
+        die(c);
+        return 9; /* RETURN9, the thread backends' kind of failure */
+    }
+    if (c->how == KILLED && i > FAIL_AT && atomic_exchange(c->killed, 1) == 0) {
+        pid_t victim;
+        while ((victim = atomic_load(c->victim)) == 0)
+            sched_yield();
+        kill(victim, SIGKILL); /* a sibling kills the worker running FAIL_AT */
+    }
+    *(uint64_t *)result = f_of(i);
+    return 0;
+}
+
+Test(process, crash_table)
+{
+    static const struct {
+        const char *what;
+        death how;
+        double timeout;
+        int code, sig, status;
+    } rows[] = {
+        { "segfault", SEGV, 0, FG_ECRASHED, SIGSEGV, 0 },
+        { "bus error", BUS, 0, FG_ECRASHED, SIGBUS, 0 },
+        { "abort()", ABORT, 0, FG_ECRASHED, SIGABRT, 0 },
+        { "_exit(3)", EXIT3, 0, FG_ECRASHED, 0, 3 },
+        { "SIGKILL from a sibling", KILLED, 0, FG_ECRASHED, SIGKILL, 0 },
+        { "endless loop, timeout 0.3 s", ENDLESS, 0.3, FG_ETIMEDOUT, SIGKILL, 0 },
+        { "return 9 (not a death)", RETURN9, 0, 9, 0, 0 },
+    };
+    _Atomic pid_t *victim = shared_page();
+    atomic_int *killed = (atomic_int *)(victim + 16);
+    uint64_t res[CRASH_N];
+    for (size_t r = 0; r < NELEM(rows); r++) {
+        atomic_store(victim, 0);
+        atomic_store(killed, 0);
+        memset(res, 0xAB, sizeof res);
+        fg_parallel *p = proc_open(2, 1, rows[r].timeout);
+        crash_ctx c = { rows[r].how, victim, killed };
+        fg_error_info info = FG_ERROR_INFO_INIT();
+        int rc = fg_parallel_map(p, (fg_delayed){ task_crash, &c, 8 }, 0, CRASH_N, res, &info);
+        cr_log_info("crash table: %-28s -> %s index %zu signal %d status %d tasks_run %zu",
+                    rows[r].what, fg_error_name(rc), info.index, info.term_signal,
+                    info.exit_status, info.tasks_run);
+        cr_assert_eq(rc, rows[r].code, "%s: returned %s", rows[r].what, fg_error_name(rc));
+        cr_assert_eq(info.code, rows[r].code, "%s: info.code %s", rows[r].what,
+                     fg_error_name(info.code));
+        cr_assert_eq(info.index, FAIL_AT, "%s: index %zu", rows[r].what, info.index);
+        cr_assert_eq(info.term_signal, rows[r].sig, "%s: signal %d", rows[r].what,
+                     info.term_signal);
+        cr_assert_eq(info.exit_status, rows[r].status, "%s: status %d", rows[r].what,
+                     info.exit_status);
+        cr_assert_geq(info.tasks_run, FAIL_AT + 1u, "%s: tasks_run %zu", rows[r].what,
+                      info.tasks_run);
+        for (size_t i = 0; i < FAIL_AT; i++)
+            cr_assert_eq(res[i], f_of(i), "%s: result %zu below the failure", rows[r].what, i);
+        uint64_t untouched;
+        memset(&untouched, 0xAB, sizeof untouched);
+        cr_assert_eq(res[FAIL_AT], untouched, "%s: the failed task has a result", rows[r].what);
+        /* The next call on the same façade works. */
+        cr_assert_eq(fg_parallel_map(p, (fg_delayed){ task_f, NULL, 8 }, 0, CRASH_N, res, NULL),
+                     0, "%s: the next call", rows[r].what);
+        for (size_t i = 0; i < CRASH_N; i++)
+            cr_assert_eq(res[i], f_of(i));
+        fg_parallel_close(p);
+    }
+    munmap((void *)victim, 4096);
+}
+
+/* Workers holding batches past the failure are stopped: a task after it
+ * that would run for a minute does not delay the call. */
+static int task_slow_after(size_t i, void *ctx, void *result)
+{
+    (void)ctx;
+    if (i == 10)
+        abort();
+    if (i > 10)
+        sleep(60);
+    *(uint64_t *)result = i;
+    return 0;
+}
+
+Test(process, batches_past_a_death_are_killed)
+{
+    uint64_t res[64];
+    fg_parallel *p = proc_open(2, 1, 0);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    fg_error_info info = FG_ERROR_INFO_INIT();
+    cr_assert_eq(fg_parallel_map(p, (fg_delayed){ task_slow_after, NULL, 8 }, 0, 64, res, &info),
+                 FG_ECRASHED);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    cr_assert_eq(info.index, 10);
+    cr_assert_eq(info.term_signal, SIGABRT);
+    double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
+    cr_assert_lt(s, 30.0, "the call waited %.1f s for work past the failure", s);
+    fg_parallel_close(p);
+}
+
+/* --------------------------------------------------------- goldens */
+
+typedef struct lines {
+    char *v[256];
+    size_t n;
+} lines;
+
+/* Lines of text with every " elapsed: <time>" and "remaining: <time>"
+ * replaced by "<T>" (a joblib time: " %5.1fs" or "%4.1fmin", 7 chars). */
+static void lines_of(char *text, lines *l)
+{
+    l->n = 0;
+    for (char *s = strtok(text, "\n"); s != NULL && l->n < NELEM(l->v); s = strtok(NULL, "\n")) {
+        static const char *const keys[] = { "elapsed: ", "remaining: " };
+        for (size_t k = 0; k < 2; k++) {
+            char *at = strstr(s, keys[k]);
+            if (at != NULL && strncmp(at + strlen(keys[k]), "<T>", 3) != 0) {
+                char *t = at + strlen(keys[k]);
+                cr_assert(strlen(t) >= 7, "bad time in [%s]", s);
+                cr_assert(t[6] == 's' || strncmp(t + 4, "min", 3) == 0, "bad time in [%s]", s);
+                memmove(t + 3, t + 7, strlen(t + 7) + 1);
+                memcpy(t, "<T>", 3);
+            }
+        }
+        l->v[l->n++] = s;
+    }
+}
+
+static char *golden_text(const char *name)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", FG_GOLDEN_DIR, name);
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f, "cannot open %s", path);
+    char *text = NULL;
+    size_t cap = 0;
+    FILE *out = open_memstream(&text, &cap);
+    char line[512];
+    while (fgets(line, sizeof line, f) != NULL) {
+        cr_assert(strncmp(line, "E| ", 3) == 0, "%s: not a stderr line: %s", path, line);
+        char *at = strstr(line, "LokyBackend");
+        if (at != NULL) {
+            fwrite(line + 3, 1, (size_t)(at - line - 3), out);
+            fputs("ProcessBackend", out);
+            fputs(at + strlen("LokyBackend"), out);
+        } else {
+            fputs(line + 3, out);
+        }
+    }
+    fclose(f);
+    fclose(out);
+    return text;
+}
+
+typedef struct rec {
+    size_t done[256];
+    size_t n;
+} rec;
+
+static void on_progress(const fg_progress *p, void *ctx)
+{
+    rec *r = ctx;
+    if (r->n < NELEM(r->done))
+        r->done[r->n++] = p->tasks_done;
+}
+
+/* As tests/unit/parallel.c's SHARED comparison: the lines are a function
+ * of the order of completed batch sizes; the goldens' deterministic part
+ * assumes the prefix's 2-task batches complete first and then 1000-task
+ * batches up to the cut-off.  A run whose order differs (a worker
+ * preempted) is retried. */
+static void process_vs_golden(int n_jobs, int verbose, const char *golden, size_t cutoff)
+{
+    const size_t n = 40000;
+    char *want_text = golden_text(golden);
+    lines want;
+    lines_of(want_text, &want);
+    uint64_t *res = calloc(n, sizeof *res);
+    int attempt;
+    for (attempt = 1; attempt <= 6; attempt++) {
+        char *text = NULL;
+        size_t len = 0;
+        FILE *log = open_memstream(&text, &len);
+        rec r = { .n = 0 };
+        fg_parallel *p = NULL;
+        cr_assert_eq(fg_parallel_open(&p, FG_PARALLEL_OPTS(.n_jobs = n_jobs, .batch_size = 1000,
+                                                           .verbose = verbose, .log = log,
+                                                           .backend = FG_BACKEND_PROCESS,
+                                                           .on_progress = on_progress,
+                                                           .progress_ctx = &r)), 0);
+        int rc = fg_parallel_map(p, (fg_delayed){ my_task_delayed, NULL, 8 }, 0, n, res, NULL);
+        fg_parallel_close(p);
+        fclose(log);
+        cr_assert_eq(rc, 0);
+        cr_assert_eq(seed_checksum(res, n), seed_reference_checksum(n), "checksum");
+        bool canonical = true;
+        for (size_t c = 0, done = 0; c < r.n && r.done[c] <= cutoff; c++) {
+            size_t size = r.done[c] - done;
+            done = r.done[c];
+            canonical &= size == (c < (size_t)n_jobs ? 2u : 1000u);
+        }
+        lines got;
+        lines_of(text, &got);
+        if (canonical) {
+            size_t i = 0;
+            for (; i < want.n && i < got.n; i++) {
+                const char *d = strstr(want.v[i], "]: Done ");
+                size_t wn;
+                char word[16];
+                if (i > 0 && (d == NULL || sscanf(d + 8, "%zu %15s", &wn, word) != 2 ||
+                              strcmp(word, "tasks") != 0 || wn > cutoff))
+                    break;
+                cr_assert_str_eq(got.v[i], want.v[i], "%s line %zu", golden, i + 1);
+            }
+            cr_assert_gt(i, 1u);
+            long diff = (long)got.n - (long)want.n;
+            cr_assert(diff >= -2 && diff <= 2, "%s: %zu lines, golden %zu", golden, got.n, want.n);
+            cr_assert_str_eq(got.v[got.n - 1], want.v[want.n - 1], "%s: last line", golden);
+        } else {
+            cr_log_info("%s attempt %d: completion order not canonical, retrying", golden, attempt);
+        }
+        free(text);
+        if (canonical)
+            break;
+        usleep(100000u * (unsigned)attempt);
+    }
+    cr_assert_leq(attempt, 6, "%s: six runs, none completed in joblib's order", golden);
+    free(res);
+    free(want_text);
+}
+
+Test(process, golden_loky_j4_b1000_v10)
+{
+    process_vs_golden(4, 10, "loky_j4_b1000_v10.txt", 33008);
+}
+
+Test(process, golden_loky_j2_b1000_v10)
+{
+    process_vs_golden(2, 10, "loky_j2_b1000_v10.txt", 37004);
+}
+
+Test(process, golden_loky_j2_b1000_v5)
+{
+    process_vs_golden(2, 5, "loky_j2_b1000_v5.txt", 37004);
+}
+
+/* ------------------------------------------- leaks after 1000 calls */
+
+static int count_children(void)
+{
+    DIR *d = opendir("/proc");
+    cr_assert_not_null(d);
+    int n = 0;
+    pid_t me = getpid();
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        char path[300], buf[512];
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (f == NULL)
+            continue;
+        size_t len = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[len] = '\0';
+        char *close_paren = strrchr(buf, ')');
+        int ppid;
+        char state;
+        if (close_paren != NULL && sscanf(close_paren + 1, " %c %d", &state, &ppid) == 2 &&
+            ppid == me)
+            n++;
+    }
+    closedir(d);
+    return n;
+}
+
+/* The names in /proc/self/fd, sorted into one string. */
+static char *fd_set_of(void)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    DIR *d = opendir("/proc/self/fd");
+    cr_assert_not_null(d);
+    int fds[1024], n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL && n < 1024)
+        if (e->d_name[0] != '.')
+            fds[n++] = atoi(e->d_name);
+    closedir(d);
+    for (int i = 0; i < n; i++) /* insertion sort: a few dozen */
+        for (int j = i; j > 0 && fds[j - 1] > fds[j]; j--) {
+            int t = fds[j];
+            fds[j] = fds[j - 1];
+            fds[j - 1] = t;
+        }
+    for (int i = 0; i < n; i++)
+        fprintf(out, "%d ", fds[i]);
+    fclose(out);
+    return text;
+}
+
+/* Lines of /proc/self/maps, all of them or the shared ones ("rw-s"). */
+static int maps_lines(bool shared_only)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    cr_assert_not_null(f);
+    char line[1024];
+    int n = 0;
+    while (fgets(line, sizeof line, f) != NULL)
+        n += !shared_only || strstr(line, " rw-s ") != NULL;
+    fclose(f);
+    return n;
+}
+
+static int task_crash_some(size_t i, void *ctx, void *result)
+{
+    size_t call = *(size_t *)ctx;
+    if (call % 50 == 7 && i == 13)
+        abort();
+    *(uint64_t *)result = f_of(i);
+    return 0;
+}
+
+Test(process, no_zombies_fds_or_mappings_after_1000_calls, .timeout = 300)
+{
+    uint64_t res[64];
+    size_t call = 0;
+    fg_parallel *p = proc_open(2, FG_BATCH_AUTO, 0);
+    fg_delayed d = { task_crash_some, &call, 8 };
+    cr_assert_eq(fg_parallel_map(p, d, 0, 64, res, NULL), 0); /* warm-up */
+    int children = count_children();
+    char *fds = fd_set_of();
+    int maps = maps_lines(false), shared = maps_lines(true);
+    int crashed = 0;
+    for (call = 1; call <= 1000; call++) {
+        int rc = fg_parallel_map(p, d, 0, 64, res, NULL);
+        crashed += rc == FG_ECRASHED;
+        cr_assert(rc == 0 || (rc == FG_ECRASHED && call % 50 == 7), "call %zu: %s", call,
+                  fg_error_name(rc));
+    }
+    cr_assert_eq(crashed, 20);
+    int children_after = count_children();
+    char *fds_after = fd_set_of();
+    int maps_after = maps_lines(false), shared_after = maps_lines(true);
+    cr_log_info("after 1000 calls (20 with a crash): children %d -> %d, fds [%s] -> [%s], "
+                "maps lines %d -> %d, shared mappings %d -> %d",
+                children, children_after, fds, fds_after, maps, maps_after, shared, shared_after);
+    cr_assert_eq(children_after, children, "zombie or live workers left");
+    cr_assert_str_eq(fds_after, fds, "file descriptors leaked");
+    cr_assert_eq(shared_after, shared, "shared mappings leaked");
+#ifndef UNDER_ASAN /* ASan's allocator maps memory of its own as it goes */
+    cr_assert_eq(maps_after, maps, "mappings leaked");
+#endif
+    free(fds);
+    free(fds_after);
+    fg_parallel_close(p);
+}
+
+/* ---------------------------------------------------------- nesting */
+
+/* A process map inside a work-stealing task. */
+static int task_inner_proc(size_t i, void *ctx, void *result)
+{
+    (void)ctx;
+    uint64_t inner[50];
+    fg_parallel *p = NULL;
+    int err = fg_parallel_open(&p, FG_PARALLEL_OPTS(.n_jobs = 2, .batch_size = 3,
+                                                    .backend = FG_BACKEND_PROCESS));
+    if (err == 0)
+        err = fg_parallel_map(p, (fg_delayed){ task_f, NULL, 8 }, i * 50, i * 50 + 50, inner,
+                              NULL);
+    fg_parallel_close(p);
+    uint64_t sum = 0;
+    for (size_t k = 0; k < 50; k++)
+        sum += inner[k];
+    *(uint64_t *)result = sum;
+    return err == 0 ? 0 : 1;
+}
+
+Test(process, nested_in_a_thread_task)
+{
+    fg_parallel *p = NULL;
+    cr_assert_eq(fg_parallel_open(&p, FG_PARALLEL_OPTS(.n_jobs = 2, .batch_size = 1)), 0);
+    uint64_t res[6];
+    cr_assert_eq(fg_parallel_map(p, (fg_delayed){ task_inner_proc, NULL, 8 }, 0, 6, res, NULL), 0);
+    fg_parallel_close(p);
+    for (size_t i = 0; i < 6; i++) {
+        uint64_t want = 0;
+        for (size_t k = i * 50; k < i * 50 + 50; k++)
+            want += f_of(k);
+        cr_assert_eq(res[i], want, "task %zu", i);
+    }
+}
+
+/* Thread backends, fg_join and fg_parallel_for inside a process worker:
+ * the pool made before the fork has no threads there, so they run on the
+ * worker's one thread.  Each task reports what it ran and how. */
+typedef struct nest_ctx {
+    fg_pool *pool;      /* created before the fork */
+    fg_parallel *outer; /* a STEAL façade opened before the fork */
+} nest_ctx;
+
+typedef struct nest_out {
+    uint64_t map_sum, outer_sum, join_sum, for_sum;
+    int backend_open, pool_current, ok;
+} nest_out;
+
+static int add_f(size_t b, size_t e, void *ctx)
+{
+    for (size_t k = b; k < e; k++)
+        atomic_fetch_add((_Atomic uint64_t *)ctx, f_of(k));
+    return 0;
+}
+
+typedef struct join_arg {
+    size_t i;
+    uint64_t v;
+} join_arg;
+
+static int join_leaf(void *arg)
+{
+    join_arg *a = arg;
+    a->v = f_of(a->i);
+    return 0;
+}
+
+static int task_nested(size_t i, void *ctx, void *result)
+{
+    nest_ctx *c = ctx;
+    nest_out *out = result;
+    memset(out, 0, sizeof *out);
+    uint64_t inner[40];
+    fg_parallel *p = NULL;
+    int err = fg_parallel_open(&p, FG_PARALLEL_OPTS(.n_jobs = 2, .batch_size = 4,
+                                                    .backend = FG_BACKEND_SHARED));
+    fg_parallel_opts o = FG_PARALLEL_OPTS_INIT();
+    if (err == 0) {
+        fg_parallel_get_opts(p, &o);
+        out->backend_open = o.backend;
+        err = fg_parallel_map(p, (fg_delayed){ task_f, NULL, 8 }, i, i + 40, inner, NULL);
+        fg_parallel_close(p);
+    }
+    for (size_t k = 0; err == 0 && k < 40; k++)
+        out->map_sum += inner[k];
+    if (err == 0)
+        err = fg_parallel_map(c->outer, (fg_delayed){ task_f, NULL, 8 }, i, i + 40, inner, NULL);
+    for (size_t k = 0; err == 0 && k < 40; k++)
+        out->outer_sum += inner[k];
+    join_arg a = { i, 0 }, b = { i + 1, 0 };
+    if (err == 0)
+        err = fg_join(c->pool, join_leaf, &a, join_leaf, &b);
+    out->join_sum = a.v + b.v;
+    _Atomic uint64_t sum = 0;
+    if (err == 0)
+        err = fg_parallel_for(c->pool, i, i + 40, FG_FOR_OPTS(.grain = 3), add_f, &sum);
+    out->for_sum = atomic_load(&sum);
+    out->pool_current = fg_pool_current() != NULL;
+    out->ok = err == 0;
+    return err == 0 ? 0 : 1;
+}
+
+Test(process, thread_backends_nested_in_a_process_worker)
+{
+    nest_ctx c = { NULL, NULL };
+    cr_assert_eq(fg_pool_create(&c.pool, FG_CONFIG(.workers = 2)), 0);
+    cr_assert_eq(fg_parallel_open(&c.outer, FG_PARALLEL_OPTS(.n_jobs = 2, .batch_size = 3)), 0);
+    nest_out out[8];
+    fg_parallel *p = proc_open(2, 1, 0);
+    fg_error_info info = FG_ERROR_INFO_INIT();
+    int rc = fg_parallel_map(p, (fg_delayed){ task_nested, &c, sizeof(nest_out) }, 0, 8, out,
+                             &info);
+    cr_assert_eq(rc, 0, "%s at %zu", fg_error_name(rc), info.index);
+    for (size_t i = 0; i < 8; i++) {
+        uint64_t want = 0;
+        for (size_t k = i; k < i + 40; k++)
+            want += f_of(k);
+        cr_assert(out[i].ok, "task %zu", i);
+        cr_assert_eq(out[i].backend_open, FG_BACKEND_SEQUENTIAL, "task %zu", i);
+        cr_assert_eq(out[i].map_sum, want, "task %zu: nested map", i);
+        cr_assert_eq(out[i].outer_sum, want, "task %zu: the caller's façade", i);
+        cr_assert_eq(out[i].join_sum, f_of(i) + f_of(i + 1), "task %zu: fg_join", i);
+        cr_assert_eq(out[i].for_sum, want, "task %zu: fg_parallel_for", i);
+        cr_assert_eq(out[i].pool_current, 0, "task %zu", i);
+    }
+    fg_parallel_close(p);
+    /* The caller's pool and façade are untouched by the fork. */
+    join_arg a = { 3, 0 }, b = { 4, 0 };
+    cr_assert_eq(fg_join(c.pool, join_leaf, &a, join_leaf, &b), 0);
+    cr_assert_eq(a.v + b.v, f_of(3) + f_of(4));
+    uint64_t res[100];
+    cr_assert_eq(fg_parallel_map(c.outer, (fg_delayed){ task_f, NULL, 8 }, 0, 100, res, NULL), 0);
+    for (size_t i = 0; i < 100; i++)
+        cr_assert_eq(res[i], f_of(i));
+    fg_parallel_close(c.outer);
+    fg_pool_destroy(c.pool);
+}
+
+/* fork() by the user inside a task: the child sees no pool of its own,
+ * and fg_pool_default() there is a fresh one. */
+static int task_user_fork(void *arg)
+{
+    int *status = arg;
+    pid_t pid = fork();
+    if (pid == 0) {
+        int ok = fg_pool_current() == NULL && fg_worker_index() == -1;
+        fg_pool *d = fg_pool_default();
+        join_arg a = { 1, 0 }, b = { 2, 0 };
+        ok = ok && d != NULL && fg_join(d, join_leaf, &a, join_leaf, &b) == 0 &&
+             a.v == f_of(1) && b.v == f_of(2);
+        _exit(ok ? 0 : 1);
+    }
+    return waitpid(pid, status, 0) == pid ? 0 : 1;
+}
+
+static int nothing(void *arg)
+{
+    (void)arg;
+    return 0;
+}
+
+Test(process, user_fork_inside_a_task)
+{
+    fg_pool *pool = NULL;
+    cr_assert_eq(fg_pool_create(&pool, FG_CONFIG(.workers = 2)), 0);
+    int status = -1;
+    cr_assert_eq(fg_join(pool, task_user_fork, &status, nothing, NULL), 0);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
+    fg_pool_destroy(pool);
+}
+
+/* ------------------------------------------------------- fork fails */
+
+/* In a child process with RLIMIT_NPROC 0 (and, as root, no capability to
+ * override it), every fork() fails with EAGAIN: the map must return
+ * FG_EAGAIN having run nothing, left nothing, and say why. */
+static int fork_fails_child(void)
+{
+    struct rlimit none = { 0, 0 };
+    if (setrlimit(RLIMIT_NPROC, &none) != 0)
+        return 10;
+    if (geteuid() == 0 && setuid(65534) != 0) /* root ignores RLIMIT_NPROC */
+        return 11;
+    prctl(PR_SET_DUMPABLE, 1); /* /proc/self stays ours after setuid */
+    if (fork() != -1 || errno != EAGAIN)
+        return 12; /* the limit does not hold here */
+    fg_parallel *p = NULL;
+    if (fg_parallel_open(&p, FG_PARALLEL_OPTS(.n_jobs = 3, .backend = FG_BACKEND_PROCESS)) != 0)
+        return 13;
+    char *fds = fd_set_of();
+    int shared = maps_lines(true);
+    uint64_t res[100];
+    memset(res, 0x5A, sizeof res);
+    fg_error_info info = FG_ERROR_INFO_INIT();
+    int rc = fg_parallel_map(p, (fg_delayed){ task_f, NULL, 8 }, 0, 100, res, &info);
+    if (rc != FG_EAGAIN)
+        return 14;
+    if (strstr(fg_last_error_detail(), "fork") == NULL)
+        return 15;
+    for (size_t i = 0; i < 100; i++)
+        if (res[i] != 0x5A5A5A5A5A5A5A5Aull)
+            return 16;
+    char *fds_after = fd_set_of();
+    if (strcmp(fds, fds_after) != 0 || maps_lines(true) != shared)
+        return 17;
+    free(fds);
+    free(fds_after);
+    fg_parallel_close(p);
+    return 0;
+}
+
+Test(process, fork_failing_is_a_clean_error)
+{
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0)
+        _exit(fork_fails_child());
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status), "child died: status %d", status);
+    cr_assert_eq(WEXITSTATUS(status), 0, "check %d failed (see fork_fails_child)",
+                 WEXITSTATUS(status));
+}
