@@ -181,6 +181,7 @@ static void fg__steal_completed(fg__map *m, size_t len, double duration_s)
 static void fg__steal_batch(fg__map *m, size_t start, size_t len)
 {
     bool reports = fg__map_reports(m) || m->par->batch_size == FG_BATCH_AUTO;
+    fg__record_label(FG__RECORD_BATCH);
     if (start > atomic_load_explicit(&m->fail_index, memory_order_relaxed))
         return;
     if (reports)

@@ -107,6 +107,7 @@ static size_t fg__span_split_point(fg__span *s)
 static void fg__span_chunk(fg__span *s)
 {
     fg__loop *l = s->loop;
+    fg__record_label(FG__RECORD_CHUNK);
     const fg_cancel_token *outer = fg_cancel_scope_enter(l->cancel);
     int err = l->body != NULL ? l->body(s->begin, s->end, l->ctx)
                               : l->reduce(s->begin, s->end, s->partial, l->ctx);

@@ -15,7 +15,11 @@
  *   - fork and the shared mapping of the process backend (runtime/fork.h):
  *     like allocations, they go through the runtime so that the
  *     fault-injection build can fail them, and fork() through the place
- *     that makes forage fork-safe (its atfork handlers).
+ *     that makes forage fork-safe (its atfork handlers);
+ *   - one recording hook (runtime/record.c): fg__record_label names the unit
+ *     the calling worker runs, a parallel_for chunk or a façade batch, in
+ *     a recording (docs/design/record.md).  Not recording, it costs a
+ *     thread-local load and a branch per chunk or batch.
  */
 #ifndef FG_FACADE_SEAM_H
 #define FG_FACADE_SEAM_H
@@ -23,5 +27,10 @@
 #include "../runtime/alloc.h"
 #include "../runtime/base.h"
 #include "../runtime/fork.h"
+
+/* Unit kinds of the recording format (docs/design/record.md). */
+#define FG__RECORD_CHUNK 5
+#define FG__RECORD_BATCH 6
+void fg__record_label(int kind);
 
 #endif

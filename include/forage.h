@@ -229,6 +229,17 @@ typedef struct fg_config {
                                traced pool: x.1.json, x.2.json...).  Opened
                                at create: FG_EINVAL (FG_EENV for
                                $FORAGE_TRACE) if it cannot be */
+    /* Appended in 0.4.0. */
+    const char *record;     /* NULL: $FORAGE_RECORD; "" or unset: no
+                               recording; else a path: the pool records the
+                               task graph it runs (every unit, its parent,
+                               spawn and sync points and own work; format:
+                               docs/design/record.md), written there by
+                               fg_pool_destroy (the process's 2nd, 3rd...
+                               recording pool: x.1.rec, x.2.rec...), at most
+                               $FORAGE_RECORD_UNITS units (default 4194304).
+                               Opened at create: FG_EINVAL (FG_EENV for
+                               $FORAGE_RECORD) if it cannot be */
 } fg_config;
 
 /* fg_config's initialiser, and a pointer to a fresh one:

@@ -229,5 +229,7 @@ int fg__config_resolve(const fg_config *user, fg__config *out)
     out->stack_size = cfg->stack_size != 0 ? cfg->stack_size : FG__DEFAULT_STACK;
     if ((err = fg__stats_config(&out->stats_report)) < 0)
         return err;
-    return fg__trace_config(cfg, out);
+    if ((err = fg__trace_config(cfg, out)) < 0)
+        return err;
+    return fg__record_config(cfg, out);
 }

@@ -42,6 +42,9 @@ static void fg__ctx_execute_stolen(fg__job *job, fg__worker *w)
 
 const fg__job_fn fg__ctx_stolen_fn = fg__ctx_execute_stolen;
 
+static void fg__ctx_root_execute(fg__job *job, fg__worker *w);
+const fg__job_fn fg__ctx_root_fn = fg__ctx_root_execute; /* record.c: a root */
+
 void fg__ctx_hook_wait(fg__ctx_stack *st, fg__latch *done)
 {
     fg__worker_wait_until(st->owner, done);
@@ -51,6 +54,39 @@ void fg__ctx_hook_shared(fg__ctx_stack *st)
 {
     fg_pool *p = st->owner->pool;
     fg__sleep_notify_push(&p->sleep, p); /* a local push: see sleep.h */
+}
+
+/* Recording (record.h): the slow paths are the only paths then. */
+static int fg__ctx_record_kind(fg_ctx_fn fn)
+{
+    return fn == fg__join_ctx_fn ? FG__REC_JOIN_B : FG__REC_CTX;
+}
+
+void fg__ctx_hook_spawned(fg__ctx_stack *st, uint32_t h, fg_ctx_fn fn)
+{
+    fg__recorder *r = st->owner->record;
+    if (r != NULL)
+        st->meta[h].unit = fg__record_spawn(r, fg__ctx_record_kind(fn));
+}
+
+void fg__ctx_hook_synced(fg__ctx_stack *st, uint32_t h)
+{
+    fg__recorder *r = st->owner->record;
+    if (r != NULL)
+        fg__record_sync(r, st->meta[h].unit);
+}
+
+void fg__ctx_hook_run(fg__ctx_stack *st, uint32_t h, fg_ctx_fn fn, void *arg)
+{
+    fg__recorder *r = st->owner->record;
+    if (r == NULL) {
+        fn(&st->cx, arg);
+        return;
+    }
+    fg__record_frame saved;
+    fg__record_enter(r, st->meta[h].unit, &saved); /* read before fn reuses slot h */
+    fn(&st->cx, arg);
+    fg__record_leave(r, &saved);
 }
 
 /* The function of the newest task: spilled ones are newer than any slot. */
@@ -177,7 +213,15 @@ int fg__ctx_hook_spill(fg__ctx_stack *st, fg_ctx_fn fn, const void *block, size_
     memcpy(b->block, block, size);
     if (st->spilled++ == 0)
         st->cx.fg__splitreq = &fg__ctx_spilling;
-    fn(&st->cx, b->block); /* b stays put: nested spills use later blocks */
+    fg__recorder *r = st->owner->record;
+    if (r == NULL) {
+        fn(&st->cx, b->block); /* b stays put: nested spills use later blocks */
+        return 0;
+    }
+    fg__record_frame saved; /* recording: spawned and run at once, a call */
+    fg__record_call(r, fg__ctx_record_kind(fn), &saved);
+    fn(&st->cx, b->block);
+    fg__record_leave(r, &saved);
     return 0;
 }
 
@@ -196,9 +240,14 @@ int fg__ctx_hook_unspill(fg__ctx_stack *st, fg_ctx_fn fn, void *arg, size_t size
         c->older->spare = c;
         st->spill = c->older;
     }
-    if (--st->spilled == 0)
+    if (--st->spilled == 0 && st->owner->record == NULL) /* recording: stay slow */
         st->cx.fg__splitreq = (const uint32_t *)(const void *)&st->splitreq;
     return 0;
+}
+
+void fg__ctx_divert(fg__ctx_stack *st)
+{
+    st->cx.fg__splitreq = &fg__ctx_spilling;
 }
 
 /* Free every chunk (the stack is empty: nothing is spilled). */

@@ -180,6 +180,7 @@ static bool fg__ctx_grow(fg__ctx_stack *st)
         st->meta[i].job.next = NULL;
         fg__latch_init(&st->meta[i].done, st->owner);
         st->meta[i].slot = &st->cx.fg__slots[i];
+        st->meta[i].unit = NULL;
     }
     st->ready = end;
     return true;
@@ -200,6 +201,7 @@ FG_API int fg__ctx_spawn_slow(fg_ctx *cx, fg_ctx_fn fn, size_t size)
     uint32_t h = fg__ctx_head(cx);
     if (h >= st->ready && !fg__ctx_grow(st)) /* full: run it now (ctx.c) */
         return fg__ctx_hook_spill(st, fn, cx->fg__slots[h].fg__arg, size);
+    fg__ctx_hook_spawned(st, h, fn); /* before it can be shared */
     fg__ctx_set_head(cx, h + 1);
     if (st->wake_next || fg__atomic_load(&st->splitreq, FG__RELAXED) != 0)
         fg__ctx_share(st);
@@ -254,6 +256,7 @@ FG_API int fg__ctx_sync_slow(fg_ctx *cx, fg_ctx_fn fn, void *arg, size_t size)
     if (fg__ctx_head(cx) == 0 || cx->fg__top[-1].fg__fn != fn)
         return FG_EINVAL; /* nothing to sync, or not this task */
     uint32_t h = fg__ctx_head(cx) - 1;
+    fg__ctx_hook_synced(st, h);
     if (h < fg__ctx_split_at(cx) && !fg__ctx_take_back(st, h)) {
         fg__ctx_sync_stolen(st, h, arg, size);
         return 0;
@@ -262,6 +265,6 @@ FG_API int fg__ctx_sync_slow(fg_ctx *cx, fg_ctx_fn fn, void *arg, size_t size)
     memcpy(arg, cx->fg__slots[h].fg__arg, size);
     fg__ctx_share_if_asked(st); /* a sync that only pops must share too */
     fg__ctx_set_limit(st);
-    fn(cx, arg);
+    fg__ctx_hook_run(st, h, fn, arg); /* fn(cx, arg) */
     return 0;
 }

@@ -43,6 +43,7 @@ typedef struct fg__ctx_meta {
     fg__job job;          /* execute: runs the slot's task on the thief */
     fg__latch done;       /* set by the thief; waiter: the owner */
     fg_ctx_slot *slot;
+    struct fg__record_unit *unit; /* recording: the task's unit (record.h) */
 } fg__ctx_meta;
 
 /* ctx.c: tasks spawned on a full stack, run at once; their finished blocks
@@ -89,6 +90,11 @@ void fg__ctx_hook_shared(fg__ctx_stack *st);
  * spilled block to its sync (0, or FG_EINVAL if it is not fn's). */
 int fg__ctx_hook_spill(fg__ctx_stack *st, fg_ctx_fn fn, const void *block, size_t size);
 int fg__ctx_hook_unspill(fg__ctx_stack *st, fg_ctx_fn fn, void *arg, size_t size);
+/* ctx.c: recording hooks (record.h): slot h was spawned (before it is
+ * shared), is being synced, and is run here by its sync. */
+void fg__ctx_hook_spawned(fg__ctx_stack *st, uint32_t h, fg_ctx_fn fn);
+void fg__ctx_hook_synced(fg__ctx_stack *st, uint32_t h);
+void fg__ctx_hook_run(fg__ctx_stack *st, uint32_t h, fg_ctx_fn fn, void *arg);
 /* ctx.c: free the spill chunks (at pool destroy; nothing is spilled). */
 void fg__ctx_spill_free(fg__ctx_stack *st);
 

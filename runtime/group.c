@@ -81,6 +81,7 @@ typedef struct fg__spawn_frame {
     fg__group_state *group;
     fg_pool *external; /* pool to leave when spawned by a non-worker */
     fg__worker *owner; /* counted in the owner's pend, else NULL (left) */
+    fg__record_unit *unit; /* recording: the task's unit (record.h) */
 } fg__spawn_frame;
 
 size_t fg__group_frame_size(void)
@@ -139,6 +140,13 @@ static void fg__spawn_execute(fg__job *job, fg__worker *w)
 /* trace.c names the slices of these jobs. */
 const fg__job_fn fg__spawn_fn = fg__spawn_execute;
 
+fg__record_unit *fg__spawn_unit(fg__job *job, bool *root)
+{
+    fg__spawn_frame *f = FG__CONTAINER_OF(job, fg__spawn_frame, job);
+    *root = f->external != NULL; /* spawned from outside: no parent */
+    return f->unit;
+}
+
 int fg_group_init(fg_group *g, fg_pool *pool)
 {
     if (g == NULL || pool == NULL)
@@ -172,7 +180,9 @@ int fg_spawn(fg_group *g, fg_fn fn, void *arg)
         /* The owner counts its own spawns, except while its sync waits:
          * then pend is already in left, and so must be every new task. */
         fg__worker *owner = fg__group_owned(w, g) && !st->announced ? w : NULL;
-        *f = (fg__spawn_frame){ { fg__spawn_execute, NULL }, fn, arg, st, NULL, owner };
+        *f = (fg__spawn_frame){ { fg__spawn_execute, NULL }, fn, arg, st, NULL, owner, NULL };
+        if (__builtin_expect(w->record != NULL, 0))
+            f->unit = fg__record_spawn_group(w->record, st);
         if (owner != NULL)
             st->pend++;
         else
@@ -197,7 +207,7 @@ int fg_spawn(fg_group *g, fg_fn fn, void *arg)
         fg__pool_leave(p);
         return fg__spawn_inline(st, fn, arg);
     }
-    *f = (fg__spawn_frame){ { fg__spawn_execute, NULL }, fn, arg, st, p, NULL };
+    *f = (fg__spawn_frame){ { fg__spawn_execute, NULL }, fn, arg, st, p, NULL, NULL };
     fg__atomic_fetch_add(&st->left, 1, FG__RELAXED); /* ordered by the injector lock */
     fg__pool_inject(p, &f->job);
     return 0;
@@ -253,6 +263,8 @@ int fg_sync(fg_group *g)
     if (FG__SYNC_WAITING(left))
         return FG_EBUSY; /* best effort: another sync is waiting */
     fg__worker *w = fg__worker_of(g->pool);
+    if (w != NULL && __builtin_expect(w->record != NULL, 0))
+        fg__record_sync_group(w->record, st);
     left += st->pend;
     if (left != 0 && w == NULL && !fg__pool_live(g->pool))
         return FG_EINVAL; /* its tasks cannot be running: the pool is gone */

@@ -29,6 +29,7 @@
 #include "simulated.h"
 #include "topology.h"
 #include "trace.h"
+#include "record.h"
 
 struct fg__worker {
     fg__deque deque;                       /* thieves: top, bottom, array */
@@ -39,6 +40,7 @@ struct fg__worker {
                                               thread, taken whole by the owner */
     alignas(FG__CACHE_LINE)
     fg_pool *pool;                         /* owner-only from here on */
+    fg__recorder *record;                  /* NULL: not recording (record.h) */
     bool split;                            /* FG_DEQUE_SPLIT: use `sdq`, not `deque` */
     int index;
     uint64_t rng;                          /* xorshift64* state, never 0 */
@@ -80,6 +82,7 @@ struct fg_pool {
     bool injector_ready, frames_ready;     /* set up by create (teardown undoes) */
     int stats_report;                      /* print counters at destroy */
     fg__trace *trace;                      /* NULL: not tracing */
+    fg__record *record;                    /* NULL: not recording */
     fg_pool *live_next;                    /* debug builds: the live-pool list */
     fg__queue_length_fn simulated;         /* forage-sim's pools only (simulated.h) */
     void *simulated_ctx;
@@ -208,10 +211,15 @@ typedef struct fg__config {
     const char *trace;                     /* NULL: off; else the JSON path */
     int trace_bad_path_err;                /* FG_EINVAL (config) or FG_EENV */
     uint64_t trace_events;                 /* ring capacity, a power of two */
+    const char *record;                    /* NULL: off; else the recording's path */
+    int record_bad_path_err;               /* FG_EINVAL (config) or FG_EENV */
+    uint64_t record_units;                 /* the unit budget ($FORAGE_RECORD_UNITS) */
 } fg__config;
 int fg__config_resolve(const fg_config *cfg, fg__config *out);
 /* trace.c: cfg->trace, else $FORAGE_TRACE; $FORAGE_TRACE_EVENTS. */
 int fg__trace_config(const fg_config *cfg, fg__config *out);
+/* record.c: cfg->record, else $FORAGE_RECORD; $FORAGE_RECORD_UNITS. */
+int fg__record_config(const fg_config *cfg, fg__config *out);
 int fg__cpu_count(void);
 /* The CPU limit of a cgroup quota under root (cgroup v2 cpu.max, else v1
  * cpu/cpu.cfs_quota_us and cfs_period_us), rounded up; 0 when none. */

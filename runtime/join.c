@@ -71,11 +71,45 @@ static inline int fg__join_sync_b(fg_ctx *cx)
     return j.result;
 }
 
+/* While recording (record.h): fn(arg) as a unit the caller calls at once. */
+static int fg__join_call(fg__worker *w, int kind, fg_fn fn, void *arg)
+{
+    fg__record_frame saved;
+    fg__record_call(w->record, kind, &saved);
+    int r = fn(arg);
+    fg__record_leave(w->record, &saved);
+    return r;
+}
+
+/* The join while recording: b is spawned first (the slow spawn records
+ * it), then a is called as its own unit; the slow sync records b's sync.
+ * Spawn and call, and a's end, b's sync and b's start, are back to back:
+ * they share a clock reading (record.h, `reuse`). */
+__attribute__((noinline))
+static int fg__join_recorded(fg__worker *w, fg_fn a, void *arg_a, fg_fn b, void *arg_b)
+{
+    fg_ctx *cx = &w->ctx_stack.cx;
+    fg__recorder *r = w->record;
+    if (fg__join_spawn_b(cx, b, arg_b) != 0) {
+        int ra = fg__join_call(w, FG__REC_JOIN_A, a, arg_a); /* no memory to spill b */
+        int rb = fg__join_call(w, FG__REC_JOIN_B, b, arg_b);
+        return ra != 0 ? ra : rb;
+    }
+    r->reuse = 1;
+    int ra = fg__join_call(w, FG__REC_JOIN_A, a, arg_a);
+    r->reuse = 2;
+    int rb = fg__join_sync_b(cx);
+    r->reuse = 0;
+    return ra != 0 ? ra : rb;
+}
+
 /* The join on worker w; inlined into fg_join so the common call costs one
- * function frame. */
+ * function frame.  Recording costs it one branch, never taken when off. */
 __attribute__((always_inline))
 static inline int fg__join_on_worker(fg__worker *w, fg_fn a, void *arg_a, fg_fn b, void *arg_b)
 {
+    if (__builtin_expect(w->record != NULL, 0))
+        return fg__join_recorded(w, a, arg_a, b, arg_b);
     fg_ctx *cx = &w->ctx_stack.cx;
     if (__builtin_expect(fg__join_spawn_b(cx, b, arg_b) != 0, 0)) {
         int ra = a(arg_a); /* no memory to spill b: run both here */

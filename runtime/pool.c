@@ -198,6 +198,7 @@ static void fg__pool_teardown(fg_pool *p, bool finished)
     if (finished && p->stats_report)
         fg__stats_print(p, stderr);
     fg__trace_finish(p, finished);
+    fg__record_finish(p, finished);
     for (int i = 0; i < p->ready_workers; i++) {
         assert(fg__victim_size(p->split, &p->workers[i]) == 0); /* I2: drained */
         fg__deque_destroy(&p->workers[i].deque);
@@ -268,6 +269,8 @@ static int fg__pool_setup(fg_pool *p, const fg__config *c)
         if ((err = fg__worker_init(&p->workers[p->ready_workers], p, p->ready_workers, seed)) < 0)
             return err;
     if ((err = fg__trace_start(p, c->trace, c->trace_bad_path_err, c->trace_events)) < 0)
+        return err;
+    if ((err = fg__record_start(p, c->record, c->record_bad_path_err, c->record_units)) < 0)
         return err;
     return fg__pool_start_threads(p, c->stack_size);
 }

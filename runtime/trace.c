@@ -134,7 +134,7 @@ int fg__trace_config(const fg_config *cfg, fg__config *out)
  * at once.  Relaxed: the RMW alone makes each number unique. */
 static FG__ATOMIC(unsigned) fg__trace_pools;
 
-static void fg__trace_name(char *out, size_t size, const char *path, unsigned k)
+void fg__numbered_path(char *out, size_t size, const char *path, unsigned k)
 {
     const char *slash = strrchr(path, '/');
     const char *dot = strrchr(slash != NULL ? slash : path, '.');
@@ -154,7 +154,7 @@ int fg__trace_start(fg_pool *p, const char *path, int bad_path_err, uint64_t eve
     fg__trace *t = fg__alloc_zeroed(sizeof *t + size);
     if (t == NULL)
         return FG_ENOMEM;
-    fg__trace_name(t->path, size, path, fg__atomic_fetch_add(&fg__trace_pools, 1, FG__RELAXED));
+    fg__numbered_path(t->path, size, path, fg__atomic_fetch_add(&fg__trace_pools, 1, FG__RELAXED));
     t->capacity = events;
     p->trace = t;
     uint64_t epoch = fg__clock_ns();

@@ -84,4 +84,8 @@ static inline void fg__trace_sleep(fg__trace_ring *r, uint64_t parked_at_ns)
 int fg__trace_start(fg_pool *p, const char *path, int bad_path_err, uint64_t events);
 void fg__trace_finish(fg_pool *p, int write);
 
+/* The file of the k-th pool (from 0) that writes to `path`: path itself
+ * for k = 0, else path with ".k" before its extension (traces, recordings). */
+void fg__numbered_path(char *out, size_t size, const char *path, unsigned k);
+
 #endif

@@ -25,7 +25,10 @@ void fg__worker_run(fg__worker *w, fg__job *job)
     FG__STAT_INC(w, tasks_run);
     /* A job starts outside any cancellation scope (cancel.c). */
     const fg_cancel_token *outer = fg_cancel_scope_enter(NULL);
-    fg__trace_execute(w->trace, job, w);
+    if (__builtin_expect(w->record != NULL, 0))
+        fg__record_run(w, job); /* as one unit of the recording */
+    else
+        fg__trace_execute(w->trace, job, w);
     fg_cancel_scope_leave(outer);
 }
 
@@ -101,6 +104,8 @@ static fg__job *fg__worker_steal_round(fg__worker *w)
     return job;
 }
 
+static void fg__worker_wait_loop(fg__worker *w, fg__latch *latch);
+
 /* Own deque, then bounded steal rounds; NULL when nothing turned up or the
  * latch (may be NULL) was set meanwhile. */
 static fg__job *fg__worker_find_work(fg__worker *w, fg__latch *latch)
@@ -129,6 +134,18 @@ static fg__job *fg__worker_find_work(fg__worker *w, fg__latch *latch)
 }
 
 void fg__worker_wait_until(fg__worker *w, fg__latch *latch)
+{
+    if (__builtin_expect(w->record != NULL, 0)) {
+        /* The waiting unit's clock stops: waits are not work. */
+        bool was_running = fg__record_pause(w->record);
+        fg__worker_wait_loop(w, latch);
+        fg__record_resume(w->record, was_running);
+        return;
+    }
+    fg__worker_wait_loop(w, latch);
+}
+
+static void fg__worker_wait_loop(fg__worker *w, fg__latch *latch)
 {
     while (!fg__latch_is_set(latch)) {
         fg__job *job = fg__worker_find_work(w, latch);

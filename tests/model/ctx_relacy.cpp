@@ -135,6 +135,23 @@ int fg__ctx_hook_unspill(fg__ctx_stack *st, fg_ctx_fn fn, void *arg, size_t size
     return FG_EINVAL;
 }
 
+/* Recording (ctx.c, record.h) is off in the model: the task runs plainly. */
+void fg__ctx_hook_spawned(fg__ctx_stack *st, uint32_t h, fg_ctx_fn fn)
+{
+    (void)st, (void)h, (void)fn;
+}
+
+void fg__ctx_hook_synced(fg__ctx_stack *st, uint32_t h)
+{
+    (void)st, (void)h;
+}
+
+void fg__ctx_hook_run(fg__ctx_stack *st, uint32_t h, fg_ctx_fn fn, void *arg)
+{
+    (void)h;
+    fn(&st->cx, arg);
+}
+
 /* ctx.c's job of every slot, as the model's thieves run it. */
 static void model_execute_stolen(fg__job *job, struct fg__worker *w)
 {

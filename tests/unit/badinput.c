@@ -78,6 +78,15 @@ static int create_env_huge(void) { return create_env("FORAGE_WORKERS", "100000")
 static int create_env_policy(void) { return create_env("FORAGE_POLICY", "fastest"); }
 static int create_env_idle(void) { return create_env("FORAGE_IDLE", "spin:-3"); }
 static int create_env_steal(void) { return create_env("FORAGE_STEAL", "all"); }
+static int create_record_dir(void) { return create_cfg((fg_config)FG_CONFIG_INIT(.workers = 1, .record = "/nonexistent-forage-dir/r.rec")); }
+static int create_env_record(void) { return create_env("FORAGE_RECORD", "/nonexistent-forage-dir/r.rec"); }
+static int create_env_record_units(void)
+{
+    setenv("FORAGE_RECORD_UNITS", "many", 1);
+    int rc = create_cfg((fg_config)FG_CONFIG_INIT(.workers = 1, .record = "/dev/null"));
+    unsetenv("FORAGE_RECORD_UNITS");
+    return rc;
+}
 static int resolve_too_many(void) { return fg_resolve_workers(FG_MAX_WORKERS + 1); }
 static int workers_null(void) { return fg_pool_workers(NULL); }
 static int workers_dead(void) { return fg_pool_workers(dead); }
@@ -418,6 +427,9 @@ static const row rows[] = {
     { "fg_pool_create($FORAGE_POLICY=fastest)", create_env_policy, FG_EENV, MAIN_ONLY },
     { "fg_pool_create($FORAGE_IDLE=spin:-3)", create_env_idle, FG_EENV, MAIN_ONLY },
     { "fg_pool_create($FORAGE_STEAL=all)", create_env_steal, FG_EENV, MAIN_ONLY },
+    { "fg_pool_create(record in a missing directory)", create_record_dir, FG_EINVAL, ANY },
+    { "fg_pool_create($FORAGE_RECORD in a missing directory)", create_env_record, FG_EENV, MAIN_ONLY },
+    { "fg_pool_create($FORAGE_RECORD_UNITS=many)", create_env_record_units, FG_EENV, MAIN_ONLY },
     { "fg_resolve_workers(FG_MAX_WORKERS + 1)", resolve_too_many, FG_ERANGE, ANY },
     { "fg_pool_workers(NULL)", workers_null, FG_EINVAL, ANY },
     { "fg_pool_stats(pool NULL)", stats_null_pool, FG_EINVAL, ANY },
@@ -607,9 +619,9 @@ ParameterizedTest(size_t *c, badinput, table, .init = fixture_up, .fini = fixtur
 Test(badinput, table_size)
 {
 #ifdef NDEBUG
-    cr_assert_eq(NROWS, 136);
+    cr_assert_eq(NROWS, 139);
 #else
-    cr_assert_eq(NROWS, 152);
+    cr_assert_eq(NROWS, 155);
 #endif
 }
 
