@@ -16,8 +16,9 @@
  *           the victim's oldest unit, and with steal-half up to half of the
  *           rest onto the thief's deque (each extra costing an attempt);
  *   INJECT  a look at the injector, which holds the next root;
- *   PARKED  no event: an idle worker is woken by the next push, a waiting
- *           one when its child completes, `wake` ns later (WAKING).
+ *   PARKED  no event: woken by the next push (idle or waiting, as
+ *           sleep.c does), a waiting one also when its child completes,
+ *           `wake` ns later (WAKING).
  * The policy is the runtime's own function, called with the thief's
  * persistent fg_victim_args; its `pool` is a simulated pool whose
  * fg_pool_queue_length answers from these deques (runtime/simulated.h).
@@ -187,7 +188,23 @@ static void sim_wake(sim_engine *e, int wi)
     sim_schedule(e, wi, e->now + e->o->costs.wake);
 }
 
-/* Work became visible: wake the latest idle sleeper, as a push notifies. */
+/* A parked waiter woken by its child leaves the sleepers' list (which so
+ * holds each parked worker once and never outgrows P).  O(P), once per
+ * such wake-up. */
+static void sim_unlist_sleeper(sim_engine *e, int wi)
+{
+    for (int i = e->nsleepers; i-- > 0;) {
+        if (e->sleepers[i] == wi) {
+            memmove(&e->sleepers[i], &e->sleepers[i + 1],
+                    sizeof *e->sleepers * (size_t)(e->nsleepers - i - 1));
+            e->nsleepers--;
+            return;
+        }
+    }
+}
+
+/* Work became visible: wake the latest sleeper, as a push notifies
+ * (sleep.c wakes any parked worker, idle or waiting at a sync). */
 static void sim_notify(sim_engine *e)
 {
     if (e->nsleepers > 0)
@@ -209,8 +226,10 @@ static void sim_complete(sim_engine *e, int wi, uint32_t unit)
         return;
     }
     int r = e->runner[parent];
-    if (r != wi && e->w[r].state == W_PARKED && sim_awaited(e, r) == unit)
+    if (r != wi && e->w[r].state == W_PARKED && sim_awaited(e, r) == unit) {
+        sim_unlist_sleeper(e, r);
         sim_wake(e, r);
+    }
 }
 
 /* RUN: handle every point at the top frame's position; schedule the next. */
@@ -384,8 +403,7 @@ static int sim_inject_step(sim_engine *e, int wi)
     }
     w->state = W_PARKED;
     e->r->worker[wi].sleeps++;
-    if (awaited == SIM_NONE)
-        e->sleepers[e->nsleepers++] = wi;
+    e->sleepers[e->nsleepers++] = wi; /* a push wakes waiters too */
     return WAIT;
 }
 
