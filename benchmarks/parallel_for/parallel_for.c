@@ -17,31 +17,8 @@
 #include <forage.h>
 
 #include "../common/driver.h"
+#include "../common/pools.h"
 #include "../common/parallel_for.h"
-
-/* One pool per thread count, made on first use (the warm-up) and kept for
- * the timed reps, as a program would keep its pool between loops. */
-static struct {
-    int threads;
-    fg_pool *pool;
-} pools[BENCH_MAX_THREADS];
-static int npools;
-
-static fg_pool *pool_for(int threads)
-{
-    for (int i = 0; i < npools; i++)
-        if (pools[i].threads == threads)
-            return pools[i].pool;
-    if (npools == BENCH_MAX_THREADS)
-        return NULL;
-    int err = fg_pool_create(&pools[npools].pool, FG_CONFIG(.workers = threads));
-    if (err < 0) {
-        fprintf(stderr, "parallel_for: fg_pool_create: %s\n", fg_strerror(err));
-        return NULL;
-    }
-    pools[npools].threads = threads;
-    return pools[npools++].pool;
-}
 
 /* pf_body's loop, visible to the compiler: FG_PARALLEL_FOR inlines it. */
 static inline int pf_body_inline(size_t begin, size_t end, void *ctx)
@@ -59,7 +36,7 @@ FG_PARALLEL_FOR(pf_inline, pf_body_inline)
 static double run_forage(const bench_variant *v, int threads, long param, uint64_t *checksum)
 {
     size_t n = (size_t)param;
-    fg_pool *pool = pool_for(threads);
+    fg_pool *pool = bench_pool_for("parallel_for", threads);
     if (pool == NULL)
         return -1;
     memset(pf_out, 0, n * sizeof *pf_out);
@@ -104,8 +81,7 @@ int main(int argc, char **argv)
     if (rc == 0 && !o.list)
         fprintf(stderr, "parallel_for: forage-simple and -inline at grain 1: "
                         "ns/chunk = (T1 - Tseq) / n\n");
-    for (int i = 0; i < npools; i++)
-        fg_pool_destroy(pools[i].pool);
+    bench_pools_destroy();
     free(pf_out);
     return rc;
 }

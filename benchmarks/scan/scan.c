@@ -13,6 +13,7 @@
 #include <forage.h>
 
 #include "../common/driver.h"
+#include "../common/pools.h"
 #include "../common/scan.h"
 
 enum { SCAN_OUT, SCAN_INPLACE, SCAN_TYPED };
@@ -24,28 +25,6 @@ static inline uint64_t plus(uint64_t a, uint64_t b)
 
 FG_PARALLEL_SCAN(typed_sum, uint64_t, plus)
 
-static struct {
-    int threads;
-    fg_pool *pool;
-} pools[BENCH_MAX_THREADS];
-static int npools;
-
-static fg_pool *pool_for(int threads)
-{
-    for (int i = 0; i < npools; i++)
-        if (pools[i].threads == threads)
-            return pools[i].pool;
-    if (npools == BENCH_MAX_THREADS)
-        return NULL;
-    int err = fg_pool_create(&pools[npools].pool, FG_CONFIG(.workers = threads));
-    if (err < 0) {
-        fprintf(stderr, "scan: fg_pool_create: %s\n", fg_strerror(err));
-        return NULL;
-    }
-    pools[npools].threads = threads;
-    return pools[npools++].pool;
-}
-
 static void add_u64(void *left, const void *right, void *ctx)
 {
     (void)ctx;
@@ -55,7 +34,7 @@ static void add_u64(void *left, const void *right, void *ctx)
 static double run_forage(const bench_variant *v, int threads, long param, uint64_t *checksum)
 {
     size_t n = (size_t)param;
-    fg_pool *pool = pool_for(threads);
+    fg_pool *pool = bench_pool_for("scan", threads);
     if (pool == NULL)
         return -1;
     if (v->kind == SCAN_INPLACE)
@@ -96,8 +75,7 @@ int main(int argc, char **argv)
     bench_workload w = { "scan", "seq", scan_run_seq, variants,
                          (int)(sizeof variants / sizeof variants[0]), warmup_param };
     rc = bench_drive(&o, &w);
-    for (int i = 0; i < npools; i++)
-        fg_pool_destroy(pools[i].pool);
+    bench_pools_destroy();
     free(scan_in);
     free(scan_out);
     return rc;

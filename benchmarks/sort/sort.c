@@ -12,31 +12,10 @@
 #include <forage.h>
 
 #include "../common/driver.h"
+#include "../common/pools.h"
 #include "../common/sort.h"
 
 enum { SORT_RADIX, SORT_QUICK, SORT_STABLE };
-
-static struct {
-    int threads;
-    fg_pool *pool;
-} pools[BENCH_MAX_THREADS];
-static int npools;
-
-static fg_pool *pool_for(int threads)
-{
-    for (int i = 0; i < npools; i++)
-        if (pools[i].threads == threads)
-            return pools[i].pool;
-    if (npools == BENCH_MAX_THREADS)
-        return NULL;
-    int err = fg_pool_create(&pools[npools].pool, FG_CONFIG(.workers = threads));
-    if (err < 0) {
-        fprintf(stderr, "sort: fg_pool_create: %s\n", fg_strerror(err));
-        return NULL;
-    }
-    pools[npools].threads = threads;
-    return pools[npools++].pool;
-}
 
 static double run_seq(long param, uint64_t *checksum)
 {
@@ -52,7 +31,7 @@ static double run_seq(long param, uint64_t *checksum)
 static double run_forage(const bench_variant *v, int threads, long param, uint64_t *checksum)
 {
     size_t n = (size_t)param;
-    fg_pool *pool = pool_for(threads);
+    fg_pool *pool = bench_pool_for("sort", threads);
     if (pool == NULL)
         return -1;
     sort_reset(n);
@@ -90,8 +69,7 @@ int main(int argc, char **argv)
     bench_workload w = { "sort", "seq", run_seq, variants,
                          (int)(sizeof variants / sizeof variants[0]), warmup_param };
     rc = bench_drive(&o, &w);
-    for (int i = 0; i < npools; i++)
-        fg_pool_destroy(pools[i].pool);
+    bench_pools_destroy();
     free(sort_in);
     free(sort_work);
     return rc;
