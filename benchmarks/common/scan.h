@@ -45,4 +45,11 @@ static inline double scan_run_seq(long param, uint64_t *checksum)
     return t;
 }
 
+/* The warm-up size of every scan program, forage's and its peer's: n / 8
+ * elements (enough to start the threads and touch the code). */
+static inline long scan_warmup_param(long n)
+{
+    return n >= 8 ? n / 8 : n;
+}
+
 #endif

@@ -54,4 +54,11 @@ static inline int sort_cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* The warm-up size of every sort program, forage's and its peer's: n / 8
+ * keys (enough to start the threads and touch the code). */
+static inline long sort_warmup_param(long n)
+{
+    return n >= 8 ? n / 8 : n;
+}
+
 #endif

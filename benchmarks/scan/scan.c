@@ -59,11 +59,6 @@ static const bench_variant variants[] = {
     { "forage-scan-typed", 0, SCAN_TYPED, run_forage, 0 },
 };
 
-static long warmup_param(long n)
-{
-    return n >= 8 ? n / 8 : n;
-}
-
 int main(int argc, char **argv)
 {
     bench_opts o;
@@ -73,7 +68,7 @@ int main(int argc, char **argv)
     if (scan_setup((size_t)o.param) != 0)
         return 1;
     bench_workload w = { "scan", "seq", scan_run_seq, variants,
-                         (int)(sizeof variants / sizeof variants[0]), warmup_param };
+                         (int)(sizeof variants / sizeof variants[0]), scan_warmup_param };
     rc = bench_drive(&o, &w);
     bench_pools_destroy();
     free(scan_in);

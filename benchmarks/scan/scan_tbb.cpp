@@ -37,11 +37,6 @@ static const bench_variant variants[] = {
     { "tbb-scan", 0, 0, run_scan, 0 },
 };
 
-static long warmup_param(long n)
-{
-    return n >= 8 ? n / 8 : n;
-}
-
 int main(int argc, char **argv)
 {
     bench_opts o;
@@ -51,7 +46,7 @@ int main(int argc, char **argv)
     if (scan_setup((size_t)o.param) != 0)
         return 1;
     bench_workload w = { "scan", "seq-tbb", scan_run_seq, variants,
-                         (int)(sizeof variants / sizeof variants[0]), warmup_param };
+                         (int)(sizeof variants / sizeof variants[0]), scan_warmup_param };
     rc = bench_drive(&o, &w);
     free(scan_in);
     free(scan_out);

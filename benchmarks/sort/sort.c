@@ -53,11 +53,6 @@ static const bench_variant variants[] = {
     { "forage-stable", 0, SORT_STABLE, run_forage, 0 },
 };
 
-static long warmup_param(long n)
-{
-    return n >= 8 ? n / 8 : n;
-}
-
 int main(int argc, char **argv)
 {
     bench_opts o;
@@ -67,7 +62,7 @@ int main(int argc, char **argv)
     if (sort_setup((size_t)o.param) != 0)
         return 1;
     bench_workload w = { "sort", "seq", run_seq, variants,
-                         (int)(sizeof variants / sizeof variants[0]), warmup_param };
+                         (int)(sizeof variants / sizeof variants[0]), sort_warmup_param };
     rc = bench_drive(&o, &w);
     bench_pools_destroy();
     free(sort_in);

@@ -56,11 +56,6 @@ static const bench_variant variants[] = {
 #endif
 };
 
-static long warmup_param(long n)
-{
-    return n >= 8 ? n / 8 : n;
-}
-
 int main(int argc, char **argv)
 {
     bench_opts o;
@@ -70,7 +65,7 @@ int main(int argc, char **argv)
     if (sort_setup((size_t)o.param) != 0)
         return 1;
     bench_workload w = { "sort", "seq-tbb", run_seq, variants,
-                         (int)(sizeof variants / sizeof variants[0]), warmup_param };
+                         (int)(sizeof variants / sizeof variants[0]), sort_warmup_param };
     rc = bench_drive(&o, &w);
     free(sort_in);
     free(sort_work);
