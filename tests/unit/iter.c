@@ -49,7 +49,8 @@ static int task(size_t i, void *ctx, void *result)
         sched_yield();
     atomic_fetch_add(&b->runs[i], 1);
     size_t started = atomic_fetch_add(&b->started, 1) + 1;
-    size_t ahead = started - atomic_load(&b->read);
+    size_t read = atomic_load(&b->read); /* may have passed `started` meanwhile: not ahead */
+    size_t ahead = started > read ? started - read : 0;
     size_t max = atomic_load(&b->ahead_max);
     while (ahead > max && !atomic_compare_exchange_weak(&b->ahead_max, &max, ahead)) {}
     if (i == b->cancel_at)
