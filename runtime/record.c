@@ -96,7 +96,7 @@ struct fg__record {
  * the step of the next one) and give now, never before `mark` (the steps
  * may have run ahead of the clock; the read that catches up charges the
  * rest, so the charges of a run sum to its time). */
-static uint64_t fg__record_read(fg__recorder *r)
+uint64_t fg__record_read(fg__recorder *r)
 {
     uint64_t t = fg__record_tick();
     uint64_t mean = (t - r->read) / (r->span - r->left + 1);
@@ -106,28 +106,6 @@ static uint64_t fg__record_read(fg__recorder *r)
     return t > r->mark ? t : r->mark;
 }
 
-/* Now, for a boundary: the last one when fg_join said its boundaries come
- * back to back (`reuse`); between reads, the last plus one step. */
-static inline uint64_t fg__record_now(fg__recorder *r)
-{
-    if (r->reuse > 0) {
-        r->reuse--;
-        return r->mark;
-    }
-    if (r->left > 1) {
-        r->left--;
-        return r->mark + r->step;
-    }
-    return fg__record_read(r);
-}
-
-static inline void fg__record_charge(fg__recorder *r, uint64_t now)
-{
-    if (r->now.running)
-        r->now.work += now - r->mark;
-    r->mark = now;
-}
-
 /* ------------------------------------------------------------ the units */
 
 static fg__record_chunk *fg__record_chunk_of(const fg__record_unit *u)
@@ -135,7 +113,7 @@ static fg__record_chunk *fg__record_chunk_of(const fg__record_unit *u)
     return (fg__record_chunk *)((uintptr_t)u & ~(uintptr_t)(FG__REC_CHUNK_BYTES - 1));
 }
 
-FG__COLD static fg__record_unit *fg__record_alloc_chunk(fg__recorder *r)
+FG__COLD fg__record_unit *fg__record_alloc_chunk(fg__recorder *r)
 {
     if (r->chunks != NULL)
         r->chunks->used = (uint32_t)(r->free - r->chunks->units);
@@ -166,92 +144,6 @@ FG__COLD static fg__record_unit *fg__record_alloc_chunk(fg__recorder *r)
     r->free = c->units;
     r->end = c->units + take;
     return r->free++;
-}
-
-static inline fg__record_unit *fg__record_alloc(fg__recorder *r)
-{
-    return FG__LIKELY(r->free < r->end) ? r->free++ : fg__record_alloc_chunk(r);
-}
-
-static inline uintptr_t fg__record_parent(const fg__recorder *r)
-{
-    return r->now.cur != NULL ? (uintptr_t)r->now.cur : FG__REC_LOST_PARENT;
-}
-
-static fg__record_unit *fg__record_child(fg__recorder *r, int kind, int flags)
-{
-    fg__record_unit *u = fg__record_alloc(r);
-    if (u != NULL)
-        *u = (fg__record_unit){ fg__record_parent(r) | (uintptr_t)kind | ((uintptr_t)flags << 3),
-                                0, r->now.work,
-                                (flags & FG__REC_CALL) ? r->now.work : FG__REC_UNSYNCED };
-    return u;
-}
-
-fg__record_unit *fg__record_spawn(fg__recorder *r, int kind)
-{
-    fg__record_charge(r, fg__record_now(r));
-    return fg__record_child(r, kind, 0);
-}
-
-void fg__record_sync(fg__recorder *r, fg__record_unit *u)
-{
-    fg__record_charge(r, fg__record_now(r));
-    if (u != NULL)
-        u->sync_at = r->now.work;
-}
-
-/* Copy a frame word by word.  Not a struct copy: compilers make it one
- * 16-byte load, which cannot be forwarded from the narrower stores that
- * just wrote the frame, and that stall was the largest cost of a unit. */
-static inline void fg__record_frame_copy(fg__record_frame *d, const fg__record_frame *s)
-{
-    fg__record_unit *cur = s->cur;
-    uint64_t work = s->work;
-#if defined(__GNUC__)
-    __asm__("" : "+r"(cur), "+r"(work)); /* two scalar words */
-#endif
-    d->cur = cur;
-    d->work = work;
-    d->pending = s->pending;
-    d->running = s->running;
-}
-
-static void fg__record_enter_at(fg__recorder *r, fg__record_unit *u, fg__record_frame *saved,
-                                uint64_t now)
-{
-    fg__record_charge(r, now);
-    fg__record_frame_copy(saved, &r->now);
-    r->now.cur = u;
-    r->now.work = 0;
-    r->now.pending = r->npending;
-    r->now.running = true;
-}
-
-void fg__record_enter(fg__recorder *r, fg__record_unit *u, fg__record_frame *saved)
-{
-    fg__record_enter_at(r, u, saved, fg__record_now(r));
-}
-
-void fg__record_call(fg__recorder *r, int kind, fg__record_frame *saved)
-{
-    uint64_t now = fg__record_now(r);
-    fg__record_charge(r, now);
-    fg__record_enter_at(r, fg__record_child(r, kind, FG__REC_CALL), saved, now);
-}
-
-static void fg__record_leave_at(fg__recorder *r, const fg__record_frame *saved, uint64_t now)
-{
-    fg__record_charge(r, now);
-    if (r->now.cur != NULL)
-        r->now.cur->work = r->now.work;
-    r->npending = r->now.pending; /* group spawns never synced: synced at its end */
-    fg__record_frame_copy(&r->now, saved);
-}
-
-void fg__record_leave(fg__recorder *r, const fg__record_frame *saved)
-{
-    fg__record_leave_at(r, saved, fg__record_now(r));
 }
 
 bool fg__record_pause(fg__recorder *r)
