@@ -65,12 +65,15 @@ typedef struct fg__scan_generic {
     void *ctx;
 } fg__scan_generic;
 
-static void fg__scan_generic_block(size_t begin, size_t end, void *accp, int mode, void *job)
+/* One block of the caller's combine, for elements of z bytes; inlined
+ * below with z a constant for the common sizes, so that copies are
+ * register moves and the loop holds no size dispatch. */
+static inline __attribute__((always_inline)) void
+fg__scan_generic_run(const fg__scan_generic *g, size_t begin, size_t end, unsigned char *acc,
+                     int mode, size_t z)
 {
-    const fg__scan_generic *g = job;
     const unsigned char *in = g->in;
-    unsigned char *out = g->out, *acc = accp, *tmp = acc + g->size;
-    size_t z = g->size;
+    unsigned char *out = g->out, *tmp = acc + z;
     fg_combine_fn combine = g->combine;
     void *ctx = g->ctx;
     if (mode == FG__SCAN_REDUCE) {
@@ -79,19 +82,30 @@ static void fg__scan_generic_block(size_t begin, size_t end, void *accp, int mod
     } else if (mode == FG_SCAN_INCLUSIVE) { /* in place too: in[i] is read first */
         for (size_t i = begin; i < end; i++) {
             combine(acc, in + i * z, ctx);
-            fg__elem_copy(out + i * z, acc, z);
+            memcpy(out + i * z, acc, z);
         }
     } else if (out != in) {
         for (size_t i = begin; i < end; i++) {
-            fg__elem_copy(out + i * z, acc, z);
+            memcpy(out + i * z, acc, z);
             combine(acc, in + i * z, ctx);
         }
     } else { /* exclusive in place: keep in[i] before out[i] overwrites it */
         for (size_t i = begin; i < end; i++) {
-            fg__elem_copy(tmp, out + i * z, z);
-            fg__elem_copy(out + i * z, acc, z);
+            memcpy(tmp, out + i * z, z);
+            memcpy(out + i * z, acc, z);
             combine(acc, tmp, ctx);
         }
+    }
+}
+
+static void fg__scan_generic_block(size_t begin, size_t end, void *acc, int mode, void *job)
+{
+    const fg__scan_generic *g = job;
+    switch (g->size) {
+    case 4: fg__scan_generic_run(g, begin, end, acc, mode, 4); break;
+    case 8: fg__scan_generic_run(g, begin, end, acc, mode, 8); break;
+    case 16: fg__scan_generic_run(g, begin, end, acc, mode, 16); break;
+    default: fg__scan_generic_run(g, begin, end, acc, mode, g->size); break;
     }
 }
 
