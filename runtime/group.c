@@ -40,7 +40,8 @@
  * I4  a sync on a worker first runs its own deque's newest jobs while tasks
  *     are not finished (fg__sync_run_own); when it reads 0 (acquire) every
  *     task has finished and no RMW is needed.  Only if the deque runs dry
- *     first does it announce SYNC_BIT and wait.
+ *     first does it announce SYNC_BIT and wait.  Group tasks it takes run
+ *     inline in that loop (fg__sync_run_job), not through fg__worker_run.
  *
  * Frames come from the pool's slab (slab.c): no malloc in steady state.
  */
