@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "analyze.h"
+#include "bound.h"
 #include "engine.h"
 #include "gen.h"
 #include "graph.h"
@@ -222,51 +223,148 @@ Test(sim, same_inputs_and_seed_give_the_same_bytes)
 
 /* ------------------------------------------------------------------ bounds */
 
-static void check_bounds(const sim_graph *g, const char *what)
+/* Every run of every graph below, on every policy, steal amount, P and
+ * machine, within max(T1/P, T∞) <= makespan <= T1/P + SIM_BOUND_C x T∞_B
+ * (bound.h; docs/design/sim.md, "The bounds").  same-victim is not greedy
+ * (all thieves queue on one victim while others hold work) and is held to
+ * the lower bound only. */
+static const char *const bound_policies[] = { "random", "round-robin", "sticky", "near",
+                                              "power-of-two", "busiest-of-3", "same-victim" };
+static const int bound_Ps[] = { 1, 2, 4, 8, 64, 256 };
+static const char *const bound_topologies[] = {
+    "pack:1 l3:1 core:256 pu:1", /* flat: one socket, one shared L3 */
+    "pack:4 l3:2 core:8 pu:1",   /* 4 sockets, 2 L3s each: P = 64 reaches all, 256 wraps */
+};
+enum { BOUND_POLICIES = 7, BOUND_PS = 6, BOUND_TOPOLOGIES = 2 };
+
+static sim_machine bound_machines[BOUND_TOPOLOGIES][BOUND_PS];
+
+static sim_options bound_options(const char *policy, int half)
 {
-    sim_analysis a;
-    cr_assert_eq(sim_analyze(g, 0, &a), 0);
-    const char *policies[] = { "random", "round-robin", "sticky", "near", "power-of-two" };
-    int Ps[] = { 1, 2, 8, 64 };
-    for (int p = 0; p < 5; p++)
-        for (int i = 0; i < 4; i++) {
-            for (int half = 0; half < 2; half++) {
-                sim_options o = options(policies[p], 1, sim_costs_default);
-                o.steal = half ? FG_STEAL_HALF : FG_STEAL_ONE;
-                sim_result r;
-                run(g, "pack:4 l3:2 core:8 pu:1", Ps[i], &o, &r);
-                cr_assert_geq(r.makespan, a.work / (uint64_t)Ps[i], "%s %s P=%d", what,
-                              policies[p], Ps[i]);
-                cr_assert_geq(r.makespan, a.span, "%s %s P=%d", what, policies[p], Ps[i]);
-                cr_assert_eq(r.total.tasks, g->n, "%s: every unit runs once", what);
-                cr_assert_eq(r.total.busy_ns, a.work, "%s: all the work, once", what);
-                sim_result_free(&r);
-            }
-        }
+    sim_options o = { .seed = 1, .costs = sim_costs_default };
+    char err[ERRLEN] = "";
+    if (strcmp(policy, "busiest-of-3") == 0)
+        cr_assert_eq(sim_policy_load(&o, FG_SIM_POLICY_LIB ":busiest_of_3", err, sizeof err), 0,
+                     "%s", err);
+    if (strcmp(policy, "same-victim") == 0) {
+        o.victim_fn = same_victim;
+        o.policy_name = "same-victim";
+    }
+    const char *builtin = o.victim_fn == NULL ? policy : NULL;
+    cr_assert_eq(sim_policy_resolve(&o, builtin, NULL, half ? "half" : "one", err, sizeof err), 0,
+                 "%s", err);
+    return o;
 }
 
-Test(sim, makespan_respects_work_and_span_on_every_recording)
+/* Every run of g held to both bounds; the largest c a greedy run needed. */
+static double check_bounds(const sim_graph *g, const char *what)
+{
+    double worst = 0;
+    for (int p = 0; p < BOUND_POLICIES; p++)
+        for (int half = 0; half < 2; half++)
+            for (int t = 0; t < BOUND_TOPOLOGIES; t++)
+                for (int i = 0; i < BOUND_PS; i++) {
+                    const sim_machine *m = &bound_machines[t][i];
+                    sim_options o = bound_options(bound_policies[p], half);
+                    sim_bounds b;
+                    sim_result r;
+                    char err[ERRLEN] = "";
+                    cr_assert_eq(sim_bounds_of(g, m, &o.costs, &b), 0);
+                    cr_assert_eq(sim_run(g, m, &o, &r, err, sizeof err), 0, "%s", err);
+                    char run[256];
+                    snprintf(run, sizeof run, "%s, %s steal-%s, %s, P=%d: makespan %llu", what,
+                             bound_policies[p], half ? "half" : "one", bound_topologies[t],
+                             bound_Ps[i], (unsigned long long)r.makespan);
+                    cr_assert_geq(r.makespan, b.lower, "%s < lower bound %llu", run,
+                                  (unsigned long long)b.lower);
+                    cr_assert_eq(r.total.tasks, g->n, "%s: every unit runs once", run);
+                    cr_assert_eq(r.total.busy_ns, b.work, "%s: all the work, once", run);
+                    if (strcmp(bound_policies[p], "same-victim") != 0) {
+                        cr_assert_leq(r.makespan, b.upper,
+                                      "%s > upper bound %llu = T1/P + %d x %llu (needs c = %.3f)",
+                                      run, (unsigned long long)b.upper, SIM_BOUND_C,
+                                      (unsigned long long)b.burdened,
+                                      sim_bounds_needed_c(&b, r.makespan));
+                        double c = sim_bounds_needed_c(&b, r.makespan);
+                        worst = c > worst ? c : worst;
+                    }
+                    sim_result_free(&r);
+                }
+    cr_log_info("%s: largest c needed %.4f (bound c %d)", what, worst, SIM_BOUND_C);
+    return worst;
+}
+
+static void bound_machines_create(void)
+{
+    char err[ERRLEN] = "";
+    for (int t = 0; t < BOUND_TOPOLOGIES; t++)
+        for (int i = 0; i < BOUND_PS; i++)
+            cr_assert_eq(sim_machine_create(&bound_machines[t][i], bound_topologies[t], bound_Ps[i],
+                                            err, sizeof err), 0, "%s", err);
+}
+
+static void bound_machines_free(void)
+{
+    for (int t = 0; t < BOUND_TOPOLOGIES; t++)
+        for (int i = 0; i < BOUND_PS; i++)
+            sim_machine_free(&bound_machines[t][i]);
+}
+
+/* Three roots (through the injector one after another), each a star of 30
+ * leaves synced at its end. */
+static int gen_roots(sim_builder *b)
+{
+    for (int r = 0; r < 3; r++) {
+        uint32_t root = sim_builder_add(b, SIM_NONE, 0, 0, 1000, 0, 0);
+        for (int i = 0; i < 30; i++)
+            sim_builder_add(b, root, 3, 0, 5000 + 100 * (uint64_t)i, 10 * (uint64_t)i, 1000);
+    }
+    return b->failed ? SIM_ENOMEM : sim_builder_finish(b);
+}
+
+Test(sim, every_run_is_within_both_bounds_on_hand_made_graphs, .init = bound_machines_create,
+     .fini = bound_machines_free, .timeout = 240)
 {
     sim_graph g;
-    GRAPH(&g, sim_gen_fib(&built, 16, 80, 40));
-    check_bounds(&g, "fib(16)");
+    GRAPH(&g, sim_gen_chain(&built, 50, 1000));
+    check_bounds(&g, "chain(50)");
     sim_graph_free(&g);
     GRAPH(&g, sim_gen_star(&built, 300, 700));
     check_bounds(&g, "star(300)");
     sim_graph_free(&g);
-    DIR *dir = opendir(FG_SIM_GOLDEN_DIR);
-    for (struct dirent *e; dir != NULL && (e = readdir(dir)) != NULL;) {
+    GRAPH(&g, sim_gen_tree(&built, 8, 200, 20000));
+    check_bounds(&g, "tree(8)");
+    sim_graph_free(&g);
+    GRAPH(&g, sim_gen_fib(&built, 16, 80, 40));
+    check_bounds(&g, "fib(16)");
+    sim_graph_free(&g);
+    GRAPH(&g, gen_roots(&built));
+    check_bounds(&g, "3 roots");
+    sim_graph_free(&g);
+}
+
+/* The recordings committed in tests/record/ (real runs: fib, nqueens and
+ * UTS by the record-* programs, the seed workload by record-seed-one). */
+Test(sim, every_run_is_within_both_bounds_on_every_recording, .init = bound_machines_create,
+     .fini = bound_machines_free, .timeout = 240)
+{
+    DIR *dir = opendir(FG_SIM_RECORD_DIR);
+    cr_assert(dir != NULL, "%s", FG_SIM_RECORD_DIR);
+    int seen = 0;
+    for (struct dirent *e; (e = readdir(dir)) != NULL;) {
         size_t len = strlen(e->d_name);
         if (len < 5 || strcmp(e->d_name + len - 4, ".rec") != 0)
             continue;
         char path[1024], err[ERRLEN] = "";
-        snprintf(path, sizeof path, "%s/%s", FG_SIM_GOLDEN_DIR, e->d_name);
+        snprintf(path, sizeof path, "%s/%s", FG_SIM_RECORD_DIR, e->d_name);
+        sim_graph g;
         cr_assert_eq(sim_graph_load(&g, path, err, sizeof err), 0, "%s: %s", path, err);
         check_bounds(&g, e->d_name);
         sim_graph_free(&g);
+        seen++;
     }
-    if (dir != NULL)
-        closedir(dir);
+    closedir(dir);
+    cr_assert_eq(seen, 4, "fib-16, nqueens-8, seed-one and uts-group-28: found %d", seen);
 }
 
 /* -------------------------------------------------------- the user policy */
