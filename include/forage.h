@@ -42,7 +42,7 @@
  *   fg_parallel_iter  fg_parallel_iter_next from any threads at once (each
  *                     result goes to one); fg_parallel_iter_close once, and
  *                     no next may start after it began.
- *   fg_ctx, fg_frame  the worker running the task only.
+ *   fg_ctx            the worker running the task only.
  *   fg_config, fg_*_opts, fg_error_info, fg_worker_stats: the caller's
  *                     memory, read or written during the one call given it.
  *
@@ -575,19 +575,20 @@ static inline int fg_ctx_sync(fg_ctx *cx, fg_ctx_fn fn, void *arg, size_t size)
  *
  * The same tasks with types the compiler sees through, as Lace's TASK_n
  * macros give: the argument is passed by value (a scalar or a struct), the
- * result is returned, and the top of the worker's ctx stack travels in a
- * frame passed down by value, so a spawn and its sync cost a few stores
- * and loads and a direct call: the top is stored for the runtime (thieves'
- * runs and waits on this worker build on it) but never loaded back.
+ * result is returned, and the task gets the worker's context as its one
+ * other argument, so a spawn and its sync cost a few loads and stores on
+ * the context's line and a direct call.  Every parameter is a scalar, so
+ * the compiler may split the task's leaf test out and inline it where the
+ * task is called and synced (gcc's partial inlining), as it does for Lace.
  *
  *     FG_TASK(long, fib, int);              // declares fib_spawn, fib_sync,
- *     static long fib(fg_frame f, int n)    // fib_run; you write fib
+ *     static long fib(fg_ctx *cx, int n)    // fib_run; you write fib
  *     {
  *         if (n < 2)
  *             return n;
- *         fib_spawn(&f, n - 1);             // may run on a thief
- *         long y = fib(f, n - 2);           // a plain call, same frame
- *         long x = fib_sync(&f);            // the spawned task's result
+ *         fib_spawn(cx, n - 1);             // may run on a thief
+ *         long y = fib(cx, n - 2);          // a plain call
+ *         long x = fib_sync(cx);            // the spawned task's result
  *         return x + y;
  *     }
  *     long r;
@@ -601,39 +602,20 @@ static inline int fg_ctx_sync(fg_ctx *cx, fg_ctx_fn fn, void *arg, size_t size)
  * does nothing, returns 0 of its type and makes the root fg_ctx_run /
  * NAME_run return FG_EINVAL; in debug builds (NDEBUG unset) a task that
  * returns with spawns not synced is found at its end the same way, and the
- * forgotten tasks are still run.  Mixing in the untyped fg_ctx_spawn/sync
- * inside a typed task is safe: fg_frame_of(cx) gives a frame, and
- * fg_frame_ctx(f) the context.
+ * forgotten tasks are still run.  The untyped fg_ctx_spawn/sync may be
+ * mixed in on the same context.
  * A spawn never fails: on a full stack the task runs at once. */
-typedef struct fg_frame {
-    fg_ctx *cx;
-    fg_ctx_slot *top; /* private: the next free slot */
-} fg_frame;
-
-/* The frame of a context (a task's untyped cx), and back: the context
- * with the frame's top stored, for the untyped calls. */
-static inline fg_frame fg_frame_of(fg_ctx *cx)
-{
-    fg_frame f = { cx, cx->fg__top };
-    return f;
-}
-static inline fg_ctx *fg_frame_ctx(fg_frame f)
-{
-    f.cx->fg__top = f.top;
-    return f.cx;
-}
 
 /* The out-of-line halves of the typed spawn and sync: not for direct use. */
-FG_API fg_ctx_slot *fg__ctx_spawn_frame(fg_ctx *cx, fg_ctx_slot *top, size_t size);
-FG_API fg_ctx_slot *fg__ctx_sync_frame(fg_ctx *cx, fg_ctx_slot *top, fg_ctx_fn fn, void *out,
-                                       size_t size);
+FG_API void fg__task_spawn_slow(fg_ctx *cx, size_t size);
+FG_API void fg__task_sync_slow(fg_ctx *cx, fg_ctx_fn fn, void *out, size_t size);
 
 #ifdef NDEBUG
-#  define FG__TASK_PENDING(f, d) ((void)0)
+#  define FG__TASK_PENDING(cx, d) ((void)0)
 #  define FG__TASK_CHECK_BEGIN(cx) ((void)0)
 #  define FG__TASK_CHECK_END(cx) ((void)0)
 #else
-#  define FG__TASK_PENDING(f, d) ((void)((f)->cx->fg__pending += (d)))
+#  define FG__TASK_PENDING(cx, d) ((void)((cx)->fg__pending += (d)))
 #  define FG__TASK_CHECK_BEGIN(cx) unsigned fg__pending_at_entry = (cx)->fg__pending
 #  define FG__TASK_CHECK_END(cx) fg__ctx_check_pending((cx), fg__pending_at_entry)
 #endif
@@ -652,40 +634,45 @@ FG_API void fg__ctx_check_pending(fg_ctx *cx, unsigned entry);
         RUN_BODY;                                                                 \
         FG__TASK_CHECK_END(cx);                                                   \
     }                                                                             \
-    static inline __attribute__((unused)) void NAME##_spawn(fg_frame *f, ATYPE arg) \
+    static inline __attribute__((unused)) void NAME##_spawn(fg_ctx *cx, ATYPE arg) \
     {                                                                             \
-        fg_ctx_slot *s = f->top;                                                  \
+        fg_ctx_slot *s = cx->fg__top;                                             \
         memcpy(s->fg__arg, &arg, sizeof arg);                                     \
         s->fg__fn = NAME##__run;                                                  \
-        FG__TASK_PENDING(f, 1);                                                   \
-        if (FG__LIKELY(s < f->cx->fg__limit && FG__CTX_SPLITREQ(f->cx) == 0))     \
-            f->cx->fg__top = f->top = s + 1;                                      \
+        FG__TASK_PENDING(cx, 1);                                                  \
+        if (FG__LIKELY(s < cx->fg__limit && FG__CTX_SPLITREQ(cx) == 0))           \
+            cx->fg__top = s + 1;                                                  \
         else                                                                      \
-            f->top = fg__ctx_spawn_frame(f->cx, s, sizeof(NAME##__slot));         \
+            fg__task_spawn_slow(cx, sizeof(NAME##__slot));                        \
     }
 
-/* FG_TASK(RTYPE, NAME, ATYPE): a typed task `RTYPE NAME(fg_frame, ATYPE)`
+/* The sync's fast path: the newest slot is this task's and still the
+ * owner's; take its argument and run it here by a direct call. */
+#define FG__TASK_SYNC_FAST(cx, NAME, ATYPE, s)                                    \
+    ((s) >= (cx)->fg__split && (s)->fg__fn == NAME##__run &&                      \
+     FG__CTX_SPLITREQ(cx) == 0)
+
+/* FG_TASK(RTYPE, NAME, ATYPE): a typed task `RTYPE NAME(fg_ctx *, ATYPE)`
  * (you define it after the macro) with
- *     void  NAME_spawn(fg_frame *f, ATYPE arg);
- *     RTYPE NAME_sync(fg_frame *f);
+ *     void  NAME_spawn(fg_ctx *cx, ATYPE arg);
+ *     RTYPE NAME_sync(fg_ctx *cx);
  *     int   NAME_run(fg_pool *pool, ATYPE arg, RTYPE *result); // fg_ctx_run */
 #define FG_TASK(RTYPE, NAME, ATYPE)                                               \
-    static RTYPE NAME(fg_frame f, ATYPE arg);                                     \
+    static RTYPE NAME(fg_ctx *cx, ATYPE arg);                                     \
     FG__TASK_COMMON(NAME, ATYPE, ATYPE arg; RTYPE result;,                       \
-                    s->result = NAME(fg_frame_of(cx), s->arg), RTYPE)             \
-    static inline __attribute__((unused)) RTYPE NAME##_sync(fg_frame *f)          \
+                    s->result = NAME(cx, s->arg), RTYPE)                          \
+    static inline __attribute__((unused)) RTYPE NAME##_sync(fg_ctx *cx)          \
     {                                                                             \
-        fg_ctx_slot *s = f->top - 1;                                              \
-        FG__TASK_PENDING(f, -1);                                                  \
-        if (FG__LIKELY(s >= f->cx->fg__split && s->fg__fn == NAME##__run &&       \
-                       FG__CTX_SPLITREQ(f->cx) == 0)) {                           \
+        fg_ctx_slot *s = cx->fg__top - 1;                                         \
+        FG__TASK_PENDING(cx, -1);                                                 \
+        if (FG__LIKELY(FG__TASK_SYNC_FAST(cx, NAME, ATYPE, s))) {                 \
             ATYPE a;                                                              \
             memcpy(&a, s->fg__arg, sizeof a);                                     \
-            f->cx->fg__top = f->top = s;                                          \
-            return NAME(*f, a);                                                   \
+            cx->fg__top = s;                                                      \
+            return NAME(cx, a);                                                   \
         }                                                                         \
         NAME##__slot out;                                                         \
-        f->top = fg__ctx_sync_frame(f->cx, f->top, NAME##__run, &out, sizeof out);\
+        fg__task_sync_slow(cx, NAME##__run, &out, sizeof out);                    \
         return out.result;                                                        \
     }                                                                             \
     static inline __attribute__((unused)) int NAME##_run(fg_pool *pool, ATYPE arg, \
@@ -700,25 +687,24 @@ FG_API void fg__ctx_check_pending(fg_ctx *cx, unsigned entry);
         return err;                                                               \
     }
 
-/* FG_TASK_VOID(NAME, ATYPE): the same for `void NAME(fg_frame, ATYPE)`;
+/* FG_TASK_VOID(NAME, ATYPE): the same for `void NAME(fg_ctx *, ATYPE)`;
  * NAME_sync returns nothing and NAME_run takes no result pointer. */
 #define FG_TASK_VOID(NAME, ATYPE)                                                 \
-    static void NAME(fg_frame f, ATYPE arg);                                      \
-    FG__TASK_COMMON(NAME, ATYPE, ATYPE arg;, NAME(fg_frame_of(cx), s->arg), void) \
-    static inline __attribute__((unused)) void NAME##_sync(fg_frame *f)           \
+    static void NAME(fg_ctx *cx, ATYPE arg);                                      \
+    FG__TASK_COMMON(NAME, ATYPE, ATYPE arg;, NAME(cx, s->arg), void)              \
+    static inline __attribute__((unused)) void NAME##_sync(fg_ctx *cx)           \
     {                                                                             \
-        fg_ctx_slot *s = f->top - 1;                                              \
-        FG__TASK_PENDING(f, -1);                                                  \
-        if (FG__LIKELY(s >= f->cx->fg__split && s->fg__fn == NAME##__run &&       \
-                       FG__CTX_SPLITREQ(f->cx) == 0)) {                           \
+        fg_ctx_slot *s = cx->fg__top - 1;                                         \
+        FG__TASK_PENDING(cx, -1);                                                 \
+        if (FG__LIKELY(FG__TASK_SYNC_FAST(cx, NAME, ATYPE, s))) {                 \
             ATYPE a;                                                              \
             memcpy(&a, s->fg__arg, sizeof a);                                     \
-            f->cx->fg__top = f->top = s;                                          \
-            NAME(*f, a);                                                          \
+            cx->fg__top = s;                                                      \
+            NAME(cx, a);                                                          \
             return;                                                               \
         }                                                                         \
         NAME##__slot out;                                                         \
-        f->top = fg__ctx_sync_frame(f->cx, f->top, NAME##__run, &out, sizeof out);\
+        fg__task_sync_slow(cx, NAME##__run, &out, sizeof out);                    \
     }                                                                             \
     static inline __attribute__((unused)) int NAME##_run(fg_pool *pool, ATYPE arg) \
     {                                                                             \
@@ -820,14 +806,14 @@ FG_API int fg__for_inline_prepare(fg_pool *pool, size_t begin, size_t end,
 
 #define FG_PARALLEL_FOR(NAME, BODY)                                               \
     FG_TASK_VOID(NAME##__span, fg__for_span)                                      \
-    static void NAME##__span(fg_frame f, fg__for_span s)                          \
+    static void NAME##__span(fg_ctx *cx, fg__for_span s)                          \
     {                                                                             \
         fg__for_loop *l = s.loop;                                                 \
         if (s.end - s.begin >= 2 * l->grain) { /* halve: both keep >= grain */    \
             size_t mid = s.begin + (s.end - s.begin) / 2;                         \
-            NAME##__span_spawn(&f, (fg__for_span){ mid, s.end, l });              \
-            NAME##__span(f, (fg__for_span){ s.begin, mid, l });                   \
-            NAME##__span_sync(&f);                                                \
+            NAME##__span_spawn(cx, (fg__for_span){ mid, s.end, l });              \
+            NAME##__span(cx, (fg__for_span){ s.begin, mid, l });                  \
+            NAME##__span_sync(cx);                                                \
             return;                                                               \
         }                                                                         \
         if (FG__LOAD_INT(&l->error) != 0 || fg_cancel_requested(l->cancel))       \

@@ -125,25 +125,22 @@ static int fg__ctx_call(fg__worker *w, fg_ctx_fn fn, void *arg)
     return err != 0 ? err : FG_EINVAL;
 }
 
-/* The typed tasks' slow paths (forage.h, FG_TASK): the frame's top goes to
- * memory, where the generic slow paths and thieves' runs expect it, and
- * comes back. */
-fg_ctx_slot *fg__ctx_spawn_frame(fg_ctx *cx, fg_ctx_slot *top, size_t size)
+/* The typed tasks' slow paths (forage.h, FG_TASK): a spill, a split or a
+ * thieves' request at spawn; a stolen or spilled task, or the wrong one, at
+ * sync.  Typed calls have no return code, so a failure breaks the context
+ * and the root fg_ctx_run reports it. */
+void fg__task_spawn_slow(fg_ctx *cx, size_t size)
 {
-    cx->fg__top = top;
-    int err = fg__ctx_spawn_slow(cx, top->fg__fn, size);
+    int err = fg__ctx_spawn_slow(cx, cx->fg__top->fg__fn, size);
     if (err < 0 && cx->fg__broken == 0)
         cx->fg__broken = err; /* FG_ENOMEM: the typed sync will miss it */
-    return cx->fg__top;
 }
 
-fg_ctx_slot *fg__ctx_sync_frame(fg_ctx *cx, fg_ctx_slot *top, fg_ctx_fn fn, void *out, size_t size)
+void fg__task_sync_slow(fg_ctx *cx, fg_ctx_fn fn, void *out, size_t size)
 {
-    cx->fg__top = top;
     memset(out, 0, size);
     if (fg__ctx_sync_slow(cx, fn, out, size) < 0 && cx->fg__broken == 0)
         cx->fg__broken = FG_EINVAL; /* the wrong task, or none: nothing done */
-    return cx->fg__top;
 }
 
 typedef struct fg__ctx_root {

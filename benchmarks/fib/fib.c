@@ -47,13 +47,13 @@ static void fib_ctx_task(fg_ctx *cx, void *p)
 }
 
 FG_TASK(uint64_t, fib_typed, int);
-static uint64_t fib_typed(fg_frame f, int n)
+static uint64_t fib_typed(fg_ctx *cx, int n)
 {
     if (n < 2)
         return (uint64_t)n;
-    fib_typed_spawn(&f, n - 1);
-    uint64_t y = fib_typed(f, n - 2);
-    uint64_t x = fib_typed_sync(&f);
+    fib_typed_spawn(cx, n - 1);
+    uint64_t y = fib_typed(cx, n - 2);
+    uint64_t x = fib_typed_sync(cx);
     return x + y;
 }
 

@@ -3,17 +3,17 @@
 
 typedef struct pair { int a, b; } pair;
 FG_TASK(int, twice, int);
-static int twice(fg_frame f, int x)
+static int twice(fg_ctx *cx, int x)
 {
-    (void)f;
+    (void)cx;
     return 2 * x;
 }
 
 FG_TASK(int, caller, int);
-static int caller(fg_frame f, int x)
+static int caller(fg_ctx *cx, int x)
 {
-    twice_spawn(&f, (pair){ x, x }); /* a struct where an int is due */
-    return twice_sync(&f);
+    twice_spawn(cx, (pair){ x, x }); /* a struct where an int is due */
+    return twice_sync(cx);
 }
 
 int main(void)

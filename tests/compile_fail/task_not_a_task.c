@@ -7,10 +7,10 @@ static int plain(int x)
 }
 
 FG_TASK(int, caller, int);
-static int caller(fg_frame f, int x)
+static int caller(fg_ctx *cx, int x)
 {
     (void)plain;
-    return plain_sync(&f) + x; /* plain has no typed sync */
+    return plain_sync(cx) + x; /* plain has no typed sync */
 }
 
 int main(void)

@@ -4,17 +4,17 @@
 #include <forage.h>
 
 FG_TASK(int, twice, int);
-static int twice(fg_frame f, int x)
+static int twice(fg_ctx *cx, int x)
 {
-    (void)f;
+    (void)cx;
     return 2 * x;
 }
 
 FG_TASK(int, caller, int);
-static int caller(fg_frame f, int x)
+static int caller(fg_ctx *cx, int x)
 {
-    twice_spawn(&f, x);
-    return twice_sync(&f);
+    twice_spawn(cx, x);
+    return twice_sync(cx);
 }
 
 int main(void)

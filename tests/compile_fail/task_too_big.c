@@ -3,9 +3,9 @@
 
 typedef struct big { char bytes[64]; } big;
 FG_TASK(int, sum, big);
-static int sum(fg_frame f, big b)
+static int sum(fg_ctx *cx, big b)
 {
-    (void)f;
+    (void)cx;
     return b.bytes[0];
 }
 

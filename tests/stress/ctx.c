@@ -175,10 +175,9 @@ typedef struct tpair_arg { tnode n; unsigned first, last; totals t; } tpair_arg;
 static void tvisit_range(fg_ctx *cx, void *p)
 {
     tpair_arg *a = p;
-    fg_frame f = fg_frame_of(cx);
     node n = node_of(a->n);
     for (unsigned i = a->first; i < a->last; i++)
-        add_totals(&a->t, tvisit(f, tnode_of(child(&n, i))));
+        add_totals(&a->t, tvisit(cx, tnode_of(child(&n, i))));
 }
 
 static int trun_range(void *p)
@@ -186,7 +185,7 @@ static int trun_range(void *p)
     return fg_ctx_run(pool, tvisit_range, p);
 }
 
-static totals tvisit(fg_frame f, tnode t)
+static totals tvisit(fg_ctx *cx, tnode t)
 {
     atomic_fetch_add_explicit(&runs, 1, memory_order_relaxed);
     node n = node_of(t);
@@ -207,19 +206,19 @@ static totals tvisit(fg_frame f, tnode t)
     }
     if (h % 2 == 0) { /* spawn all, then sync newest first */
         for (unsigned i = 0; i < k; i++)
-            tvisit_spawn(&f, tnode_of(child(&n, i)));
+            tvisit_spawn(cx, tnode_of(child(&n, i)));
         for (unsigned i = k; i-- > 0;)
-            add_totals(&r, tvisit_sync(&f));
+            add_totals(&r, tvisit_sync(cx));
         return r;
     }
     for (unsigned i = 0; i < k; i++) { /* spawn one, run the next, sync */
         if (i + 1 < k) {
-            tvisit_spawn(&f, tnode_of(child(&n, i)));
-            add_totals(&r, tvisit(f, tnode_of(child(&n, i + 1))));
-            add_totals(&r, tvisit_sync(&f));
+            tvisit_spawn(cx, tnode_of(child(&n, i)));
+            add_totals(&r, tvisit(cx, tnode_of(child(&n, i + 1))));
+            add_totals(&r, tvisit_sync(cx));
             i++;
         } else {
-            add_totals(&r, tvisit(f, tnode_of(child(&n, i))));
+            add_totals(&r, tvisit(cx, tnode_of(child(&n, i))));
         }
     }
     return r;

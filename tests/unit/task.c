@@ -21,13 +21,13 @@ static long fib_seq(int n)
 }
 
 FG_TASK(long, fib, int);
-static long fib(fg_frame f, int n)
+static long fib(fg_ctx *cx, int n)
 {
     if (n < 2)
         return n;
-    fib_spawn(&f, n - 1);
-    long y = fib(f, n - 2);
-    long x = fib_sync(&f);
+    fib_spawn(cx, n - 1);
+    long y = fib(cx, n - 2);
+    long x = fib_sync(cx);
     return x + y;
 }
 
@@ -50,7 +50,7 @@ typedef struct range { uint32_t lo, hi; } range;
 static atomic_uint visits[1 << 16];
 
 FG_TASK_VOID(visit, range);
-static void visit(fg_frame f, range r)
+static void visit(fg_ctx *cx, range r)
 {
     if (r.hi - r.lo <= 4) {
         for (uint32_t i = r.lo; i < r.hi; i++)
@@ -58,13 +58,13 @@ static void visit(fg_frame f, range r)
         return;
     }
     uint32_t q = (r.hi - r.lo) / 4;
-    visit_spawn(&f, (range){ r.lo, r.lo + q });
-    visit_spawn(&f, (range){ r.lo + q, r.lo + 2 * q });
-    visit_spawn(&f, (range){ r.lo + 2 * q, r.lo + 3 * q });
-    visit(f, (range){ r.lo + 3 * q, r.hi });
-    visit_sync(&f);
-    visit_sync(&f);
-    visit_sync(&f);
+    visit_spawn(cx, (range){ r.lo, r.lo + q });
+    visit_spawn(cx, (range){ r.lo + q, r.lo + 2 * q });
+    visit_spawn(cx, (range){ r.lo + 2 * q, r.lo + 3 * q });
+    visit(cx, (range){ r.lo + 3 * q, r.hi });
+    visit_sync(cx);
+    visit_sync(cx);
+    visit_sync(cx);
 }
 
 Test(task, struct_args_void_tasks_each_index_once)
@@ -84,21 +84,21 @@ Test(task, struct_args_void_tasks_each_index_once)
 /* 10^5 typed spawns in one loop: past the stack's capacity the spawns run
  * at once and their syncs return their results. */
 FG_TASK(uint64_t, square, uint32_t);
-static uint64_t square(fg_frame f, uint32_t x)
+static uint64_t square(fg_ctx *cx, uint32_t x)
 {
-    (void)f;
+    (void)cx;
     return (uint64_t)x * x;
 }
 
 typedef struct loop_arg { uint32_t n; uint64_t sum; uint32_t wrong; } loop_arg;
 
 FG_TASK_VOID(spawn_loop, loop_arg *);
-static void spawn_loop(fg_frame f, loop_arg *a)
+static void spawn_loop(fg_ctx *cx, loop_arg *a)
 {
     for (uint32_t i = 0; i < a->n; i++)
-        square_spawn(&f, i);
+        square_spawn(cx, i);
     for (uint32_t i = a->n; i-- > 0;) {
-        uint64_t r = square_sync(&f);
+        uint64_t r = square_sync(cx);
         a->wrong += r != (uint64_t)i * i;
         a->sum += r;
     }
@@ -121,26 +121,26 @@ Test(task, hundred_thousand_typed_spawns)
 
 /* Misuse that compiles: a sync in the wrong order finds another task. */
 FG_TASK(int, one, int);
-static int one(fg_frame f, int x)
+static int one(fg_ctx *cx, int x)
 {
-    (void)f;
+    (void)cx;
     return x + 1;
 }
 FG_TASK(int, two, int);
-static int two(fg_frame f, int x)
+static int two(fg_ctx *cx, int x)
 {
-    (void)f;
+    (void)cx;
     return x + 2;
 }
 
 FG_TASK(int, wrong_order, int);
-static int wrong_order(fg_frame f, int x)
+static int wrong_order(fg_ctx *cx, int x)
 {
-    one_spawn(&f, x);
-    two_spawn(&f, x);
-    int a = one_sync(&f); /* the newest is two's: refused, 0 */
-    int b = two_sync(&f);
-    int c = one_sync(&f);
+    one_spawn(cx, x);
+    two_spawn(cx, x);
+    int a = one_sync(cx); /* the newest is two's: refused, 0 */
+    int b = two_sync(cx);
+    int c = one_sync(cx);
     return a * 100 + b * 10 + c;
 }
 
@@ -161,17 +161,17 @@ Test(task, wrong_order_sync_is_einval)
 static atomic_int forgotten_ran;
 
 FG_TASK(int, forgotten, int);
-static int forgotten(fg_frame f, int x)
+static int forgotten(fg_ctx *cx, int x)
 {
-    (void)f;
+    (void)cx;
     atomic_fetch_add(&forgotten_ran, 1);
     return x;
 }
 
 FG_TASK(int, forgets, int);
-static int forgets(fg_frame f, int x)
+static int forgets(fg_ctx *cx, int x)
 {
-    forgotten_spawn(&f, x); /* never synced */
+    forgotten_spawn(cx, x); /* never synced */
     return x;
 }
 
@@ -194,11 +194,9 @@ typedef struct untyped { int n; long r; } untyped;
 static void untyped_fib(fg_ctx *cx, void *p)
 {
     untyped *u = p;
-    fg_frame f = fg_frame_of(cx);
-    fib_spawn(&f, u->n - 1);
-    long y = fib(f, u->n - 2);
-    u->r = fib_sync(&f) + y;
-    cr_assert_eq(fg_frame_ctx(f), cx);
+    fib_spawn(cx, u->n - 1);
+    long y = fib(cx, u->n - 2);
+    u->r = fib_sync(cx) + y;
 }
 
 Test(task, typed_inside_untyped)
