@@ -260,8 +260,12 @@ static void fg__iter_fill(fg_parallel_iter *it)
         return;
     pthread_mutex_unlock(&it->lock);
     for (size_t k = 0; k < cut; k++)
-        if (fg_spawn(&it->runners, fg__iter_runner, it) != 0)
-            fg__iter_runner(it); /* FG_ESHUTDOWN */
+        if (fg_spawn(&it->runners, fg__iter_runner, it) != 0) {
+            /* FG_ESHUTDOWN (only off the pool): run it here, in the caller's slot. */
+            int outer = fg_worker_scope_enter(fg_pool_workers(it->pool));
+            fg__iter_runner(it);
+            fg_worker_scope_leave(outer);
+        }
     pthread_mutex_lock(&it->lock);
 }
 

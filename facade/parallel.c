@@ -368,8 +368,11 @@ static int fg__map_run_shared(fg__map *m)
     int err = 0;
     for (size_t i = 0; i < consumers && err == 0; i++)
         err = fg_spawn(&g, fg__shared_consumer, m);
-    if (err < 0) /* FG_ESHUTDOWN: drain the queue here so nothing is lost */
+    if (err < 0) { /* FG_ESHUTDOWN: drain the queue here so nothing is lost, */
+        int outer = fg_worker_scope_enter(fg_pool_workers(m->par->pool)); /* in the caller's slot */
         fg__shared_consumer(m);
+        fg_worker_scope_leave(outer);
+    }
     int sync = fg_sync(&g);
     fg__free(m->queue);
     return err < 0 ? err : sync;

@@ -279,8 +279,18 @@ FG_API int fg_pool_queue_length(const fg_pool *pool, int worker);
 
 /* Index of the calling worker thread in its pool, in [0, workers); on any
  * other thread -1, unless that thread runs tasks itself inside a worker
- * scope (below), as the façade's sequential backend does (index 0), so that
- * a task can always index per-worker arrays with it. */
+ * scope (below).  So a task can always index per-worker arrays with it:
+ *  - on a worker of its pool: that worker's index;
+ *  - the façade's sequential backend (n_jobs = 1) on a non-worker thread,
+ *    and a sequential iterator's reader: 0;
+ *  - a process backend's worker process: its number, in [0, n_jobs);
+ *  - a pool inherited across fork() (its tasks run inline): 0;
+ *  - a task of a live pool run inline on a non-worker caller (fg_spawn when
+ *    no frame can be had; the façade's fallback while the pool shuts down):
+ *    `workers`, the caller's slot, so arrays of fg_pool_workers() + 1
+ *    entries cover every case.  Only one thread at a time should expect
+ *    that slot: it is shared by all non-worker callers of the pool.
+ * (A worker of another pool that runs such a task keeps its own index.) */
 FG_API int fg_worker_index(void);
 
 /* Make fg_worker_index() answer `index` on this (non-worker) thread until

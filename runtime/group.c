@@ -156,11 +156,11 @@ int fg_group_init(fg_group *g, fg_pool *pool)
 }
 
 /* No frame could be had: run the task now so it is not lost. */
-static int fg__spawn_inline(fg__group_state *st, fg_fn fn, void *arg)
+static int fg__spawn_inline(fg_pool *p, fg__group_state *st, fg_fn fn, void *arg)
 {
     if (!fg_cancel_requested(&st->cancel)) {
         const fg_cancel_token *outer = fg_cancel_scope_enter(&st->cancel);
-        fg__group_record_error(st, fn(arg));
+        fg__group_record_error(st, fg__run_on_caller(p, fn, arg));
         fg_cancel_scope_leave(outer);
     }
     return 0;
@@ -176,7 +176,7 @@ int fg_spawn(fg_group *g, fg_fn fn, void *arg)
     if (w != NULL) {
         fg__spawn_frame *f = fg__slab_get(&w->frames, &p->frames);
         if (f == NULL)
-            return fg__spawn_inline(st, fn, arg);
+            return fg__spawn_inline(p, st, fn, arg);
         /* The owner counts its own spawns, except while its sync waits:
          * then pend is already in left, and so must be every new task. */
         fg__worker *owner = fg__group_owned(w, g) && !st->announced ? w : NULL;
@@ -199,13 +199,13 @@ int fg_spawn(fg_group *g, fg_fn fn, void *arg)
     if (!fg__pool_live(p))
         return FG_EINVAL;
     if (fg__pool_dead(p))
-        return fg__spawn_inline(st, fn, arg); /* fork.c I1 */
+        return fg__spawn_inline(p, st, fn, arg); /* fork.c I1 */
     if (!fg__pool_enter(p))
         return FG_ESHUTDOWN;
     fg__spawn_frame *f = fg__slab_get_shared(&p->frames);
     if (f == NULL) {
         fg__pool_leave(p);
-        return fg__spawn_inline(st, fn, arg);
+        return fg__spawn_inline(p, st, fn, arg);
     }
     *f = (fg__spawn_frame){ { fg__spawn_execute, NULL }, fn, arg, st, p, NULL, NULL };
     fg__atomic_fetch_add(&st->left, 1, FG__RELAXED); /* ordered by the injector lock */

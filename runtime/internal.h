@@ -158,6 +158,11 @@ bool fg__pool_enter(fg_pool *p);
 void fg__pool_leave(fg_pool *p);
 /* Count one more call while work already counted keeps destroy waiting. */
 void fg__pool_retain(fg_pool *p);
+/* Run fn(arg), a task of pool p, on the calling thread, which is not one of
+ * p's workers (no frame could be had; p was inherited across fork): on a
+ * non-worker thread fg_worker_index() answers p's caller slot meanwhile
+ * (forage.h: fg_worker_index). */
+int fg__run_on_caller(fg_pool *p, fg_fn fn, void *arg);
 
 /* Hand a job to the pool from a non-worker thread and wake a sleeper. */
 void fg__pool_inject(fg_pool *p, fg__job *job);

@@ -144,7 +144,7 @@ static int fg__join_external(fg_pool *pool, fg_fn a, void *arg_a, fg_fn b, void 
     if (pool == NULL || a == NULL || b == NULL || !fg__pool_live(pool))
         return FG_EINVAL;
     if (fg__pool_dead(pool)) { /* fork.c I1: both here, in order */
-        int ra = a(arg_a), rb = b(arg_b);
+        int ra = fg__run_on_caller(pool, a, arg_a), rb = fg__run_on_caller(pool, b, arg_b);
         return ra != 0 ? ra : rb;
     }
     fg__external_join x = { .job.execute = fg__join_execute_external,

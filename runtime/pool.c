@@ -379,3 +379,15 @@ void fg_worker_scope_leave(int previous)
 {
     fg__index_scope = previous;
 }
+
+int fg__run_on_caller(fg_pool *p, fg_fn fn, void *arg)
+{
+    if (fg__tls_worker != NULL) /* a worker of another pool: it keeps its own index */
+        return fn(arg);
+    /* A live pool's workers hold [0, workers): the caller gets the slot
+     * after them.  A pool inherited across fork has no workers here. */
+    int previous = fg_worker_scope_enter(fg__pool_dead(p) ? 0 : p->nworkers);
+    int result = fn(arg);
+    fg_worker_scope_leave(previous);
+    return result;
+}

@@ -17,6 +17,7 @@
  * functions, pthread_create) whose failure was exercised.
  */
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,14 +135,32 @@ static void scenario_join_spill1(void) { scenario_join_spill(1); }
  * spawn that cannot get a frame runs its task inline: each task must run
  * exactly once and every fg_spawn return 0. */
 enum { SPAWNS = 1500 };
-typedef struct spawner { fg_pool *pool; atomic_long *ran; int bad_spawns; } spawner;
+typedef struct spawner {
+    fg_pool *pool;
+    atomic_long *ran;
+    int bad_spawns;
+    atomic_long in_caller_slot, bad_index; /* fg_worker_index() == workers; outside [0, workers] */
+} spawner;
+
+/* A spawned task: counts itself and checks the worker index it sees. */
+static int spawned_task(void *arg)
+{
+    spawner *s = arg;
+    int w = fg_worker_index(), workers = fg_pool_workers(s->pool);
+    atomic_fetch_add(s->ran, 1);
+    if (w == workers)
+        atomic_fetch_add(&s->in_caller_slot, 1);
+    else if (w < 0 || w > workers)
+        atomic_fetch_add(&s->bad_index, 1);
+    return 0;
+}
 
 static int spawn_many(void *arg)
 {
     spawner *s = arg;
     fg_group g = FG_GROUP_INIT(s->pool);
     for (int i = 0; i < SPAWNS; i++)
-        if (fg_spawn(&g, count_task, s->ran) != 0)
+        if (fg_spawn(&g, spawned_task, s) != 0)
             s->bad_spawns++;
     return fg_sync(&g);
 }
@@ -154,7 +173,7 @@ static void scenario_spawn(int from_worker)
         return;
     }
     atomic_long ran = 0, other = 0;
-    spawner s = { pool, &ran, 0 };
+    spawner s = { pool, &ran, 0, 0, 0 };
     fault_begin();
     int rc = from_worker ? fg_join(pool, spawn_many, &s, count_task, &other) : spawn_many(&s);
     fault_end();
@@ -162,6 +181,14 @@ static void scenario_spawn(int from_worker)
           "spawn (%s): rc=%s bad_spawns=%d ran=%ld (want %d)",
           from_worker ? "worker" : "external", fg_error_name(rc), s.bad_spawns, (long)ran,
           SPAWNS);
+    /* A spawn from outside that found no frame ran inline in the caller's
+     * slot (index 2 here); on a worker it keeps that worker's index. */
+    bool frame_failed = !from_worker && bracket_site != NULL &&
+                        strcmp(bracket_site, "fg__slab_grow_locked") == 0;
+    CHECK(s.bad_index == 0 && s.in_caller_slot == (frame_failed ? 1 : 0),
+          "spawn (%s): %ld tasks in the caller's slot (want %d), %ld with a bad index",
+          from_worker ? "worker" : "external", (long)s.in_caller_slot, frame_failed ? 1 : 0,
+          (long)s.bad_index);
     check_pool_usable(pool);
     fg_pool_destroy(pool);
 }

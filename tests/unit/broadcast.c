@@ -5,7 +5,9 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "forage.h"
 #include "threads.h"
@@ -150,4 +152,122 @@ Test(broadcast, default_pool_bad_env)
     cr_assert_not_null(p, "the next call tries again");
     cr_assert_eq(fg_pool_workers(p), 2);
     unsetenv("FORAGE_WORKERS");
+}
+
+/* ------------------------------------------- worker indexes everywhere */
+
+static int record_index(void *arg)
+{
+    *(int *)arg = fg_worker_index();
+    return 0;
+}
+
+/* A pool inherited across fork() has no workers in the child: its tasks run
+ * inline there and see index 0.  The child reports through its status. */
+static int fork_child_indexes(fg_pool *pool)
+{
+    int a = -7, b = -7, s[3] = { -7, -7, -7 };
+    if (fg_join(pool, record_index, &a, record_index, &b) != 0 || a != 0 || b != 0)
+        return 1;
+    fg_group g = FG_GROUP_INIT(pool);
+    for (int i = 0; i < 3; i++)
+        if (fg_spawn(&g, record_index, &s[i]) != 0)
+            return 2;
+    if (fg_sync(&g) != 0 || s[0] != 0 || s[1] != 0 || s[2] != 0)
+        return 3;
+    return fg_worker_index() == -1 ? 0 : 4; /* the scope ends with each task */
+}
+
+Test(broadcast, worker_index_on_a_pool_inherited_across_fork)
+{
+    fg_pool *pool = NULL;
+    cr_assert_eq(fg_pool_create(&pool, FG_CONFIG(.workers = 3)), 0);
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(fork_child_indexes(pool));
+    int status = -1;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child check %d failed",
+              WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    int a = -7, b = -7; /* the parent's pool is untouched: real workers */
+    cr_assert_eq(fg_join(pool, record_index, &a, record_index, &b), 0);
+    cr_assert(a >= 0 && a < 3 && b >= 0 && b < 3, "a %d b %d", a, b);
+    fg_pool_destroy(pool);
+}
+
+typedef struct pid_index { int pid, index; } pid_index;
+
+static int pid_index_task(size_t i, void *ctx, void *result)
+{
+    (void)i;
+    (void)ctx;
+    *(pid_index *)result = (pid_index){ (int)getpid(), fg_worker_index() };
+    return 0;
+}
+
+/* In the process backend each worker process has its own number in
+ * [0, n_jobs): one index per process, one process per index. */
+Test(broadcast, worker_index_in_process_workers)
+{
+    enum { N = 300, JOBS = 3 };
+    fg_parallel *par = NULL;
+    cr_assert_eq(fg_parallel_open(&par, FG_PARALLEL_OPTS(.n_jobs = JOBS, .batch_size = 1,
+                                                         .backend = FG_BACKEND_PROCESS)), 0);
+    pid_index r[N];
+    cr_assert_eq(fg_parallel_map(par, (fg_delayed){ pid_index_task, NULL, sizeof *r }, 0, N, r,
+                                 NULL), 0);
+    int pid_of[JOBS] = { 0 };
+    for (int i = 0; i < N; i++) {
+        cr_assert(r[i].index >= 0 && r[i].index < JOBS, "task %d saw %d", i, r[i].index);
+        cr_assert_neq(r[i].pid, (int)getpid(), "task %d ran in the caller", i);
+        if (pid_of[r[i].index] == 0)
+            pid_of[r[i].index] = r[i].pid;
+        cr_assert_eq(r[i].pid, pid_of[r[i].index], "index %d in two processes", r[i].index);
+    }
+    for (int a = 0; a < JOBS; a++)
+        for (int b = a + 1; b < JOBS; b++)
+            cr_assert(pid_of[a] == 0 || pid_of[a] != pid_of[b], "one process, two indexes");
+    fg_parallel_close(par);
+}
+
+/* A sequential iterator runs its batches in the reader's next(): index 0. */
+Test(broadcast, worker_index_in_a_sequential_iterator)
+{
+    fg_parallel *par = NULL;
+    cr_assert_eq(fg_parallel_open(&par, FG_PARALLEL_OPTS(.n_jobs = 1, .batch_size = 7)), 0);
+    fg_parallel_iter *it = NULL;
+    cr_assert_eq(fg_parallel_iter_open(par, (fg_delayed){ index_task, NULL, sizeof(int) }, 0, 50,
+                                       FG_ORDER_INDEX, &it), 0);
+    size_t i, n = 0;
+    int w = -7, rc;
+    while ((rc = fg_parallel_iter_next(it, &i, &w)) == 0) {
+        cr_assert_eq(i, n, "in order");
+        cr_assert_eq(w, 0, "task %zu saw %d", i, w);
+        n++;
+    }
+    cr_assert_eq(rc, FG_EDONE);
+    cr_assert_eq(n, 50);
+    cr_assert_eq(fg_worker_index(), -1);
+    fg_parallel_iter_close(it, NULL);
+    fg_parallel_close(par);
+}
+
+/* n_jobs = 1 on a pool of one worker: every chunk runs on worker 0. */
+static int chunk_index(size_t b, size_t e, void *ctx)
+{
+    int *seen = ctx;
+    for (size_t k = b; k < e; k++)
+        seen[k] = fg_worker_index();
+    return 0;
+}
+
+Test(broadcast, worker_index_on_a_one_worker_pool)
+{
+    fg_pool *pool = NULL;
+    cr_assert_eq(fg_pool_create(&pool, FG_CONFIG(.workers = 1)), 0);
+    int seen[100];
+    cr_assert_eq(fg_parallel_for(pool, 0, 100, FG_FOR_OPTS(.grain = 3), chunk_index, seen), 0);
+    for (int k = 0; k < 100; k++)
+        cr_assert_eq(seen[k], 0, "index %d saw %d", k, seen[k]);
+    fg_pool_destroy(pool);
 }
