@@ -955,14 +955,19 @@ typedef struct fg_scan_opts {
  * scans in place; other overlaps are refused).  combine(left, right, ctx)
  * folds right into left and need only be associative (never assumed
  * commutative: elements are always combined in index order); identity is
- * its neutral element.  The two-pass blocked form: blocks of opts->grain
- * elements are reduced in parallel, the block sums are scanned, then every
- * block is rescanned from its prefix in parallel, so combine runs about 2n
- * times (a sequential scan: n).  The result does not depend on the number
- * of workers.  Callable from any thread.  Returns 0; FG_EINVAL (nothing
- * run) for a NULL pool, identity or combine, NULL in or out with n > 0,
- * size 0, n * size beyond SIZE_MAX, in and out overlapping but not equal,
- * an unknown kind; FG_ESIZE; FG_ENOMEM; FG_ESHUTDOWN.  n = 0 returns 0. */
+ * its neutral element.  combine must not wait on the pool.  A chained
+ * blocked scan: one lane per worker takes blocks of opts->grain elements in
+ * index order; a lane running alone scans a block once from the prefix
+ * before it, lanes in company reduce their block in parallel, chain the
+ * prefix on (one combine per block) and rescan it from cache.  So combine
+ * runs n times on one worker and at most 2n + n / grain times on several.
+ * Exact for an exactly associative combine (integers, matrices, strings);
+ * where blocks meet depends on the schedule, so a floating-point scan may
+ * round differently from run to run.  Callable from any thread.  Returns
+ * 0; FG_EINVAL (nothing run) for a NULL pool, identity or combine, NULL in
+ * or out with n > 0, size 0, n * size beyond SIZE_MAX, in and out
+ * overlapping but not equal, an unknown kind; FG_ESIZE; FG_ENOMEM;
+ * FG_ESHUTDOWN.  n = 0 returns 0. */
 FG_API int fg_parallel_scan(fg_pool *pool, const void *in, void *out, size_t n, size_t size,
                             const void *identity, fg_combine_fn combine, void *ctx,
                             const fg_scan_opts *opts);
@@ -980,7 +985,8 @@ FG_API int fg_parallel_scan(fg_pool *pool, const void *in, void *out, size_t n, 
 #define FG__SCAN_REDUCE (-1) /* a block call's mode: fold into acc, write nothing */
 /* One block [begin, end) of a scan: fold it into *acc (mode FG__SCAN_REDUCE)
  * or scan it from *acc into the output (mode FG_SCAN_INCLUSIVE or
- * _EXCLUSIVE); acc is followed by one free element slot of scratch. */
+ * _EXCLUSIVE), leaving in *acc the fold of *acc and the whole block; acc is
+ * followed by one free element slot of scratch. */
 typedef void (*fg__scan_block_fn)(size_t begin, size_t end, void *acc, int mode, void *job);
 /* fg_parallel_scan's driver, by blocks: not for direct use. */
 FG_API int fg__scan_run(fg_pool *pool, const void *in, void *out, size_t n, size_t size,
