@@ -126,6 +126,15 @@ void fg__forked_lock(pthread_mutex_t *lock)
         pthread_mutex_consistent(lock);
 }
 
+void fg__forked_lower_fail(_Atomic size_t *fail_index, size_t k)
+{
+    size_t cur = atomic_load_explicit(fail_index, memory_order_relaxed);
+    /* seq_cst: the caller's half of the Dekker pair with batch_start. */
+    while (k < cur && !atomic_compare_exchange_weak_explicit(fail_index, &cur, k,
+                                                             memory_order_seq_cst,
+                                                             memory_order_relaxed)) {}
+}
+
 /* ---------------------------------------------------------- workers */
 
 _Noreturn void fg__forked_exit(fg__forked_slot *slot)

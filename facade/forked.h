@@ -82,6 +82,10 @@ void fg__forked_futex_wake(_Atomic uint32_t *word);
 void fg__forked_lock_init(pthread_mutex_t *lock);
 void fg__forked_lock(pthread_mutex_t *lock);
 
+/* Anyone: lower a failure index shared by the workers to k (seq_cst: the
+ * caller's half of the Dekker pair with a slot's batch_start). */
+void fg__forked_lower_fail(_Atomic size_t *fail_index, size_t k);
+
 /* Wait up to ms (-1: until one ends) for a worker to end, then reap every
  * worker that ended (calling `ended`). */
 void fg__forked_poll(fg__forked *f, int ms);

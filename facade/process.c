@@ -184,14 +184,6 @@ static size_t fg__proc_prefix_batches(const fg__map *m)
     }
 }
 
-/* Anyone: lower the failure everyone skips past to k. */
-static void fg__proc_lower_fail(fg__proc_shared *s, size_t k)
-{
-    size_t cur = atomic_load_explicit(&s->fail_index, memory_order_relaxed);
-    /* seq_cst: the caller's half of the Dekker pair with batch_start. */
-    while (k < cur && !atomic_compare_exchange_weak_explicit(&s->fail_index, &cur, k,
-                                                             memory_order_seq_cst,
-                                                             memory_order_relaxed)) {}
 }
 
 /* ---------------------------------------------------------- workers */
@@ -254,7 +246,7 @@ static void fg__proc_task_failed(fg__proc *p, size_t k, int code)
         s->fail_code = code;
     }
     fg__proc_unlock(s);
-    fg__proc_lower_fail(s, k);
+    fg__forked_lower_fail(&s->fail_index, k);
 }
 
 /* Tasks of the batch in order; a failure ends it (joblib's BatchedCalls). */
@@ -333,7 +325,7 @@ static void fg__proc_died(fg__proc *p, size_t k, int code, int sig, int status)
         p->term_signal = sig;
         p->exit_status = status;
     }
-    fg__proc_lower_fail(p->s, k);
+    fg__forked_lower_fail(&p->s->fail_index, k);
     fg__forked_kill_past(&p->f, k);
 }
 
