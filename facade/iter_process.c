@@ -109,8 +109,6 @@ static bool fg__ipc_layout(fg__iter_proc *p, int n, size_t *offs)
     return true;
 }
 
-}
-
 /* ---------------------------------------------------------- workers */
 
 /* Run the batch in window slot i, taken by worker w.  Returns its code. */

@@ -184,8 +184,6 @@ static size_t fg__proc_prefix_batches(const fg__map *m)
     }
 }
 
-}
-
 /* ---------------------------------------------------------- workers */
 
 static void fg__proc_pause(unsigned *rounds)
