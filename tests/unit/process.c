@@ -1038,7 +1038,9 @@ Test(process, stream_crash_table, .timeout = 300)
         int rc;
         while ((rc = fg_parallel_iter_next(it, &i, &v)) == 0) {
             cr_assert_eq(v, f_of(i), "%s: value of %zu", r->name, i);
-            cr_assert_lt(i, SC_AT, "%s: %zu after the failure", r->name, i);
+            cr_assert_neq(i, SC_AT, "%s: the failing index delivered", r->name);
+            /* Completion order may hand out a batch past the failure that
+             * finished before the failure was known, as on threads. */
             if (r->order == FG_ORDER_INDEX)
                 cr_assert_eq(i, got, "%s: index order", r->name);
             got++;
