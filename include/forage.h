@@ -955,14 +955,19 @@ typedef struct fg_scan_opts {
  * scans in place; other overlaps are refused).  combine(left, right, ctx)
  * folds right into left and need only be associative (never assumed
  * commutative: elements are always combined in index order); identity is
- * its neutral element.  The two-pass blocked form: blocks of opts->grain
- * elements are reduced in parallel, the block sums are scanned, then every
- * block is rescanned from its prefix in parallel, so combine runs about 2n
- * times (a sequential scan: n).  The result does not depend on the number
- * of workers.  Callable from any thread.  Returns 0; FG_EINVAL (nothing
- * run) for a NULL pool, identity or combine, NULL in or out with n > 0,
- * size 0, n * size beyond SIZE_MAX, in and out overlapping but not equal,
- * an unknown kind; FG_ESIZE; FG_ENOMEM; FG_ESHUTDOWN.  n = 0 returns 0. */
+ * its neutral element.  combine must not wait on the pool.  A chained
+ * blocked scan: one lane per worker takes blocks of opts->grain elements in
+ * index order; a lane running alone scans a block once from the prefix
+ * before it, lanes in company reduce their block in parallel, chain the
+ * prefix on (one combine per block) and rescan it from cache.  So combine
+ * runs n times on one worker and at most 2n + n / grain times on several.
+ * Exact for an exactly associative combine (integers, matrices, strings);
+ * where blocks meet depends on the schedule, so a floating-point scan may
+ * round differently from run to run.  Callable from any thread.  Returns
+ * 0; FG_EINVAL (nothing run) for a NULL pool, identity or combine, NULL in
+ * or out with n > 0, size 0, n * size beyond SIZE_MAX, in and out
+ * overlapping but not equal, an unknown kind; FG_ESIZE; FG_ENOMEM;
+ * FG_ESHUTDOWN.  n = 0 returns 0. */
 FG_API int fg_parallel_scan(fg_pool *pool, const void *in, void *out, size_t n, size_t size,
                             const void *identity, fg_combine_fn combine, void *ctx,
                             const fg_scan_opts *opts);
@@ -980,7 +985,8 @@ FG_API int fg_parallel_scan(fg_pool *pool, const void *in, void *out, size_t n, 
 #define FG__SCAN_REDUCE (-1) /* a block call's mode: fold into acc, write nothing */
 /* One block [begin, end) of a scan: fold it into *acc (mode FG__SCAN_REDUCE)
  * or scan it from *acc into the output (mode FG_SCAN_INCLUSIVE or
- * _EXCLUSIVE); acc is followed by one free element slot of scratch. */
+ * _EXCLUSIVE), leaving in *acc the fold of *acc and the whole block; acc is
+ * followed by one free element slot of scratch. */
 typedef void (*fg__scan_block_fn)(size_t begin, size_t end, void *acc, int mode, void *job);
 /* fg_parallel_scan's driver, by blocks: not for direct use. */
 FG_API int fg__scan_run(fg_pool *pool, const void *in, void *out, size_t n, size_t size,
@@ -1048,6 +1054,100 @@ FG_API int fg_parallel_stable_sort(fg_pool *pool, void *base, size_t n, size_t s
 
 /* Parts this many elements long or shorter are sorted sequentially. */
 #define FG_SORT_GRAIN 8192
+
+/* A typed stable sort with the comparison inlined: FG_PARALLEL_SORT(NAME,
+ * T, LESS) defines
+ *     static int NAME(fg_pool *pool, T *base, size_t n);
+ * where LESS(a, b), on two T values, is nonzero when a sorts before b (a
+ * strict weak order: a function or macro the compiler sees, so every
+ * comparison is inlined, as std::less is into std::sort).  The same merge
+ * sort as fg_parallel_stable_sort, with the same parallel halves and
+ * merges, contract and errors (FG_EINVAL for a NULL pool, base NULL with
+ * n > 0, n * sizeof(T) beyond SIZE_MAX; FG_ENOMEM; FG_ESHUTDOWN).
+ *     #define before(a, b) ((a) < (b))
+ *     FG_PARALLEL_SORT(sort_doubles, double, before)
+ *     err = sort_doubles(pool, x, n); */
+/* A stable merge sort's sequential kernels; job is passed through. */
+typedef struct fg__msort_ops {
+    /* sort a[0, n) stably with buf[0, n) as scratch, into buf if to_buf */
+    void (*leaf)(void *a, void *buf, size_t n, int to_buf, const void *job);
+    /* merge a[0, na) and b[0, nb) into out, a first among equals */
+    void (*merge)(const void *a, size_t na, const void *b, size_t nb, void *out,
+                  const void *job);
+    /* first index of b[0, n) not below key (upper: above key) */
+    size_t (*bound)(const void *b, size_t n, const void *key, int upper, const void *job);
+} fg__msort_ops;
+/* fg_parallel_stable_sort's driver: not for direct use. */
+FG_API int fg__stable_sort_run(fg_pool *pool, void *base, size_t n, size_t size,
+                               const fg__msort_ops *ops, const void *job);
+
+#define FG__SORT_RUN_TYPED 16 /* insertion-sorted runs of a typed leaf */
+#define FG_PARALLEL_SORT(NAME, T, LESS)                                           \
+    static void NAME##__merge(const void *ap, size_t na, const void *bp,          \
+                              size_t nb, void *outp, const void *job)             \
+    {                                                                             \
+        const T *a = (const T *)ap, *ae = a + na, *b = (const T *)bp, *be = b + nb;\
+        T *out = (T *)outp;                                                       \
+        (void)job;                                                                \
+        while (a < ae && b < be) {                                                \
+            int take_b = (LESS(*b, *a)) != 0; /* a first among equals */          \
+            *out++ = take_b ? *b : *a;                                            \
+            b += take_b;                                                          \
+            a += !take_b;                                                         \
+        }                                                                         \
+        while (a < ae)                                                            \
+            *out++ = *a++;                                                        \
+        while (b < be)                                                            \
+            *out++ = *b++;                                                        \
+    }                                                                             \
+    static size_t NAME##__bound(const void *bp, size_t n, const void *keyp,       \
+                                int upper, const void *job)                       \
+    {                                                                             \
+        const T *b = (const T *)bp;                                               \
+        size_t lo = 0, hi = n;                                                    \
+        (void)job;                                                                \
+        while (lo < hi) {                                                         \
+            size_t mid = lo + (hi - lo) / 2;                                      \
+            if (upper ? !(LESS(*(const T *)keyp, b[mid])) : (LESS(b[mid], *(const T *)keyp))) \
+                lo = mid + 1;                                                     \
+            else                                                                  \
+                hi = mid;                                                         \
+        }                                                                         \
+        return lo;                                                                \
+    }                                                                             \
+    static void NAME##__leaf(void *ap, void *bufp, size_t n, int to_buf,          \
+                             const void *job)                                     \
+    {                                                                             \
+        T *a = (T *)ap, *buf = (T *)bufp, *from = a, *to = buf;                   \
+        for (size_t i = 0; i < n; i += FG__SORT_RUN_TYPED) {                      \
+            size_t e = n - i < FG__SORT_RUN_TYPED ? n : i + FG__SORT_RUN_TYPED;   \
+            for (size_t j = i + 1; j < e; j++) {                                  \
+                T x = a[j];                                                       \
+                size_t k = j;                                                     \
+                for (; k > i && (LESS(x, a[k - 1])); k--)                         \
+                    a[k] = a[k - 1];                                              \
+                a[k] = x;                                                         \
+            }                                                                     \
+        }                                                                         \
+        for (size_t w = FG__SORT_RUN_TYPED; w < n; w *= 2) {                      \
+            for (size_t i = 0; i < n; i += 2 * w) {                               \
+                size_t na = n - i < w ? n - i : w;                                \
+                size_t nb = n - i - na < w ? n - i - na : w;                      \
+                NAME##__merge(from + i, na, from + i + na, nb, to + i, job);      \
+            }                                                                     \
+            T *t = from;                                                          \
+            from = to;                                                            \
+            to = t;                                                               \
+        }                                                                         \
+        if (from != (to_buf ? buf : a))                                           \
+            memcpy(to_buf ? buf : a, from, n * sizeof(T));                        \
+    }                                                                             \
+    static const fg__msort_ops NAME##__ops = { NAME##__leaf, NAME##__merge,       \
+                                               NAME##__bound };                   \
+    static __attribute__((unused)) int NAME(fg_pool *pool, T *base, size_t n)     \
+    {                                                                             \
+        return fg__stable_sort_run(pool, base, n, sizeof(T), &NAME##__ops, NULL); \
+    }
 
 /* Ascending sorts of fixed-size keys, without a comparator: a parallel
  * least-significant-digit radix sort (8-bit digits; a digit that is the

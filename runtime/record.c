@@ -76,15 +76,44 @@ struct fg__record {
 
 /* ------------------------------------------------------------ the clock */
 
-/* Now, for a boundary: a fresh tick, or the last one when fg_join said its
- * boundaries come back to back (saves one rdtsc in three per join). */
+/* Read the clock at every boundary while boundaries are FG__REC_SLOW ticks
+ * apart or more; closer, read it every FG__REC_SAMPLE boundaries only (a
+ * read costs 15-30 ns on the KVMs forage is measured on, fib's units 3-7).
+ * See docs/design/record.md, "The clock". */
+#define FG__REC_SAMPLE 32u
+#if defined(__x86_64__) || defined(__i386__)
+#  define FG__REC_SLOW 512u /* TSC ticks: 150-250 ns at 2-3.5 GHz */
+#else
+#  define FG__REC_SLOW 200u /* ns */
+#endif
+
+/* Read the clock: close the sample (the boundaries since the last read set
+ * the step of the next one) and give now, never before `mark` (the steps
+ * may have run ahead of the clock; the read that catches up charges the
+ * rest, so the charges of a run sum to its time). */
+static uint64_t fg__record_read(fg__recorder *r)
+{
+    uint64_t t = fg__record_tick();
+    uint64_t mean = (t - r->read) / (r->span - r->left + 1);
+    r->span = r->left = mean < FG__REC_SLOW ? FG__REC_SAMPLE : 1;
+    r->step = mean;
+    r->read = t;
+    return t > r->mark ? t : r->mark;
+}
+
+/* Now, for a boundary: the last one when fg_join said its boundaries come
+ * back to back (`reuse`); between reads, the last plus one step. */
 static inline uint64_t fg__record_now(fg__recorder *r)
 {
     if (r->reuse > 0) {
         r->reuse--;
         return r->mark;
     }
-    return fg__record_tick();
+    if (r->left > 1) {
+        r->left--;
+        return r->mark + r->step;
+    }
+    return fg__record_read(r);
 }
 
 static inline void fg__record_charge(fg__recorder *r, uint64_t now)
@@ -162,12 +191,31 @@ void fg__record_sync(fg__recorder *r, fg__record_unit *u)
         u->sync_at = r->now.work;
 }
 
+/* Copy a frame word by word.  Not a struct copy: compilers make it one
+ * 16-byte load, which cannot be forwarded from the narrower stores that
+ * just wrote the frame, and that stall was the largest cost of a unit. */
+static inline void fg__record_frame_copy(fg__record_frame *d, const fg__record_frame *s)
+{
+    fg__record_unit *cur = s->cur;
+    uint64_t work = s->work;
+#if defined(__GNUC__)
+    __asm__("" : "+r"(cur), "+r"(work)); /* two scalar words */
+#endif
+    d->cur = cur;
+    d->work = work;
+    d->pending = s->pending;
+    d->running = s->running;
+}
+
 static void fg__record_enter_at(fg__recorder *r, fg__record_unit *u, fg__record_frame *saved,
                                 uint64_t now)
 {
     fg__record_charge(r, now);
-    *saved = r->now;
-    r->now = (fg__record_frame){ u, 0, r->npending, true };
+    fg__record_frame_copy(saved, &r->now);
+    r->now.cur = u;
+    r->now.work = 0;
+    r->now.pending = r->npending;
+    r->now.running = true;
 }
 
 void fg__record_enter(fg__recorder *r, fg__record_unit *u, fg__record_frame *saved)
@@ -182,18 +230,24 @@ void fg__record_call(fg__recorder *r, int kind, fg__record_frame *saved)
     fg__record_enter_at(r, fg__record_child(r, kind, FG__REC_CALL), saved, now);
 }
 
-void fg__record_leave(fg__recorder *r, const fg__record_frame *saved)
+static void fg__record_leave_at(fg__recorder *r, const fg__record_frame *saved, uint64_t now)
 {
-    fg__record_charge(r, fg__record_now(r));
+    fg__record_charge(r, now);
     if (r->now.cur != NULL)
         r->now.cur->work = r->now.work;
     r->npending = r->now.pending; /* group spawns never synced: synced at its end */
-    r->now = *saved;
+    fg__record_frame_copy(&r->now, saved);
+}
+
+void fg__record_leave(fg__recorder *r, const fg__record_frame *saved)
+{
+    fg__record_leave_at(r, saved, fg__record_now(r));
 }
 
 bool fg__record_pause(fg__recorder *r)
 {
-    fg__record_charge(r, fg__record_now(r));
+    r->reuse = 0;
+    fg__record_charge(r, fg__record_read(r));
     bool was = r->now.running;
     r->now.running = false;
     return was;
@@ -202,7 +256,8 @@ bool fg__record_pause(fg__recorder *r)
 void fg__record_resume(fg__recorder *r, bool was_running)
 {
     r->reuse = 0;
-    r->mark = fg__record_tick();
+    r->mark = r->read = fg__record_tick(); /* the wait is nobody's work */
+    r->span = r->left = 1;
     r->now.running = was_running;
 }
 
@@ -266,8 +321,8 @@ static fg__record_unit *fg__record_carried(fg__job *job, bool *root, int *kind)
 void fg__record_run(fg__worker *w, fg__job *job)
 {
     fg__recorder *r = w->record;
-    uint64_t now = fg__record_tick();
     r->reuse = 0;
+    uint64_t now = fg__record_read(r);
     bool root;
     int kind = FG__REC_OTHER;
     fg__record_unit *u = fg__record_carried(job, &root, &kind);
@@ -282,7 +337,8 @@ void fg__record_run(fg__worker *w, fg__job *job)
     fg__record_frame saved;
     fg__record_enter_at(r, u, &saved, now);
     fg__trace_execute(w->trace, job, w); /* job may be gone after */
-    fg__record_leave(r, &saved);
+    r->reuse = 0;
+    fg__record_leave_at(r, &saved, fg__record_read(r));
     if (root)
         r->last_root = r->mark;
 }
@@ -342,6 +398,7 @@ int fg__record_start(fg_pool *p, const char *path, int bad_path_err, uint64_t un
             return FG_ENOMEM;
         r->shared = rec;
         r->index = i;
+        r->span = r->left = 1;
         p->workers[i].record = r;
         fg__ctx_divert(&p->workers[i].ctx_stack);
     }

@@ -68,10 +68,15 @@ typedef struct fg__record_pending {
  * chunks may be written by other workers only as record.c's header says. */
 typedef struct fg__recorder {
     fg__record_frame now;          /* the running unit */
-    uint64_t mark;                 /* tick its clock last (re)started */
+    uint64_t mark;                 /* the clock at the last boundary (ticks;
+                                      may run ahead of the TSC, see record.c) */
     uint32_t reuse;                /* boundaries that may take `mark` as now:
                                       set by fg_join, which knows that its
                                       next boundaries follow at once */
+    uint32_t left;                 /* boundaries until the clock is read */
+    uint32_t span;                 /* boundaries in this sample (read to read) */
+    uint64_t step;                 /* ticks a boundary between reads adds */
+    uint64_t read;                 /* the TSC at the last read */
     fg__record_unit *free, *end;   /* the current chunk's unused units */
     struct fg__record_chunk *chunks; /* newest first */
     fg__record *shared;            /* the pool's side: the unit budget */

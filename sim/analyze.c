@@ -4,7 +4,8 @@
  * workers: its own work, plus the time it waits inside calls and at syncs.
  * Walking its timeline in order, a called child adds its whole span; a
  * spawned child starts where the parent then is (plus the burden, for the
- * burdened span) and a sync waits for its end.  At one point, spawns come
+ * burdened span; the bounds also charge the parent `spawn` ns per spawn)
+ * and a sync waits for its end.  At one point, spawns come
  * before syncs, as in the simulator.  Children have larger indices than
  * their parents, so one backward pass computes every span; t[] holds a
  * unit's span until its parent's walk replaces it by the child's end,
@@ -13,7 +14,8 @@
 
 #include <stdlib.h>
 
-static uint64_t sim_unit_span(const sim_graph *g, uint32_t i, uint64_t *t, uint64_t burden)
+static uint64_t sim_unit_span(const sim_graph *g, uint32_t i, uint64_t *t, uint64_t burden,
+                              uint64_t spawn)
 {
     const sim_unit *u = &g->units[i];
     const uint32_t *kids = g->kids + u->first, *syncs = g->syncs + u->first;
@@ -23,10 +25,12 @@ static uint64_t sim_unit_span(const sim_graph *g, uint32_t i, uint64_t *t, uint6
         const sim_unit *sync = &g->units[syncs[s]];
         if (k < u->nkids && g->units[kids[k]].spawn_at <= sync->sync_at) {
             uint32_t c = kids[k++];
-            if (g->units[c].flags & SIM_FLAG_CALL)
+            if (g->units[c].flags & SIM_FLAG_CALL) {
                 delay += t[c];
-            else
+            } else {
+                delay += spawn;
                 t[c] += g->units[c].spawn_at + delay + burden; /* now its end */
+            }
             continue;
         }
         if (!(sync->flags & SIM_FLAG_CALL) && t[syncs[s]] > sync->sync_at + delay)
@@ -36,13 +40,14 @@ static uint64_t sim_unit_span(const sim_graph *g, uint32_t i, uint64_t *t, uint6
     return u->work + delay;
 }
 
-static void sim_spans(const sim_graph *g, uint64_t *t, uint64_t burden, uint64_t *total)
+static void sim_spans(const sim_graph *g, uint64_t *t, uint64_t burden, uint64_t spawn,
+                      uint64_t *total)
 {
     for (uint32_t i = g->n; i-- > 0;)
-        t[i] = sim_unit_span(g, i, t, burden);
+        t[i] = sim_unit_span(g, i, t, burden, spawn);
     *total = 0;
-    for (uint32_t r = 0; r < g->nroots; r++)
-        *total += t[g->roots[r]];
+    for (uint32_t r = 0; r < g->nroots; r++) /* a later root waits for a taker too */
+        *total += t[g->roots[r]] + (r > 0 ? burden : 0);
 }
 
 int sim_analyze(const sim_graph *g, uint64_t burden, sim_analysis *out)
@@ -66,10 +71,20 @@ int sim_analyze(const sim_graph *g, uint64_t burden, sim_analysis *out)
         if (u->parent == SIM_NONE && nest[i] > out->depth)
             out->depth = nest[i];
     }
-    sim_spans(g, t, 0, &out->span);
-    sim_spans(g, t, burden, &out->burdened);
+    sim_spans(g, t, 0, 0, &out->span);
+    sim_spans(g, t, burden, 0, &out->burdened);
     free(t);
     free(nest);
+    return 0;
+}
+
+int sim_burdened_span(const sim_graph *g, uint64_t burden, uint64_t spawn, uint64_t *out)
+{
+    uint64_t *t = malloc(sizeof *t * (g->n ? g->n : 1));
+    if (t == NULL)
+        return SIM_ENOMEM;
+    sim_spans(g, t, burden, spawn, out);
+    free(t);
     return 0;
 }
 

@@ -579,8 +579,12 @@ void sim_result_print(FILE *f, const sim_graph *g, const sim_machine *m, const s
     fprintf(f, "idle      %.4f of worker time, %llu sleeps, %llu wakes, %llu injector takes\n",
             ms > 0 ? (double)t->idle_ns / (ms * m->workers) : 0.0, (unsigned long long)t->sleeps,
             (unsigned long long)r->wakes, (unsigned long long)t->injector_takes);
-    if (!per_worker)
-        return;
+    if (per_worker)
+        sim_result_print_workers(f, r);
+}
+
+void sim_result_print_workers(FILE *f, const sim_result *r)
+{
     fprintf(f, "%6s %12s %12s %10s %10s %10s %8s\n", "worker", "busy_ns", "idle_ns", "tasks",
             "attempts", "steals", "sleeps");
     for (int i = 0; i < r->workers; i++) {

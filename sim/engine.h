@@ -46,5 +46,7 @@ void sim_result_free(sim_result *r);
  * inputs and results are printed, so equal runs print equal bytes. */
 void sim_result_print(FILE *f, const sim_graph *g, const sim_machine *m, const sim_options *o,
                       const sim_result *r, uint64_t work, uint64_t span, int per_worker);
+/* Its per-worker lines alone. */
+void sim_result_print_workers(FILE *f, const sim_result *r);
 
 #endif

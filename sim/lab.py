@@ -140,8 +140,21 @@ def write_summary(args, results, bounds, Ps):
                     pol, r["success"], r["remote_fraction"], r["idle_fraction"], r["attempts"],
                     r["steals"]))
             lines.append("")
+    runs = list(results.values())
+    out = [r for r in runs if r["within"] != "yes"]
+    worst = max(runs, key=lambda r: float(r["needed_c"]))
+    lines += ["## Bounds", "",
+              "%d of %d runs within max(T1/P, Tinf) <= makespan <= T1/P + %s x the burdened span "
+              "(docs/design/sim.md, \"The bounds\"); the largest c needed: %s (%s, %s, %s, P=%s)."
+              % (len(runs) - len(out), len(runs), worst["bound_c"], worst["needed_c"],
+                 worst["workload"], worst["topology"], worst["policy"], worst["workers"]), ""]
+    lines += ["- outside: %s, %s, %s, P=%s, makespan %s ns, bounds %s..%s ns" % (
+        r["workload"], r["topology"], r["policy"], r["workers"], r["makespan_ns"], r["lower_ns"],
+        r["upper_ns"]) for r in out]
     with open(os.path.join(args.out, "summary.md"), "w") as f:
         f.write("\n".join(lines))
+    if out:
+        print("lab: %d runs outside the bounds (summary.md)" % len(out), file=sys.stderr)
 
 
 def plot(args, results, bounds, Ps):

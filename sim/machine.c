@@ -138,31 +138,58 @@ void sim_machine_free(sim_machine *m)
     memset(m, 0, sizeof *m);
 }
 
-int sim_costs_parse(sim_costs *c, const char *spec, char *err, size_t el)
+/* One item "name:ns" of p (up to the next comma or the end) into c;
+ * NULL, or what is wrong with it.  *seen marks the names given so far. */
+static const char *sim_cost_item(sim_costs *c, const char *p, size_t len, unsigned *seen)
 {
     static const char *const names[] = { "core", "cache", "package", "remote", "injector",
                                          "yield", "wake" };
     uint64_t *fields[] = { &c->steal[0], &c->steal[1], &c->steal[2], &c->steal[3],
                            &c->injector, &c->yield, &c->wake };
-    const char *p = spec;
-    while (*p != '\0') {
-        size_t n = strcspn(p, ":");
-        int f = -1;
-        for (int i = 0; i < 7; i++)
-            if (strlen(names[i]) == n && strncmp(p, names[i], n) == 0)
-                f = i;
-        char *end = NULL;
-        errno = 0;
-        unsigned long long v = f >= 0 && p[n] == ':' ? strtoull(p + n + 1, &end, 10) : 0;
-        if (f < 0 || p[n] != ':' || end == p + n + 1 || errno != 0 || v > SIM_WORK_MAX ||
-            (*end != ',' && *end != '\0') || p[n + 1] == '-') {
-            snprintf(err, el, "--costs \"%s\": bad item at \"%s\"; want name:ns items (core, "
-                     "cache, package, remote, injector, yield, wake) separated by commas",
-                     spec, p);
-            return SIM_EINVAL;
-        }
-        *fields[f] = v;
-        p = *end == ',' ? end + 1 : end;
+    if (len == 0)
+        return "an empty item";
+    size_t n = strcspn(p, ":,");
+    int f = -1;
+    for (int i = 0; i < 7; i++)
+        if (strlen(names[i]) == n && strncmp(p, names[i], n) == 0)
+            f = i;
+    if (f < 0)
+        return "an unknown cost name";
+    if (n == len || p[n] != ':')
+        return "no \":ns\" after the name";
+    if (*seen & (1u << f))
+        return "a cost given twice";
+    const char *v = p + n + 1, *end = p + len;
+    if (v == end || strspn(v, "0123456789") != (size_t)(end - v))
+        return "a value that is not a whole number of ns";
+    if (strtoull(v, NULL, 10) > SIM_WORK_MAX) /* an overflow gives ULLONG_MAX */
+        return "a value above 2^44 ns (17592186044416)";
+    uint64_t ns = strtoull(v, NULL, 10);
+    if (f == 4 && ns == 0)
+        return "injector:0 (a steal round must take time; give 1 ns or more)";
+    *fields[f] = ns;
+    *seen |= 1u << f;
+    return NULL;
+}
+
+int sim_costs_parse(sim_costs *c, const char *spec, char *err, size_t el)
+{
+    sim_costs out = *c;
+    unsigned seen = 0;
+    const char *p = spec, *why = *spec == '\0' ? "nothing given" : NULL;
+    while (why == NULL) {
+        size_t len = strcspn(p, ",");
+        if ((why = sim_cost_item(&out, p, len, &seen)) != NULL || p[len] == '\0')
+            break;
+        p += len + 1;
     }
+    if (why != NULL) {
+        int len = (int)strcspn(p, ",");
+        snprintf(err, el, "--costs \"%s\": %s at \"%.*s\"; want name:ns items separated by "
+                 "commas, names core, cache, package, remote, injector, yield, wake", spec, why,
+                 len, p);
+        return SIM_EINVAL;
+    }
+    *c = out;
     return 0;
 }

@@ -44,7 +44,9 @@ static inline int sim_machine_tier(const sim_machine *m, int a, int b)
 }
 
 /* "core:N,cache:N,package:N,remote:N,injector:N,yield:N,wake:N" (any
- * subset, ns) over *c.  0 or SIM_EINVAL with a message. */
+ * subset, each name once, whole ns up to 2^44, injector at least 1) over
+ * *c, which is left alone on an error.  0 or SIM_EINVAL with a message
+ * naming the bad item. */
 int sim_costs_parse(sim_costs *c, const char *spec, char *err, size_t errlen);
 
 #endif

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "analyze.h"
+#include "bound.h"
 #include "calibrate.h"
 #include "engine.h"
 #include "gen.h"
@@ -140,20 +141,25 @@ static int parse_run(run_args *a, int argc, char **argv)
 }
 
 static void print_csv(const sim_options *o, const sim_machine *m, const sim_result *r,
-                      uint64_t work, uint64_t span)
+                      const sim_bounds *b)
 {
     const sim_worker_stats *t = &r->total;
     printf("policy,workers,steal,makespan_ns,work_ns,span_ns,speedup,attempts,steals,success,"
-           "remote_fraction,idle_fraction,sleeps,events\n");
-    printf("%s,%d,%s,%llu,%llu,%llu,%.4f,%llu,%llu,%.4f,%.4f,%.4f,%llu,%llu\n", o->policy_name,
-           m->workers, o->steal == FG_STEAL_HALF ? "half" : "one",
-           (unsigned long long)r->makespan, (unsigned long long)work, (unsigned long long)span,
-           (double)work / (double)(r->makespan ? r->makespan : 1), (unsigned long long)t->attempts,
+           "remote_fraction,idle_fraction,sleeps,events,lower_ns,upper_ns,bound_c,needed_c,"
+           "within\n");
+    printf("%s,%d,%s,%llu,%llu,%llu,%.4f,%llu,%llu,%.4f,%.4f,%.4f,%llu,%llu,%llu,%llu,%d,%.4f,%s\n",
+           o->policy_name, m->workers, o->steal == FG_STEAL_HALF ? "half" : "one",
+           (unsigned long long)r->makespan, (unsigned long long)b->work,
+           (unsigned long long)b->span,
+           (double)b->work / (double)(r->makespan ? r->makespan : 1), (unsigned long long)t->attempts,
            (unsigned long long)t->steals,
            t->attempts ? (double)t->steals / (double)t->attempts : 0.0,
            t->steals ? (double)t->remote_steals / (double)t->steals : 0.0,
            r->makespan ? (double)t->idle_ns / ((double)r->makespan * m->workers) : 0.0,
-           (unsigned long long)t->sleeps, (unsigned long long)r->events);
+           (unsigned long long)t->sleeps, (unsigned long long)r->events,
+           (unsigned long long)b->lower, (unsigned long long)b->upper, SIM_BOUND_C,
+           sim_bounds_needed_c(b, r->makespan),
+           strcmp(sim_bounds_verdict(b, r->makespan), "within both") == 0 ? "yes" : "no");
 }
 
 static int cmd_run(int argc, char **argv)
@@ -178,13 +184,18 @@ static int cmd_run(int argc, char **argv)
         sim_machine_free(&m);
         return fail(rc, argv[0], err);
     }
-    sim_analysis an;
+    sim_bounds b;
     sim_result r;
-    if ((rc = sim_analyze(&g, 0, &an)) == 0 && (rc = sim_run(&g, &m, &o, &r, err, sizeof err)) == 0) {
-        if (a.csv)
-            print_csv(&o, &m, &r, an.work, an.span);
-        else
-            sim_result_print(stdout, &g, &m, &o, &r, an.work, an.span, a.per_worker);
+    if ((rc = sim_bounds_of(&g, &m, &o.costs, &b)) == 0 &&
+        (rc = sim_run(&g, &m, &o, &r, err, sizeof err)) == 0) {
+        if (a.csv) {
+            print_csv(&o, &m, &r, &b);
+        } else {
+            sim_result_print(stdout, &g, &m, &o, &r, b.work, b.span, 0);
+            sim_bounds_print(stdout, &b, r.makespan);
+            if (a.per_worker)
+                sim_result_print_workers(stdout, &r);
+        }
         sim_result_free(&r);
     } else if (rc == SIM_ENOMEM) {
         snprintf(err, sizeof err, "out of memory");

@@ -2,8 +2,10 @@
  * reference: inclusive and exclusive, in and out of place, sizes around the
  * grain, a non-commutative combine (2x2 matrix products, and a polynomial
  * hash of concatenated strings) to prove elements are combined in index
- * order, element sizes from 4 bytes to beyond a cache line, the exact
- * number of combine calls, and the same result on 1 to 4 workers.
+ * order, element sizes from 4 bytes to beyond a cache line, the number
+ * of combine calls (exactly n on one worker: one pass), and the same result
+ * on 1 to 4 workers, with lanes forced to overlap so that both ways of
+ * taking a block run (a gate in the combine).
  * Bad arguments are rows of tests/unit/badinput.c. */
 #include <criterion/criterion.h>
 
@@ -12,6 +14,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "forage.h"
 #include "pools.h"
@@ -26,13 +29,61 @@ static uint64_t mix(uint64_t i)
 
 /* ------------------------------------------------ 64-bit sums, counted */
 
-static atomic_size_t calls;
+static atomic_size_t calls, worker_calls;
+
+/* The gate: the first thread to combine is slowed down (1 ms every
+ * grain / 64 calls, so about 64 ms a block) until a second thread
+ * combines, so two lanes surely overlap and blocks are taken both ways:
+ * alone (one final pass) and chained (reduce, then rescan).  Slowed, not
+ * held: a lane lets its siblings be stolen only between its blocks.
+ * After 10 s of slowing it gives up and says so. */
+static atomic_int gate_armed, gate_open, gate_timed_out;
+static atomic_uintptr_t gate_first;
+static atomic_size_t gate_first_calls, gate_every, gate_naps, gate_calls;
+static _Thread_local char gate_me;
+
+static void gate_arm(size_t grain)
+{
+    atomic_store(&gate_first, 0);
+    atomic_store(&gate_open, 0);
+    atomic_store(&gate_timed_out, 0);
+    atomic_store(&gate_first_calls, 0);
+    atomic_store(&gate_naps, 0);
+    atomic_store(&gate_calls, 0);
+    atomic_store(&gate_every, grain >= 64 ? grain / 64 : 1);
+    atomic_store(&gate_armed, 1);
+}
+
+static void gate(void)
+{
+    if (!atomic_load(&gate_armed))
+        return;
+    atomic_fetch_add(&gate_calls, 1);
+    if (atomic_load(&gate_open))
+        return;
+    uintptr_t me = (uintptr_t)&gate_me, first = 0;
+    if (!atomic_compare_exchange_strong(&gate_first, &first, me) && first != me) {
+        atomic_store(&gate_open, 1); /* a second thread: the lanes met */
+        return;
+    }
+    if (atomic_fetch_add(&gate_first_calls, 1) % atomic_load(&gate_every) != 0)
+        return;
+    if (atomic_fetch_add(&gate_naps, 1) >= 10000) { /* 10 s */
+        atomic_store(&gate_timed_out, 1);
+        atomic_store(&gate_open, 1);
+    }
+    struct timespec ms = { 0, 1000000 };
+    nanosleep(&ms, NULL);
+}
 
 static void add_u64(void *l, const void *r, void *ctx)
 {
     (void)ctx;
+    gate();
     *(uint64_t *)l += *(const uint64_t *)r;
     atomic_fetch_add_explicit(&calls, 1, memory_order_relaxed);
+    if (fg_pool_current() != NULL)
+        atomic_fetch_add_explicit(&worker_calls, 1, memory_order_relaxed);
 }
 
 static void ref_sum(const uint64_t *in, uint64_t *out, size_t n, int kind, uint64_t id)
@@ -48,17 +99,50 @@ static void ref_sum(const uint64_t *in, uint64_t *out, size_t n, int kind, uint6
     }
 }
 
-/* combine calls of the two-pass form: n in pass 2, grain per block but the
- * last in pass 1, one per block but the last between the passes; one
- * block: a plain sequential scan, n calls. */
-static size_t expected_calls(size_t n, size_t grain)
+static size_t blocks_of(size_t n, size_t grain)
 {
-    size_t blocks = (n + grain - 1) / grain;
-    return blocks <= 1 ? n : n + (blocks - 1) * grain + (blocks - 1);
+    grain = grain ? grain : FG_SCAN_GRAIN_DEFAULT;
+    return (n + grain - 1) / grain;
+}
+
+/* combine calls: n when one lane takes every block alone (one worker, or
+ * one block); with company a block may be chained instead, which costs its
+ * length again plus one (its prefix), so at most 2n + blocks. */
+static void check_calls(size_t got, size_t n, size_t grain, int workers)
+{
+    size_t blocks = blocks_of(n, grain);
+    if (workers == 1 || blocks <= 1)
+        cr_assert_eq(got, n, "n %zu grain %zu: %zu combine calls, want n", n, grain, got);
+    else
+        cr_assert(got >= n && got <= 2 * n + blocks,
+                  "n %zu grain %zu: %zu combine calls, want [n, 2n + %zu]", n, grain, got, blocks);
+}
+
+/* Arm the gate when a second lane exists to open it and the first has a
+ * few blocks to take. */
+static int gate_arm_for(fg_pool *p, size_t n, size_t grain)
+{
+    if (fg_pool_workers(p) < 2 || blocks_of(n, grain) < 4)
+        return 0;
+    gate_arm(grain ? grain : FG_SCAN_GRAIN_DEFAULT);
+    return 1;
+}
+
+/* After a gated scan of n elements: the lanes met, and the combine count
+ * shows a chained block. */
+static void gate_check(int gated, size_t n)
+{
+    if (!gated)
+        return;
+    atomic_store(&gate_armed, 0);
+    cr_assert_eq(atomic_load(&gate_timed_out), 0, "n %zu: the second lane never came", n);
+    cr_assert(atomic_load(&gate_calls) > n, "n %zu: no block was chained (%zu combine calls)", n,
+              atomic_load(&gate_calls));
 }
 
 static void check_sum(fg_pool *p, size_t n, size_t grain, int kind, int in_place)
 {
+    int gated = gate_arm_for(p, n, grain);
     uint64_t *in = malloc((n + 1) * sizeof *in), *out = malloc((n + 1) * sizeof *out);
     uint64_t *want = malloc((n + 1) * sizeof *want);
     for (size_t i = 0; i < n; i++)
@@ -74,8 +158,8 @@ static void check_sum(fg_pool *p, size_t n, size_t grain, int kind, int in_place
         cr_assert_eq(dst[i], want[i], "n %zu grain %zu kind %d in_place %d: [%zu] = %llu, want %llu",
                      n, grain, kind, in_place, i, (unsigned long long)dst[i],
                      (unsigned long long)want[i]);
-    cr_assert_eq(atomic_load(&calls), expected_calls(n, grain ? grain : FG_SCAN_GRAIN_DEFAULT),
-                 "n %zu grain %zu: %zu combine calls", n, grain, atomic_load(&calls));
+    check_calls(atomic_load(&calls), n, grain, fg_pool_workers(p));
+    gate_check(gated, n);
     free(in);
     free(out);
     free(want);
@@ -135,6 +219,7 @@ typedef struct mat {
 static void mat_mul(void *l, const void *r, void *ctx)
 {
     (void)ctx;
+    gate();
     mat *x = l;
     const mat *y = r;
     *x = (mat){ x->a * y->a + x->b * y->c, x->a * y->b + x->b * y->d,
@@ -157,8 +242,10 @@ static void check_mat(fg_pool *p, size_t n, size_t grain, int kind, int in_place
             want[i] = acc;
     }
     mat *dst = in_place ? in : out;
+    int gated = gate_arm_for(p, n, grain);
     cr_assert_eq(fg_parallel_scan(p, in, dst, n, sizeof(mat), &id, mat_mul, NULL,
                                   FG_SCAN_OPTS(.kind = kind, .grain = grain)), 0);
+    gate_check(gated, n);
     cr_assert_eq(memcmp(dst, want, n * sizeof(mat)), 0, "matrix scan n %zu grain %zu kind %d",
                  n, grain, kind);
     free(in);
@@ -194,6 +281,7 @@ static void concat(void *l, const void *r, void *ctx)
     (void)ctx;
     text *x = l;
     const text *y = r;
+    gate();
     if (y->length == 0)
         return;
     if (x->length == 0) {
@@ -219,8 +307,10 @@ Test(scan, string_concatenation)
     const text empty = { 0, 1, 0, 0, 0 };
     for (int w = 1; w <= 3; w++) {
         fg_pool *p = pool_new(w);
+        int gated = gate_arm_for(p, n, 97);
         cr_assert_eq(fg_parallel_scan(p, in, out, n, sizeof(text), &empty, concat, NULL,
                                       FG_SCAN_OPTS(.grain = 97)), 0);
+        gate_check(gated, n);
         uint64_t h = 0;
         for (size_t i = 0; i < n; i++) {
             h = h * B + (uint64_t)letters[i];
@@ -245,6 +335,7 @@ typedef struct wide {
 static void wide_add(void *l, const void *r, void *ctx)
 {
     (void)ctx;
+    gate();
     for (int j = 0; j < 80; j++)
         ((wide *)l)->v[j] += ((const wide *)r)->v[j];
 }
@@ -262,8 +353,10 @@ Test(scan, wide_elements)
         want[i] = acc;
         wide_add(&acc, &in[i], NULL);
     }
+    int gated = gate_arm_for(p, n, 100);
     cr_assert_eq(fg_parallel_scan(p, in, in, n, sizeof(wide), &id, wide_add, NULL,
                                   FG_SCAN_OPTS(.kind = FG_SCAN_EXCLUSIVE, .grain = 100)), 0);
+    gate_check(gated, n);
     cr_assert_eq(memcmp(in, want, n * sizeof(wide)), 0);
     free(in);
     free(want);
@@ -310,8 +403,8 @@ Test(scan, from_workers)
 /* ------------------------------------------------- options as structs */
 
 /* An older caller's struct ends after `kind`; its garbage grain (SIZE_MAX,
- * one block) must not be read: the default grain's three blocks show in
- * the number of combine calls. */
+ * one block, scanned on the calling thread) must not be read: the default
+ * grain's three blocks run on the pool's workers, every combine call. */
 Test(scan, older_opts_read_only_their_fields)
 {
     fg_pool *p = pool_new(2);
@@ -324,10 +417,12 @@ Test(scan, older_opts_read_only_their_fields)
     o.size = offsetof(fg_scan_opts, kind) + sizeof o.kind;
     o.kind = FG_SCAN_EXCLUSIVE;
     atomic_store(&calls, 0);
+    atomic_store(&worker_calls, 0);
     cr_assert_eq(fg_parallel_scan(p, a, a, n, 8, &id, add_u64, NULL, &o), 0);
     for (size_t i = 0; i < n; i++)
         cr_assert_eq(a[i], i);
-    cr_assert_eq(atomic_load(&calls), expected_calls(n, FG_SCAN_GRAIN_DEFAULT));
+    check_calls(atomic_load(&calls), n, 0, 2);
+    cr_assert_eq(atomic_load(&worker_calls), atomic_load(&calls), "a combine ran on the caller");
     free(a);
     fg_pool_destroy(p);
 }
@@ -351,7 +446,11 @@ Test(scan, newer_opts_with_unknown_fields)
 
 /* ------------------------------------------- FG_PARALLEL_SCAN, typed */
 
-static inline uint64_t plus(uint64_t a, uint64_t b) { return a + b; }
+static inline uint64_t plus(uint64_t a, uint64_t b)
+{
+    gate();
+    return a + b;
+}
 FG_PARALLEL_SCAN(sum_scan, uint64_t, plus)
 
 static inline mat mat_times(mat x, mat y)
@@ -376,8 +475,11 @@ Test(scan, typed_sums)
                         in[i] = mix(i);
                     ref_sum(in, want, n, kind, 0);
                     uint64_t *dst = in_place ? in : out;
+                    size_t grain = n > 1000 ? 0 : 64;
+                    int gated = gate_arm_for(p, n, grain);
                     cr_assert_eq(sum_scan(p, in, dst, n, 0,
-                                          FG_SCAN_OPTS(.kind = kind, .grain = n > 1000 ? 0 : 64)), 0);
+                                          FG_SCAN_OPTS(.kind = kind, .grain = grain)), 0);
+                    gate_check(gated, n);
                     cr_assert_eq(memcmp(dst, want, n * 8), 0, "typed n %zu kind %d in place %d",
                                  n, kind, in_place);
                     free(in);
@@ -401,7 +503,9 @@ Test(scan, typed_matrix_products_keep_index_order)
     for (int w = 1; w <= 4; w++) {
         fg_pool *p = pool_new(w);
         memset(out, 0, n * sizeof *out);
+        int gated = gate_arm_for(p, n, 100);
         cr_assert_eq(mat_scan(p, in, out, n, id, FG_SCAN_OPTS(.grain = 100)), 0);
+        gate_check(gated, n);
         cr_assert_eq(memcmp(out, want, n * sizeof *out), 0, "typed matrices on %d workers", w);
         fg_pool_destroy(p);
     }

@@ -6,8 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "analyze.h"
+#include "calibrate.h"
+#include "bound.h"
 #include "engine.h"
 #include "gen.h"
 #include "graph.h"
@@ -222,51 +225,148 @@ Test(sim, same_inputs_and_seed_give_the_same_bytes)
 
 /* ------------------------------------------------------------------ bounds */
 
-static void check_bounds(const sim_graph *g, const char *what)
+/* Every run of every graph below, on every policy, steal amount, P and
+ * machine, within max(T1/P, T∞) <= makespan <= T1/P + SIM_BOUND_C x T∞_B
+ * (bound.h; docs/design/sim.md, "The bounds").  same-victim is not greedy
+ * (all thieves queue on one victim while others hold work) and is held to
+ * the lower bound only. */
+static const char *const bound_policies[] = { "random", "round-robin", "sticky", "near",
+                                              "power-of-two", "busiest-of-3", "same-victim" };
+static const int bound_Ps[] = { 1, 2, 4, 8, 64, 256 };
+static const char *const bound_topologies[] = {
+    "pack:1 l3:1 core:256 pu:1", /* flat: one socket, one shared L3 */
+    "pack:4 l3:2 core:8 pu:1",   /* 4 sockets, 2 L3s each: P = 64 reaches all, 256 wraps */
+};
+enum { BOUND_POLICIES = 7, BOUND_PS = 6, BOUND_TOPOLOGIES = 2 };
+
+static sim_machine bound_machines[BOUND_TOPOLOGIES][BOUND_PS];
+
+static sim_options bound_options(const char *policy, int half)
 {
-    sim_analysis a;
-    cr_assert_eq(sim_analyze(g, 0, &a), 0);
-    const char *policies[] = { "random", "round-robin", "sticky", "near", "power-of-two" };
-    int Ps[] = { 1, 2, 8, 64 };
-    for (int p = 0; p < 5; p++)
-        for (int i = 0; i < 4; i++) {
-            for (int half = 0; half < 2; half++) {
-                sim_options o = options(policies[p], 1, sim_costs_default);
-                o.steal = half ? FG_STEAL_HALF : FG_STEAL_ONE;
-                sim_result r;
-                run(g, "pack:4 l3:2 core:8 pu:1", Ps[i], &o, &r);
-                cr_assert_geq(r.makespan, a.work / (uint64_t)Ps[i], "%s %s P=%d", what,
-                              policies[p], Ps[i]);
-                cr_assert_geq(r.makespan, a.span, "%s %s P=%d", what, policies[p], Ps[i]);
-                cr_assert_eq(r.total.tasks, g->n, "%s: every unit runs once", what);
-                cr_assert_eq(r.total.busy_ns, a.work, "%s: all the work, once", what);
-                sim_result_free(&r);
-            }
-        }
+    sim_options o = { .seed = 1, .costs = sim_costs_default };
+    char err[ERRLEN] = "";
+    if (strcmp(policy, "busiest-of-3") == 0)
+        cr_assert_eq(sim_policy_load(&o, FG_SIM_POLICY_LIB ":busiest_of_3", err, sizeof err), 0,
+                     "%s", err);
+    if (strcmp(policy, "same-victim") == 0) {
+        o.victim_fn = same_victim;
+        o.policy_name = "same-victim";
+    }
+    const char *builtin = o.victim_fn == NULL ? policy : NULL;
+    cr_assert_eq(sim_policy_resolve(&o, builtin, NULL, half ? "half" : "one", err, sizeof err), 0,
+                 "%s", err);
+    return o;
 }
 
-Test(sim, makespan_respects_work_and_span_on_every_recording)
+/* Every run of g held to both bounds; the largest c a greedy run needed. */
+static double check_bounds(const sim_graph *g, const char *what)
+{
+    double worst = 0;
+    for (int p = 0; p < BOUND_POLICIES; p++)
+        for (int half = 0; half < 2; half++)
+            for (int t = 0; t < BOUND_TOPOLOGIES; t++)
+                for (int i = 0; i < BOUND_PS; i++) {
+                    const sim_machine *m = &bound_machines[t][i];
+                    sim_options o = bound_options(bound_policies[p], half);
+                    sim_bounds b;
+                    sim_result r;
+                    char err[ERRLEN] = "";
+                    cr_assert_eq(sim_bounds_of(g, m, &o.costs, &b), 0);
+                    cr_assert_eq(sim_run(g, m, &o, &r, err, sizeof err), 0, "%s", err);
+                    char run[256];
+                    snprintf(run, sizeof run, "%s, %s steal-%s, %s, P=%d: makespan %llu", what,
+                             bound_policies[p], half ? "half" : "one", bound_topologies[t],
+                             bound_Ps[i], (unsigned long long)r.makespan);
+                    cr_assert_geq(r.makespan, b.lower, "%s < lower bound %llu", run,
+                                  (unsigned long long)b.lower);
+                    cr_assert_eq(r.total.tasks, g->n, "%s: every unit runs once", run);
+                    cr_assert_eq(r.total.busy_ns, b.work, "%s: all the work, once", run);
+                    if (strcmp(bound_policies[p], "same-victim") != 0) {
+                        cr_assert_leq(r.makespan, b.upper,
+                                      "%s > upper bound %llu = T1/P + %d x %llu (needs c = %.3f)",
+                                      run, (unsigned long long)b.upper, SIM_BOUND_C,
+                                      (unsigned long long)b.burdened,
+                                      sim_bounds_needed_c(&b, r.makespan));
+                        double c = sim_bounds_needed_c(&b, r.makespan);
+                        worst = c > worst ? c : worst;
+                    }
+                    sim_result_free(&r);
+                }
+    cr_log_info("%s: largest c needed %.4f (bound c %d)", what, worst, SIM_BOUND_C);
+    return worst;
+}
+
+static void bound_machines_create(void)
+{
+    char err[ERRLEN] = "";
+    for (int t = 0; t < BOUND_TOPOLOGIES; t++)
+        for (int i = 0; i < BOUND_PS; i++)
+            cr_assert_eq(sim_machine_create(&bound_machines[t][i], bound_topologies[t], bound_Ps[i],
+                                            err, sizeof err), 0, "%s", err);
+}
+
+static void bound_machines_free(void)
+{
+    for (int t = 0; t < BOUND_TOPOLOGIES; t++)
+        for (int i = 0; i < BOUND_PS; i++)
+            sim_machine_free(&bound_machines[t][i]);
+}
+
+/* Three roots (through the injector one after another), each a star of 30
+ * leaves synced at its end. */
+static int gen_roots(sim_builder *b)
+{
+    for (int r = 0; r < 3; r++) {
+        uint32_t root = sim_builder_add(b, SIM_NONE, 0, 0, 1000, 0, 0);
+        for (int i = 0; i < 30; i++)
+            sim_builder_add(b, root, 3, 0, 5000 + 100 * (uint64_t)i, 10 * (uint64_t)i, 1000);
+    }
+    return b->failed ? SIM_ENOMEM : sim_builder_finish(b);
+}
+
+Test(sim, every_run_is_within_both_bounds_on_hand_made_graphs, .init = bound_machines_create,
+     .fini = bound_machines_free, .timeout = 240)
 {
     sim_graph g;
-    GRAPH(&g, sim_gen_fib(&built, 16, 80, 40));
-    check_bounds(&g, "fib(16)");
+    GRAPH(&g, sim_gen_chain(&built, 50, 1000));
+    check_bounds(&g, "chain(50)");
     sim_graph_free(&g);
     GRAPH(&g, sim_gen_star(&built, 300, 700));
     check_bounds(&g, "star(300)");
     sim_graph_free(&g);
-    DIR *dir = opendir(FG_SIM_GOLDEN_DIR);
-    for (struct dirent *e; dir != NULL && (e = readdir(dir)) != NULL;) {
+    GRAPH(&g, sim_gen_tree(&built, 8, 200, 20000));
+    check_bounds(&g, "tree(8)");
+    sim_graph_free(&g);
+    GRAPH(&g, sim_gen_fib(&built, 16, 80, 40));
+    check_bounds(&g, "fib(16)");
+    sim_graph_free(&g);
+    GRAPH(&g, gen_roots(&built));
+    check_bounds(&g, "3 roots");
+    sim_graph_free(&g);
+}
+
+/* The recordings committed in tests/record/ (real runs: fib, nqueens and
+ * UTS by the record-* programs, the seed workload by record-seed-one). */
+Test(sim, every_run_is_within_both_bounds_on_every_recording, .init = bound_machines_create,
+     .fini = bound_machines_free, .timeout = 240)
+{
+    DIR *dir = opendir(FG_SIM_RECORD_DIR);
+    cr_assert(dir != NULL, "%s", FG_SIM_RECORD_DIR);
+    int seen = 0;
+    for (struct dirent *e; (e = readdir(dir)) != NULL;) {
         size_t len = strlen(e->d_name);
         if (len < 5 || strcmp(e->d_name + len - 4, ".rec") != 0)
             continue;
         char path[1024], err[ERRLEN] = "";
-        snprintf(path, sizeof path, "%s/%s", FG_SIM_GOLDEN_DIR, e->d_name);
+        snprintf(path, sizeof path, "%s/%s", FG_SIM_RECORD_DIR, e->d_name);
+        sim_graph g;
         cr_assert_eq(sim_graph_load(&g, path, err, sizeof err), 0, "%s: %s", path, err);
         check_bounds(&g, e->d_name);
         sim_graph_free(&g);
+        seen++;
     }
-    if (dir != NULL)
-        closedir(dir);
+    closedir(dir);
+    cr_assert_eq(seen, 4, "fib-16, nqueens-8, seed-one and uts-group-28: found %d", seen);
 }
 
 /* -------------------------------------------------------- the user policy */
@@ -453,13 +553,6 @@ Test(sim, bad_options_are_refused_clearly)
     cr_assert(strncmp(err, "--idle: ", 8) == 0, "%s", err);
     cr_assert_eq(sim_policy_resolve(&o, "random", NULL, "all", err, sizeof err), SIM_EINVAL);
     cr_assert(strncmp(err, "--steal: ", 9) == 0, "%s", err);
-    sim_costs c = sim_costs_default;
-    cr_assert_eq(sim_costs_parse(&c, "core:10,far:3", err, sizeof err), SIM_EINVAL);
-    cr_assert(strstr(err, "\"far:3\"") != NULL, "%s", err);
-    cr_assert_eq(sim_costs_parse(&c, "core:10,remote:999", err, sizeof err), 0);
-    cr_assert_eq(c.steal[0], 10);
-    cr_assert_eq(c.steal[3], 999);
-    cr_assert_eq(c.wake, sim_costs_default.wake);
     sim_graph g;
     GRAPH(&g, sim_gen_star(&built, 4, 10));
     cr_assert_eq(sim_machine_create(&m, "pack:1 core:4 pu:1", 4, err, sizeof err), 0, "%s", err);
@@ -470,6 +563,199 @@ Test(sim, bad_options_are_refused_clearly)
     cr_assert_str_eq(err, "--costs injector:0: a steal round must take time; give 1 ns or more");
     sim_machine_free(&m);
     sim_graph_free(&g);
+}
+
+/* ------------------------------------------------------------ --costs */
+
+Test(sim, costs_take_any_subset_of_names)
+{
+    char err[ERRLEN] = "";
+    sim_costs c = sim_costs_default;
+    cr_assert_eq(sim_costs_parse(&c, "core:10,remote:999", err, sizeof err), 0, "%s", err);
+    cr_assert_eq(c.steal[SIM_CORE], 10);
+    cr_assert_eq(c.steal[SIM_CACHE], sim_costs_default.steal[SIM_CACHE]);
+    cr_assert_eq(c.steal[SIM_REMOTE], 999);
+    cr_assert_eq(c.wake, sim_costs_default.wake);
+    cr_assert_eq(sim_costs_parse(&c, "wake:0,yield:0,injector:1,package:17592186044416", err,
+                                 sizeof err), 0, "%s", err);
+    cr_assert_eq(c.wake, 0);
+    cr_assert_eq(c.yield, 0);
+    cr_assert_eq(c.injector, 1);
+    cr_assert_eq(c.steal[SIM_PACKAGE], SIM_WORK_MAX);
+}
+
+/* Each bad --costs: refused, the costs untouched, and the message names
+ * the option, the whole string, what is wrong and the bad item. */
+Test(sim, bad_costs_are_refused_with_the_item_and_the_reason)
+{
+    static const struct { const char *spec, *why, *item; } rows[] = {
+        { "", "nothing given", "\"\"" },
+        { "far:3", "an unknown cost name", "\"far:3\"" },
+        { "core:10,far:3", "an unknown cost name", "\"far:3\"" },
+        { "CORE:10", "an unknown cost name", "\"CORE:10\"" },
+        { " core:10", "an unknown cost name", "\" core:10\"" },
+        { "core", "no \":ns\" after the name", "\"core\"" },
+        { "core=10", "an unknown cost name", "\"core=10\"" },
+        { "core,cache:1", "no \":ns\" after the name", "\"core\"" },
+        { "core:", "not a whole number", "\"core:\"" },
+        { "core:-1", "not a whole number", "\"core:-1\"" },
+        { "core:+1", "not a whole number", "\"core:+1\"" },
+        { "core:1x", "not a whole number", "\"core:1x\"" },
+        { "core:1.5", "not a whole number", "\"core:1.5\"" },
+        { "core:1 ", "not a whole number", "\"core:1 \"" },
+        { "core:0x10", "not a whole number", "\"core:0x10\"" },
+        { "core:17592186044417", "above 2^44 ns", "\"core:17592186044417\"" },
+        { "wake:99999999999999999999999", "above 2^44 ns", "\"wake:99999999999999999999999\"" },
+        { "core:1,,cache:2", "an empty item", "\"\"" },
+        { "core:1,", "an empty item", "\"\"" },
+        { ",core:1", "an empty item", "\"\"" },
+        { "core:1,core:2", "given twice", "\"core:2\"" },
+        { "injector:0", "injector:0 (a steal round must take time", "\"injector:0\"" },
+        { "core:1:2", "not a whole number", "\"core:1:2\"" },
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        char err[ERRLEN] = "", head[128], at[128];
+        sim_costs c = sim_costs_default;
+        cr_assert_eq(sim_costs_parse(&c, rows[i].spec, err, sizeof err), SIM_EINVAL, "\"%s\"",
+                     rows[i].spec);
+        cr_assert_eq(memcmp(&c, &sim_costs_default, sizeof c), 0, "\"%s\" changed the costs",
+                     rows[i].spec);
+        snprintf(head, sizeof head, "--costs \"%s\": ", rows[i].spec);
+        snprintf(at, sizeof at, " at %s; want name:ns items", rows[i].item);
+        cr_assert(strncmp(err, head, strlen(head)) == 0, "%s", err);
+        cr_assert(strstr(err, rows[i].why) != NULL, "\"%s\": %s", rows[i].spec, err);
+        cr_assert(strstr(err, at) != NULL, "\"%s\": %s lacks %s", rows[i].spec, err, at);
+        cr_assert(strstr(err, "core, cache, package, remote, injector, yield, wake") != NULL,
+                  "%s", err);
+    }
+}
+
+/* ---------------------------------------------------------- calibrate */
+
+/* The output of `forage-sim calibrate` (sim_calibrate), once per process. */
+static char *calibration(int *rc)
+{
+    static char *text;
+    static int code;
+    if (text == NULL) {
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+        code = sim_calibrate(f);
+        fclose(f);
+    }
+    *rc = code;
+    return text;
+}
+
+/* Its --costs line's value, or NULL. */
+static char *calibrated_costs(void)
+{
+    int rc;
+    const char *text = calibration(&rc), *line = strstr(text, "\n--costs ");
+    if (line == NULL)
+        return NULL;
+    line += strlen("\n--costs ");
+    return strndup(line, strcspn(line, "\n"));
+}
+
+static int pus_here(void)
+{
+    sim_machine m;
+    char err[ERRLEN];
+    cr_assert_eq(sim_machine_create(&m, "this", 1, err, sizeof err), 0, "%s", err);
+    int pus = m.pus;
+    sim_machine_free(&m);
+    return pus;
+}
+
+Test(sim, calibrate_prints_every_cost_as_costs_takes_it, .timeout = 120)
+{
+    int rc;
+    const char *text = calibration(&rc);
+    if (pus_here() < 2) { /* the one answer a 1-PU machine gets */
+        cr_assert_eq(rc, 1);
+        cr_assert(strstr(text, "two are needed") != NULL, "%s", text);
+        return;
+    }
+    cr_assert_eq(rc, 0, "%s", text);
+    char *spec = calibrated_costs();
+    cr_assert(spec != NULL, "no --costs line in:\n%s", text);
+    /* Every cost, each once, in the parser's order, each a whole number. */
+    static const char *const names[] = { "core", "cache", "package", "remote", "injector",
+                                         "yield", "wake" };
+    const char *p = spec;
+    for (int i = 0; i < 7; i++) {
+        size_t n = strlen(names[i]);
+        cr_assert(strncmp(p, names[i], n) == 0 && p[n] == ':', "item %d of \"%s\"", i, spec);
+        p += n + 1;
+        size_t digits = strspn(p, "0123456789");
+        cr_assert_gt(digits, 0, "\"%s\"", spec);
+        p += digits;
+        cr_assert_eq(*p, i < 6 ? ',' : '\0', "\"%s\"", spec);
+        p += i < 6;
+    }
+    char err[ERRLEN] = "";
+    sim_costs c = sim_costs_default;
+    cr_assert_eq(sim_costs_parse(&c, spec, err, sizeof err), 0, "%s", err);
+    /* The tiers keep calibrate's ratios 0.5 : 1 : 2 : 5 (rounded). */
+    double cache = (double)c.steal[SIM_CACHE];
+    cr_assert_leq(llabs((long long)c.steal[SIM_CORE] * 2 - (long long)cache), 1, "%s", spec);
+    cr_assert_leq(llabs((long long)c.steal[SIM_PACKAGE] - 2 * (long long)cache), 1, "%s", spec);
+    cr_assert_leq(llabs((long long)c.steal[SIM_REMOTE] - 5 * (long long)cache), 3, "%s", spec);
+    cr_assert_gt(c.wake, 0, "%s", spec);
+    free(spec);
+}
+
+/* Its line fed back: `forage-sim run FILE --costs <line>` runs with
+ * exactly those costs (the report's `costs` line). */
+Test(sim, calibrate_output_round_trips_through_run_costs, .timeout = 120)
+{
+    if (pus_here() < 2) {
+        int rc;
+        cr_assert_eq(calibration(&rc) != NULL && rc == 1, 1);
+        return;
+    }
+    char *spec = calibrated_costs();
+    cr_assert(spec != NULL);
+    char cmd[2048], out[4096] = "";
+    snprintf(cmd, sizeof cmd, "'%s' run '%s/fib-16.rec' --workers 2 --policy random --costs '%s'",
+             FG_SIM_PROGRAM, FG_SIM_RECORD_DIR, spec);
+    FILE *f = popen(cmd, "r");
+    cr_assert(f != NULL);
+    size_t got = fread(out, 1, sizeof out - 1, f);
+    out[got] = '\0';
+    cr_assert_eq(pclose(f), 0, "%s\n%s", cmd, out);
+    char want[512];
+    snprintf(want, sizeof want, "\ncosts     %s ns\n", spec);
+    cr_assert(strstr(out, want) != NULL, "%s lacks\n%s", out, want);
+    cr_assert(strstr(out, "within both") != NULL, "%s", out);
+    free(spec);
+}
+
+/* The command line refuses bad --costs and a stray calibrate argument
+ * with exit status 2 and the message on stderr. */
+Test(sim, command_line_refuses_bad_costs)
+{
+    static const struct { const char *args, *want; } rows[] = {
+        { "run '" FG_SIM_RECORD_DIR "/fib-16.rec' --costs far:3",
+          "forage-sim: bad option: --costs \"far:3\": an unknown cost name at \"far:3\"" },
+        { "run '" FG_SIM_RECORD_DIR "/fib-16.rec' --costs core:1,",
+          "forage-sim: bad option: --costs \"core:1,\": an empty item at \"\"" },
+        { "run '" FG_SIM_RECORD_DIR "/fib-16.rec' --costs injector:0",
+          "forage-sim: bad option: --costs \"injector:0\": injector:0 (a steal round" },
+        { "calibrate now", "usage: forage-sim analyze" },
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        char cmd[2048], out[4096] = "";
+        snprintf(cmd, sizeof cmd, "'%s' %s 2>&1 >/dev/null", FG_SIM_PROGRAM, rows[i].args);
+        FILE *f = popen(cmd, "r");
+        cr_assert(f != NULL);
+        size_t got = fread(out, 1, sizeof out - 1, f);
+        out[got] = '\0';
+        int status = pclose(f);
+        cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 2, "%s: status %d", cmd, status);
+        cr_assert(strncmp(out, rows[i].want, strlen(rows[i].want)) == 0, "%s:\n%s", cmd, out);
+    }
 }
 
 Test(sim, memory_stays_within_64_bytes_per_unit)
