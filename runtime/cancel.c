@@ -15,7 +15,8 @@
  */
 #include "internal.h"
 
-static _Thread_local const fg_cancel_token *fg__scope;
+/* initial-exec, as fg__tls_worker (worker.c): read inline by internal.h. */
+__attribute__((tls_model("initial-exec"))) _Thread_local const fg_cancel_token *fg__scope;
 
 void fg_cancel(fg_cancel_token *t)
 {
@@ -25,7 +26,7 @@ void fg_cancel(fg_cancel_token *t)
 
 int fg_cancel_requested(const fg_cancel_token *t)
 {
-    return t != NULL && __atomic_load_n(&t->fg__set, __ATOMIC_RELAXED) != 0;
+    return t != NULL && fg__cancel_is_set(t);
 }
 
 void fg_cancel_reset(fg_cancel_token *t)
@@ -41,9 +42,7 @@ int fg_cancelled(void)
 
 const fg_cancel_token *fg_cancel_scope_enter(const fg_cancel_token *t)
 {
-    const fg_cancel_token *previous = fg__scope;
-    fg__scope = t;
-    return previous;
+    return fg__scope_swap(t);
 }
 
 void fg_cancel_scope_leave(const fg_cancel_token *previous)

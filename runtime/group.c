@@ -40,7 +40,8 @@
  * I4  a sync on a worker first runs its own deque's newest jobs while tasks
  *     are not finished (fg__sync_run_own); when it reads 0 (acquire) every
  *     task has finished and no RMW is needed.  Only if the deque runs dry
- *     first does it announce SYNC_BIT and wait.
+ *     first does it announce SYNC_BIT and wait.  Group tasks it takes run
+ *     inline in that loop (fg__sync_run_job), not through fg__worker_run.
  *
  * Frames come from the pool's slab (slab.c): no malloc in steady state.
  */
@@ -101,9 +102,10 @@ static void fg__group_record_error(fg__group_state *st, int r)
         fg__atomic_cas(&st->error, &none, r, FG__RELAXED, FG__RELAXED);
 }
 
-static void fg__group_finish_one(fg__group_state *st, const fg__spawn_frame *f, fg__worker *w)
+/* A task is finished: count it where its spawn was counted (see the top). */
+static inline void fg__group_finish_one(fg__group_state *st, bool owners)
 {
-    if (f->owner == w && !st->announced) { /* the owner ran its own spawn */
+    if (owners && !st->announced) { /* the owner ran its own spawn */
         st->pend--;
         return;
     }
@@ -117,24 +119,33 @@ static void fg__group_finish_one(fg__group_state *st, const fg__spawn_frame *f, 
         fg__latch_set(&st->done);
 }
 
-static void fg__spawn_execute(fg__job *job, fg__worker *w)
+/* Run one spawned task on w.  The frame goes back to w's cache first, hot
+ * for the spawns the task itself makes; the task runs in its group's
+ * cancellation scope unless the group was cancelled before it started. */
+static inline void fg__spawn_run(fg__spawn_frame *f, fg__worker *w)
 {
-    fg__spawn_frame *f = FG__CONTAINER_OF(job, fg__spawn_frame, job);
+    fg_fn fn = f->fn;
+    void *arg = f->arg;
     fg__group_state *st = f->group;
     fg_pool *external = f->external;
-    fg__spawn_frame counted = *f; /* how it was counted: the frame goes back first */
-    int r = 0;
-    if (!fg_cancel_requested(&st->cancel)) {
-        const fg_cancel_token *outer = fg_cancel_scope_enter(&st->cancel);
-        r = f->fn(f->arg);
-        fg_cancel_scope_leave(outer);
-    }
+    bool owners = f->owner == w; /* counted in w's pend, and w runs it */
     fg__slab_put(&w->frames, &w->pool->frames, f);
-    fg__group_record_error(st, r);
-    fg__group_finish_one(st, &counted, w);
+    if (__builtin_expect(!fg__cancel_is_set(&st->cancel), 1)) {
+        const fg_cancel_token *outer = fg__scope_swap(&st->cancel);
+        int r = fn(arg);
+        fg__scope = outer;
+        if (__builtin_expect(r != 0, 0))
+            fg__group_record_error(st, r);
+    }
+    fg__group_finish_one(st, owners);
     FG__PERTURB(); /* the syncer may return and destroy the pool now */
     if (external != NULL)
         fg__pool_leave(external);
+}
+
+static void fg__spawn_execute(fg__job *job, fg__worker *w)
+{
+    fg__spawn_run(FG__CONTAINER_OF(job, fg__spawn_frame, job), w);
 }
 
 /* trace.c names the slices of these jobs. */
@@ -158,10 +169,10 @@ int fg_group_init(fg_group *g, fg_pool *pool)
 /* No frame could be had: run the task now so it is not lost. */
 static int fg__spawn_inline(fg_pool *p, fg__group_state *st, fg_fn fn, void *arg)
 {
-    if (!fg_cancel_requested(&st->cancel)) {
-        const fg_cancel_token *outer = fg_cancel_scope_enter(&st->cancel);
+    if (!fg__cancel_is_set(&st->cancel)) {
+        const fg_cancel_token *outer = fg__scope_swap(&st->cancel);
         fg__group_record_error(st, fg__run_on_caller(p, fn, arg));
-        fg_cancel_scope_leave(outer);
+        fg__scope = outer;
     }
     return 0;
 }
@@ -213,6 +224,19 @@ int fg_spawn(fg_group *g, fg_fn fn, void *arg)
     return 0;
 }
 
+/* fg__worker_run for a job a sync took from its own deque.  A spawned
+ * task sets its own scope over the worker loop's NULL one, so when nobody
+ * records or traces it is run directly, inlined here. */
+static inline void fg__sync_run_job(fg__worker *w, fg__job *job)
+{
+    if (job->execute == fg__spawn_execute && w->record == NULL && w->trace == NULL) {
+        FG__STAT_INC(w, tasks_run);
+        fg__spawn_run(FG__CONTAINER_OF(job, fg__spawn_frame, job), w);
+    } else {
+        fg__worker_run(w, job);
+    }
+}
+
 /* Worker: run our own newest jobs (usually this group's spawns) until the
  * group is done or the deque is empty.  When nothing was stolen the count
  * is then 0 and the sync needs no read-modify-write at all. */
@@ -226,7 +250,7 @@ static bool fg__sync_run_own(fg__worker *w, fg__group_state *st)
         fg__job *job = fg__own_take(w);
         if (job == NULL)
             return false;
-        fg__worker_run(w, job);
+        fg__sync_run_job(w, job);
     }
 }
 
@@ -274,7 +298,7 @@ int fg_sync(fg_group *g)
     int err = fg__atomic_load(&st->error, FG__RELAXED);
     if (err != 0)
         fg__atomic_store(&st->error, 0, FG__RELAXED);
-    if (fg_cancel_requested(&st->cancel)) {
+    if (fg__cancel_is_set(&st->cancel)) {
         fg_cancel_reset(&st->cancel);
         if (err == 0)
             err = FG_ECANCELED;

@@ -92,6 +92,23 @@ struct fg_pool {
 /* The worker running on this thread, NULL on other threads. */
 extern __attribute__((tls_model("initial-exec"))) _Thread_local fg__worker *fg__tls_worker;
 
+/* cancel.c: the calling thread's cancellation scope, inline here so that
+ * the worker loop and group tasks set it with a plain store, not a call. */
+extern __attribute__((tls_model("initial-exec"))) _Thread_local const fg_cancel_token *fg__scope;
+
+static inline const fg_cancel_token *fg__scope_swap(const fg_cancel_token *t)
+{
+    const fg_cancel_token *previous = fg__scope;
+    fg__scope = t;
+    return previous;
+}
+
+/* fg_cancel_requested on a token known to be there; relaxed (cancel.c). */
+static inline bool fg__cancel_is_set(const fg_cancel_token *t)
+{
+    return __atomic_load_n(&t->fg__set, __ATOMIC_RELAXED) != 0;
+}
+
 /* The worker's own deque, whichever kind the pool uses.  Push: -1 when no
  * room (nothing pushed), 0 when the job stays private (split deque), 1
  * when thieves can see it (the caller then notifies sleepers). */

@@ -56,7 +56,6 @@ static int fg__slab_grow_locked(fg__slab_depot *d)
 }
 
 /* Cold path: move up to a batch from the depot into the cache. */
-__attribute__((cold, noinline))
 static void fg__slab_refill(fg__slab_cache *c, fg__slab_depot *d)
 {
     pthread_mutex_lock(&d->lock);
@@ -73,10 +72,10 @@ static void fg__slab_refill(fg__slab_cache *c, fg__slab_depot *d)
     pthread_mutex_unlock(&d->lock);
 }
 
-void *fg__slab_get(fg__slab_cache *c, fg__slab_depot *d)
+__attribute__((cold, noinline))
+void *fg__slab_get_slow(fg__slab_cache *c, fg__slab_depot *d)
 {
-    if (c->free == NULL)
-        fg__slab_refill(c, d);
+    fg__slab_refill(c, d);
     fg__slab_obj *o = c->free;
     if (o != NULL) {
         c->free = o->next;
@@ -87,7 +86,7 @@ void *fg__slab_get(fg__slab_cache *c, fg__slab_depot *d)
 
 /* Cold path: move a batch from the cache to the depot. */
 __attribute__((cold, noinline))
-static void fg__slab_spill(fg__slab_cache *c, fg__slab_depot *d, size_t n)
+void fg__slab_spill(fg__slab_cache *c, fg__slab_depot *d, size_t n)
 {
     pthread_mutex_lock(&d->lock);
     for (size_t i = 0; i < n && c->free != NULL; i++) {
@@ -99,15 +98,6 @@ static void fg__slab_spill(fg__slab_cache *c, fg__slab_depot *d, size_t n)
         d->free_count++;
     }
     pthread_mutex_unlock(&d->lock);
-}
-
-void fg__slab_put(fg__slab_cache *c, fg__slab_depot *d, void *obj)
-{
-    fg__slab_obj *o = obj;
-    o->next = c->free;
-    c->free = o;
-    if (++c->count > FG__SLAB_HIGH)
-        fg__slab_spill(c, d, FG__SLAB_BATCH);
 }
 
 void *fg__slab_get_shared(fg__slab_depot *d)

@@ -36,11 +36,33 @@ typedef struct fg__slab_cache {
 
 int   fg__slab_depot_init(fg__slab_depot *d, size_t obj_size);
 void  fg__slab_depot_destroy(fg__slab_depot *d);
+/* Cold paths of the two below: refill an empty cache from the depot (or a
+ * new chunk) and take a frame, or hand n frames to the depot. */
+void *fg__slab_get_slow(fg__slab_cache *c, fg__slab_depot *d);
+void  fg__slab_spill(fg__slab_cache *c, fg__slab_depot *d, size_t n);
+
 /* Worker: a frame from its cache (refilling from the depot or a new chunk);
- * NULL only when memory is exhausted. */
-void *fg__slab_get(fg__slab_cache *c, fg__slab_depot *d);
+ * NULL only when memory is exhausted.  Inline: a spawn's common case is
+ * three loads and two stores. */
+static inline void *fg__slab_get(fg__slab_cache *c, fg__slab_depot *d)
+{
+    fg__slab_obj *o = c->free;
+    if (__builtin_expect(o == NULL, 0))
+        return fg__slab_get_slow(c, d);
+    c->free = o->next;
+    c->count--;
+    return o;
+}
+
 /* Worker: give a frame back to its cache (spilling a batch to the depot). */
-void  fg__slab_put(fg__slab_cache *c, fg__slab_depot *d, void *obj);
+static inline void fg__slab_put(fg__slab_cache *c, fg__slab_depot *d, void *obj)
+{
+    fg__slab_obj *o = obj;
+    o->next = c->free;
+    c->free = o;
+    if (__builtin_expect(++c->count > FG__SLAB_HIGH, 0))
+        fg__slab_spill(c, d, FG__SLAB_BATCH);
+}
 /* Non-worker thread: the same through the depot's lock. */
 void *fg__slab_get_shared(fg__slab_depot *d);
 /* Worker exit: hand every cached frame to the depot. */

@@ -24,12 +24,12 @@ void fg__worker_run(fg__worker *w, fg__job *job)
 {
     FG__STAT_INC(w, tasks_run);
     /* A job starts outside any cancellation scope (cancel.c). */
-    const fg_cancel_token *outer = fg_cancel_scope_enter(NULL);
+    const fg_cancel_token *outer = fg__scope_swap(NULL);
     if (__builtin_expect(w->record != NULL, 0))
         fg__record_run(w, job); /* as one unit of the recording */
     else
         fg__trace_execute(w->trace, job, w);
-    fg_cancel_scope_leave(outer);
+    fg__scope = outer;
 }
 
 /* Steal-half: after one job, take up to half of what is left (the victim's
