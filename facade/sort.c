@@ -47,6 +47,14 @@ static int fg__sort_nothing(void *arg)
     return 0;
 }
 
+/* Stands in for the comparator in checks of a sort that has none. */
+static int fg__sort_nothing_cmp(const void *a, const void *b)
+{
+    (void)a;
+    (void)b;
+    return 0;
+}
+
 static int fg__sort_check(fg_pool *pool, const void *base, size_t n, size_t size,
                           fg_cmp_fn cmp)
 {
@@ -164,12 +172,17 @@ int fg_parallel_sort(fg_pool *pool, void *base, size_t n, size_t size, fg_cmp_fn
 
 /* -------------------------------------------------------------- stable */
 
+/* fg_parallel_stable_sort's kernels: the comparator through its pointer.
+ * job is the fg__sort. */
+
 /* Merge a[0, na) and b[0, nb) into out, a's elements first among equals. */
-static void fg__merge_seq(const fg__sort *s, const unsigned char *a, size_t na,
-                          const unsigned char *b, size_t nb, unsigned char *out)
+static void fg__merge_seq(const void *ap, size_t na, const void *bp, size_t nb, void *outp,
+                          const void *job)
 {
+    const fg__sort *s = job;
     size_t z = s->size;
-    const unsigned char *ae = a + na * z, *be = b + nb * z;
+    const unsigned char *a = ap, *b = bp, *ae = a + na * z, *be = b + nb * z;
+    unsigned char *out = outp;
     while (a < ae && b < be) {
         if (s->cmp(b, a) < 0) {
             fg__elem_copy(out, b, z);
@@ -199,43 +212,40 @@ static void fg__insertion(const fg__sort *s, unsigned char *base, size_t n, unsi
     }
 }
 
-/* Sequential stable sort of a[0, n) with tmp[0, n) as scratch: returns
- * whichever of the two holds the result. */
-static unsigned char *fg__msort_seq(const fg__sort *s, unsigned char *a, unsigned char *tmp,
-                                    size_t n)
+/* Sequential stable sort of a[0, n) with buf[0, n) as scratch, the result
+ * left in buf (to_buf) or a: insertion-sorted runs, then bottom-up merges
+ * alternating between the two. */
+static void fg__leaf_seq(void *ap, void *bufp, size_t n, int to_buf, const void *job)
 {
+    const fg__sort *s = job;
+    unsigned char *a = ap, *buf = bufp;
     for (size_t i = 0; i < n; i += FG__SORT_RUN)
-        fg__insertion(s, fg__at(s, a, i), n - i < FG__SORT_RUN ? n - i : FG__SORT_RUN, tmp);
-    unsigned char *from = a, *to = tmp;
+        fg__insertion(s, fg__at(s, a, i), n - i < FG__SORT_RUN ? n - i : FG__SORT_RUN, buf);
+    unsigned char *from = a, *to = buf;
     for (size_t w = FG__SORT_RUN; w < n; w *= 2) {
         for (size_t i = 0; i < n; i += 2 * w) {
             size_t na = n - i < w ? n - i : w;
             size_t nb = n - i - na < w ? n - i - na : w;
-            fg__merge_seq(s, fg__at(s, from, i), na, fg__at(s, from, i + na), nb,
-                          fg__at(s, to, i));
+            fg__merge_seq(fg__at(s, from, i), na, fg__at(s, from, i + na), nb,
+                          fg__at(s, to, i), s);
         }
         unsigned char *t = from;
         from = to;
         to = t;
     }
-    return from;
+    unsigned char *want = to_buf ? buf : a;
+    if (from != want)
+        memcpy(want, from, n * s->size);
 }
 
-typedef struct fg__merge {
-    const fg__sort *s;
-    const unsigned char *a, *b;
-    size_t na, nb;
-    unsigned char *out;
-} fg__merge;
-
 /* First index of b[0, n) whose element is not below key (upper: above). */
-static size_t fg__bound(const fg__sort *s, const unsigned char *b, size_t n,
-                        const unsigned char *key, int upper)
+static size_t fg__bound(const void *bp, size_t n, const void *key, int upper, const void *job)
 {
+    const fg__sort *s = job;
     size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int c = s->cmp(fg__at(s, b, mid), key);
+        int c = s->cmp(fg__at(s, bp, mid), key);
         if (c < 0 || (upper && c == 0))
             lo = mid + 1;
         else
@@ -244,6 +254,28 @@ static size_t fg__bound(const fg__sort *s, const unsigned char *b, size_t n,
     return lo;
 }
 
+static const fg__msort_ops fg__msort_generic = { fg__leaf_seq, fg__merge_seq, fg__bound };
+
+/* The parallel structure, shared with FG_PARALLEL_SORT's kernels. */
+typedef struct fg__msort {
+    fg_pool *pool;
+    size_t size;
+    const fg__msort_ops *ops;
+    const void *job;
+} fg__msort;
+
+static unsigned char *fg__mat(const fg__msort *s, const unsigned char *base, size_t i)
+{
+    return (unsigned char *)base + i * s->size;
+}
+
+typedef struct fg__merge {
+    const fg__msort *s;
+    const unsigned char *a, *b;
+    size_t na, nb;
+    unsigned char *out;
+} fg__merge;
+
 /* A long merge splits in two independent ones: cut the longer run in the
  * middle and the shorter at the matching bound, so that every element of
  * the left merge sorts before (or, from a, equal to) every one of the
@@ -251,28 +283,28 @@ static size_t fg__bound(const fg__sort *s, const unsigned char *b, size_t n,
 static int fg__merge_task(void *arg)
 {
     fg__merge *m = arg;
-    const fg__sort *s = m->s;
+    const fg__msort *s = m->s;
     if (m->na + m->nb <= FG_SORT_GRAIN) {
-        fg__merge_seq(s, m->a, m->na, m->b, m->nb, m->out);
+        s->ops->merge(m->a, m->na, m->b, m->nb, m->out, s->job);
         return 0;
     }
     size_t ma, mb;
     if (m->na >= m->nb) {
         ma = m->na / 2;
-        mb = fg__bound(s, m->b, m->nb, fg__at(s, m->a, ma), 0);
+        mb = s->ops->bound(m->b, m->nb, fg__mat(s, m->a, ma), 0, s->job);
     } else {
         mb = m->nb / 2;
-        ma = fg__bound(s, m->a, m->na, fg__at(s, m->b, mb), 1);
+        ma = s->ops->bound(m->a, m->na, fg__mat(s, m->b, mb), 1, s->job);
     }
     fg__merge lo = { s, m->a, m->b, ma, mb, m->out };
-    fg__merge hi = { s, fg__at(s, m->a, ma), fg__at(s, m->b, mb), m->na - ma, m->nb - mb,
-                     fg__at(s, m->out, ma + mb) };
+    fg__merge hi = { s, fg__mat(s, m->a, ma), fg__mat(s, m->b, mb), m->na - ma, m->nb - mb,
+                     fg__mat(s, m->out, ma + mb) };
     fg_join(s->pool, fg__merge_task, &lo, fg__merge_task, &hi);
     return 0;
 }
 
 typedef struct fg__mpart {
-    const fg__sort *s;
+    const fg__msort *s;
     unsigned char *a, *buf; /* the part's range of the array and buffer */
     size_t n;
     int to_buf; /* leave the sorted part in buf, else in a */
@@ -281,32 +313,30 @@ typedef struct fg__mpart {
 static int fg__msort_task(void *arg)
 {
     fg__mpart *p = arg;
-    const fg__sort *s = p->s;
+    const fg__msort *s = p->s;
     if (p->n <= FG_SORT_GRAIN) {
-        unsigned char *got = fg__msort_seq(s, p->a, p->buf, p->n);
-        unsigned char *want = p->to_buf ? p->buf : p->a;
-        if (got != want)
-            memcpy(want, got, p->n * s->size);
+        s->ops->leaf(p->a, p->buf, p->n, p->to_buf, s->job);
         return 0;
     }
     size_t h = p->n / 2;
     fg__mpart lo = { s, p->a, p->buf, h, !p->to_buf };
-    fg__mpart hi = { s, fg__at(s, p->a, h), fg__at(s, p->buf, h), p->n - h, !p->to_buf };
+    fg__mpart hi = { s, fg__mat(s, p->a, h), fg__mat(s, p->buf, h), p->n - h, !p->to_buf };
     fg_join(s->pool, fg__msort_task, &lo, fg__msort_task, &hi);
     unsigned char *from = p->to_buf ? p->a : p->buf, *to = p->to_buf ? p->buf : p->a;
-    fg__merge m = { s, from, fg__at(s, from, h), h, p->n - h, to };
+    fg__merge m = { s, from, fg__mat(s, from, h), h, p->n - h, to };
     return fg__merge_task(&m);
 }
 
-int fg_parallel_stable_sort(fg_pool *pool, void *base, size_t n, size_t size, fg_cmp_fn cmp)
+int fg__stable_sort_run(fg_pool *pool, void *base, size_t n, size_t size,
+                        const fg__msort_ops *ops, const void *job)
 {
-    int err = fg__sort_check(pool, base, n, size, cmp);
+    int err = fg__sort_check(pool, base, n, size, fg__sort_nothing_cmp);
     if (err != 0 || n < 2)
         return err;
     unsigned char *buf = fg__alloc(n * size);
     if (buf == NULL)
         return FG_ENOMEM;
-    fg__sort s = { pool, size, cmp };
+    fg__msort s = { pool, size, ops, job };
     fg__mpart root = { &s, base, buf, n, 0 };
     if (n <= FG_SORT_GRAIN) /* one part: no pool round trip */
         err = fg__msort_task(&root);
@@ -314,4 +344,12 @@ int fg_parallel_stable_sort(fg_pool *pool, void *base, size_t n, size_t size, fg
         err = fg_join(pool, fg__msort_task, &root, fg__sort_nothing, NULL);
     fg__free(buf);
     return err;
+}
+
+int fg_parallel_stable_sort(fg_pool *pool, void *base, size_t n, size_t size, fg_cmp_fn cmp)
+{
+    if (cmp == NULL)
+        return FG_EINVAL;
+    fg__sort s = { pool, size, cmp };
+    return fg__stable_sort_run(pool, base, n, size, &fg__msort_generic, &s);
 }

@@ -1055,6 +1055,100 @@ FG_API int fg_parallel_stable_sort(fg_pool *pool, void *base, size_t n, size_t s
 /* Parts this many elements long or shorter are sorted sequentially. */
 #define FG_SORT_GRAIN 8192
 
+/* A typed stable sort with the comparison inlined: FG_PARALLEL_SORT(NAME,
+ * T, LESS) defines
+ *     static int NAME(fg_pool *pool, T *base, size_t n);
+ * where LESS(a, b), on two T values, is nonzero when a sorts before b (a
+ * strict weak order: a function or macro the compiler sees, so every
+ * comparison is inlined, as std::less is into std::sort).  The same merge
+ * sort as fg_parallel_stable_sort, with the same parallel halves and
+ * merges, contract and errors (FG_EINVAL for a NULL pool, base NULL with
+ * n > 0, n * sizeof(T) beyond SIZE_MAX; FG_ENOMEM; FG_ESHUTDOWN).
+ *     #define before(a, b) ((a) < (b))
+ *     FG_PARALLEL_SORT(sort_doubles, double, before)
+ *     err = sort_doubles(pool, x, n); */
+/* A stable merge sort's sequential kernels; job is passed through. */
+typedef struct fg__msort_ops {
+    /* sort a[0, n) stably with buf[0, n) as scratch, into buf if to_buf */
+    void (*leaf)(void *a, void *buf, size_t n, int to_buf, const void *job);
+    /* merge a[0, na) and b[0, nb) into out, a first among equals */
+    void (*merge)(const void *a, size_t na, const void *b, size_t nb, void *out,
+                  const void *job);
+    /* first index of b[0, n) not below key (upper: above key) */
+    size_t (*bound)(const void *b, size_t n, const void *key, int upper, const void *job);
+} fg__msort_ops;
+/* fg_parallel_stable_sort's driver: not for direct use. */
+FG_API int fg__stable_sort_run(fg_pool *pool, void *base, size_t n, size_t size,
+                               const fg__msort_ops *ops, const void *job);
+
+#define FG__SORT_RUN_TYPED 16 /* insertion-sorted runs of a typed leaf */
+#define FG_PARALLEL_SORT(NAME, T, LESS)                                           \
+    static void NAME##__merge(const void *ap, size_t na, const void *bp,          \
+                              size_t nb, void *outp, const void *job)             \
+    {                                                                             \
+        const T *a = (const T *)ap, *ae = a + na, *b = (const T *)bp, *be = b + nb;\
+        T *out = (T *)outp;                                                       \
+        (void)job;                                                                \
+        while (a < ae && b < be) {                                                \
+            int take_b = (LESS(*b, *a)) != 0; /* a first among equals */          \
+            *out++ = take_b ? *b : *a;                                            \
+            b += take_b;                                                          \
+            a += !take_b;                                                         \
+        }                                                                         \
+        while (a < ae)                                                            \
+            *out++ = *a++;                                                        \
+        while (b < be)                                                            \
+            *out++ = *b++;                                                        \
+    }                                                                             \
+    static size_t NAME##__bound(const void *bp, size_t n, const void *keyp,       \
+                                int upper, const void *job)                       \
+    {                                                                             \
+        const T *b = (const T *)bp;                                               \
+        size_t lo = 0, hi = n;                                                    \
+        (void)job;                                                                \
+        while (lo < hi) {                                                         \
+            size_t mid = lo + (hi - lo) / 2;                                      \
+            if (upper ? !(LESS(*(const T *)keyp, b[mid])) : (LESS(b[mid], *(const T *)keyp))) \
+                lo = mid + 1;                                                     \
+            else                                                                  \
+                hi = mid;                                                         \
+        }                                                                         \
+        return lo;                                                                \
+    }                                                                             \
+    static void NAME##__leaf(void *ap, void *bufp, size_t n, int to_buf,          \
+                             const void *job)                                     \
+    {                                                                             \
+        T *a = (T *)ap, *buf = (T *)bufp, *from = a, *to = buf;                   \
+        for (size_t i = 0; i < n; i += FG__SORT_RUN_TYPED) {                      \
+            size_t e = n - i < FG__SORT_RUN_TYPED ? n : i + FG__SORT_RUN_TYPED;   \
+            for (size_t j = i + 1; j < e; j++) {                                  \
+                T x = a[j];                                                       \
+                size_t k = j;                                                     \
+                for (; k > i && (LESS(x, a[k - 1])); k--)                         \
+                    a[k] = a[k - 1];                                              \
+                a[k] = x;                                                         \
+            }                                                                     \
+        }                                                                         \
+        for (size_t w = FG__SORT_RUN_TYPED; w < n; w *= 2) {                      \
+            for (size_t i = 0; i < n; i += 2 * w) {                               \
+                size_t na = n - i < w ? n - i : w;                                \
+                size_t nb = n - i - na < w ? n - i - na : w;                      \
+                NAME##__merge(from + i, na, from + i + na, nb, to + i, job);      \
+            }                                                                     \
+            T *t = from;                                                          \
+            from = to;                                                            \
+            to = t;                                                               \
+        }                                                                         \
+        if (from != (to_buf ? buf : a))                                           \
+            memcpy(to_buf ? buf : a, from, n * sizeof(T));                        \
+    }                                                                             \
+    static const fg__msort_ops NAME##__ops = { NAME##__leaf, NAME##__merge,       \
+                                               NAME##__bound };                   \
+    static __attribute__((unused)) int NAME(fg_pool *pool, T *base, size_t n)     \
+    {                                                                             \
+        return fg__stable_sort_run(pool, base, n, sizeof(T), &NAME##__ops, NULL); \
+    }
+
 /* Ascending sorts of fixed-size keys, without a comparator: a parallel
  * least-significant-digit radix sort (8-bit digits; a digit that is the
  * same in every key costs one counting pass and no move), stable, with a

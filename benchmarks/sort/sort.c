@@ -1,7 +1,9 @@
 /* sort.c: sorting --n doubles (default 10^7) with forage: the radix sort of
  * fixed-size keys (fg_parallel_sort_double), the qsort-compatible quicksort
  * (fg_parallel_sort) and the stable merge sort (fg_parallel_stable_sort),
- * the last two through qsort's comparator.  The twin is glibc's qsort with
+ * the last two through qsort's comparator, and the same merge sort with the
+ * comparison inlined (FG_PARALLEL_SORT, forage-sort-typed, as std::less is
+ * into oneTBB's).  The twin is glibc's qsort with
  * the same comparator.  Input, checksum and comparator: common/sort.h,
  * shared with the oneTBB peer (sort_tbb.cpp: tbb::parallel_sort and
  * std::sort with std::execution::par).
@@ -15,7 +17,10 @@
 #include "../common/pools.h"
 #include "../common/sort.h"
 
-enum { SORT_RADIX, SORT_QUICK, SORT_STABLE };
+enum { SORT_RADIX, SORT_QUICK, SORT_STABLE, SORT_TYPED };
+
+#define before(a, b) ((a) < (b)) /* the input has no NaN */
+FG_PARALLEL_SORT(typed_sort, double, before)
 
 static double run_seq(long param, uint64_t *checksum)
 {
@@ -39,6 +44,8 @@ static double run_forage(const bench_variant *v, int threads, long param, uint64
     int err = v->kind == SORT_RADIX ? fg_parallel_sort_double(pool, sort_work, n)
             : v->kind == SORT_QUICK
                 ? fg_parallel_sort(pool, sort_work, n, sizeof *sort_work, sort_cmp_double)
+            : v->kind == SORT_TYPED
+                ? typed_sort(pool, sort_work, n)
                 : fg_parallel_stable_sort(pool, sort_work, n, sizeof *sort_work, sort_cmp_double);
     double t = bench_now() - t0;
     *checksum = sort_checksum(sort_work, n);
@@ -51,6 +58,7 @@ static const bench_variant variants[] = {
     { "forage-radix", 0, SORT_RADIX, run_forage, 0 },
     { "forage-sort", 0, SORT_QUICK, run_forage, 0 },
     { "forage-stable", 0, SORT_STABLE, run_forage, 0 },
+    { "forage-sort-typed", 0, SORT_TYPED, run_forage, 0 },
 };
 
 int main(int argc, char **argv)

@@ -204,6 +204,20 @@ static int sort_row(sort_fn f, fg_pool *p, int null_base, size_t n, size_t size,
     static int F##_dead(void) { return sort_row(F, dead, 0, 4, 8, cmp_counted); }
 SORT_ROWS(fg_parallel_sort)
 SORT_ROWS(fg_parallel_stable_sort)
+static inline int typed_before(uint64_t a, uint64_t b) { atomic_fetch_add(&ran, 1); return a < b; }
+FG_PARALLEL_SORT(typed_sort, uint64_t, typed_before)
+static int typed_sort_row(fg_pool *p, int null_base, size_t n)
+{
+    uint64_t a[4] = { 4, 3, 2, 1 };
+    int rc = typed_sort(p, null_base ? NULL : a, n);
+    return a[0] == 4 && a[3] == 1 ? rc : WROTE_OUT;
+}
+static int typed_sort_null_pool(void) { return typed_sort_row(NULL, 0, 4); }
+static int typed_sort_null_base(void) { return typed_sort_row(live, 1, 4); }
+static int typed_sort_overflow(void) { return typed_sort_row(live, 0, SIZE_MAX / 4); }
+static int typed_sort_empty(void) { return typed_sort_row(live, 1, 0); }
+static int typed_sort_one(void) { return typed_sort_row(live, 0, 1); }
+static int typed_sort_dead(void) { return typed_sort_row(dead, 0, 4); }
 static int key_row(int which, fg_pool *p, int null_base, size_t n)
 {
     uint64_t a[4] = { 4, 3, 2, 1 };
@@ -490,6 +504,11 @@ static const row rows[] = {
     { "fg_parallel_stable_sort(n * size beyond SIZE_MAX)", fg_parallel_stable_sort_overflow, FG_EINVAL, ANY },
     { "fg_parallel_stable_sort(n 0, base NULL: nothing to do)", fg_parallel_stable_sort_empty, 0, ANY },
     { "fg_parallel_stable_sort(n 1: nothing to compare)", fg_parallel_stable_sort_one, 0, ANY },
+    { "FG_PARALLEL_SORT's function(pool NULL)", typed_sort_null_pool, FG_EINVAL, ANY },
+    { "FG_PARALLEL_SORT's function(base NULL, n 4)", typed_sort_null_base, FG_EINVAL, ANY },
+    { "FG_PARALLEL_SORT's function(n * size beyond SIZE_MAX)", typed_sort_overflow, FG_EINVAL, ANY },
+    { "FG_PARALLEL_SORT's function(n 0, base NULL: nothing to do)", typed_sort_empty, 0, ANY },
+    { "FG_PARALLEL_SORT's function(n 1: nothing to compare)", typed_sort_one, 0, ANY },
     { "fg_parallel_sort_u64(pool NULL)", sort_u64_null_pool, FG_EINVAL, ANY },
     { "fg_parallel_sort_u64(base NULL, n 4)", sort_u64_null_base, FG_EINVAL, ANY },
     { "fg_parallel_sort_u64(n * 8 beyond SIZE_MAX)", sort_u64_overflow, FG_EINVAL, ANY },
@@ -564,6 +583,7 @@ static const row rows[] = {
     DEBUG_ROW("fg_parallel_scan(destroyed pool)", scan_dead, FG_EINVAL)
     DEBUG_ROW("fg_parallel_sort(destroyed pool)", fg_parallel_sort_dead, FG_EINVAL)
     DEBUG_ROW("fg_parallel_stable_sort(destroyed pool)", fg_parallel_stable_sort_dead, FG_EINVAL)
+    DEBUG_ROW("FG_PARALLEL_SORT's function(destroyed pool)", typed_sort_dead, FG_EINVAL)
     DEBUG_ROW("fg_parallel_sort_u64(destroyed pool)", sort_u64_dead, FG_EINVAL)
     DEBUG_ROW("fg_parallel_sort_i64(destroyed pool)", sort_i64_dead, FG_EINVAL)
     DEBUG_ROW("fg_parallel_sort_double(destroyed pool)", sort_double_dead, FG_EINVAL)
@@ -619,9 +639,9 @@ ParameterizedTest(size_t *c, badinput, table, .init = fixture_up, .fini = fixtur
 Test(badinput, table_size)
 {
 #ifdef NDEBUG
-    cr_assert_eq(NROWS, 139);
+    cr_assert_eq(NROWS, 144);
 #else
-    cr_assert_eq(NROWS, 155);
+    cr_assert_eq(NROWS, 161);
 #endif
 }
 

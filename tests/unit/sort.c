@@ -138,6 +138,34 @@ static void check_unstable(size_t n, int shape)
     free(first);
 }
 
+/* FG_PARALLEL_SORT on records, comparing keys only: stable, so exactly
+ * the reference ordered by (key, tag); and on doubles. */
+#define rec_before(a, b) ((a).key < (b).key)
+FG_PARALLEL_SORT(typed_rec_sort, rec, rec_before)
+#define double_before(a, b) ((a) < (b))
+FG_PARALLEL_SORT(typed_double_sort, double, double_before)
+
+static void check_typed(size_t n, int shape)
+{
+    rec *want = records(shape, n);
+    qsort(want, n, sizeof *want, rec_cmp_tag);
+    for (int w = 1; w <= 4; w++) {
+        rec *got = records(shape, n);
+        int err = typed_rec_sort(pools[w], got, n);
+        cr_assert_eq(err, 0, "%s", fg_strerror(err));
+        cr_assert_eq(memcmp(got, want, n * sizeof *got), 0, "typed sort, n %zu, %s, %d workers",
+                     n, shape_name[shape], w);
+        free(got);
+    }
+    free(want);
+}
+
+static int double_cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
 static const size_t sizes[] = { 0, 1, 2, 3, 16, 17, FG_SORT_GRAIN - 1, FG_SORT_GRAIN,
                                 FG_SORT_GRAIN + 1, 2 * FG_SORT_GRAIN + 1, 100003 };
 
@@ -146,6 +174,33 @@ Test(sort, stable_sizes_and_shapes, .init = pools_up, .fini = pools_down)
     for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++)
         for (int shape = 0; shape < NSHAPES; shape++)
             check_stable(sizes[s], shape);
+}
+
+Test(sort, typed_sizes_and_shapes, .init = pools_up, .fini = pools_down)
+{
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++)
+        for (int shape = 0; shape < NSHAPES; shape++)
+            check_typed(sizes[s], shape);
+}
+
+/* Doubles (no NaN: < is a strict weak order on the rest), against qsort. */
+Test(sort, typed_doubles, .init = pools_up, .fini = pools_down)
+{
+    const size_t n = 300007;
+    double *want = malloc(n * sizeof *want), *got = malloc(n * sizeof *got);
+    for (size_t i = 0; i < n; i++)
+        want[i] = (double)(int64_t)(mix(i) % 2000001) / 7.0 - 1e5;
+    memcpy(got, want, n * sizeof *got);
+    qsort(want, n, sizeof *want, double_cmp);
+    for (int w = 1; w <= 4; w += 3) {
+        double *x = malloc(n * sizeof *x);
+        memcpy(x, got, n * sizeof *x);
+        cr_assert_eq(typed_double_sort(pools[w], x, n), 0);
+        cr_assert_eq(memcmp(x, want, n * sizeof *x), 0, "typed doubles on %d workers", w);
+        free(x);
+    }
+    free(want);
+    free(got);
 }
 
 Test(sort, unstable_sizes_and_shapes, .init = pools_up, .fini = pools_down)
