@@ -41,6 +41,7 @@
 #include "map.h"
 #include "process.h"
 #include "progress.h"
+#include "root.h"
 #include "seam.h"
 
 /* ------------------------------------------------------------ tasks */
@@ -264,12 +265,6 @@ static int fg__steal_root(void *arg)
     return m->par->batch_size == FG_BATCH_AUTO ? fg__steal_auto(&all) : fg__steal_fixed(&all);
 }
 
-static int fg__map_nothing(void *arg)
-{
-    (void)arg;
-    return 0;
-}
-
 static int fg__map_run_steal(fg__map *m)
 {
     if (m->par->batch_size != FG_BATCH_AUTO) {
@@ -277,7 +272,7 @@ static int fg__map_run_steal(fg__map *m)
         if (err < 0)
             return err;
     }
-    int err = fg_join(m->par->pool, fg__steal_root, m, fg__map_nothing, NULL);
+    int err = fg__root_run(m->par->pool, fg__steal_root, m);
     fg__free(m->bounds);
     return err;
 }

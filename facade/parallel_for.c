@@ -28,6 +28,7 @@
 
 #include "forage.h"
 
+#include "root.h"
 #include "seam.h"
 
 #define FG__PARTIAL_STACK_BYTES 256
@@ -162,12 +163,6 @@ static int fg__span_run(void *arg)
     return 0;
 }
 
-static int fg__loop_nothing(void *arg)
-{
-    (void)arg;
-    return 0;
-}
-
 /* Fill fg_for_opts.error, if given: the failing chunk, or code 0. */
 static void fg__loop_report(const fg__loop *l, int err)
 {
@@ -182,7 +177,7 @@ static void fg__loop_report(const fg__loop *l, int err)
 }
 
 /* Run the root span on the pool: directly on one of its workers, through
- * the injector (fg_join's external path) from any other thread. */
+ * the injector from any other thread (root.h). */
 static int fg__loop_run(fg__loop *l, size_t begin, size_t end, void *partial)
 {
     size_t len = end - begin;
@@ -194,7 +189,7 @@ static int fg__loop_run(fg__loop *l, size_t begin, size_t end, void *partial)
     }
     if (fg_pool_current() == l->pool)
         root.worker = fg_worker_index();
-    int err = fg_join(l->pool, fg__span_run, &root, fg__loop_nothing, NULL);
+    int err = fg__root_run(l->pool, fg__span_run, &root);
     if (err < 0)
         return err; /* FG_ESHUTDOWN: nothing ran */
     err = atomic_load_explicit(&l->error, memory_order_relaxed);

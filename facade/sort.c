@@ -26,6 +26,7 @@
 #include "forage.h"
 
 #include "element.h"
+#include "root.h"
 #include "seam.h"
 
 #define FG__SORT_RUN 16 /* insertion-sorted runs of the stable leaf */
@@ -39,12 +40,6 @@ typedef struct fg__sort {
 static unsigned char *fg__at(const fg__sort *s, const unsigned char *base, size_t i)
 {
     return (unsigned char *)base + i * s->size;
-}
-
-static int fg__sort_nothing(void *arg)
-{
-    (void)arg;
-    return 0;
 }
 
 /* Stands in for the comparator in checks of a sort that has none. */
@@ -167,7 +162,7 @@ int fg_parallel_sort(fg_pool *pool, void *base, size_t n, size_t size, fg_cmp_fn
     fg__qpart root = { &s, base, n, depth };
     if (n <= FG_SORT_GRAIN) /* one part: no pool round trip */
         return fg__qsort_task(&root);
-    return fg_join(pool, fg__qsort_task, &root, fg__sort_nothing, NULL);
+    return fg__root_run(pool, fg__qsort_task, &root);
 }
 
 /* -------------------------------------------------------------- stable */
@@ -341,7 +336,7 @@ int fg__stable_sort_run(fg_pool *pool, void *base, size_t n, size_t size,
     if (n <= FG_SORT_GRAIN) /* one part: no pool round trip */
         err = fg__msort_task(&root);
     else
-        err = fg_join(pool, fg__msort_task, &root, fg__sort_nothing, NULL);
+        err = fg__root_run(pool, fg__msort_task, &root);
     fg__free(buf);
     return err;
 }

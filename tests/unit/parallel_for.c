@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "forage.h"
 #include "pools.h"
@@ -1126,5 +1127,53 @@ Test(parallel_for, reduce_ten_million_auto_grain_1)
     cr_assert_eq(result, (uint64_t)n * (n - 1) / 2, "sum %llu", (unsigned long long)result);
     cr_assert_eq(atomic_load(&s.dirty), 0);
     cr_assert_eq(atomic_load(&s.combines) + 1, atomic_load(&s.chunks));
+    fg_pool_destroy(p);
+}
+
+/* ------------------------------------------- long chunks run side by side */
+
+/* Each of the two chunks waits (up to 20 s) until both have started, so the
+ * loop ends at once only if a second worker took the second chunk while the
+ * first ran.  Once the root's first spawn stayed private behind an empty
+ * join half, and an idle worker that parked meanwhile was never asked: both
+ * chunks ran one after the other on one worker (root.h). */
+typedef struct rendezvous {
+    atomic_int started;
+    atomic_int met; /* chunks that saw the other one started */
+} rendezvous;
+
+static void rendezvous_wait(rendezvous *r)
+{
+    atomic_fetch_add(&r->started, 1);
+    for (int i = 0; i < 20000 && atomic_load(&r->started) < 2; i++) {
+        struct timespec ms = { 0, 1000000 };
+        nanosleep(&ms, NULL);
+    }
+    if (atomic_load(&r->started) >= 2)
+        atomic_fetch_add(&r->met, 1);
+}
+
+static int rendezvous_body(size_t begin, size_t end, void *ctx)
+{
+    (void)begin;
+    (void)end;
+    rendezvous_wait(ctx);
+    return 0;
+}
+
+Test(parallel_for, two_long_chunks_run_on_two_workers)
+{
+    fg_pool *p = pool_new(2);
+    for (int mode = 0; mode < NMODES; mode++) {
+        for (int round = 0; round < 3; round++) { /* a fresh pool, then parked workers */
+            rendezvous r = { 0, 0 };
+            fg_for_opts o = FG_FOR_OPTS_INIT(.grain = 1, .partition = (enum fg_partition)mode);
+            cr_assert_eq(fg_parallel_for(p, 0, 2, &o, rendezvous_body, &r), 0);
+            cr_assert_eq(atomic_load(&r.met), 2, "%s round %d: the chunks ran one after the other",
+                         mode_name[mode], round);
+            struct timespec idle = { 0, 20000000 }; /* let the workers park */
+            nanosleep(&idle, NULL);
+        }
+    }
     fg_pool_destroy(p);
 }
