@@ -1373,8 +1373,10 @@ enum fg_order {
  * until the iterator is closed.  Errors, with nothing run and *out NULL:
  * FG_EINVAL (NULL par, fn or out, begin > end, an unknown order),
  * FG_ENOMEM (also: the shared window cannot be mapped), FG_EAGAIN (a fork
- * failed; fg_last_error_detail says why).  Progress lines and on_progress
- * are not produced for iterators. */
+ * failed; fg_last_error_detail says why).  With par's verbose, joblib's
+ * lines are printed (the backend line, one per finished batch as the
+ * verbosity filter allows, and "Done n out of n" when the end is read);
+ * on_progress is not called for iterators. */
 FG_API int fg_parallel_iter_open(fg_parallel *par, fg_delayed d, size_t begin, size_t end,
                                  int order, fg_parallel_iter **out);
 

@@ -1066,3 +1066,51 @@ Test(process, stream_crash_table, .timeout = 300)
         fg_parallel_close(p);
     }
 }
+
+/* Progress lines, as the process map prints them: the backend line, one
+ * "Done N tasks" line per batch while input is left (verbose 11 filters
+ * none), joblib's counted lines after, and the closing line. */
+Test(process, stream_progress_lines)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *log = open_memstream(&text, &len);
+    fg_parallel *p = NULL;
+    cr_assert_eq(fg_parallel_open(&p, FG_PARALLEL_OPTS(.n_jobs = 2, .batch_size = 10, .verbose = 11,
+                                                       .log = log,
+                                                       .backend = FG_BACKEND_PROCESS)), 0);
+    fg_parallel_iter *it = NULL;
+    cr_assert_eq(fg_parallel_iter_open(p, (fg_delayed){ task_f, NULL, 8 }, 0, 100, FG_ORDER_INDEX,
+                                       &it), 0);
+    size_t i;
+    uint64_t v;
+    int rc;
+    while ((rc = fg_parallel_iter_next(it, &i, &v)) == 0)
+        cr_assert_eq(v, f_of(i));
+    cr_assert_eq(rc, FG_EDONE);
+    fg_parallel_iter_close(it, NULL);
+    fg_parallel_close(p);
+    fclose(log);
+    const char *prefix = "[Parallel(n_jobs=2)]: ";
+    char *save = NULL, *line = strtok_r(text, "\n", &save);
+    cr_assert_not_null(line);
+    cr_assert_str_eq(line, "[Parallel(n_jobs=2)]: Using backend ProcessBackend with 2 concurrent workers.");
+    size_t lines = 0, last_done = 0;
+    char *last = NULL;
+    while ((line = strtok_r(NULL, "\n", &save)) != NULL) {
+        cr_assert(strncmp(line, prefix, strlen(prefix)) == 0, "line: %s", line);
+        size_t done;
+        if (sscanf(line + strlen(prefix), "Done %zu tasks", &done) == 1 &&
+            strstr(line, "out of") == NULL) {
+            cr_assert(done > last_done && done % 10 == 0, "line: %s", line);
+            last_done = done;
+        }
+        last = line;
+        lines++;
+    }
+    cr_assert_geq(lines, 2);
+    cr_assert(strncmp(last + strlen(prefix), "Done 100 out of 100 | elapsed: ", 31) == 0 &&
+              strstr(last, " finished") != NULL, "last line: %s", last);
+    cr_assert_geq(last_done, 10, "lines while input was left");
+    free(text);
+}
