@@ -18,9 +18,11 @@
  * the pool (it must not sleep: that batch's runner may sit in its own
  * deque) or when there is no pool (the sequential backend: every batch
  * runs in the next() that needs it).  With nothing pending, every batch in
- * flight is running on some thread, and readers sleep on `changed`.  A
- * process backend would be another runner: take a pending batch, run it
- * elsewhere, then fg__iter_finished.
+ * flight is running on some thread, and readers sleep on `changed`.  On
+ * the process backend (iter_process.c) a dispatched batch is sent to the
+ * worker processes at once, and one waiting reader at a time watches them
+ * (`watching`) and collects finished batches into their slots; the slots'
+ * buffers are then in the shared region.
  *
  * Concurrency: `lock` guards every field below it in the struct and every
  * slot's state, bounds and cursor; a runner writes its slot's buffer before
@@ -40,7 +42,9 @@
 #include "forage.h"
 
 #include "batching.h"
+#include "forked.h"
 #include "iter.h"
+#include "iter_process.h"
 #include "progress.h"
 #include "seam.h"
 
@@ -54,6 +58,7 @@ typedef struct fg__iter_slot {
     int state;
     size_t cursor;             /* READING: next result to hand out */
     double started_s;          /* for the adaptive batch size */
+    int term_signal, exit_status; /* process backend: how the worker died */
     char *buf;                 /* cap tasks' results */
     size_t cap;
 } fg__iter_slot;
@@ -62,7 +67,11 @@ struct fg_parallel_iter {
     fg_delayed d;
     size_t begin, total;
     int order;
-    fg_pool *pool;                 /* NULL: sequential, run in next() */
+    fg_pool *pool;                 /* NULL: sequential (run in next()) or processes */
+    fg__iter_proc *proc;           /* the process backend's workers, else NULL */
+    bool watching;                 /* a reader watches proc (under lock) */
+    bool shared_bufs;              /* the slots' buffers are proc's */
+    size_t used, used_high;        /* slots not FREE, and their high-water mark */
     const fg_cancel_token *cancel; /* par's */
     size_t batch;                  /* fixed size; 0: adaptive */
     fg_group runners;              /* pool: one runner task per batch */
@@ -87,6 +96,7 @@ struct fg_parallel_iter {
     int inside;                    /* threads in next() */
     size_t fail_at;                /* lowest failure seen back; SIZE_MAX: none */
     int fail_code;                 /* its code */
+    int fail_signal, fail_status;  /* process backend: how its worker died */
 };
 
 static bool fg__iter_ordered(const fg_parallel_iter *it)
@@ -111,6 +121,8 @@ static void fg__iter_finished(fg_parallel_iter *it, fg__iter_slot *s)
     if (s->code != 0 && s->start + s->ran < it->fail_at) {
         it->fail_at = s->start + s->ran;
         it->fail_code = s->code;
+        it->fail_signal = s->term_signal;
+        it->fail_status = s->exit_status;
     }
     if (it->batch == 0 && !s->skipped && s->ran == s->len)
         fg__autobatch_completed(&it->autobatch, s->len, fg__now_s() - s->started_s);
@@ -199,8 +211,10 @@ static void fg__iter_end(fg_parallel_iter *it, int code, bool has_index, size_t 
  * cancelled or closing. */
 static bool fg__iter_input_left(fg_parallel_iter *it)
 {
+    /* A failure is inside a dispatched batch, below pos, except when the
+     * process backend has no worker left: then it is at pos. */
     return it->pos < it->total && it->end_code == 0 &&
-           it->pos <= atomic_load_explicit(&it->fail_index, memory_order_relaxed) &&
+           it->pos < atomic_load_explicit(&it->fail_index, memory_order_relaxed) &&
            !fg_cancel_requested(it->cancel) &&
            !atomic_load_explicit(&it->closing, memory_order_relaxed);
 }
@@ -224,6 +238,8 @@ static bool fg__iter_cut(fg_parallel_iter *it, fg__iter_slot *s)
         double verdict;
         size = fg__autobatch_size(&it->autobatch, &verdict);
     }
+    if (it->proc != NULL && size > s->cap)
+        size = s->cap; /* the shared buffers are fixed at open */
     size_t len = it->total - it->pos < size ? it->total - it->pos : size;
     if (len > s->cap && it->d.result_size != 0) {
         char *buf = fg__alloc(len * it->d.result_size);
@@ -239,6 +255,8 @@ static bool fg__iter_cut(fg_parallel_iter *it, fg__iter_slot *s)
                           .started_s = fg__now_s(), .buf = s->buf, .cap = s->cap };
     it->pos += len;
     it->in_flight++;
+    if (++it->used > it->used_high)
+        it->used_high = it->used;
     it->pending[(it->pending_head + it->pending_len++) % it->nslots] = (size_t)(s - it->slots);
     if (fg__iter_ordered(it))
         it->queued++;
@@ -256,6 +274,11 @@ static void fg__iter_fill(fg_parallel_iter *it)
     fg__iter_slot *s;
     while (fg__iter_input_left(it) && (s = fg__iter_free_slot(it)) != NULL && fg__iter_cut(it, s))
         cut++;
+    if (it->proc != NULL) {
+        while ((s = fg__iter_take(it)) != NULL)
+            fg__iter_proc_send(it->proc, (size_t)(s - it->slots), s->start, s->len);
+        return;
+    }
     if (it->pool == NULL || cut == 0)
         return;
     pthread_mutex_unlock(&it->lock);
@@ -297,10 +320,56 @@ static void fg__iter_release(fg_parallel_iter *it, fg__iter_slot *s)
 {
     s->state = FG__FREE;
     it->current = NULL;
+    it->used--;
     if (fg__iter_ordered(it))
         it->read++;
     else
         it->free_slots[it->nfree++] = (size_t)(s - it->slots);
+}
+
+/* Under the lock: the process backend's batches that came back. */
+static void fg__iter_collect(fg_parallel_iter *it)
+{
+    fg__iter_proc_done e;
+    while (fg__iter_proc_collect(it->proc, &e)) {
+        fg__iter_slot *s = &it->slots[e.slot];
+        s->ran = e.ran;
+        s->code = e.code;
+        s->skipped = e.skipped;
+        s->term_signal = e.term_signal;
+        s->exit_status = e.exit_status;
+        if (e.code != 0) {
+            fg__iter_fail(it, s->start + e.ran);
+            fg__iter_proc_fail(it->proc, s->start + e.ran);
+        }
+        fg__iter_finished(it, s);
+    }
+    if (fg__iter_proc_live(it->proc) == 0 && fg__iter_input_left(it)) {
+        /* No worker is left for the tasks not dispatched yet. */
+        if (it->pos < it->fail_at) {
+            it->fail_at = it->pos;
+            it->fail_code = FG_ECRASHED;
+            it->fail_signal = it->fail_status = 0;
+        }
+        fg__iter_fail(it, it->pos);
+    }
+}
+
+/* Under the lock: the process backend.  One reader watches the workers
+ * (without the lock) and collects what came back; others sleep. */
+static void fg__iter_watch(fg_parallel_iter *it)
+{
+    if (it->watching) {
+        pthread_cond_wait(&it->changed, &it->lock);
+        return;
+    }
+    it->watching = true;
+    pthread_mutex_unlock(&it->lock);
+    fg__iter_proc_watch(it->proc, fg_cancel_requested(it->cancel));
+    pthread_mutex_lock(&it->lock);
+    it->watching = false;
+    fg__iter_collect(it);
+    pthread_cond_broadcast(&it->changed);
 }
 
 /* Under the lock: wait for a batch.  A worker of the pool, or any reader
@@ -308,6 +377,10 @@ static void fg__iter_release(fg_parallel_iter *it, fg__iter_slot *s)
  * changes. */
 static void fg__iter_wait(fg_parallel_iter *it)
 {
+    if (it->proc != NULL) {
+        fg__iter_watch(it);
+        return;
+    }
     fg__iter_slot *s = NULL;
     if (it->pool == NULL || fg_pool_current() == it->pool)
         s = fg__iter_take(it);
@@ -335,7 +408,10 @@ static int fg__iter_step(fg_parallel_iter *it, size_t *index, void *result)
             it->current = s;
         } else if (fg__iter_unread(it) == 0 && !fg__iter_input_left(it)) {
             bool cancelled = fg_cancel_requested(it->cancel) && it->pos < it->total;
-            fg__iter_end(it, cancelled ? FG_ECANCELED : FG_EDONE, false, 0);
+            if (it->fail_at != SIZE_MAX) /* processes: no worker left at fail_at */
+                fg__iter_end(it, it->fail_code, true, it->begin + it->fail_at);
+            else
+                fg__iter_end(it, cancelled ? FG_ECANCELED : FG_EDONE, false, 0);
         } else {
             fg__iter_wait(it);
         }
@@ -391,6 +467,19 @@ int fg__iter_inside(fg_parallel_iter *it)
     return n;
 }
 
+size_t fg__iter_window_slots(fg_parallel_iter *it)
+{
+    return it->nslots;
+}
+
+size_t fg__iter_used_high(fg_parallel_iter *it)
+{
+    pthread_mutex_lock(&it->lock);
+    size_t n = it->used_high;
+    pthread_mutex_unlock(&it->lock);
+    return n;
+}
+
 /* ------------------------------------------------------- open/close */
 
 /* The window in batches (see forage.h): max(n_jobs, ceil(pre_dispatch /
@@ -398,7 +487,7 @@ int fg__iter_inside(fg_parallel_iter *it)
  * can be; the sequential backend runs one at a time. */
 static size_t fg__iter_window(const fg_parallel_opts *o, int n_jobs, size_t total, size_t batch)
 {
-    if (o->pool == NULL)
+    if (o->pool == NULL && o->backend != FG_BACKEND_PROCESS)
         return 1;
     size_t b = batch != 0 ? batch : 1;
     size_t batches = total / b + (total % b != 0);
@@ -412,7 +501,9 @@ static size_t fg__iter_window(const fg_parallel_opts *o, int n_jobs, size_t tota
 
 static void fg__iter_free(fg_parallel_iter *it)
 {
-    for (size_t k = 0; it->slots != NULL && k < it->nslots; k++)
+    if (it->proc != NULL)
+        fg__iter_proc_close(it->proc);
+    for (size_t k = 0; !it->shared_bufs && it->slots != NULL && k < it->nslots; k++)
         fg__free(it->slots[k].buf);
     fg__free(it->slots);
     fg__free(it->free_slots);
@@ -423,7 +514,7 @@ static void fg__iter_free(fg_parallel_iter *it)
     fg__free(it);
 }
 
-static int fg__iter_alloc(fg_parallel_iter *it)
+static int fg__iter_alloc(fg_parallel_iter *it, bool proc)
 {
     it->slots = fg__alloc_zeroed(it->nslots * sizeof *it->slots);
     it->free_slots = fg__alloc(it->nslots * sizeof *it->free_slots);
@@ -436,7 +527,7 @@ static int fg__iter_alloc(fg_parallel_iter *it)
     for (size_t k = 0; k < it->nslots; k++) {
         fg__iter_slot *s = &it->slots[k];
         it->free_slots[k] = it->nslots - 1 - k; /* slot 0 on top */
-        if (it->batch != 0 && it->d.result_size != 0) {
+        if (it->batch != 0 && it->d.result_size != 0 && !proc) {
             s->buf = fg__alloc(it->batch * it->d.result_size);
             if (s->buf == NULL)
                 return FG_ENOMEM;
@@ -444,6 +535,33 @@ static int fg__iter_alloc(fg_parallel_iter *it)
         }
     }
     it->nfree = it->nslots;
+    return 0;
+}
+
+/* The process backend: fork the workers now, so that tasks see memory as
+ * it is at open; the slots' buffers are in their shared region, `cap`
+ * results each (the fixed batch size; adaptive batches are capped so that
+ * the window stays about FG__ITER_PROC_BYTES). */
+#define FG__ITER_PROC_BYTES ((size_t)4 << 20)
+#define FG__ITER_PROC_AUTO_CAP ((size_t)1 << 16)
+
+static int fg__iter_open_proc(fg_parallel_iter *it, int n_jobs, double timeout)
+{
+    size_t cap = it->batch;
+    if (cap == 0) {
+        size_t per = FG__ITER_PROC_BYTES / it->nslots / (it->d.result_size ? it->d.result_size : 1);
+        cap = per < 1 ? 1 : per > FG__ITER_PROC_AUTO_CAP ? FG__ITER_PROC_AUTO_CAP : per;
+    }
+    if (cap > it->total)
+        cap = it->total > 0 ? it->total : 1;
+    int err = fg__iter_proc_open(&it->proc, it->d, it->begin, n_jobs, it->nslots, cap, timeout);
+    if (err < 0)
+        return err;
+    it->shared_bufs = true;
+    for (size_t k = 0; k < it->nslots; k++) {
+        it->slots[k].buf = fg__iter_proc_buf(it->proc, k);
+        it->slots[k].cap = cap;
+    }
     return 0;
 }
 
@@ -458,12 +576,11 @@ int fg_parallel_iter_open(fg_parallel *par, fg_delayed d, size_t begin, size_t e
     if (n_jobs < 0 || d.fn == NULL || begin > end ||
         (order != FG_ORDER_INDEX && order != FG_ORDER_COMPLETION))
         return FG_EINVAL;
-    /* Runners exist for the thread backends; another backend (processes)
-     * needs its own runner (see the top) rather than running its tasks on
-     * threads behind the caller's back. */
-    if (o.backend != FG_BACKEND_STEAL && o.backend != FG_BACKEND_SHARED &&
-        o.backend != FG_BACKEND_SEQUENTIAL)
-        return FG_EINVAL;
+    /* In a process backend's worker every façade call runs there,
+     * sequentially (process.md). */
+    bool proc = o.backend == FG_BACKEND_PROCESS && !fg__process_in_worker();
+    if (!proc && o.backend == FG_BACKEND_PROCESS)
+        o.backend = FG_BACKEND_SEQUENTIAL;
     fg_parallel_iter *it = fg__alloc_zeroed(sizeof *it);
     if (it == NULL)
         return FG_ENOMEM;
@@ -478,12 +595,15 @@ int fg_parallel_iter_open(fg_parallel *par, fg_delayed d, size_t begin, size_t e
     pthread_cond_init(&it->changed, NULL);
     fg__autobatch_init(&it->autobatch, FG_BATCH_AUTO_MIN_S, FG_BATCH_AUTO_MAX_S);
     it->nslots = fg__iter_window(&o, n_jobs, it->total, it->batch);
-    if (fg__iter_alloc(it) < 0) {
+    int err = fg__iter_alloc(it, proc);
+    if (err == 0 && proc)
+        err = fg__iter_open_proc(it, n_jobs, o.timeout);
+    if (err < 0) {
         fg__iter_free(it);
-        return FG_ENOMEM;
+        return err;
     }
     pthread_mutex_lock(&it->lock);
-    if (it->pool != NULL)
+    if (it->pool != NULL || proc)
         fg__iter_fill(it); /* start the window now; sequential waits for next() */
     pthread_mutex_unlock(&it->lock);
     *out = it;
@@ -501,9 +621,13 @@ int fg_parallel_iter_close(fg_parallel_iter *it, fg_error_info *info)
         pthread_cond_wait(&it->changed, &it->lock);
     pthread_mutex_unlock(&it->lock);
     /* Nobody reads any more; wait for the runners (those not started find
-     * `closing` and skip their batch). */
+     * `closing` and skip their batch), or end the worker processes. */
     if (it->pool != NULL)
         fg_sync(&it->runners);
+    if (it->proc != NULL) {
+        atomic_store_explicit(&it->tasks_run, fg__iter_proc_close(it->proc), memory_order_relaxed);
+        it->proc = NULL;
+    }
     int rc = 0;
     pthread_mutex_lock(&it->lock); /* for the fields the runners wrote */
     size_t fail_at = it->fail_at;
@@ -518,6 +642,8 @@ int fg_parallel_iter_close(fg_parallel_iter *it, fg_error_info *info)
             if (fail_at != SIZE_MAX) {
                 o.index = it->begin + fail_at;
                 o.code = fail_code;
+                o.term_signal = it->fail_signal;
+                o.exit_status = it->fail_status;
             }
             fg__struct_write(info, &o, sizeof o);
         }

@@ -27,47 +27,31 @@
  * starts after it are killed at once (their work is not needed); batches
  * below it finish, so every index below the failure has its result.
  *
- * Ordering.  The region is shared between processes, not threads.  A
- * worker publishes its running index with relaxed stores: the caller reads
- * it after waitpid (the child's death orders everything before it) or as a
- * sample for timeouts.  fail_index and a slot's batch_start form a Dekker
- * pair (seq_cst): a worker that takes a batch past a failure either sees
- * the failure and leaves, or the caller sees its batch and kills it.
+ * Forking, the slots, watching, reaping and timeouts are forked.c's.
+ *
+ * Ordering.  The region is shared between processes, not threads (see
+ * forked.c for the slots).  fail_index and a slot's batch_start form a
+ * Dekker pair (seq_cst): a worker that takes a batch past a failure either
+ * sees the failure and leaves, or the caller sees its batch and kills it.
  */
-#include <errno.h>
-#include <limits.h>
-#include <linux/futex.h>
-#include <poll.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdalign.h>
 #include <stdatomic.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdio_ext.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "forage.h"
 
 #include "batching.h"
+#include "forked.h"
 #include "map.h"
 #include "process.h"
 #include "progress.h"
 #include "seam.h"
 
 /* ------------------------------------------------------------ layout */
-
-typedef struct fg__proc_slot {
-    alignas(FG__CACHE_LINE) _Atomic size_t current; /* task running, SIZE_MAX: none */
-    _Atomic size_t batch_start; /* start of the batch it holds, SIZE_MAX: none */
-    _Atomic size_t ran;         /* tasks it finished; written by it alone */
-    _Atomic int clean;          /* 1: it left its loop and will _exit(0) */
-} fg__proc_slot;
 
 typedef struct fg__proc_batch {
     size_t start, len;
@@ -99,16 +83,6 @@ typedef struct fg__proc_shared {
     _Atomic uint32_t go;       /* start gate: 1 run, 2 leave (a fork failed) */
 } fg__proc_shared;
 
-/* The caller's view of one worker. */
-typedef struct fg__proc_child {
-    pid_t pid;
-    int pidfd;         /* -1: none (then waitpid is polled) */
-    bool live;
-    bool killed;       /* by the caller: a timeout, or its batch was past a failure */
-    size_t seen;       /* timeouts: the task last seen running ... */
-    double since_s;    /* ... and since when */
-} fg__proc_child;
-
 typedef struct fg__proc {
     fg__map *m;
     int n;
@@ -116,26 +90,16 @@ typedef struct fg__proc {
     char *base;
     size_t bytes;
     fg__proc_shared *s;
-    fg__proc_slot *slots;
+    fg__forked_slot *slots;
     fg__proc_batch *queue;
     fg__proc_entry *log;
     char *results;
-    fg__proc_child *child;
-    struct pollfd *fds;
-    int *fd_child;
-    int live;
+    fg__forked f;               /* the workers */
     size_t shown;               /* log entries reported */
     size_t dead_k;              /* lowest death (crash or timeout), SIZE_MAX: none */
     int dead_code, term_signal, exit_status;
     size_t deaths;              /* tasks that were running when their worker died */
 } fg__proc;
-
-static bool fg__in_worker;
-
-bool fg__process_in_worker(void)
-{
-    return fg__in_worker;
-}
 
 static size_t fg__proc_round(size_t x)
 {
@@ -146,7 +110,7 @@ static size_t fg__proc_round(size_t x)
  * size does not fit in a size_t (the caller returns FG_ENOMEM). */
 static bool fg__proc_layout(fg__proc *p, size_t queue, size_t log, size_t *offs)
 {
-    size_t parts[4][2] = { { (size_t)p->n, sizeof(fg__proc_slot) },
+    size_t parts[4][2] = { { (size_t)p->n, sizeof(fg__forked_slot) },
                            { queue, sizeof(fg__proc_batch) },
                            { log, sizeof(fg__proc_entry) },
                            { p->m->total, p->rs } };
@@ -167,10 +131,7 @@ static bool fg__proc_layout(fg__proc *p, size_t queue, size_t log, size_t *offs)
 
 static void fg__proc_lock(fg__proc_shared *s)
 {
-    /* A holder killed by the caller (timeout, past a failure) or from
-     * outside: the failure is reported, carry on with what it left. */
-    if (pthread_mutex_lock(&s->lock) == EOWNERDEAD)
-        pthread_mutex_consistent(&s->lock);
+    fg__forked_lock(&s->lock);
 }
 
 static void fg__proc_unlock(fg__proc_shared *s)
@@ -223,23 +184,7 @@ static size_t fg__proc_prefix_batches(const fg__map *m)
     }
 }
 
-/* Anyone: lower the failure everyone skips past to k. */
-static void fg__proc_lower_fail(fg__proc_shared *s, size_t k)
-{
-    size_t cur = atomic_load_explicit(&s->fail_index, memory_order_relaxed);
-    /* seq_cst: the caller's half of the Dekker pair with batch_start. */
-    while (k < cur && !atomic_compare_exchange_weak_explicit(&s->fail_index, &cur, k,
-                                                             memory_order_seq_cst,
-                                                             memory_order_relaxed)) {}
-}
-
 /* ---------------------------------------------------------- workers */
-
-static int fg__proc_futex(_Atomic uint32_t *word, int op, uint32_t value)
-{
-    /* Not FUTEX_PRIVATE_FLAG: the word is shared between processes. */
-    return (int)syscall(SYS_futex, (void *)word, op, value, NULL, NULL, 0);
-}
 
 static void fg__proc_pause(unsigned *rounds)
 {
@@ -252,7 +197,7 @@ static void fg__proc_pause(unsigned *rounds)
 }
 
 /* 1: *b is this worker's; 0: none yet (wait); -1: nothing is left for it. */
-static int fg__proc_take(fg__proc *p, fg__proc_slot *slot, fg__proc_batch *b)
+static int fg__proc_take(fg__proc *p, fg__forked_slot *slot, fg__proc_batch *b)
 {
     fg__proc_shared *s = p->s;
     int got;
@@ -299,11 +244,11 @@ static void fg__proc_task_failed(fg__proc *p, size_t k, int code)
         s->fail_code = code;
     }
     fg__proc_unlock(s);
-    fg__proc_lower_fail(s, k);
+    fg__forked_lower_fail(&s->fail_index, k);
 }
 
 /* Tasks of the batch in order; a failure ends it (joblib's BatchedCalls). */
-static void fg__proc_run_batch(fg__proc *p, fg__proc_slot *slot, const fg__proc_batch *b)
+static void fg__proc_run_batch(fg__proc *p, fg__forked_slot *slot, const fg__proc_batch *b)
 {
     size_t ran = atomic_load_explicit(&slot->ran, memory_order_relaxed);
     for (size_t k = b->start; k < b->start + b->len; k++) {
@@ -319,7 +264,7 @@ static void fg__proc_run_batch(fg__proc *p, fg__proc_slot *slot, const fg__proc_
 }
 
 /* joblib's BatchCompletionCallBack, run by the worker that completed b. */
-static void fg__proc_complete(fg__proc *p, fg__proc_slot *slot, const fg__proc_batch *b)
+static void fg__proc_complete(fg__proc *p, fg__forked_slot *slot, const fg__proc_batch *b)
 {
     fg__proc_shared *s = p->s;
     uint64_t now = fg__clock_ns();
@@ -340,21 +285,13 @@ static void fg__proc_complete(fg__proc *p, fg__proc_slot *slot, const fg__proc_b
     fg__proc_unlock(s);
 }
 
-static _Noreturn void fg__proc_worker(fg__proc *p, int w)
+/* A worker process (forked.c has set it up). */
+static void fg__proc_worker(void *arg, int w)
 {
-    fg__in_worker = true;
-    /* Die with the caller's thread rather than run on as an orphan. */
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    /* Output the caller had buffered is the caller's to write. */
-    __fpurge(stdout);
-    __fpurge(stderr);
-    fg_worker_scope_enter(w);
+    fg__proc *p = arg;
     fg__proc_shared *s = p->s;
-    fg__proc_slot *slot = &p->slots[w];
-    uint32_t go;
-    /* acquire: the caller's setup of the region is complete. */
-    while ((go = atomic_load_explicit(&s->go, memory_order_acquire)) == 0)
-        fg__proc_futex(&s->go, FUTEX_WAIT, 0);
+    fg__forked_slot *slot = &p->slots[w];
+    uint32_t go = fg__forked_gate_wait(&s->go);
     unsigned idle = 0;
     while (go == 1) {
         fg__proc_batch b;
@@ -369,47 +306,10 @@ static _Noreturn void fg__proc_worker(fg__proc *p, int w)
         fg__proc_run_batch(p, slot, &b);
         fg__proc_complete(p, slot, &b);
     }
-    fflush(stdout); /* what tasks printed */
-    fflush(stderr);
-    /* release: everything this worker wrote is there when it says so. */
-    atomic_store_explicit(&slot->clean, 1, memory_order_release);
-    _exit(0);
+    fg__forked_exit(slot);
 }
 
 /* ----------------------------------------------------------- caller */
-
-static void fg__proc_open_gate(fg__proc *p, uint32_t go)
-{
-    /* release: publishes the region's setup to the workers. */
-    atomic_store_explicit(&p->s->go, go, memory_order_release);
-    fg__proc_futex(&p->s->go, FUTEX_WAKE, INT_MAX);
-}
-
-/* Fork the workers behind the closed gate; false when a fork fails (the
- * ones started are then told to leave). */
-static bool fg__proc_start(fg__proc *p)
-{
-    for (int w = 0; w < p->n; w++) {
-        /* Hold the standard streams across fork() so that no other thread
-         * holds their locks in the child. */
-        flockfile(stdout);
-        flockfile(stderr);
-        pid_t pid = fg__fork();
-        funlockfile(stderr);
-        funlockfile(stdout);
-        if (pid == 0)
-            fg__proc_worker(p, w);
-        if (pid < 0)
-            return false;
-        fg__proc_child *c = &p->child[w];
-        *c = (fg__proc_child){ .pid = pid, .pidfd = -1, .live = true, .seen = SIZE_MAX };
-#ifdef SYS_pidfd_open
-        c->pidfd = (int)syscall(SYS_pidfd_open, pid, 0); /* -1: poll waitpid instead */
-#endif
-        p->live++;
-    }
-    return true;
-}
 
 /* A failure (death) at task k: remember the lowest, make everyone skip
  * past it, and kill the workers whose batch starts after it. */
@@ -423,26 +323,16 @@ static void fg__proc_died(fg__proc *p, size_t k, int code, int sig, int status)
         p->term_signal = sig;
         p->exit_status = status;
     }
-    fg__proc_lower_fail(p->s, k);
-    for (int w = 0; w < p->n; w++) {
-        fg__proc_child *c = &p->child[w];
-        size_t start = atomic_load_explicit(&p->slots[w].batch_start, memory_order_seq_cst);
-        if (c->live && !c->killed && start != SIZE_MAX && start > k) {
-            kill(c->pid, SIGKILL);
-            c->killed = true;
-        }
-    }
+    fg__forked_lower_fail(&p->s->fail_index, k);
+    fg__forked_kill_past(&p->f, k);
 }
 
-static void fg__proc_reaped(fg__proc *p, int w, int status)
+/* forked.c: worker w was reaped. */
+static void fg__proc_ended(void *ctx, int w, int status)
 {
-    fg__proc_child *c = &p->child[w];
-    c->live = false;
-    p->live--;
-    if (c->pidfd >= 0)
-        close(c->pidfd);
+    fg__proc *p = ctx;
     /* acquire: pairs with the worker's release of `clean`. */
-    if (atomic_load_explicit(&p->slots[w].clean, memory_order_acquire) || c->killed)
+    if (atomic_load_explicit(&p->slots[w].clean, memory_order_acquire) || p->f.child[w].killed)
         return;
     size_t k = atomic_load_explicit(&p->slots[w].current, memory_order_relaxed);
     fg__proc_died(p, k == SIZE_MAX ? p->m->total : k, FG_ECRASHED,
@@ -450,45 +340,11 @@ static void fg__proc_reaped(fg__proc *p, int w, int status)
                   WIFEXITED(status) ? WEXITSTATUS(status) : 0);
 }
 
-/* Reap worker w if it ended.  Only our own children are waited for. */
-static void fg__proc_try_reap(fg__proc *p, int w)
+/* forked.c: worker w ran task k past the timeout and was killed. */
+static void fg__proc_timed_out(void *ctx, int w, size_t k)
 {
-    fg__proc_child *c = &p->child[w];
-    int status = 0;
-    pid_t r;
-    while ((r = waitpid(c->pid, &status, WNOHANG)) < 0 && errno == EINTR) {}
-    if (r == c->pid || (r < 0 && errno == ECHILD)) /* ECHILD: SIGCHLD ignored */
-        fg__proc_reaped(p, w, status);
-}
-
-/* Reap the workers whose pidfd is readable, and ask those without one. */
-static void fg__proc_reap(fg__proc *p, int nfds)
-{
-    for (int i = 0; i < nfds; i++)
-        if (p->fds[i].revents != 0)
-            fg__proc_try_reap(p, p->fd_child[i]);
-    for (int w = 0; w < p->n; w++)
-        if (p->child[w].live && p->child[w].pidfd < 0)
-            fg__proc_try_reap(p, w);
-}
-
-static void fg__proc_timeouts(fg__proc *p, double now)
-{
-    double limit = p->m->par->timeout;
-    for (int w = 0; w < p->n; w++) {
-        fg__proc_child *c = &p->child[w];
-        size_t k = atomic_load_explicit(&p->slots[w].current, memory_order_relaxed);
-        if (!c->live || c->killed)
-            continue;
-        if (k == SIZE_MAX || k != c->seen) {
-            c->seen = k;
-            c->since_s = now;
-        } else if (now - c->since_s > limit) {
-            kill(c->pid, SIGKILL);
-            c->killed = true;
-            fg__proc_died(p, k, FG_ETIMEDOUT, SIGKILL, 0);
-        }
-    }
+    (void)w;
+    fg__proc_died(ctx, k, FG_ETIMEDOUT, SIGKILL, 0);
 }
 
 /* Print the completions logged so far, in order. */
@@ -514,34 +370,18 @@ static int fg__proc_poll_ms(const fg__proc *p)
 {
     const fg_parallel *par = p->m->par;
     int ms = p->s->reports || par->cancel != NULL ? 10 : -1;
-    for (int w = 0; w < p->n; w++)
-        if (p->child[w].live && p->child[w].pidfd < 0)
-            ms = 1;
-    if (par->timeout > 0) {
-        double t = par->timeout * 100.0; /* a tenth of it */
-        int tms = t < 1.0 ? 1 : t > 10.0 ? 10 : (int)t;
-        ms = ms < 0 || tms < ms ? tms : ms;
-    }
-    return ms;
+    return fg__forked_poll_ms(&p->f, ms, par->timeout);
 }
 
 static void fg__proc_wait(fg__proc *p)
 {
-    while (p->live > 0) {
+    while (p->f.live > 0) {
         fg__proc_show(p);
         if (fg_cancel_requested(p->m->par->cancel))
             atomic_store_explicit(&p->s->stop, 1, memory_order_relaxed);
-        int nfds = 0;
-        for (int w = 0; w < p->n; w++)
-            if (p->child[w].live && p->child[w].pidfd >= 0) {
-                p->fds[nfds] = (struct pollfd){ .fd = p->child[w].pidfd, .events = POLLIN };
-                p->fd_child[nfds++] = w;
-            }
-        if (poll(p->fds, (nfds_t)nfds, fg__proc_poll_ms(p)) < 0)
-            nfds = 0; /* EINTR: look again */
-        fg__proc_reap(p, nfds);
+        fg__forked_poll(&p->f, fg__proc_poll_ms(p));
         if (p->m->par->timeout > 0)
-            fg__proc_timeouts(p, fg__now_s());
+            fg__forked_timeouts(&p->f, p->m->par->timeout, fg__now_s());
     }
     fg__proc_show(p);
 }
@@ -588,17 +428,12 @@ static int fg__proc_setup(fg__proc *p)
     if (p->base == NULL)
         return FG_ENOMEM;
     p->s = (fg__proc_shared *)(void *)p->base;
-    p->slots = (fg__proc_slot *)(void *)(p->base + offs[0]);
+    p->slots = (fg__forked_slot *)(void *)(p->base + offs[0]);
     p->queue = (fg__proc_batch *)(void *)(p->base + offs[1]);
     p->log = (fg__proc_entry *)(void *)(p->base + offs[2]);
     p->results = p->base + offs[3];
     fg__proc_shared *s = p->s;
-    pthread_mutexattr_t attr;
-    pthread_mutexattr_init(&attr);
-    pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
-    pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
-    pthread_mutex_init(&s->lock, &attr);
-    pthread_mutexattr_destroy(&attr);
+    fg__forked_lock_init(&s->lock);
     s->cutter = m->cutter;
     pthread_mutex_lock(&par->batch_lock);
     s->autobatch = par->autobatch;
@@ -609,23 +444,13 @@ static int fg__proc_setup(fg__proc *p)
     s->queue_cap = prefix > 0 ? prefix : 1;
     s->fail_k = SIZE_MAX;
     atomic_init(&s->fail_index, SIZE_MAX);
-    for (int w = 0; w < p->n; w++) {
-        atomic_init(&p->slots[w].current, SIZE_MAX);
-        atomic_init(&p->slots[w].batch_start, SIZE_MAX);
-    }
     if (p->rs != 0) /* tasks that do not run leave their result as it was */
         memcpy(p->results, m->results, m->total * p->rs);
     double verdict;
     size_t size;
     while (fg__proc_dispatch(p, false, &verdict, &size)) /* the pre-dispatch */
         fg__map_print_autobatch(m, verdict, size);
-    p->child = fg__alloc_zeroed((size_t)p->n * (sizeof *p->child + sizeof *p->fds +
-                                                sizeof *p->fd_child));
-    if (p->child == NULL)
-        return FG_ENOMEM;
-    p->fds = (struct pollfd *)(void *)(p->child + p->n);
-    p->fd_child = (int *)(void *)(p->fds + p->n);
-    return 0;
+    return fg__forked_init(&p->f, p->n, p->slots, fg__proc_ended, fg__proc_timed_out, p);
 }
 
 int fg__process_run(fg__map *m)
@@ -634,10 +459,10 @@ int fg__process_run(fg__map *m)
                    .rs = m->calls != NULL ? 0 : m->d.result_size };
     int err = fg__proc_setup(&p);
     if (err == 0) {
-        bool started = fg__proc_start(&p);
+        bool started = fg__forked_start(&p.f, fg__proc_worker, &p);
         if (started && fg_cancel_requested(m->par->cancel))
             atomic_store_explicit(&p.s->stop, 1, memory_order_relaxed);
-        fg__proc_open_gate(&p, started ? 1 : 2);
+        fg__forked_gate_open(&p.s->go, started ? 1 : 2);
         fg__proc_wait(&p);
         if (started)
             fg__proc_finish(&p);
@@ -646,7 +471,7 @@ int fg__process_run(fg__map *m)
     }
     if (p.base != NULL)
         pthread_mutex_destroy(&p.s->lock);
-    fg__free(p.child);
+    fg__forked_free(&p.f);
     fg__unmap_shared(p.base, p.bytes);
     return err;
 }

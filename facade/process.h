@@ -2,8 +2,7 @@
 #ifndef FG_PROCESS_H
 #define FG_PROCESS_H
 
-#include <stdbool.h>
-
+#include "forked.h"
 #include "map.h"
 
 /* Run map m on n_jobs forked worker processes.  Task failures, crashes
@@ -11,9 +10,5 @@
  * tasks_run); returns 0 or a negative code with nothing run (FG_ENOMEM,
  * FG_EAGAIN). */
 int fg__process_run(fg__map *m);
-
-/* Is this process one of the backend's workers?  Façade calls made inside
- * one run in it, sequentially. */
-bool fg__process_in_worker(void);
 
 #endif

@@ -1363,11 +1363,18 @@ enum fg_order {
  * plus the one being read (FG_PRE_DISPATCH_ALL: all of them, so memory
  * grows with n); a batch is dispatched when a slot frees.  On the
  * sequential backend each batch runs in the fg_parallel_iter_next call that
- * needs it.  par must stay open until the iterator is closed.  Errors, with
- * nothing run and *out NULL: FG_EINVAL (NULL par, fn or out, begin > end,
- * an unknown order, or a backend other than the three above, which
- * iterators do not run yet), FG_ENOMEM.  Progress lines and on_progress are not
- * produced for iterators. */
+ * needs it.  On the process backend n_jobs workers are forked here (tasks
+ * see memory as it is now; results come back by value through a shared
+ * window of fixed size, adaptive batches capped to keep it about 4 MiB); a
+ * task whose worker dies ends the stream at its index with FG_ECRASHED
+ * (FG_ETIMEDOUT past par's timeout), and fg_parallel_iter_close reports
+ * the signal or exit status.  par's cancel token reaches the workers when
+ * a reader waits, and a task there does not see it.  par must stay open
+ * until the iterator is closed.  Errors, with nothing run and *out NULL:
+ * FG_EINVAL (NULL par, fn or out, begin > end, an unknown order),
+ * FG_ENOMEM (also: the shared window cannot be mapped), FG_EAGAIN (a fork
+ * failed; fg_last_error_detail says why).  Progress lines and on_progress
+ * are not produced for iterators. */
 FG_API int fg_parallel_iter_open(fg_parallel *par, fg_delayed d, size_t begin, size_t end,
                                  int order, fg_parallel_iter **out);
 
@@ -1384,7 +1391,9 @@ FG_API int fg_parallel_iter_next(fg_parallel_iter *it, size_t *index, void *resu
 /* Stop and release the iterator.  Batches not started are never run;
  * running batches stop after their current task; results not read are
  * dropped.  So every task either ran exactly once or never started, and
- * info->tasks_run (info may be NULL) counts those that ran.  Threads
+ * info->tasks_run (info may be NULL) counts those that ran.  On the process
+ * backend close kills the workers at once (a task running then is cut off
+ * and not counted) and reaps them.  Threads
  * blocked in next return FG_ECANCELED first; calling next once close has
  * begun is a use after free.  Waits for running tasks.  Returns 0, or
  * FG_ESIZE (info not made by FG_ERROR_INFO_INIT; the iterator is still

@@ -131,6 +131,14 @@ static int fg__ctx_call(fg__worker *w, fg_ctx_fn fn, void *arg)
  * and the root fg_ctx_run reports it. */
 void fg__task_spawn_slow(fg_ctx *cx, size_t size)
 {
+    fg__ctx_stack *st = FG__CONTAINER_OF(cx, fg__ctx_stack, cx);
+    fg_ctx_slot *s = cx->fg__top;
+    if (st->owner->record != NULL && s < cx->fg__limit && fg__ctx_undiverted(st)) {
+        /* Recording: the inline spawn, plus the hook. */
+        st->meta[s - cx->fg__slots].unit = fg__record_spawn(st->owner->record, FG__REC_CTX);
+        cx->fg__top = s + 1;
+        return;
+    }
     int err = fg__ctx_spawn_slow(cx, cx->fg__top->fg__fn, size);
     if (err < 0 && cx->fg__broken == 0)
         cx->fg__broken = err; /* FG_ENOMEM: the typed sync will miss it */
@@ -138,6 +146,21 @@ void fg__task_spawn_slow(fg_ctx *cx, size_t size)
 
 void fg__task_sync_slow(fg_ctx *cx, fg_ctx_fn fn, void *out, size_t size)
 {
+    fg__ctx_stack *st = FG__CONTAINER_OF(cx, fg__ctx_stack, cx);
+    fg_ctx_slot *s = cx->fg__top - 1;
+    fg__recorder *r = st->owner->record;
+    if (r != NULL && s >= cx->fg__split && s->fg__fn == fn && fg__ctx_undiverted(st)) {
+        /* Recording: the inline sync, plus the hooks (fg__ctx_hook_run). */
+        fg__record_unit *u = st->meta[s - cx->fg__slots].unit;
+        fg__record_sync(r, u);
+        cx->fg__top = s;
+        memcpy(out, s->fg__arg, size);
+        fg__record_frame saved;
+        fg__record_enter(r, u, &saved);
+        fn(cx, out);
+        fg__record_leave(r, &saved);
+        return;
+    }
     memset(out, 0, size);
     if (fg__ctx_sync_slow(cx, fn, out, size) < 0 && cx->fg__broken == 0)
         cx->fg__broken = FG_EINVAL; /* the wrong task, or none: nothing done */

@@ -95,6 +95,13 @@ int fg__ctx_hook_unspill(fg__ctx_stack *st, fg_ctx_fn fn, void *arg, size_t size
 void fg__ctx_hook_spawned(fg__ctx_stack *st, uint32_t h, fg_ctx_fn fn);
 void fg__ctx_hook_synced(fg__ctx_stack *st, uint32_t h);
 void fg__ctx_hook_run(fg__ctx_stack *st, uint32_t h, fg_ctx_fn fn, void *arg);
+/* While recording, the inline paths are diverted (ctx.c, fg__ctx_divert);
+ * a diverted call may still do just what the inline path would have done,
+ * plus the recording, when nothing is spilled and no thief asks. */
+static inline bool fg__ctx_undiverted(fg__ctx_stack *st)
+{
+    return st->spilled == 0 && fg__atomic_load(&st->splitreq, FG__RELAXED) == 0;
+}
 /* ctx.c: free the spill chunks (at pool destroy; nothing is spilled). */
 void fg__ctx_spill_free(fg__ctx_stack *st);
 

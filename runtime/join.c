@@ -81,16 +81,52 @@ static int fg__join_call(fg__worker *w, int kind, fg_fn fn, void *arg)
     return r;
 }
 
-/* The join while recording: b is spawned first (the slow spawn records
- * it), then a is called as its own unit; the slow sync records b's sync.
- * Spawn and call, and a's end, b's sync and b's start, are back to back:
- * they share a clock reading (record.h, `reuse`). */
+/* fg__join_spawn_b and _sync_b while recording: the inline paths are
+ * diverted then (ctx.c), but when nothing stands in their way they are
+ * done here with the recording, not through the slow paths' hooks. */
+static int fg__join_spawn_b_recorded(fg__worker *w, fg_fn b, void *arg_b)
+{
+    fg__ctx_stack *st = &w->ctx_stack;
+    fg_ctx_slot *s = st->cx.fg__top;
+    if (s >= st->cx.fg__limit || !fg__ctx_undiverted(st))
+        return fg__join_spawn_b(&st->cx, b, arg_b); /* the slow spawn records it */
+    memcpy(s->fg__arg + offsetof(fg__join_block, b), &b, sizeof b);
+    memcpy(s->fg__arg + offsetof(fg__join_block, arg_b), &arg_b, sizeof arg_b);
+    s->fg__fn = fg__join_run_b;
+    st->meta[s - st->cx.fg__slots].unit = fg__record_spawn(w->record, FG__REC_JOIN_B);
+    st->cx.fg__top = s + 1;
+    return 0;
+}
+
+static int fg__join_sync_b_recorded(fg__worker *w)
+{
+    fg__ctx_stack *st = &w->ctx_stack;
+    fg_ctx_slot *s = st->cx.fg__top - 1;
+    if (s < st->cx.fg__split || s->fg__fn != fg__join_run_b || !fg__ctx_undiverted(st))
+        return fg__join_sync_b(&st->cx); /* the slow sync records it */
+    fg_fn b;
+    void *arg_b;
+    memcpy(&b, s->fg__arg + offsetof(fg__join_block, b), sizeof b);
+    memcpy(&arg_b, s->fg__arg + offsetof(fg__join_block, arg_b), sizeof arg_b);
+    fg__record_unit *u = st->meta[s - st->cx.fg__slots].unit;
+    st->cx.fg__top = s;
+    fg__record_sync(w->record, u);
+    fg__record_frame saved;
+    fg__record_enter(w->record, u, &saved);
+    int rb = b(arg_b);
+    fg__record_leave(w->record, &saved);
+    return rb;
+}
+
+/* The join while recording: b is spawned first, then a is called as its
+ * own unit, then b is synced.  Spawn and call, and a's end, b's sync and
+ * b's start, are back to back: they share a clock reading (record.h,
+ * `reuse`). */
 __attribute__((noinline))
 static int fg__join_recorded(fg__worker *w, fg_fn a, void *arg_a, fg_fn b, void *arg_b)
 {
-    fg_ctx *cx = &w->ctx_stack.cx;
     fg__recorder *r = w->record;
-    if (fg__join_spawn_b(cx, b, arg_b) != 0) {
+    if (fg__join_spawn_b_recorded(w, b, arg_b) != 0) {
         int ra = fg__join_call(w, FG__REC_JOIN_A, a, arg_a); /* no memory to spill b */
         int rb = fg__join_call(w, FG__REC_JOIN_B, b, arg_b);
         return ra != 0 ? ra : rb;
@@ -98,7 +134,7 @@ static int fg__join_recorded(fg__worker *w, fg_fn a, void *arg_a, fg_fn b, void 
     r->reuse = 1;
     int ra = fg__join_call(w, FG__REC_JOIN_A, a, arg_a);
     r->reuse = 2;
-    int rb = fg__join_sync_b(cx);
+    int rb = fg__join_sync_b_recorded(w);
     r->reuse = 0;
     return ra != 0 ? ra : rb;
 }

@@ -39,6 +39,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__linux__)
+#  include <sys/mman.h>
+#endif
 
 #include "alloc.h"
 #include "crc32.h"
@@ -81,17 +84,19 @@ struct fg__record {
  * read costs 15-30 ns on the KVMs forage is measured on, fib's units 3-7).
  * See docs/design/record.md, "The clock". */
 #define FG__REC_SAMPLE 32u
-#if defined(__x86_64__) || defined(__i386__)
-#  define FG__REC_SLOW 512u /* TSC ticks: 150-250 ns at 2-3.5 GHz */
-#else
-#  define FG__REC_SLOW 200u /* ns */
+#ifndef FG__REC_SLOW /* -DFG__REC_SLOW=...: counting instructions under valgrind */
+#  if defined(__x86_64__) || defined(__i386__)
+#    define FG__REC_SLOW 512u /* TSC ticks: 150-250 ns at 2-3.5 GHz */
+#  else
+#    define FG__REC_SLOW 200u /* ns */
+#  endif
 #endif
 
 /* Read the clock: close the sample (the boundaries since the last read set
  * the step of the next one) and give now, never before `mark` (the steps
  * may have run ahead of the clock; the read that catches up charges the
  * rest, so the charges of a run sum to its time). */
-static uint64_t fg__record_read(fg__recorder *r)
+uint64_t fg__record_read(fg__recorder *r)
 {
     uint64_t t = fg__record_tick();
     uint64_t mean = (t - r->read) / (r->span - r->left + 1);
@@ -101,28 +106,6 @@ static uint64_t fg__record_read(fg__recorder *r)
     return t > r->mark ? t : r->mark;
 }
 
-/* Now, for a boundary: the last one when fg_join said its boundaries come
- * back to back (`reuse`); between reads, the last plus one step. */
-static inline uint64_t fg__record_now(fg__recorder *r)
-{
-    if (r->reuse > 0) {
-        r->reuse--;
-        return r->mark;
-    }
-    if (r->left > 1) {
-        r->left--;
-        return r->mark + r->step;
-    }
-    return fg__record_read(r);
-}
-
-static inline void fg__record_charge(fg__recorder *r, uint64_t now)
-{
-    if (r->now.running)
-        r->now.work += now - r->mark;
-    r->mark = now;
-}
-
 /* ------------------------------------------------------------ the units */
 
 static fg__record_chunk *fg__record_chunk_of(const fg__record_unit *u)
@@ -130,7 +113,7 @@ static fg__record_chunk *fg__record_chunk_of(const fg__record_unit *u)
     return (fg__record_chunk *)((uintptr_t)u & ~(uintptr_t)(FG__REC_CHUNK_BYTES - 1));
 }
 
-FG__COLD static fg__record_unit *fg__record_alloc_chunk(fg__recorder *r)
+FG__COLD fg__record_unit *fg__record_alloc_chunk(fg__recorder *r)
 {
     if (r->chunks != NULL)
         r->chunks->used = (uint32_t)(r->free - r->chunks->units);
@@ -148,6 +131,11 @@ FG__COLD static fg__record_unit *fg__record_alloc_chunk(fg__recorder *r)
         r->lost++;
         return NULL;
     }
+#ifdef MADV_POPULATE_WRITE
+    /* One call maps the chunk's 32 pages, not 32 page faults spread over
+     * the units (15-20 % of fresh memory's cost here); failure is harmless. */
+    (void)madvise(c, FG__REC_CHUNK_BYTES, MADV_POPULATE_WRITE);
+#endif
     c->older = r->chunks;
     c->base = 0;
     c->worker = (uint32_t)r->index;
@@ -156,92 +144,6 @@ FG__COLD static fg__record_unit *fg__record_alloc_chunk(fg__recorder *r)
     r->free = c->units;
     r->end = c->units + take;
     return r->free++;
-}
-
-static inline fg__record_unit *fg__record_alloc(fg__recorder *r)
-{
-    return FG__LIKELY(r->free < r->end) ? r->free++ : fg__record_alloc_chunk(r);
-}
-
-static inline uintptr_t fg__record_parent(const fg__recorder *r)
-{
-    return r->now.cur != NULL ? (uintptr_t)r->now.cur : FG__REC_LOST_PARENT;
-}
-
-static fg__record_unit *fg__record_child(fg__recorder *r, int kind, int flags)
-{
-    fg__record_unit *u = fg__record_alloc(r);
-    if (u != NULL)
-        *u = (fg__record_unit){ fg__record_parent(r) | (uintptr_t)kind | ((uintptr_t)flags << 3),
-                                0, r->now.work,
-                                (flags & FG__REC_CALL) ? r->now.work : FG__REC_UNSYNCED };
-    return u;
-}
-
-fg__record_unit *fg__record_spawn(fg__recorder *r, int kind)
-{
-    fg__record_charge(r, fg__record_now(r));
-    return fg__record_child(r, kind, 0);
-}
-
-void fg__record_sync(fg__recorder *r, fg__record_unit *u)
-{
-    fg__record_charge(r, fg__record_now(r));
-    if (u != NULL)
-        u->sync_at = r->now.work;
-}
-
-/* Copy a frame word by word.  Not a struct copy: compilers make it one
- * 16-byte load, which cannot be forwarded from the narrower stores that
- * just wrote the frame, and that stall was the largest cost of a unit. */
-static inline void fg__record_frame_copy(fg__record_frame *d, const fg__record_frame *s)
-{
-    fg__record_unit *cur = s->cur;
-    uint64_t work = s->work;
-#if defined(__GNUC__)
-    __asm__("" : "+r"(cur), "+r"(work)); /* two scalar words */
-#endif
-    d->cur = cur;
-    d->work = work;
-    d->pending = s->pending;
-    d->running = s->running;
-}
-
-static void fg__record_enter_at(fg__recorder *r, fg__record_unit *u, fg__record_frame *saved,
-                                uint64_t now)
-{
-    fg__record_charge(r, now);
-    fg__record_frame_copy(saved, &r->now);
-    r->now.cur = u;
-    r->now.work = 0;
-    r->now.pending = r->npending;
-    r->now.running = true;
-}
-
-void fg__record_enter(fg__recorder *r, fg__record_unit *u, fg__record_frame *saved)
-{
-    fg__record_enter_at(r, u, saved, fg__record_now(r));
-}
-
-void fg__record_call(fg__recorder *r, int kind, fg__record_frame *saved)
-{
-    uint64_t now = fg__record_now(r);
-    fg__record_charge(r, now);
-    fg__record_enter_at(r, fg__record_child(r, kind, FG__REC_CALL), saved, now);
-}
-
-static void fg__record_leave_at(fg__recorder *r, const fg__record_frame *saved, uint64_t now)
-{
-    fg__record_charge(r, now);
-    if (r->now.cur != NULL)
-        r->now.cur->work = r->now.work;
-    r->npending = r->now.pending; /* group spawns never synced: synced at its end */
-    fg__record_frame_copy(&r->now, saved);
-}
-
-void fg__record_leave(fg__recorder *r, const fg__record_frame *saved)
-{
-    fg__record_leave_at(r, saved, fg__record_now(r));
 }
 
 bool fg__record_pause(fg__recorder *r)
@@ -393,9 +295,13 @@ int fg__record_start(fg_pool *p, const char *path, int bad_path_err, uint64_t un
     fg__atomic_init(&rec->budget, units);
     p->record = rec;
     for (int i = 0; i < p->nworkers; i++) {
-        fg__recorder *r = fg__alloc_zeroed(sizeof *r);
+        /* Lines of its own: each boundary writes it, and workers' recorders
+         * allocated one after another would share lines. */
+        size_t bytes = (sizeof(fg__recorder) + FG__CACHE_LINE - 1) & ~(size_t)(FG__CACHE_LINE - 1);
+        fg__recorder *r = fg__alloc_aligned(FG__CACHE_LINE, bytes);
         if (r == NULL)
             return FG_ENOMEM;
+        memset(r, 0, sizeof *r);
         r->shared = rec;
         r->index = i;
         r->span = r->left = 1;

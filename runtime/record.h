@@ -102,18 +102,130 @@ static inline uint64_t fg__record_tick(void)
  * carries (a spawned task) or a new root (a call from outside). */
 void fg__record_run(fg__worker *w, fg__job *job);
 
-/* The running unit spawns a child of `kind`: its record (NULL when none
- * could be had), with spawn_at = now in the parent's work. */
-fg__record_unit *fg__record_spawn(fg__recorder *r, int kind);
-/* The running unit syncs u (may be NULL): sync_at = now. */
-void fg__record_sync(fg__recorder *r, fg__record_unit *u);
-/* u (may be NULL) starts running on this worker; leave ends it.  saved
- * lives on the caller's stack between the two. */
-void fg__record_enter(fg__recorder *r, fg__record_unit *u, fg__record_frame *saved);
-void fg__record_leave(fg__recorder *r, const fg__record_frame *saved);
-/* The running unit calls a child of `kind` at once (flag CALL): spawn and
+/* ---------------------------------------------- the hot path, inline
+ * (record.c's header says why it is correct; docs/design/record.md, "The
+ * clock", how time is charged). */
+
+/* Close a sample: read the clock (record.c). */
+uint64_t fg__record_read(fg__recorder *r);
+/* The current chunk is used up: the next (record.c); NULL when none. */
+fg__record_unit *fg__record_alloc_chunk(fg__recorder *r);
+
+/* Now, for a boundary: the last one when fg_join said its boundaries come
+ * back to back (`reuse`); between reads, the last plus one step. */
+static inline uint64_t fg__record_now(fg__recorder *r)
+{
+    if (r->reuse > 0) {
+        r->reuse--;
+        return r->mark;
+    }
+    if (r->left > 1) {
+        r->left--;
+        return r->mark + r->step;
+    }
+    return fg__record_read(r);
+}
+
+static inline void fg__record_charge(fg__recorder *r, uint64_t now)
+{
+    if (r->now.running)
+        r->now.work += now - r->mark;
+    r->mark = now;
+}
+
+/* The running unit spawns a child of `kind` (fg__record_spawn): its record
+ * (NULL when none could be had), with spawn_at = now in the parent's work.
+ * It syncs u (may be NULL): sync_at = now (fg__record_sync).  u (may be
+ * NULL) starts running on this worker (fg__record_enter); leave ends it;
+ * saved lives on the caller's stack between the two.  The running unit
+ * calls a child of `kind` at once (fg__record_call, flag CALL): spawn and
  * enter in one; leave with fg__record_leave. */
-void fg__record_call(fg__recorder *r, int kind, fg__record_frame *saved);
+static inline fg__record_unit *fg__record_alloc(fg__recorder *r)
+{
+    return FG__LIKELY(r->free < r->end) ? r->free++ : fg__record_alloc_chunk(r);
+}
+
+static inline uintptr_t fg__record_parent(const fg__recorder *r)
+{
+    return r->now.cur != NULL ? (uintptr_t)r->now.cur : FG__REC_LOST_PARENT;
+}
+
+static inline fg__record_unit *fg__record_child(fg__recorder *r, int kind, int flags)
+{
+    fg__record_unit *u = fg__record_alloc(r);
+    if (u != NULL)
+        *u = (fg__record_unit){ fg__record_parent(r) | (uintptr_t)kind | ((uintptr_t)flags << 3),
+                                0, r->now.work,
+                                (flags & FG__REC_CALL) ? r->now.work : FG__REC_UNSYNCED };
+    return u;
+}
+
+static inline fg__record_unit *fg__record_spawn(fg__recorder *r, int kind)
+{
+    fg__record_charge(r, fg__record_now(r));
+    return fg__record_child(r, kind, 0);
+}
+
+static inline void fg__record_sync(fg__recorder *r, fg__record_unit *u)
+{
+    fg__record_charge(r, fg__record_now(r));
+    if (u != NULL)
+        u->sync_at = r->now.work;
+}
+
+/* Copy a frame word by word.  Not a struct copy: compilers make it one
+ * 16-byte load, which cannot be forwarded from the narrower stores that
+ * just wrote the frame, and that stall was the largest cost of a unit. */
+static inline void fg__record_frame_copy(fg__record_frame *d, const fg__record_frame *s)
+{
+    fg__record_unit *cur = s->cur;
+    uint64_t work = s->work;
+#if defined(__GNUC__)
+    __asm__("" : "+r"(cur), "+r"(work)); /* two scalar words */
+#endif
+    d->cur = cur;
+    d->work = work;
+    d->pending = s->pending;
+    d->running = s->running;
+}
+
+static inline void fg__record_enter_at(fg__recorder *r, fg__record_unit *u, fg__record_frame *saved,
+                                       uint64_t now)
+{
+    fg__record_charge(r, now);
+    fg__record_frame_copy(saved, &r->now);
+    r->now.cur = u;
+    r->now.work = 0;
+    r->now.pending = r->npending;
+    r->now.running = true;
+}
+
+static inline void fg__record_enter(fg__recorder *r, fg__record_unit *u, fg__record_frame *saved)
+{
+    fg__record_enter_at(r, u, saved, fg__record_now(r));
+}
+
+static inline void fg__record_call(fg__recorder *r, int kind, fg__record_frame *saved)
+{
+    uint64_t now = fg__record_now(r);
+    fg__record_charge(r, now);
+    fg__record_enter_at(r, fg__record_child(r, kind, FG__REC_CALL), saved, now);
+}
+
+static inline void fg__record_leave_at(fg__recorder *r, const fg__record_frame *saved, uint64_t now)
+{
+    fg__record_charge(r, now);
+    if (r->now.cur != NULL)
+        r->now.cur->work = r->now.work;
+    r->npending = r->now.pending; /* group spawns never synced: synced at its end */
+    fg__record_frame_copy(&r->now, saved);
+}
+
+static inline void fg__record_leave(fg__recorder *r, const fg__record_frame *saved)
+{
+    fg__record_leave_at(r, saved, fg__record_now(r));
+}
+
 /* A wait starts (the running unit's clock stops) and ends. */
 bool fg__record_pause(fg__recorder *r);
 void fg__record_resume(fg__recorder *r, bool was_running);

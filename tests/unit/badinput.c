@@ -412,6 +412,20 @@ static int iter_close_bad_info_(fg_parallel *par)
     return fg_parallel_iter_close(it, &info); /* closed all the same */
 }
 static int iter_close_bad_info(void) { return with_par(iter_close_bad_info_); }
+/* The process backend's window (n 8, auto: 5 slots of one result) that
+ * cannot be laid out or mapped: refused before anything is forked. */
+static int iter_proc_overflow_(fg_parallel *par)
+{
+    return iter_untouched(fg_parallel_iter_open(par, (fg_delayed){ dtask, NULL, SIZE_MAX / 4 }, 0,
+                                                8, FG_ORDER_INDEX, &iter_out));
+}
+static int iter_proc_overflow(void) { return with_proc(iter_proc_overflow_); }
+static int iter_proc_huge_(fg_parallel *par) /* 5 x 2^46 bytes: beyond the address space */
+{
+    return iter_untouched(fg_parallel_iter_open(par, (fg_delayed){ dtask, NULL, (size_t)1 << 46 },
+                                                0, 8, FG_ORDER_COMPLETION, &iter_out));
+}
+static int iter_proc_huge(void) { return with_proc(iter_proc_huge_); }
 
 enum { ANY = 0, MAIN_ONLY = 1 };
 typedef struct row {
@@ -572,6 +586,8 @@ static const row rows[] = {
     { "fg_parallel_iter_next(index NULL)", iter_next_null_index, FG_EINVAL, ANY },
     { "fg_parallel_iter_close(NULL: no-op)", iter_close_null, 0, ANY },
     { "fg_parallel_iter_close(info not made by FG_ERROR_INFO_INIT)", iter_close_bad_info, FG_ESIZE, ANY },
+    { "fg_parallel_iter_open(process, result_size SIZE_MAX / 4: overflows)", iter_proc_overflow, FG_ENOMEM, ANY },
+    { "fg_parallel_iter_open(process, result_size 2^46: cannot be mapped)", iter_proc_huge, FG_ENOMEM, ANY },
     DEBUG_ROW("fg_pool_workers(destroyed pool)", workers_dead, FG_EINVAL)
     DEBUG_ROW("fg_pool_stats(destroyed pool)", stats_dead, FG_EINVAL)
     DEBUG_ROW("fg_pool_destroy(destroyed pool)", destroy_twice, 0)
@@ -639,9 +655,9 @@ ParameterizedTest(size_t *c, badinput, table, .init = fixture_up, .fini = fixtur
 Test(badinput, table_size)
 {
 #ifdef NDEBUG
-    cr_assert_eq(NROWS, 144);
+    cr_assert_eq(NROWS, 146);
 #else
-    cr_assert_eq(NROWS, 161);
+    cr_assert_eq(NROWS, 163);
 #endif
 }
 

@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "forage.h"
+#include "iter.h"
 #include "../../examples/seed_task.h"
 
 #ifndef FG_GOLDEN_DIR
@@ -808,6 +809,10 @@ static int fork_fails_child(void)
     for (size_t i = 0; i < 100; i++)
         if (res[i] != 0x5A5A5A5A5A5A5A5Aull)
             return 16;
+    fg_parallel_iter *it = (fg_parallel_iter *)&rc; /* must come back NULL */
+    if (fg_parallel_iter_open(p, (fg_delayed){ task_f, NULL, 8 }, 0, 100, FG_ORDER_INDEX, &it) !=
+            FG_EAGAIN || it != NULL)
+        return 18;
     char *fds_after = fd_set_of();
     if (strcmp(fds, fds_after) != 0 || maps_lines(true) != shared)
         return 17;
@@ -828,4 +833,236 @@ Test(process, fork_failing_is_a_clean_error)
     cr_assert(WIFEXITED(status), "child died: status %d", status);
     cr_assert_eq(WEXITSTATUS(status), 0, "check %d failed (see fork_fails_child)",
                  WEXITSTATUS(status));
+}
+
+/* ------------------------------------------ streaming (iter_process.c) */
+
+/* The window the iterator must keep to (docs/design/iter.md): max(n_jobs,
+ * ceil(pre_dispatch / batch)) + 1 batches, at most the batches there are. */
+static size_t window_of(int n_jobs, size_t n, long batch)
+{
+    size_t b = batch > 0 ? (size_t)batch : 1, pre = 2 * (size_t)n_jobs;
+    size_t w = (pre + b - 1) / b;
+    w = (w > (size_t)n_jobs ? w : (size_t)n_jobs) + 1;
+    size_t batches = (n + b - 1) / b;
+    return w < batches ? w : batches;
+}
+
+typedef struct stream_row { size_t n; long batch; int order; } stream_row;
+
+/* Every result once with its value; in index order strictly ascending, in
+ * completion order each batch's results consecutive; the slots in use
+ * never more than the window. */
+static void check_stream(fg_parallel *p, const stream_row *r, size_t begin)
+{
+    fg_parallel_iter *it = NULL;
+    int rc = fg_parallel_iter_open(p, (fg_delayed){ task_f, NULL, 8 }, begin, begin + r->n,
+                                   r->order, &it);
+    cr_assert_eq(rc, 0, "open: %s", fg_error_name(rc));
+    cr_assert_eq(fg__iter_window_slots(it), window_of(2, r->n, r->batch), "n %zu batch %ld",
+                 r->n, r->batch);
+    unsigned char *seen = calloc(r->n, 1);
+    size_t i, got = 0, prev = SIZE_MAX;
+    uint64_t v;
+    while ((rc = fg_parallel_iter_next(it, &i, &v)) == 0) {
+        cr_assert(i >= begin && i < begin + r->n, "index %zu", i);
+        cr_assert_eq(seen[i - begin], 0, "index %zu twice", i);
+        seen[i - begin] = 1;
+        cr_assert_eq(v, f_of(i), "value of %zu", i);
+        if (r->order == FG_ORDER_INDEX)
+            cr_assert_eq(i, begin + got, "index order: %zu at position %zu", i, got);
+        else if (r->batch == 1)
+            (void)prev;
+        else if (prev != SIZE_MAX && i != prev + 1)
+            cr_assert_eq((i - begin) % (r->batch > 0 ? (size_t)r->batch : 1) == 0 ||
+                         r->batch == FG_BATCH_AUTO, 1, "%zu after %zu: not a batch start", i, prev);
+        prev = i;
+        got++;
+    }
+    cr_assert_eq(rc, FG_EDONE, "%s", fg_error_name(rc));
+    cr_assert_eq(got, r->n);
+    size_t high = fg__iter_used_high(it);
+    cr_assert(high >= 1 && high <= fg__iter_window_slots(it), "slots used %zu, window %zu", high,
+              fg__iter_window_slots(it));
+    fg_error_info info = FG_ERROR_INFO_INIT();
+    cr_assert_eq(fg_parallel_iter_close(it, &info), 0);
+    cr_assert_eq(info.tasks_run, r->n);
+    cr_assert_eq(info.code, 0);
+    cr_log_info("stream n %zu batch %ld order %d: slots used at most %zu of %zu", r->n, r->batch,
+                r->order, high, window_of(2, r->n, r->batch));
+    free(seen);
+}
+
+Test(process, stream_every_result_once, .timeout = 300)
+{
+    static const stream_row rows[] = {
+        { 100000, 1, FG_ORDER_INDEX },        { 100000, 1, FG_ORDER_COMPLETION },
+        { 1000000, 7, FG_ORDER_INDEX },       { 1000000, 7, FG_ORDER_COMPLETION },
+        { 1000000, FG_BATCH_AUTO, FG_ORDER_INDEX }, { 1000000, FG_BATCH_AUTO, FG_ORDER_COMPLETION },
+    };
+    for (size_t k = 0; k < NELEM(rows); k++) {
+        fg_parallel *p = proc_open(2, rows[k].batch, 0);
+        check_stream(p, &rows[k], 11);
+        fg_parallel_close(p);
+    }
+}
+
+/* A slow reader: the workers fill the window and wait; the slots in use
+ * reach the window and never pass it. */
+Test(process, stream_memory_is_the_window)
+{
+    fg_parallel *p = proc_open(2, 5, 0);
+    fg_parallel_iter *it = NULL;
+    cr_assert_eq(fg_parallel_iter_open(p, (fg_delayed){ task_f, NULL, 8 }, 0, 2000,
+                                       FG_ORDER_COMPLETION, &it), 0);
+    size_t w = fg__iter_window_slots(it), i, got = 0;
+    cr_assert_eq(w, window_of(2, 2000, 5)); /* max(2, ceil(4 / 5)) + 1 = 3 */
+    uint64_t v;
+    struct timespec nap = { 0, 200000 };
+    while (fg_parallel_iter_next(it, &i, &v) == 0) {
+        cr_assert_eq(v, f_of(i));
+        got++;
+        nanosleep(&nap, NULL);
+    }
+    cr_assert_eq(got, 2000);
+    size_t high = fg__iter_used_high(it);
+    cr_log_info("slow reader: slots used at most %zu of a window of %zu", high, w);
+    cr_assert_eq(high, w, "a slow reader lets the workers fill the window, no more");
+    fg_parallel_iter_close(it, NULL);
+    fg_parallel_close(p);
+}
+
+/* Early stop at several points: the workers are killed and reaped, nothing
+ * is left behind, and the next call on the same façade works. */
+Test(process, stream_stops_early_and_leaves_nothing, .timeout = 300)
+{
+    static const size_t stops[] = { 0, 1, 2, 13, 999, 54321 };
+    fg_parallel *p = proc_open(2, 7, 0);
+    uint64_t res[64];
+    cr_assert_eq(fg_parallel_map(p, (fg_delayed){ task_f, NULL, 8 }, 0, 64, res, NULL), 0);
+    int children = count_children();
+    char *fds = fd_set_of();
+    int shared = maps_lines(true);
+    for (int round = 0; round < 20; round++)
+        for (size_t k = 0; k < NELEM(stops); k++) {
+            fg_parallel_iter *it = NULL;
+            cr_assert_eq(fg_parallel_iter_open(p, (fg_delayed){ task_f, NULL, 8 }, 5, 100005,
+                                               k % 2 ? FG_ORDER_COMPLETION : FG_ORDER_INDEX,
+                                               &it), 0);
+            size_t i, got = 0;
+            uint64_t v;
+            while (got < stops[k] && fg_parallel_iter_next(it, &i, &v) == 0) {
+                cr_assert_eq(v, f_of(i));
+                if (k % 2 == 0)
+                    cr_assert_eq(i, 5 + got);
+                got++;
+            }
+            cr_assert_eq(got, stops[k]);
+            fg_error_info info = FG_ERROR_INFO_INIT();
+            cr_assert_eq(fg_parallel_iter_close(it, &info), 0);
+            cr_assert(info.tasks_run >= got && info.tasks_run < 100000, "stop %zu: %zu ran",
+                      stops[k], info.tasks_run);
+            cr_assert_eq(info.code, 0);
+        }
+    int children_after = count_children();
+    char *fds_after = fd_set_of();
+    cr_assert_eq(children_after, children, "zombie or live workers left");
+    cr_assert_str_eq(fds_after, fds, "file descriptors leaked");
+    cr_assert_eq(maps_lines(true), shared, "shared mappings leaked");
+    memset(res, 0, sizeof res);
+    cr_assert_eq(fg_parallel_map(p, (fg_delayed){ task_f, NULL, 8 }, 0, 64, res, NULL), 0);
+    for (size_t i = 0; i < 64; i++)
+        cr_assert_eq(res[i], f_of(i));
+    stream_row whole = { 3000, 7, FG_ORDER_INDEX };
+    check_stream(p, &whole, 0);
+    free(fds);
+    free(fds_after);
+    fg_parallel_close(p);
+}
+
+/* The crash table, streamed: the failure comes at its place in the stream
+ * with its exact index; in index order every earlier index first. */
+typedef struct stream_crash {
+    const char *name;
+    int how;          /* crash_task's kinds */
+    long batch;
+    int order;
+    double timeout;
+    int code, sig, status;
+} stream_crash;
+
+enum { SC_SEGV, SC_ABORT, SC_EXIT3, SC_LOOP, SC_FAIL };
+#define SC_AT 1234
+
+static int crash_task(size_t i, void *ctx, void *result)
+{
+    int how = *(const int *)ctx;
+    if (i == SC_AT) {
+        if (how == SC_SEGV) {
+            volatile char *page = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            page[0] = 1;
+        }
+        if (how == SC_ABORT)
+            abort();
+        if (how == SC_EXIT3)
+            _exit(3);
+        if (how == SC_LOOP)
+            for (;;)
+                pause();
+        if (how == SC_FAIL)
+            return 42;
+    }
+    *(uint64_t *)result = f_of(i);
+    return 0;
+}
+
+Test(process, stream_crash_table, .timeout = 300)
+{
+    static const stream_crash rows[] = {
+        { "segfault", SC_SEGV, 1, FG_ORDER_INDEX, 0, FG_ECRASHED, SIGSEGV, 0 },
+        { "abort", SC_ABORT, 7, FG_ORDER_INDEX, 0, FG_ECRASHED, SIGABRT, 0 },
+        { "_exit(3)", SC_EXIT3, FG_BATCH_AUTO, FG_ORDER_INDEX, 0, FG_ECRASHED, 0, 3 },
+        { "endless, timeout", SC_LOOP, 7, FG_ORDER_INDEX, 0.2, FG_ETIMEDOUT, SIGKILL, 0 },
+        { "task code", SC_FAIL, 7, FG_ORDER_INDEX, 0, 42, 0, 0 },
+        { "abort, completion order", SC_ABORT, 7, FG_ORDER_COMPLETION, 0, FG_ECRASHED, SIGABRT, 0 },
+        { "segfault, completion order", SC_SEGV, 1, FG_ORDER_COMPLETION, 0, FG_ECRASHED, SIGSEGV, 0 },
+    };
+    for (size_t k = 0; k < NELEM(rows); k++) {
+        const stream_crash *r = &rows[k];
+        fg_parallel *p = proc_open(2, r->batch, r->timeout);
+        fg_parallel_iter *it = NULL;
+        cr_assert_eq(fg_parallel_iter_open(p, (fg_delayed){ crash_task, (void *)&r->how, 8 }, 0,
+                                           20000, r->order, &it), 0);
+        size_t i, got = 0;
+        uint64_t v;
+        int rc;
+        while ((rc = fg_parallel_iter_next(it, &i, &v)) == 0) {
+            cr_assert_eq(v, f_of(i), "%s: value of %zu", r->name, i);
+            cr_assert_neq(i, SC_AT, "%s: the failing index delivered", r->name);
+            /* Completion order may hand out a batch past the failure that
+             * finished before the failure was known, as on threads. */
+            if (r->order == FG_ORDER_INDEX)
+                cr_assert_eq(i, got, "%s: index order", r->name);
+            got++;
+        }
+        cr_assert_eq(rc, r->code, "%s: %s", r->name, fg_error_name(rc));
+        cr_assert_eq(i, SC_AT, "%s: index %zu", r->name, i);
+        if (r->order == FG_ORDER_INDEX)
+            cr_assert_eq(got, SC_AT, "%s: every earlier index first", r->name);
+        cr_assert_eq(fg_parallel_iter_next(it, &i, &v), r->code, "%s: the end repeats", r->name);
+        fg_error_info info = FG_ERROR_INFO_INIT();
+        cr_assert_eq(fg_parallel_iter_close(it, &info), 0);
+        cr_assert_eq(info.index, SC_AT, "%s", r->name);
+        cr_assert_eq(info.code, r->code, "%s", r->name);
+        cr_assert_eq(info.term_signal, r->sig, "%s: signal %d", r->name, info.term_signal);
+        cr_assert_eq(info.exit_status, r->status, "%s: status %d", r->name, info.exit_status);
+        cr_log_info("stream crash %-28s -> %s at %zu, signal %d, status %d, %zu read, %zu ran",
+                    r->name, fg_error_name(rc), info.index, info.term_signal, info.exit_status,
+                    got, info.tasks_run);
+        stream_row after = { 500, 7, FG_ORDER_INDEX }; /* the next call works */
+        fg_parallel_close(p);
+        p = proc_open(2, 7, 0);
+        check_stream(p, &after, 0);
+        fg_parallel_close(p);
+    }
 }
