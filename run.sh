@@ -22,6 +22,9 @@
 #                             policy on the workloads at P = 1..256 on two
 #                             synthetic machines; build/simlab/ table, summary
 #                             and PNGs (docs/design/sim.md); --quick: a short run (CI)
+#   ./run.sh sim --validate [--reps N] [--only fib,...]
+#                             simulated against measured makespan at P = 1 and 2,
+#                             with both worlds' counters (build/simvalidate/)
 #   ./run.sh bench --policies [--quick]
 #                             fib, nqueens, uts and the seed workload under every
 #                             victim policy, with counters (build-bench-stats/):
@@ -136,11 +139,16 @@ sim)
     [ -x build/sim/forage-sim ] || { echo "run.sh: forage-sim was not built (needs hwloc and zlib: libhwloc-dev, zlib1g-dev)" >&2; exit 1; }
     py=/usr/bin/python3
     [ -x "$py" ] || py=python3
+    if [ "${1:-}" = --validate ]; then  # simulated against measured at P = 1 and 2
+        shift
+        exec "$py" sim/validate.py --sim build/sim/forage-sim --bin build/tests/record \
+            --out build/simvalidate "$@"
+    fi
     exec "$py" sim/lab.py --sim build/sim/forage-sim --bench build/benchmarks \
         --policy-lib build/sim/libforage-policy-busiest.so --out build/simlab "$@"
     ;;
 *)
-    echo "usage: ./run.sh demo [args] | mpi-demo [args] | test | stress [seconds] | soak [seconds] [program...] | bench [--quick] [--rounds N] | bench --policies [--quick] | sim [--quick]" >&2
+    echo "usage: ./run.sh demo [args] | mpi-demo [args] | test | stress [seconds] | soak [seconds] [program...] | bench [--quick] [--rounds N] | bench --policies [--quick] | sim [--quick] | sim --validate" >&2
     exit 2
     ;;
 esac

@@ -72,8 +72,12 @@ void fg__ctx_hook_spawned(fg__ctx_stack *st, uint32_t h, fg_ctx_fn fn)
 void fg__ctx_hook_synced(fg__ctx_stack *st, uint32_t h)
 {
     fg__recorder *r = st->owner->record;
-    if (r != NULL)
+    if (r != NULL) {
         fg__record_sync(r, st->meta[h].unit);
+        /* Next: the task starts here at once (the same time), or a wait
+         * for its thief, whose pause reads the clock and drops this. */
+        r->reuse = 1;
+    }
 }
 
 void fg__ctx_hook_run(fg__ctx_stack *st, uint32_t h, fg_ctx_fn fn, void *arg)
@@ -153,6 +157,7 @@ void fg__task_sync_slow(fg_ctx *cx, fg_ctx_fn fn, void *out, size_t size)
         /* Recording: the inline sync, plus the hooks (fg__ctx_hook_run). */
         fg__record_unit *u = st->meta[s - cx->fg__slots].unit;
         fg__record_sync(r, u);
+        r->reuse = 1; /* the task starts at once: same time */
         cx->fg__top = s;
         memcpy(out, s->fg__arg, size);
         fg__record_frame saved;

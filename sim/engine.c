@@ -50,7 +50,10 @@ typedef struct sim_deque {
 typedef struct sim_worker {
     sim_frame *stack;
     uint32_t depth, cap;
-    sim_deque dq;
+    sim_deque dq;               /* group tasks, and everything under --share always */
+    sim_deque cx;               /* the ctx stack: [head, split) shared, [split, tail) private */
+    uint32_t split;
+    uint8_t splitreq, wake_next; /* ctx_stack.c's request flag and first-spawn share */
     int state, attempt, victim; /* attempt: -1 at a round's start */
     unsigned rounds;            /* failed rounds since work was last found */
     uint64_t rng;
@@ -144,10 +147,44 @@ static int sim_push(sim_deque *d, uint32_t unit)
     return 0;
 }
 
+/* The ctx stack's shared and private parts. */
+static uint32_t sim_shared(const sim_worker *w) { return w->split - w->cx.head; }
+static uint32_t sim_private(const sim_worker *w) { return w->cx.tail - w->split; }
+
+static int sim_push_cx(sim_worker *w, uint32_t unit)
+{
+    uint32_t shared = sim_shared(w);
+    int rc = sim_push(&w->cx, unit); /* may move head to 0 */
+    w->split = w->cx.head + shared;
+    return rc;
+}
+
+/* Owner: take `unit` off its ctx stack to run it at its sync (the top, for
+ * LIFO syncs; anywhere, for recorded sync orders that are not); false if
+ * it is not there (stolen). */
+static int sim_take_back(sim_worker *w, uint32_t unit)
+{
+    sim_deque *d = &w->cx;
+    for (uint32_t i = d->tail; i-- != d->head;) {
+        if (d->buf[i & d->mask] != unit)
+            continue;
+        for (uint32_t j = i; j + 1 != d->tail; j++)
+            d->buf[j & d->mask] = d->buf[(j + 1) & d->mask];
+        d->tail--;
+        if (i - d->head < w->split - d->head) /* it was shared */
+            w->split--;
+        return 1;
+    }
+    return 0;
+}
+
+/* What a thief can take from worker v now: its deque and shared ctx tasks. */
+static uint32_t sim_visible(const sim_worker *v) { return sim_size(&v->dq) + sim_shared(v); }
+
 static int sim_queue_length(void *ctx, int worker)
 {
     const sim_engine *e = ctx;
-    return (int)sim_size(&e->w[worker].dq);
+    return (int)sim_visible(&e->w[worker]);
 }
 
 /* ----------------------------------------------------------------- frames */
@@ -211,6 +248,27 @@ static void sim_notify(sim_engine *e)
         sim_wake(e, e->sleepers[--e->nsleepers]);
 }
 
+/* Does this spawned unit go on the ctx stack (fg_join's b, ctx tasks,
+ * chunks, batches) rather than the deque (group tasks)? */
+static int sim_on_ctx(const sim_engine *e, uint32_t unit)
+{
+    return e->o->share == SIM_SHARE_REQUEST && e->g->units[unit].kind != SIM_KIND_GROUP;
+}
+
+/* ctx_stack.c's share: the older half of the private part (at least one)
+ * goes public, the request is answered and a sleeper is woken.  With
+ * nothing private the request stays for the next spawn. */
+static void sim_share(sim_engine *e, sim_worker *w)
+{
+    uint32_t priv = sim_private(w);
+    if (priv == 0)
+        return;
+    w->split += (priv + 1) / 2;
+    w->wake_next = 0;
+    w->splitreq = 0;
+    sim_notify(e);
+}
+
 static void sim_complete(sim_engine *e, int wi, uint32_t unit)
 {
     e->done[unit] = 1;
@@ -256,6 +314,11 @@ static int sim_run_step(sim_engine *e, int wi)
             if (g->units[c].flags & SIM_FLAG_CALL) {
                 if (sim_enter(e, wi, c) < 0)
                     return SIM_ENOMEM;
+            } else if (sim_on_ctx(e, c)) { /* private unless asked or first */
+                if (sim_push_cx(w, c) < 0)
+                    return SIM_ENOMEM;
+                if (w->wake_next || w->splitreq)
+                    sim_share(e, w);
             } else {
                 if (sim_push(&w->dq, c) < 0)
                     return SIM_ENOMEM;
@@ -263,8 +326,17 @@ static int sim_run_step(sim_engine *e, int wi)
             }
         } else if (sync == point) {
             uint32_t c = g->syncs[u->first + f->sync];
-            if (!(g->units[c].flags & SIM_FLAG_CALL) && !e->done[c])
+            int spawned = !(g->units[c].flags & SIM_FLAG_CALL);
+            if (spawned && !e->done[c]) {
+                if (sim_on_ctx(e, c) && e->runner[c] == SIM_NOBODY && sim_take_back(w, c)) {
+                    if (sim_enter(e, wi, c) < 0) /* run it here, then sync it */
+                        return SIM_ENOMEM;
+                    continue;
+                }
                 break; /* wait: find work meanwhile */
+            }
+            if (spawned && sim_on_ctx(e, c) && e->runner[c] != wi)
+                w->wake_next = 1; /* a stolen slot synced: share the next spawn */
             f->sync++;
         } else {
             uint32_t unit = f->unit;
@@ -316,6 +388,8 @@ static int sim_seek_step(sim_engine *e, int wi)
         }
         if (w->attempt == -1) {
             w->attempt = 0;
+            if (w->splitreq) /* find_work answers a request first */
+                sim_share(e, w);
             if (sim_size(&w->dq) > 0) /* newest first */
                 return sim_enter(e, wi, w->dq.buf[--w->dq.tail & w->dq.mask]) < 0 ? SIM_ENOMEM
                                                                                   : NEXT_RUN;
@@ -335,32 +409,42 @@ static int sim_seek_step(sim_engine *e, int wi)
     }
 }
 
+/* A thief's take from v: its deque first, then its shared ctx tasks. */
+static uint32_t sim_take_oldest(sim_worker *v)
+{
+    if (sim_size(&v->dq) > 0)
+        return v->dq.buf[v->dq.head++ & v->dq.mask];
+    return v->cx.buf[v->cx.head++ & v->cx.mask];
+}
+
 /* STEAL resolved: the victim's oldest unit (and with steal-half more). */
 static int sim_steal_step(sim_engine *e, int wi)
 {
     sim_worker *w = &e->w[wi], *v = &e->w[w->victim];
     sim_worker_stats *st = &e->r->worker[wi];
     int tier = sim_machine_tier(e->m, wi, w->victim);
-    if (sim_size(&v->dq) == 0) {
+    if (sim_visible(v) == 0) {
         if (w->args.last_victim == w->victim)
             w->args.last_victim = -1;
+        if (e->o->share == SIM_SHARE_REQUEST)
+            v->splitreq = 1; /* ask the owner to share */
         w->state = W_SEEK;
         return NEXT_SEEK;
     }
-    uint32_t unit = v->dq.buf[v->dq.head++ & v->dq.mask];
+    uint32_t unit = sim_take_oldest(v);
     st->steals++;
     st->remote_steals += tier == SIM_REMOTE;
     e->r->steals_by_tier[tier]++;
     w->args.last_victim = w->victim;
     uint64_t extra = 0;
     if (e->o->steal == FG_STEAL_HALF) {
-        for (uint32_t more = sim_size(&v->dq) / 2; more > 0; more--) {
+        for (uint32_t more = sim_visible(v) / 2; more > 0; more--) {
             st->attempts++;
             st->steals++;
             st->remote_steals += tier == SIM_REMOTE;
             e->r->steals_by_tier[tier]++;
             extra += e->o->costs.steal[tier];
-            if (sim_push(&w->dq, v->dq.buf[v->dq.head++ & v->dq.mask]) < 0)
+            if (sim_push(&w->dq, sim_take_oldest(v)) < 0) /* on the thief's deque */
                 return SIM_ENOMEM;
         }
         if (extra > 0)
@@ -373,6 +457,18 @@ static int sim_steal_step(sim_engine *e, int wi)
         return NEXT_RUN;
     sim_schedule(e, wi, e->now + extra); /* the extra steals' time */
     return WAIT;
+}
+
+/* Before parking (sleep.c): ask every other worker to share its ctx
+ * stack, so that its next spawn is public and wakes a sleeper.  O(P), once
+ * per park.  (sleep.c's re-scan of every deque before blocking is not
+ * modelled: with a policy that never visits the worker holding the work,
+ * as same-victim, it keeps thieves spinning for the whole run.) */
+static void sim_ask_for_work(sim_engine *e, int wi)
+{
+    for (int i = 0; e->o->share == SIM_SHARE_REQUEST && i < e->P; i++)
+        if (i != wi)
+            e->w[i].splitreq = 1;
 }
 
 /* INJECT resolved: the next root, or the end of a failed round. */
@@ -401,6 +497,7 @@ static int sim_inject_step(sim_engine *e, int wi)
         w->state = W_RUN;
         return NEXT_RUN;
     }
+    sim_ask_for_work(e, wi);
     w->state = W_PARKED;
     e->r->worker[wi].sleeps++;
     e->sleepers[e->nsleepers++] = wi; /* a push wakes waiters too */
@@ -453,6 +550,7 @@ static int sim_setup(sim_engine *e)
                                     .state = e->o->near ? e->m->near[i] : NULL, .pool = e->pool };
         w->state = W_SEEK;
         w->attempt = -1;
+        w->wake_next = 1; /* a fresh ctx stack shares its first spawn */
     }
     return 0;
 }
@@ -462,9 +560,11 @@ static void sim_teardown(sim_engine *e)
     size_t bytes = (size_t)e->g->n * 3 + (size_t)e->P * (sizeof *e->w + 2 * sizeof(uint64_t) +
                                                        sizeof(int) + sizeof *e->r->worker);
     for (int i = 0; e->w != NULL && i < e->P; i++) {
-        bytes += e->w[i].cap * sizeof(sim_frame) + (e->w[i].dq.buf ? e->w[i].dq.mask + 1u : 0) * 4u;
+        bytes += e->w[i].cap * sizeof(sim_frame) + (e->w[i].dq.buf ? e->w[i].dq.mask + 1u : 0) * 4u +
+                 (e->w[i].cx.buf ? e->w[i].cx.mask + 1u : 0) * 4u;
         free(e->w[i].stack);
         free(e->w[i].dq.buf);
+        free(e->w[i].cx.buf);
     }
     e->r->bytes = bytes;
     free(e->w);
@@ -554,9 +654,9 @@ void sim_result_print(FILE *f, const sim_graph *g, const sim_machine *m, const s
         snprintf(spin, sizeof spin, "forever");
     else
         snprintf(spin, sizeof spin, "%u", o->spin_rounds);
-    fprintf(f, "policy    %s, steal %s, idle spin:%s,yield:%u, seed %llu\n", o->policy_name,
-            o->steal == FG_STEAL_HALF ? "half" : "one", spin, o->yield_rounds,
-            (unsigned long long)o->seed);
+    fprintf(f, "policy    %s, steal %s, idle spin:%s,yield:%u, seed %llu, share %s\n",
+            o->policy_name, o->steal == FG_STEAL_HALF ? "half" : "one", spin, o->yield_rounds,
+            (unsigned long long)o->seed, o->share == SIM_SHARE_ALWAYS ? "always" : "request");
     fprintf(f, "costs     core:%llu,cache:%llu,package:%llu,remote:%llu,injector:%llu,yield:%llu,"
             "wake:%llu ns\n", (unsigned long long)c->steal[0], (unsigned long long)c->steal[1],
             (unsigned long long)c->steal[2], (unsigned long long)c->steal[3],

@@ -19,7 +19,15 @@ typedef struct sim_options {
     unsigned yield_rounds;
     uint64_t seed;
     sim_costs costs;
+    int share;               /* SIM_SHARE_ALWAYS (0) or SIM_SHARE_REQUEST */
 } sim_options;
+
+/* Where a spawned fg_join half, ctx task, chunk or batch goes.  ALWAYS
+ * (the default, greedy): the worker's public deque at once, as group
+ * tasks.  REQUEST (the runtime's rule, ctx_stack.c): its ctx stack,
+ * private until a thief asks, then the older half is shared at the
+ * owner's next spawn or search; not greedy (docs/design/sim.md). */
+enum { SIM_SHARE_ALWAYS = 0, SIM_SHARE_REQUEST = 1 };
 
 typedef struct sim_worker_stats {
     uint64_t busy_ns, idle_ns; /* running units' own work / the rest of the makespan */

@@ -14,6 +14,7 @@
 #define SIM_HEADER_SIZE 64
 #define SIM_RECORD_SIZE 32
 #define SIM_VERSION 1
+#define SIM_KIND_GROUP 3       /* record kind: fg_spawn's group task (a deque push) */
 #define SIM_FLAG_CALL 1u      /* record flag: run at once by the parent */
 #define SIM_FLAG_STOLEN 2u    /* record flag: stolen in the recorded run */
 #define SIM_HEADER_PARTIAL 1u /* header flag: units were lost */

@@ -3,7 +3,7 @@
  *   forage-sim analyze FILE [--burden NS]
  *   forage-sim run FILE [--workers P] [--topology T] [--policy NAME |
  *       --policy-lib LIB.so:SYMBOL] [--steal one|half] [--idle spin:N,yield:M]
- *       [--seed S] [--costs SPEC] [--per-worker] [--csv]
+ *       [--seed S] [--costs SPEC] [--share always|request] [--per-worker] [--csv]
  *   forage-sim gen chain|star|tree|fib N [--node NS] [--leaf NS] -o FILE
  *   forage-sim bench [--n N] [--workers P]
  *   forage-sim calibrate
@@ -34,7 +34,7 @@ static int usage(void)
             "       forage-sim run FILE [--workers P] [--topology T] [--policy NAME | --policy-lib "
             "LIB.so:SYMBOL]\n"
             "                  [--steal one|half] [--idle spin:N,yield:M] [--seed S] "
-            "[--costs SPEC] [--per-worker] [--csv]\n"
+            "[--costs SPEC] [--share always|request] [--per-worker] [--csv]\n"
             "       forage-sim gen chain|star|tree|fib N [--node NS] [--leaf NS] -o FILE\n"
             "       forage-sim bench [--n N] [--workers P]\n"
             "       forage-sim calibrate\n");
@@ -89,6 +89,7 @@ static int cmd_analyze(int argc, char **argv)
 typedef struct run_args {
     unsigned long long workers, seed;
     const char *topology, *policy, *policy_lib, *steal, *idle;
+    int share;
     int per_worker, csv;
     sim_costs costs;
 } run_args;
@@ -126,6 +127,13 @@ static int parse_run(run_args *a, int argc, char **argv)
             a->steal = val;
         } else if (strcmp(opt, "--idle") == 0) {
             a->idle = val;
+        } else if (strcmp(opt, "--share") == 0) {
+            if (strcmp(val, "request") != 0 && strcmp(val, "always") != 0) {
+                fprintf(stderr, "forage-sim: --share \"%s\": want always (every spawn public at "
+                        "once, the default) or request (the runtime's ctx stack)\n", val);
+                return 2;
+            }
+            a->share = strcmp(val, "always") == 0 ? SIM_SHARE_ALWAYS : SIM_SHARE_REQUEST;
         } else if (strcmp(opt, "--costs") == 0) {
             if (sim_costs_parse(&a->costs, val, err, sizeof err) < 0)
                 return fail(SIM_EINVAL, "bad option", err);
@@ -171,7 +179,7 @@ static int cmd_run(int argc, char **argv)
     if (rc != 0)
         return rc;
     char err[ERRLEN];
-    sim_options o = { .seed = a.seed, .costs = a.costs };
+    sim_options o = { .seed = a.seed, .costs = a.costs, .share = a.share };
     if (a.policy_lib != NULL && (rc = sim_policy_load(&o, a.policy_lib, err, sizeof err)) < 0)
         return fail(rc, "bad option", err);
     if ((rc = sim_policy_resolve(&o, a.policy, a.idle, a.steal, err, sizeof err)) < 0)
