@@ -2,14 +2,16 @@
  * the dispatch window.
  *
  *   forage-iter-demo [--n N] [--n-jobs J] [--batch-size B] [--order index|completion]
+ *                    [--backend steal|process]
  *
  * Streams task i -> i * i for i in [0, N) (default 10^7) and folds the
- * results as they arrive, on the stealing backend with joblib's default
- * pre_dispatch (2 * n_jobs).  Prints the checksum, the time, and the heap
- * high-water mark above the starting point, sampled (glibc mallinfo2) every
- * 4096 results: the iterator holds a few batches, where fg_parallel_map
- * would need N * 8 bytes for its results array.  Exits 1 on a wrong
- * checksum. */
+ * results as they arrive, on the stealing backend (or in forked worker
+ * processes) with joblib's default pre_dispatch (2 * n_jobs).  Prints the
+ * checksum, the time, the heap high-water mark above the starting point,
+ * sampled (glibc mallinfo2) every 4096 results, and the peak resident set
+ * (VmHWM; the process backend's window is a shared mapping, not heap): the
+ * iterator holds a few batches, where fg_parallel_map would need N * 8
+ * bytes for its results array.  Exits 1 on a wrong checksum. */
 #include <forage.h>
 
 #include <stdint.h>
@@ -38,6 +40,20 @@ static size_t heap_in_use(void)
 #endif
 }
 
+/* Peak resident set of this process, KiB (0 if unknown). */
+static long peak_rss_kib(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kib = 0;
+    while (f != NULL && fgets(line, sizeof line, f) != NULL)
+        if (sscanf(line, "VmHWM: %ld kB", &kib) == 1)
+            break;
+    if (f != NULL)
+        fclose(f);
+    return kib;
+}
+
 static double now(void)
 {
     struct timespec ts;
@@ -48,7 +64,7 @@ static double now(void)
 int main(int argc, char **argv)
 {
     size_t n = 10000000;
-    int n_jobs = 2, order = FG_ORDER_INDEX;
+    int n_jobs = 2, order = FG_ORDER_INDEX, backend = FG_BACKEND_STEAL;
     long batch = 1000;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--n") == 0)
@@ -57,21 +73,25 @@ int main(int argc, char **argv)
             n_jobs = atoi(argv[i + 1]);
         else if (strcmp(argv[i], "--batch-size") == 0)
             batch = strcmp(argv[i + 1], "auto") == 0 ? FG_BATCH_AUTO : atol(argv[i + 1]);
+        else if (strcmp(argv[i], "--backend") == 0)
+            backend = strcmp(argv[i + 1], "process") == 0 ? FG_BACKEND_PROCESS : FG_BACKEND_STEAL;
         else if (strcmp(argv[i], "--order") == 0)
             order = strcmp(argv[i + 1], "completion") == 0 ? FG_ORDER_COMPLETION : FG_ORDER_INDEX;
         else {
             fprintf(stderr, "usage: %s [--n N] [--n-jobs J] [--batch-size B|auto] "
-                            "[--order index|completion]\n", argv[0]);
+                            "[--order index|completion] [--backend steal|process]\n", argv[0]);
             return 2;
         }
     }
     fg_parallel *par;
-    int err = fg_parallel_open(&par, FG_PARALLEL_OPTS(.n_jobs = n_jobs, .batch_size = batch));
+    int err = fg_parallel_open(&par, FG_PARALLEL_OPTS(.n_jobs = n_jobs, .batch_size = batch,
+                                                      .backend = backend));
     if (err < 0) {
         fprintf(stderr, "forage: %s\n", fg_strerror(err));
         return 1;
     }
     size_t base = heap_in_use(), high = 0;
+    long rss0 = peak_rss_kib();
     double t0 = now();
     fg_parallel_iter *it;
     err = fg_parallel_iter_open(par, (fg_delayed){ square, NULL, sizeof(uint64_t) }, 0, n, order,
@@ -98,12 +118,15 @@ int main(int argc, char **argv)
     char batch_text[32] = "auto";
     if (batch > 0)
         snprintf(batch_text, sizeof batch_text, "%ld", batch);
-    printf("iter: n=%zu n_jobs=%d batch_size=%s order=%s: %zu results, ended with %s, "
+    printf("iter: n=%zu n_jobs=%d batch_size=%s order=%s backend=%s: %zu results, ended with %s, "
            "checksum %s, %.3f s\n", n, n_jobs, batch_text,
-           order == FG_ORDER_INDEX ? "index" : "completion", count, fg_error_name(err),
+           order == FG_ORDER_INDEX ? "index" : "completion",
+           backend == FG_BACKEND_PROCESS ? "process" : "steal", count, fg_error_name(err),
            sum == want ? "ok" : "WRONG", t);
     printf("heap high-water above the start while streaming: %zu KiB (fg_parallel_map's "
            "results array alone: %zu KiB)\n", high / 1024, n * sizeof(uint64_t) / 1024);
+    printf("peak resident set: %ld KiB at the start, %ld KiB after streaming\n", rss0,
+           peak_rss_kib());
     fg_parallel_close(par);
     return sum == want && err == FG_EDONE && count == n ? 0 : 1;
 }

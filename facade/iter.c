@@ -45,6 +45,7 @@
 #include "forked.h"
 #include "iter.h"
 #include "iter_process.h"
+#include "map.h"
 #include "progress.h"
 #include "seam.h"
 
@@ -65,6 +66,8 @@ typedef struct fg__iter_slot {
 
 struct fg_parallel_iter {
     fg_delayed d;
+    fg_parallel *par;              /* for its printer */
+    fg__progress_state prog;       /* joblib's counters for the lines (under lock) */
     size_t begin, total;
     int order;
     fg_pool *pool;                 /* NULL: sequential (run in next()) or processes */
@@ -126,6 +129,10 @@ static void fg__iter_finished(fg_parallel_iter *it, fg__iter_slot *s)
     }
     if (it->batch == 0 && !s->skipped && s->ran == s->len)
         fg__autobatch_completed(&it->autobatch, s->len, fg__now_s() - s->started_s);
+    it->prog.completed_tasks += s->ran;
+    it->prog.input_left = it->pos < it->total;
+    if (!s->skipped && s->code == 0)
+        fg__print_progress(&it->par->printer, &it->prog, fg__now_s());
     if (!fg__iter_ordered(it))
         it->done[(it->done_head + it->done_len++) % it->nslots] = (size_t)(s - it->slots);
     pthread_cond_broadcast(&it->changed);
@@ -207,6 +214,18 @@ static void fg__iter_end(fg_parallel_iter *it, int code, bool has_index, size_t 
     pthread_cond_broadcast(&it->changed);
 }
 
+/* Under the lock: every result was read; joblib's last line. */
+static void fg__iter_done(fg_parallel_iter *it)
+{
+    if (it->par->printer.verbose != 0) {
+        char elapsed[32];
+        fg__format_time(fg__now_s() - it->prog.start_s, elapsed);
+        fg__printer_line(&it->par->printer, "Done %3zu out of %3zu | elapsed: %s finished",
+                         it->total, it->total, elapsed);
+    }
+    fg__iter_end(it, FG_EDONE, false, 0);
+}
+
 /* Tasks left to dispatch: none after a failure before them, or once
  * cancelled or closing. */
 static bool fg__iter_input_left(fg_parallel_iter *it)
@@ -254,6 +273,8 @@ static bool fg__iter_cut(fg_parallel_iter *it, fg__iter_slot *s)
     *s = (fg__iter_slot){ .start = it->pos, .len = len, .state = FG__PENDING,
                           .started_s = fg__now_s(), .buf = s->buf, .cap = s->cap };
     it->pos += len;
+    it->prog.dispatched_batches++;
+    it->prog.dispatched_tasks += len;
     it->in_flight++;
     if (++it->used > it->used_high)
         it->used_high = it->used;
@@ -410,8 +431,10 @@ static int fg__iter_step(fg_parallel_iter *it, size_t *index, void *result)
             bool cancelled = fg_cancel_requested(it->cancel) && it->pos < it->total;
             if (it->fail_at != SIZE_MAX) /* processes: no worker left at fail_at */
                 fg__iter_end(it, it->fail_code, true, it->begin + it->fail_at);
+            else if (cancelled)
+                fg__iter_end(it, FG_ECANCELED, false, 0);
             else
-                fg__iter_end(it, cancelled ? FG_ECANCELED : FG_EDONE, false, 0);
+                fg__iter_done(it);
         } else {
             fg__iter_wait(it);
         }
@@ -584,7 +607,7 @@ int fg_parallel_iter_open(fg_parallel *par, fg_delayed d, size_t begin, size_t e
     fg_parallel_iter *it = fg__alloc_zeroed(sizeof *it);
     if (it == NULL)
         return FG_ENOMEM;
-    *it = (fg_parallel_iter){ .d = d, .begin = begin, .total = end - begin, .order = order,
+    *it = (fg_parallel_iter){ .d = d, .par = par, .begin = begin, .total = end - begin, .order = order,
                               .pool = o.pool, .cancel = o.cancel,
                               .batch = o.batch_size > 0 ? (size_t)o.batch_size : 0,
                               .fail_at = SIZE_MAX };
@@ -595,6 +618,12 @@ int fg_parallel_iter_open(fg_parallel *par, fg_delayed d, size_t begin, size_t e
     pthread_cond_init(&it->changed, NULL);
     fg__autobatch_init(&it->autobatch, FG_BATCH_AUTO_MIN_S, FG_BATCH_AUTO_MAX_S);
     it->nslots = fg__iter_window(&o, n_jobs, it->total, it->batch);
+    it->prog = (fg__progress_state){ .total = it->total, .input_left = it->total > 0,
+                                     .pre_dispatch = o.pre_dispatch > 0 ? (size_t)o.pre_dispatch
+                                                                         : 2 * (size_t)n_jobs,
+                                     .start_s = fg__now_s() };
+    if (o.pre_dispatch == FG_PRE_DISPATCH_ALL)
+        it->prog.pre_dispatch = 0;
     int err = fg__iter_alloc(it, proc);
     if (err == 0 && proc)
         err = fg__iter_open_proc(it, n_jobs, o.timeout);
@@ -602,8 +631,13 @@ int fg_parallel_iter_open(fg_parallel *par, fg_delayed d, size_t begin, size_t e
         fg__iter_free(it);
         return err;
     }
+    bool alone = it->pool == NULL && !proc;
+    if (par->printer.verbose != 0)
+        fg__printer_line(&par->printer, "Using backend %s with %d concurrent workers.",
+                         fg__backend_name(proc ? FG_BACKEND_PROCESS : o.backend),
+                         alone ? 1 : n_jobs);
     pthread_mutex_lock(&it->lock);
-    if (it->pool != NULL || proc)
+    if (!alone)
         fg__iter_fill(it); /* start the window now; sequential waits for next() */
     pthread_mutex_unlock(&it->lock);
     *out = it;

@@ -58,6 +58,9 @@ typedef struct fg__map {
     int term_signal, exit_status; /* process backend: how a worker died */
 } fg__map;
 
+/* "StealingBackend", ... as the progress lines name an FG_BACKEND_*. */
+const char *fg__backend_name(int backend);
+
 /* Under m->lock (or on the only thread using m): joblib's progress line
  * for the counters in m->prog at time now_s (fg__now_s), and on_progress. */
 void fg__map_report_at(fg__map *m, bool finished, double now_s);

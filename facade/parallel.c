@@ -382,6 +382,11 @@ static const char *const fg__backend_names[] = {
     [FG_BACKEND_PROCESS] = "ProcessBackend",
 };
 
+const char *fg__backend_name(int backend)
+{
+    return fg__backend_names[backend];
+}
+
 /* The backend a call runs on: in a process backend's worker every call
  * runs in that (single-threaded) worker, even on a façade opened before
  * the fork, whose pool has no threads here. */
@@ -407,7 +412,7 @@ static int fg__map_run(fg__map *m, fg_error_info *info)
                     all ? m->total : par->pre_dispatch);
     if (par->printer.verbose != 0)
         fg__printer_line(&par->printer, "Using backend %s with %d concurrent workers.",
-                         fg__backend_names[backend],
+                         fg__backend_name(backend),
                          backend == FG_BACKEND_SEQUENTIAL ? 1 : par->n_jobs);
     m->prog.start_s = fg__now_s();
     int err = 0;

@@ -1369,12 +1369,16 @@ enum fg_order {
  * task whose worker dies ends the stream at its index with FG_ECRASHED
  * (FG_ETIMEDOUT past par's timeout), and fg_parallel_iter_close reports
  * the signal or exit status.  par's cancel token reaches the workers when
- * a reader waits, and a task there does not see it.  par must stay open
+ * a reader waits, and a task there does not see it.  The workers die with
+ * the thread that opened the iterator (they must not outlive the caller),
+ * so that thread must not exit before close.  par must stay open
  * until the iterator is closed.  Errors, with nothing run and *out NULL:
  * FG_EINVAL (NULL par, fn or out, begin > end, an unknown order),
  * FG_ENOMEM (also: the shared window cannot be mapped), FG_EAGAIN (a fork
- * failed; fg_last_error_detail says why).  Progress lines and on_progress
- * are not produced for iterators. */
+ * failed; fg_last_error_detail says why).  With par's verbose, joblib's
+ * lines are printed (the backend line, one per finished batch as the
+ * verbosity filter allows, and "Done n out of n" when the end is read);
+ * on_progress is not called for iterators. */
 FG_API int fg_parallel_iter_open(fg_parallel *par, fg_delayed d, size_t begin, size_t end,
                                  int order, fg_parallel_iter **out);
 

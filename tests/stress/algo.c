@@ -6,9 +6,9 @@
  * FG_PARALLEL_SCAN, inclusive or exclusive, in place or not, with a random
  * grain) of 2x2 matrices mod 2^64 (not commutative, so any reordering
  * shows), a stable sort of tagged records (must equal the reference ordered
- * by key then tag), an unstable sort (keys ordered, every tag once), or a
- * radix sort of doubles with NaNs and signed zeros (must equal the totalOrder
- * reference bit for bit).  EXTERNAL threads call directly; the main thread
+ * by key then tag; generic or FG_PARALLEL_SORT), an unstable sort (keys
+ * ordered, every tag once), or a radix sort of doubles with NaNs and signed
+ * zeros (must equal the totalOrder reference bit for bit).  EXTERNAL threads call directly; the main thread
  * calls from inside an fg_join of two jobs, so workers run the algorithms'
  * own joins nested in other work.
  */
@@ -102,6 +102,10 @@ static void job_scan(stress_rng *r, size_t n)
     free(want);
 }
 
+#define rec_before(x, y) ((x).key < (y).key)
+FG_PARALLEL_SORT(typed_rec_sort, rec, rec_before)
+
+/* stable: 0 fg_parallel_sort, 1 fg_parallel_stable_sort, 2 FG_PARALLEL_SORT */
 static void job_sort(stress_rng *r, size_t n, int stable)
 {
     rec *a = malloc((n + 1) * sizeof *a), *want = malloc((n + 1) * sizeof *want);
@@ -110,8 +114,9 @@ static void job_sort(stress_rng *r, size_t n, int stable)
         a[i] = (rec){ stress_rng_next(r) % (range == 1 ? UINT64_MAX : range), i };
     memcpy(want, a, n * sizeof *a);
     qsort(want, n, sizeof *want, rec_cmp_tag);
-    int rc = stable ? fg_parallel_stable_sort(pool, a, n, sizeof *a, rec_cmp)
-                    : fg_parallel_sort(pool, a, n, sizeof *a, rec_cmp);
+    int rc = stable == 2 ? typed_rec_sort(pool, a, n)
+             : stable ? fg_parallel_stable_sort(pool, a, n, sizeof *a, rec_cmp)
+                      : fg_parallel_sort(pool, a, n, sizeof *a, rec_cmp);
     int bad = rc != 0;
     if (stable) {
         bad |= n > 0 && memcmp(a, want, n * sizeof *a) != 0;
@@ -125,7 +130,8 @@ static void job_sort(stress_rng *r, size_t n, int stable)
         free(seen);
     }
     if (bad)
-        stress_fail("%s sort n=%zu: rc %d or wrong order", stable ? "stable" : "unstable", n, rc);
+        stress_fail("%s sort n=%zu: rc %d or wrong order",
+                    stable == 2 ? "typed" : stable ? "stable" : "unstable", n, rc);
     free(a);
     free(want);
 }
@@ -156,10 +162,11 @@ static void job(uint64_t seed)
 {
     stress_rng r = stress_rng_make(seed, 1);
     size_t n = stress_rng_below(&r, N_MAX + 1);
-    switch (stress_rng_below(&r, 4)) {
+    switch (stress_rng_below(&r, 5)) {
     case 0: job_scan(&r, n); break;
     case 1: job_sort(&r, n, 1); break;
     case 2: job_sort(&r, n, 0); break;
+    case 3: job_sort(&r, n, 2); break;
     default: job_radix(&r, n); break;
     }
     atomic_fetch_add(&jobs_done, 1);

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -1065,4 +1066,102 @@ Test(process, stream_crash_table, .timeout = 300)
         check_stream(p, &after, 0);
         fg_parallel_close(p);
     }
+}
+
+/* Progress lines, as the process map prints them: the backend line, one
+ * "Done N tasks" line per batch while input is left (verbose 11 filters
+ * none), joblib's counted lines after, and the closing line. */
+Test(process, stream_progress_lines)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *log = open_memstream(&text, &len);
+    fg_parallel *p = NULL;
+    cr_assert_eq(fg_parallel_open(&p, FG_PARALLEL_OPTS(.n_jobs = 2, .batch_size = 10, .verbose = 11,
+                                                       .log = log,
+                                                       .backend = FG_BACKEND_PROCESS)), 0);
+    fg_parallel_iter *it = NULL;
+    cr_assert_eq(fg_parallel_iter_open(p, (fg_delayed){ task_f, NULL, 8 }, 0, 100, FG_ORDER_INDEX,
+                                       &it), 0);
+    size_t i;
+    uint64_t v;
+    int rc;
+    while ((rc = fg_parallel_iter_next(it, &i, &v)) == 0)
+        cr_assert_eq(v, f_of(i));
+    cr_assert_eq(rc, FG_EDONE);
+    fg_parallel_iter_close(it, NULL);
+    fg_parallel_close(p);
+    fclose(log);
+    const char *prefix = "[Parallel(n_jobs=2)]: ";
+    char *save = NULL, *line = strtok_r(text, "\n", &save);
+    cr_assert_not_null(line);
+    cr_assert_str_eq(line, "[Parallel(n_jobs=2)]: Using backend ProcessBackend with 2 concurrent workers.");
+    size_t lines = 0, last_done = 0;
+    char *last = NULL;
+    while ((line = strtok_r(NULL, "\n", &save)) != NULL) {
+        cr_assert(strncmp(line, prefix, strlen(prefix)) == 0, "line: %s", line);
+        size_t done;
+        if (sscanf(line + strlen(prefix), "Done %zu tasks", &done) == 1 &&
+            strstr(line, "out of") == NULL) {
+            cr_assert(done > last_done && done % 10 == 0, "line: %s", line);
+            last_done = done;
+        }
+        last = line;
+        lines++;
+    }
+    cr_assert_geq(lines, 2);
+    cr_assert(strncmp(last + strlen(prefix), "Done 100 out of 100 | elapsed: ", 31) == 0 &&
+              strstr(last, " finished") != NULL, "last line: %s", last);
+    cr_assert_geq(last_done, 10, "lines while input was left");
+    free(text);
+}
+
+/* Two threads read one process iterator: one watches the workers at a time,
+ * and every result goes to exactly one of them. */
+typedef struct two_readers {
+    fg_parallel_iter *it;
+    unsigned char *seen; /* per index: which reader took it (1 or 2) */
+    size_t got;
+    int rc, id;
+} two_readers;
+
+static void *stream_reader(void *arg)
+{
+    two_readers *r = arg;
+    size_t i;
+    uint64_t v;
+    while ((r->rc = fg_parallel_iter_next(r->it, &i, &v)) == 0) {
+        if (v != f_of(i) || r->seen[i] != 0)
+            r->rc = -1000; /* checked below, on the main thread */
+        r->seen[i] = (unsigned char)r->id;
+        r->got++;
+        if (r->rc != 0)
+            break;
+    }
+    return NULL;
+}
+
+Test(process, stream_two_reading_threads)
+{
+    enum { N = 200000 };
+    fg_parallel *p = proc_open(2, 3, 0);
+    fg_parallel_iter *it = NULL;
+    cr_assert_eq(fg_parallel_iter_open(p, (fg_delayed){ task_f, NULL, 8 }, 0, N,
+                                       FG_ORDER_COMPLETION, &it), 0);
+    unsigned char *seen = calloc(N, 1);
+    two_readers a = { it, seen, 0, 0, 1 }, b = { it, seen, 0, 0, 2 };
+    pthread_t ta, tb;
+    cr_assert_eq(pthread_create(&ta, NULL, stream_reader, &a), 0);
+    cr_assert_eq(pthread_create(&tb, NULL, stream_reader, &b), 0);
+    pthread_join(ta, NULL);
+    pthread_join(tb, NULL);
+    cr_assert_eq(a.rc, FG_EDONE, "%d", a.rc);
+    cr_assert_eq(b.rc, FG_EDONE, "%d", b.rc);
+    cr_assert_eq(a.got + b.got, N, "%zu + %zu", a.got, b.got);
+    for (size_t i = 0; i < N; i++)
+        cr_assert_neq(seen[i], 0, "index %zu never read", i);
+    cr_log_info("two readers: %zu and %zu results", a.got, b.got);
+    fg_parallel_iter_close(it, NULL);
+    fg_parallel_close(p);
+    free(seen);
 }
