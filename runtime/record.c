@@ -251,9 +251,18 @@ void fg__record_label(int kind)
     fg__worker *w = fg__tls_worker;
     if (FG__LIKELY(w == NULL || w->record == NULL))
         return;
-    fg__record_unit *u = w->record->now.cur;
+    fg__recorder *r = w->record;
+    fg__record_unit *u = r->now.cur;
     if (u != NULL)
         u->link = (u->link & ~(uintptr_t)7) | (uintptr_t)(kind & 7);
+    /* Chunks and batches are the user's code, often long: read the clock
+     * here and at the unit's next boundary, so that a sample taken while
+     * boundaries came fast does not charge this unit's time to whichever
+     * unit runs at the next read (the seed workload's batches went to
+     * join halves that way, and its recorded span tripled). */
+    r->reuse = 0;
+    fg__record_charge(r, fg__record_read(r));
+    r->span = r->left = 1;
 }
 
 /* ------------------------------------------------------ configuration */
