@@ -9,6 +9,9 @@
  *   per-task  (P * Tp - Tseq) / m on m = 250 * n trivial tasks (task i
  *             stores i) at batch auto: worker time per task beyond the
  *             task itself, as trivial.c measures the thread backends;
+ *   floor     with the large heap: P bare fork()s whose children _exit(0)
+ *             at once, reaped by waitpid, median of 20: what any backend
+ *             that forks P workers per call pays before running anything;
  *   seed      the seed workload (n tasks, my_task) at batch 1000 on the
  *             process backend and on STEAL in the same run, interleaved:
  *             efficiency Tseq / (P * Tp) of each and their ratio.
@@ -19,6 +22,8 @@
 #include <forage.h>
 
 #include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "../common/bench.h"
 #include "../../examples/seed_task.h"
@@ -43,6 +48,29 @@ static double map_once(int backend, int p, long batch, fg_task_fn fn, uint64_t *
     double t = bench_now() - t0;
     fg_parallel_close(par);
     return err == 0 ? t : -1;
+}
+
+/* Median of 20 rounds of P bare forks, each child exiting at once, all
+ * reaped: the floor under the fixed cost for this caller's memory. */
+static double fork_floor(int p)
+{
+    double t[20];
+    for (int k = 0; k < 20; k++) {
+        pid_t kids[BENCH_MAX_THREADS];
+        double t0 = bench_now();
+        for (int i = 0; i < p; i++) {
+            kids[i] = fork();
+            if (kids[i] == 0)
+                _exit(0);
+            if (kids[i] < 0)
+                return -1;
+        }
+        for (int i = 0; i < p; i++)
+            if (waitpid(kids[i], NULL, 0) != kids[i])
+                return -1;
+        t[k] = bench_now() - t0;
+    }
+    return bench_median(t, 20);
 }
 
 /* Median of 20 calls of P trivial tasks on one open façade. */
@@ -103,6 +131,7 @@ int main(int argc, char **argv)
     size_t n = (size_t)o.param, m = 250 * n;
     bench_header(&o);
     double fixed_small[BENCH_MAX_REPS], fixed_big[BENCH_MAX_REPS], fixed_huge[BENCH_MAX_REPS];
+    double floor_big[BENCH_MAX_REPS];
     double over[BENCH_MAX_REPS];
     /* The small caller first, before the large arrays below exist. */
     uint64_t small[BENCH_MAX_THREADS * 8];
@@ -161,6 +190,12 @@ int main(int argc, char **argv)
         __asm__ volatile("" : : "r"(heap) : "memory"); /* keep the stores */
         double *out = huge ? fixed_huge : fixed_big;
         for (int rep = 0; rep < o.reps && !bad; rep++) {
+            if (!huge) {
+                floor_big[rep] = fork_floor(p);
+                bad |= floor_big[rep] < 0;
+                if (!bad)
+                    bench_row("fork", "floor-resident", resident_mib, 0, p, rep, floor_big[rep], 0);
+            }
             out[rep] = fixed_cost(p, r);
             bad |= out[rep] < 0;
             if (!bad)
@@ -180,6 +215,8 @@ int main(int argc, char **argv)
                     "resident, 4 KiB pages), %.3f ms (the same in huge pages)\n",
             bench_median(fixed_small, o.reps) * 1e3, bench_median(fixed_big, o.reps) * 1e3,
             resident_mib, bench_median(fixed_huge, o.reps) * 1e3);
+    fprintf(stderr, "  floor: %d bare forks + exits:  %.3f ms (%ld MiB resident, 4 KiB pages)\n",
+            p, bench_median(floor_big, o.reps) * 1e3, resident_mib);
     fprintf(stderr, "  per-task overhead, batch auto: %.2f ns/task (%zu trivial tasks)\n",
             bench_median(over, o.reps), m);
     fprintf(stderr, "  seed n=%zu batch 1000:        efficiency %.3f (STEAL %.3f), ratio %.3f\n",
