@@ -86,7 +86,7 @@ extern "C" {
 /* ---------------------------------------------------------------- version */
 
 #define FG_VERSION_MAJOR 0
-#define FG_VERSION_MINOR 4
+#define FG_VERSION_MINOR 5
 #define FG_VERSION_PATCH 0
 #define FG_VERSION_HEX \
     ((FG_VERSION_MAJOR << 16) | (FG_VERSION_MINOR << 8) | FG_VERSION_PATCH)
