@@ -633,7 +633,7 @@ FG_API void fg__task_sync_slow(fg_ctx *cx, fg_ctx_fn fn, void *out, size_t size)
 FG_API void fg__ctx_check_pending(fg_ctx *cx, unsigned entry);
 
 /* The task's slot body, its thief-side runner, and the root call. */
-#define FG__TASK_COMMON(NAME, ATYPE, SLOT_FIELDS, RUN_BODY, RTYPE_OUT)            \
+#define FG__TASK_COMMON(NAME, ATYPE, SLOT_FIELDS, RUN_BODY)                       \
     typedef struct NAME##__slot { SLOT_FIELDS } NAME##__slot;                     \
     _Static_assert(sizeof(NAME##__slot) <= FG_CTX_ARG_MAX,                        \
                    #NAME ": argument and result exceed FG_CTX_ARG_MAX bytes");    \
@@ -658,7 +658,7 @@ FG_API void fg__ctx_check_pending(fg_ctx *cx, unsigned entry);
 
 /* The sync's fast path: the newest slot is this task's and still the
  * owner's; take its argument and run it here by a direct call. */
-#define FG__TASK_SYNC_FAST(cx, NAME, ATYPE, s)                                    \
+#define FG__TASK_SYNC_FAST(cx, NAME, s)                                           \
     ((s) >= (cx)->fg__split && (s)->fg__fn == NAME##__run &&                      \
      FG__CTX_SPLITREQ(cx) == 0)
 
@@ -670,12 +670,12 @@ FG_API void fg__ctx_check_pending(fg_ctx *cx, unsigned entry);
 #define FG_TASK(RTYPE, NAME, ATYPE)                                               \
     static RTYPE NAME(fg_ctx *cx, ATYPE arg);                                     \
     FG__TASK_COMMON(NAME, ATYPE, ATYPE arg; RTYPE result;,                       \
-                    s->result = NAME(cx, s->arg), RTYPE)                          \
+                    s->result = NAME(cx, s->arg))                                 \
     static inline __attribute__((unused)) RTYPE NAME##_sync(fg_ctx *cx)          \
     {                                                                             \
         fg_ctx_slot *s = cx->fg__top - 1;                                         \
         FG__TASK_PENDING(cx, -1);                                                 \
-        if (FG__LIKELY(FG__TASK_SYNC_FAST(cx, NAME, ATYPE, s))) {                 \
+        if (FG__LIKELY(FG__TASK_SYNC_FAST(cx, NAME, s))) {                        \
             ATYPE a;                                                              \
             memcpy(&a, s->fg__arg, sizeof a);                                     \
             cx->fg__top = s;                                                      \
@@ -701,12 +701,12 @@ FG_API void fg__ctx_check_pending(fg_ctx *cx, unsigned entry);
  * NAME_sync returns nothing and NAME_run takes no result pointer. */
 #define FG_TASK_VOID(NAME, ATYPE)                                                 \
     static void NAME(fg_ctx *cx, ATYPE arg);                                      \
-    FG__TASK_COMMON(NAME, ATYPE, ATYPE arg;, NAME(cx, s->arg), void)              \
+    FG__TASK_COMMON(NAME, ATYPE, ATYPE arg;, NAME(cx, s->arg))                    \
     static inline __attribute__((unused)) void NAME##_sync(fg_ctx *cx)           \
     {                                                                             \
         fg_ctx_slot *s = cx->fg__top - 1;                                         \
         FG__TASK_PENDING(cx, -1);                                                 \
-        if (FG__LIKELY(FG__TASK_SYNC_FAST(cx, NAME, ATYPE, s))) {                 \
+        if (FG__LIKELY(FG__TASK_SYNC_FAST(cx, NAME, s))) {                        \
             ATYPE a;                                                              \
             memcpy(&a, s->fg__arg, sizeof a);                                     \
             cx->fg__top = s;                                                      \

@@ -27,13 +27,7 @@
 
 #include "../common/bench.h"
 #include "../../examples/seed_task.h"
-
-static int trivial_task(size_t i, void *ctx, void *result)
-{
-    (void)ctx;
-    *(uint64_t *)result = i;
-    return 0;
-}
+#include "trivial.h"
 
 /* One map: seconds, or -1 on a failure (the checksum is checked by the
  * caller). */
@@ -95,15 +89,6 @@ static double fixed_cost(int p, uint64_t *r)
     return bench_median(t, 20);
 }
 
-static double seq_trivial(uint64_t *r, size_t m)
-{
-    double t0 = bench_now();
-    for (size_t i = 0; i < m; i++)
-        trivial_task(i, NULL, &r[i]);
-    __asm__ volatile("" ::: "memory");
-    return bench_now() - t0;
-}
-
 static double seq_seed(uint64_t *r, size_t n)
 {
     double t0 = bench_now();
@@ -152,7 +137,7 @@ int main(int argc, char **argv)
     uint64_t trivial_expect = m > 0 ? (uint64_t)m * (m - 1) / 2 : 0;
     int bad = 0;
     for (int rep = -1; rep < o.reps && !bad; rep++) { /* rep -1: warm-up */
-        double ts = seq_trivial(r, m);
+        double ts = trivial_seq(r, m);
         double tp = map_once(FG_BACKEND_PROCESS, p, FG_BATCH_AUTO, trivial_task, r, m);
         bad |= tp < 0 || seed_checksum(r, m) != trivial_expect;
         double tseq = seq_seed(r, n);

@@ -13,13 +13,7 @@
 
 #include "../common/bench.h"
 #include "../../examples/seed_task.h"
-
-static int trivial_task(size_t i, void *ctx, void *result)
-{
-    (void)ctx;
-    *(uint64_t *)result = i;
-    return 0;
-}
+#include "trivial.h"
 
 static const struct trivial_config {
     const char *name;
@@ -32,15 +26,6 @@ static const struct trivial_config {
     { "forage-shared", FG_BACKEND_SHARED, 1, 100 },
 };
 #define NCONFIGS (int)(sizeof configs / sizeof configs[0])
-
-static double trivial_seq(uint64_t *r, size_t n)
-{
-    double t0 = bench_now();
-    for (size_t i = 0; i < n; i++)
-        trivial_task(i, NULL, &r[i]);
-    __asm__ volatile("" ::: "memory");
-    return bench_now() - t0;
-}
 
 /* One map of m trivial tasks: seconds, or -1 on a failure. */
 static double trivial_par(uint64_t *r, size_t m, int threads, const struct trivial_config *tc)
