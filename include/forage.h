@@ -656,6 +656,11 @@ FG_API void fg__ctx_check_pending(fg_ctx *cx, unsigned entry);
             fg__task_spawn_slow(cx, sizeof(NAME##__slot));                        \
     }
 
+/* The last item of FG_TASK / FG_TASK_VOID: a declaration, so that the
+ * user's `FG_TASK(...);` ends it and -pedantic sees no stray semicolon
+ * after a function body. */
+#define FG__TASK_END(NAME) typedef int NAME##__end
+
 /* The sync's fast path: the newest slot is this task's and still the
  * owner's; take its argument and run it here by a direct call. */
 #define FG__TASK_SYNC_FAST(cx, NAME, s)                                           \
@@ -695,7 +700,8 @@ FG_API void fg__ctx_check_pending(fg_ctx *cx, unsigned entry);
         if (result != NULL)                                                       \
             *result = s.result;                                                   \
         return err;                                                               \
-    }
+    }                                                                             \
+    FG__TASK_END(NAME)
 
 /* FG_TASK_VOID(NAME, ATYPE): the same for `void NAME(fg_ctx *, ATYPE)`;
  * NAME_sync returns nothing and NAME_run takes no result pointer. */
@@ -722,7 +728,8 @@ FG_API void fg__ctx_check_pending(fg_ctx *cx, unsigned entry);
         memset(&s, 0, sizeof s);                                                  \
         s.arg = arg;                                                              \
         return fg_ctx_run(pool, NAME##__run, &s);                                 \
-    }
+    }                                                                             \
+    FG__TASK_END(NAME)
 
 /* --------------------------------------------------------- parallel loops */
 
@@ -815,7 +822,7 @@ FG_API int fg__for_inline_prepare(fg_pool *pool, size_t begin, size_t end,
 #endif
 
 #define FG_PARALLEL_FOR(NAME, BODY)                                               \
-    FG_TASK_VOID(NAME##__span, fg__for_span)                                      \
+    FG_TASK_VOID(NAME##__span, fg__for_span);                                     \
     static void NAME##__span(fg_ctx *cx, fg__for_span s)                          \
     {                                                                             \
         fg__for_loop *l = s.loop;                                                 \
