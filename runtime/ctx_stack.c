@@ -27,6 +27,11 @@
  *   ts is back to (h + 1, h + 1) when it does.
  * - ABA.  A thief whose CAS succeeds on an old-looking value claims what is
  *   at index tail now, which the current value says is shared.
+ * - Buried slots (loose tasks, fg__ctx_claim).  Taking back slot i below
+ *   the top is the same CAS as taking back the top (split := i, only while
+ *   tail <= i), so exclusion holds; it never moves tail, so a stolen sync
+ *   at h still finds every slot below h claimed.  A done marker is popped
+ *   like any slot (taken back, or its thief waited for: T3).
  *
  * field     written by               read by          order
  * ts        thieves (CAS tail+1),    thieves, owner   thief CAS acquire
@@ -36,7 +41,8 @@
  *           (clear)                                   pass through ts
  * slots[i]  owner (spawn), the       thief, owner     published by ts, returned
  *           thief (block, by the task)                by the latch [ctx-done]
- * cx, ready, wake_next, meta: owner only (meta[i] is read by the thief of i).
+ * cx, ready, wake_next, meta, markers: owner only (meta[i].job, .done and
+ * .slot are read by the thief of i; .marker is the owner's alone).
  */
 #include "ctx_stack.h"
 

@@ -20,6 +20,11 @@
  * T3  the owner reuses a claimed slot only after the sync of its task
  *     waited for the latch: syncs go newest first, so everything pushed
  *     above a slot is synced before it.
+ * Loose tasks (group tasks, group.c) are popped by whatever sync finds them
+ * on top, and a group sync may claim its buried slots below the top
+ * (fg__ctx_claim: private, or taken back by moving split down) and leave
+ * done markers, which the pop that uncovers them drops (waiting for a
+ * thief that claimed one), so T3 holds for them too.
  */
 #ifndef FG_CTX_STACK_H
 #define FG_CTX_STACK_H
@@ -35,7 +40,7 @@
 #include "latch.h"
 
 #ifndef FG__CTX_CAPACITY
-#  define FG__CTX_CAPACITY (1u << 14) /* slots per worker: 1 MiB + 640 KiB */
+#  define FG__CTX_CAPACITY (1u << 14) /* slots per worker: 1 MiB + 896 KiB */
 #endif
 
 /* Per slot, forage's own: how a thief runs it and how the owner waits. */

@@ -37,13 +37,27 @@
  *        (clear)                 sync      finishes like a run one
  * done   sync (init), last finisher    see latch.c
  *
- * I4  a sync on a worker first runs its own deque's newest jobs while tasks
- *     are not finished (fg__sync_run_own); when it reads 0 (acquire) every
- *     task has finished and no RMW is needed.  Only if the deque runs dry
- *     first does it announce SYNC_BIT and wait.  Group tasks it takes run
- *     inline in that loop (fg__sync_run_job), not through fg__worker_run.
+ * lo     owner (spawn, sync) owner     plain: 1 + the lowest ctx slot of a
+ *                                      spawn since the last sync, 0: none
  *
- * Frames come from the pool's slab (slab.c): no malloc in steady state.
+ * I4  a sync on a worker first runs its own tasks: those on its ctx stack
+ *     (fg__sync_pop), then its own deque's newest jobs while tasks are not
+ *     finished (fg__sync_run_own); when it reads 0 (acquire) every task has
+ *     finished and no RMW is needed.  Only if both run dry first does it
+ *     announce SYNC_BIT and wait.  Group tasks it takes run inline in that
+ *     loop, not through fg__worker_run.
+ * I5  (ctx slots) the owner, in the job that holds the group (below the
+ *     frame of its innermost fg__worker_run) and before its sync announces
+ *     itself, stores {fn, arg, group} into its ctx stack (ctx_stack.c) as a
+ *     loose task, counted in pend; anyone else, and the owner otherwise,
+ *     takes a frame (slab.c: no malloc in steady state).  The job syncs the
+ *     group before it returns, so the slots never outlive it; a task a
+ *     thief ran in its slot counts its finish in `left` like any thief's.
+ *     A sync pops its tasks newest first (fg__sync_pop); any ctx sync that
+ *     finds a loose task above its own slot runs it first (ctx.c); a sync
+ *     whose tasks lie under a later ctx slot runs them in place and leaves
+ *     done markers (fg__sync_unbury, ctx_stack.c).  docs/design/join.md,
+ *     "Groups on the ctx stack".
  */
 #include <assert.h>
 #include <string.h>
@@ -193,44 +207,6 @@ static inline void fg__spawn_pushed(fg__group_state *st, uint32_t at)
         st->lo = at + 1;
 }
 
-/* The stack is full or diverted, or thieves asked: a worker asks every
- * other one before it parks (sleep.c), so a request may stand for several
- * sleepers.  While any sleeps, share each new task at once and wake one,
- * as a deque push would, and keep asking, so that the next spawn comes
- * here too (group tasks are often long: a worker left asleep would not
- * see them until the owner spawns again). */
-__attribute__((noinline))
-static bool fg__spawn_push_slow(fg__worker *w, fg__group_state *st)
-{
-    fg__ctx_stack *cs = &w->ctx_stack;
-    uint32_t at = (uint32_t)(cs->cx.fg__top - cs->cx.fg__slots);
-    bool sleepers = fg__atomic_load(&w->pool->sleep.sleepers, FG__RELAXED) != 0;
-    if (fg__ctx_push_loose(cs, sleepers) != 0)
-        return false;
-    fg__spawn_pushed(st, at);
-    if (sleepers && fg__atomic_load(&w->pool->sleep.sleepers, FG__RELAXED) != 0 &&
-        fg__atomic_load(&cs->splitreq, FG__RELAXED) == 0)
-        fg__atomic_store(&cs->splitreq, 1, FG__RELAXED); /* a hint, as thieves write it */
-    return true;
-}
-
-/* Store the task into slot top and push it; false when the stack cannot
- * take it (full, or spilled tasks on top): the caller uses a frame. */
-static inline bool fg__spawn_push(fg__worker *w, fg__group_state *st, fg_fn fn, void *arg)
-{
-    fg_ctx *cx = &w->ctx_stack.cx;
-    fg_ctx_slot *s = cx->fg__top;
-    memcpy(s->fg__arg + offsetof(fg__group_block, fn), &fn, sizeof fn);
-    memcpy(s->fg__arg + offsetof(fg__group_block, arg), &arg, sizeof arg);
-    memcpy(s->fg__arg + offsetof(fg__group_block, group), &st, sizeof st);
-    s->fg__fn = fg__group_ctx_fn;
-    if (__builtin_expect(s >= cx->fg__limit || FG__CTX_SPLITREQ(cx) != 0, 0))
-        return fg__spawn_push_slow(w, st);
-    cx->fg__top = s + 1;
-    fg__spawn_pushed(st, (uint32_t)(s - cx->fg__slots));
-    return true;
-}
-
 static void fg__spawn_execute(fg__job *job, fg__worker *w)
 {
     fg__spawn_run(FG__CONTAINER_OF(job, fg__spawn_frame, job), w);
@@ -314,16 +290,50 @@ static int fg__spawn_frame_path(fg_group *g, fg_fn fn, void *arg)
     return 0;
 }
 
+/* The stack is full or diverted, or thieves asked: a worker asks every
+ * other one before it parks (sleep.c), so a request may stand for several
+ * sleepers.  While any sleeps, share each new task at once and wake one,
+ * as a deque push would, and keep asking, so that the next spawn comes
+ * here too (group tasks are often long: a worker left asleep would not
+ * see them until the owner spawns again). */
+__attribute__((noinline))
+static int fg__spawn_push_slow(fg__worker *w, fg_group *g, fg_fn fn, void *arg)
+{
+    fg__ctx_stack *cs = &w->ctx_stack;
+    fg__group_state *st = fg__group_state_of(g);
+    uint32_t at = (uint32_t)(cs->cx.fg__top - cs->cx.fg__slots);
+    bool sleepers = fg__atomic_load(&w->pool->sleep.sleepers, FG__RELAXED) != 0;
+    if (fg__ctx_push_loose(cs, sleepers) != 0)
+        return fg__spawn_frame_path(g, fn, arg); /* full, or spilled tasks on top */
+    fg__spawn_pushed(st, at);
+    if (sleepers && fg__atomic_load(&w->pool->sleep.sleepers, FG__RELAXED) != 0 &&
+        fg__atomic_load(&cs->splitreq, FG__RELAXED) == 0)
+        fg__atomic_store(&cs->splitreq, 1, FG__RELAXED); /* a hint, as thieves write it */
+    return 0;
+}
+
 int fg_spawn(fg_group *g, fg_fn fn, void *arg)
 {
     fg__worker *w = fg__tls_worker;
     /* The owner, in the job that syncs the group, and its sync not waiting
      * yet.  w->pool is never NULL, so a NULL pool goes the other way. */
-    if (FG__LIKELY(g != NULL && fn != NULL && w != NULL && w->pool == g->pool &&
-                   fg__group_in_job(w, g) && !fg__group_state_of(g)->announced) &&
-        fg__spawn_push(w, fg__group_state_of(g), fn, arg))
-        return 0;
-    return fg__spawn_frame_path(g, fn, arg);
+    if (!FG__LIKELY(g != NULL && fn != NULL && w != NULL && w->pool == g->pool &&
+                    fg__group_in_job(w, g) && !fg__group_state_of(g)->announced))
+        return fg__spawn_frame_path(g, fn, arg);
+    /* The block goes into slot top first (the stack's spare slot when it is
+     * full), as fg_ctx_spawn does; then one check decides. */
+    fg__group_state *st = fg__group_state_of(g);
+    fg_ctx *cx = &w->ctx_stack.cx;
+    fg_ctx_slot *s = cx->fg__top;
+    memcpy(s->fg__arg + offsetof(fg__group_block, fn), &fn, sizeof fn);
+    memcpy(s->fg__arg + offsetof(fg__group_block, arg), &arg, sizeof arg);
+    memcpy(s->fg__arg + offsetof(fg__group_block, group), &st, sizeof st);
+    s->fg__fn = fg__group_ctx_fn;
+    if (__builtin_expect(s >= cx->fg__limit || FG__CTX_SPLITREQ(cx) != 0, 0))
+        return fg__spawn_push_slow(w, g, fn, arg);
+    cx->fg__top = s + 1;
+    fg__spawn_pushed(st, (uint32_t)(s - cx->fg__slots));
+    return 0;
 }
 
 /* fg__worker_run for a job a sync took from its own deque.  A spawned
