@@ -8,7 +8,7 @@
  * Why one object: when each program compiled its own copy of the same
  * source, gcc (forage, libgomp, oneTBB, Lace) vectorised the inner loop two
  * doubles at a time with an overlap check per row, clang (libomp) and rustc
- * (rayon) unrolled it four times, and the clang and rustc twins ran 10-15%
+ * (rayon) unrolled it four times, and the clang and rustc twins ran 10-20%
  * faster than the gcc ones on this machine (docs/benchmarks.md): the table
  * compared compilers, not runtimes.  The inner loop is written with
  * explicit two-double vectors, four at a time, which every compiler turns
