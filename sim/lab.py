@@ -14,8 +14,10 @@ steal success and the remote-steal fraction).  Workloads: the recordings in --re
 workload made by running those benchmark programs at P = 1 under
 FORAGE_RECORD (docs/design/record.md), for every program whose run leaves
 one, kept as --out/recordings/WORKLOAD.rec (so --recordings on that folder
-reruns the lab on them); else hand-made stand-ins written by `forage-sim gen`.  Simulation is
-deterministic (seed 1); recordings are measured, so they vary by run."""
+reruns the lab on them); else hand-made stand-ins written by `forage-sim
+gen`.  Simulation is deterministic (seed 1, or seeds 1..N with --seeds N:
+the tables stay seed 1's, plus a spread table); recordings are measured, so
+they vary by run."""
 import argparse
 import csv
 import glob
