@@ -29,7 +29,8 @@ variants at threads 1..nproc (seed and trivial: nproc only), --reps timed
 reps (5; --quick: 1, at tiny sizes), as before rounds existed.  --quick
 also checks the disassembly the benchmarks rely on (check_disassembly):
 fib_seq makes two real recursive calls and my_task stays a scalar loop, in
-every binary.
+every binary, and every matmul program has the same 64-byte aligned
+mm_leaf.
 
 A program exits nonzero when a checksum differs from its twin's; the
 matrix carries on, lists the failures and exits 1.  Program stderr goes to
@@ -428,11 +429,52 @@ def check_function(name, func, body):
     return None
 
 
+def instructions(body):
+    """A function's instructions without addresses: jump and call targets
+    become offsets from the function's start, so that the same object code
+    placed at another address reads the same."""
+    start = int(body[0].split(":")[0], 16)
+    out = []
+    for line in body:
+        parts = line.split(":", 1)
+        if len(parts) < 2 or not parts[1].strip():
+            continue
+        insn = re.sub(r"\s+", " ", parts[1].strip())
+        insn = re.sub(r"\b([0-9a-f]+) <[^>]*>",
+                      lambda m: "+%x" % (int(m.group(1), 16) - start), insn)
+        out.append(insn)
+    while out and re.search(r"\bnop|^xchg %ax,%ax$|^int3$", out[-1]):
+        out.pop()  # padding up to the next function, which differs per binary
+    return out
+
+
+def check_leaf(build, log):
+    """Failures of matmul's promise: every matmul program runs the same
+    mm_leaf (common/matmul_leaf.c, one object), at a 64-byte boundary."""
+    failures, first = [], None
+    for name, path in programs_of(build, "matmul")[0]:
+        body = function_body(disassembly(path), "mm_leaf")
+        if body is None:
+            failures.append(f"{name}: no function mm_leaf in the disassembly")
+            continue
+        if int(body[0].split(":")[0], 16) % 64:
+            failures.append(f"{name}: mm_leaf is not 64-byte aligned")
+            continue
+        code = instructions(body)
+        if first is None:
+            first = (name, code)
+        elif code != first[1]:
+            failures.append(f"{name}: mm_leaf differs from {first[0]}'s")
+            continue
+        log(f"{name}: mm_leaf disassembly checked")
+    return failures
+
+
 def check_disassembly(build, log):
-    """Failures (strings) of the two code-shape promises the benchmarks
-    make: fib_seq calls itself twice with direct calls (the shape-matched
-    twin), my_task stays a scalar loop (neither the closed form nor
-    vectorised)."""
+    """Failures (strings) of the code-shape promises the benchmarks make:
+    fib_seq calls itself twice with direct calls (the shape-matched twin),
+    my_task stays a scalar loop (neither the closed form nor vectorised),
+    and every matmul program has the same mm_leaf (check_leaf)."""
     if shutil.which("objdump") is None:
         log("objdump not found: disassembly not checked")
         return []
@@ -444,7 +486,7 @@ def check_disassembly(build, log):
                 failures.append(failure)
             else:
                 log(f"{name}: {func} disassembly checked")
-    return failures
+    return failures + check_leaf(build, log)
 
 
 # ----------------------------------------------------------------- machine

@@ -590,6 +590,9 @@ static inline int fg_ctx_sync(fg_ctx *cx, fg_ctx_fn fn, void *arg, size_t size)
  * the context's line and a direct call.  Every parameter is a scalar, so
  * the compiler may split the task's leaf test out and inline it where the
  * task is called and synced (gcc's partial inlining), as it does for Lace.
+ * FG_TASK declares NAME `static inline`, so the compiler may also inline a
+ * few levels of its recursion, where the stack's top stays in a register
+ * (docs/design/ctx_stack.md).
  *
  *     FG_TASK(long, fib, int);              // declares fib_spawn, fib_sync,
  *     static long fib(fg_ctx *cx, int n)    // fib_run; you write fib
@@ -673,7 +676,7 @@ FG_API void fg__ctx_check_pending(fg_ctx *cx, unsigned entry);
  *     RTYPE NAME_sync(fg_ctx *cx);
  *     int   NAME_run(fg_pool *pool, ATYPE arg, RTYPE *result); // fg_ctx_run */
 #define FG_TASK(RTYPE, NAME, ATYPE)                                               \
-    static RTYPE NAME(fg_ctx *cx, ATYPE arg);                                     \
+    static inline RTYPE NAME(fg_ctx *cx, ATYPE arg);                              \
     FG__TASK_COMMON(NAME, ATYPE, ATYPE arg; RTYPE result;,                       \
                     s->result = NAME(cx, s->arg))                                 \
     static inline __attribute__((unused)) RTYPE NAME##_sync(fg_ctx *cx)          \
@@ -706,7 +709,7 @@ FG_API void fg__ctx_check_pending(fg_ctx *cx, unsigned entry);
 /* FG_TASK_VOID(NAME, ATYPE): the same for `void NAME(fg_ctx *, ATYPE)`;
  * NAME_sync returns nothing and NAME_run takes no result pointer. */
 #define FG_TASK_VOID(NAME, ATYPE)                                                 \
-    static void NAME(fg_ctx *cx, ATYPE arg);                                      \
+    static inline void NAME(fg_ctx *cx, ATYPE arg);                               \
     FG__TASK_COMMON(NAME, ATYPE, ATYPE arg;, NAME(cx, s->arg))                    \
     static inline __attribute__((unused)) void NAME##_sync(fg_ctx *cx)           \
     {                                                                             \
@@ -833,7 +836,8 @@ FG_API int fg__for_inline_prepare(fg_pool *pool, size_t begin, size_t end,
             NAME##__span_sync(cx);                                                \
             return;                                                               \
         }                                                                         \
-        if (FG__LOAD_INT(&l->error) != 0 || fg_cancel_requested(l->cancel))       \
+        if (FG__LOAD_INT(&l->error) != 0 ||                                       \
+            (l->cancel != NULL && fg_cancel_requested(l->cancel)))                \
             return; /* a chunk failed, or the loop was cancelled: do not start */ \
         const fg_cancel_token *fg__outer = l->cancel != NULL                      \
             ? fg_cancel_scope_enter(l->cancel) : NULL;                            \

@@ -5,14 +5,19 @@ Simulates every built-in victim policy and the worked example of
 docs/policies.md (busiest-of-3, loaded with --policy-lib) on each workload
 at P = 1, 2, 4, ..., 256 on two synthetic machines, and writes into --out:
 results.csv (one row per run), summary.md (speedup tables, steal success
-and remote-steal fraction) and, when matplotlib is present, one PNG per
-workload (speedup against P with the work/span bound, steal success and
-the remote-steal fraction).  Workloads: the recordings in --recordings
+and remote-steal fraction), analyze-WORKLOAD.txt (`forage-sim analyze` of
+each recording), share.csv (`--share request` against the default
+`always` at a few P, also tabled in summary.md) and, when matplotlib is
+present, one PNG per workload (speedup against P with the work/span bound,
+steal success and the remote-steal fraction).  Workloads: the recordings in --recordings
 (*.rec); else, with --bench, recordings of fib, nqueens, UTS and the seed
 workload made by running those benchmark programs at P = 1 under
 FORAGE_RECORD (docs/design/record.md), for every program whose run leaves
-one; else hand-made stand-ins written by `forage-sim gen`.  Simulation is
-deterministic (seed 1); recordings are measured, so they vary by run."""
+one, kept as --out/recordings/WORKLOAD.rec (so --recordings on that folder
+reruns the lab on them); else hand-made stand-ins written by `forage-sim
+gen`.  Simulation is deterministic (seed 1, or seeds 1..N with --seeds N:
+the tables stay seed 1's, plus a spread table); recordings are measured, so
+they vary by run."""
 import argparse
 import csv
 import glob
@@ -41,6 +46,10 @@ RECORDED = [
     ("uts", "uts", ["--threads", "1", "--variant", "forage-join", "--n", "200"], ["--n", "20"]),
     ("seed", "seed", ["--threads", "2", "--variant", "forage-steal", "--grain", "1000", "--n", "40000"], ["--n", "3000"]),
 ]
+# The --share experiment: request (the runtime's private ctx stack) against
+# always, on the same recordings, at these P and policies.
+SHARE_PS, SHARE_POLICIES = [16, 64, 256], ["random", "near", "power-of-two"]
+QUICK_SHARE_PS, QUICK_SHARE_POLICIES = [64], ["random"]
 QUICK_STAND_INS = [
     ("fib", ["fib", "16", "--node", "12", "--leaf", "6"]),
     ("star", ["star", "100", "--leaf", "20000"]),
@@ -52,9 +61,13 @@ def run(cmd):
     return out.stdout
 
 
-def analyze(sim, path):
+def analyze(sim, path, out, name):
+    """Work and span of a recording; its whole analyze output goes to out."""
+    text = run([sim, "analyze", path])
+    with open(os.path.join(out, "analyze-%s.txt" % name.split()[0]), "w") as f:
+        f.write(text)
     figures = {}
-    for line in run([sim, "analyze", path]).splitlines():
+    for line in text.splitlines():
         parts = line.split()
         if line.startswith("work T1"):
             figures["work_ms"] = float(parts[2])
@@ -63,12 +76,15 @@ def analyze(sim, path):
     return figures
 
 
-def simulate(sim, path, topology, P, policy, lib):
-    cmd = [sim, "run", path, "--workers", str(P), "--topology", topology, "--seed", "1", "--csv"]
+def simulate(sim, path, topology, P, policy, lib, share="always", seed=1):
+    cmd = [sim, "run", path, "--workers", str(P), "--topology", topology, "--seed", str(seed),
+           "--csv"]
+    cmd += ["--share", share] if share != "always" else []
     cmd += ["--policy-lib", lib + ":busiest_of_3"] if policy == "busiest-of-3" else ["--policy", policy]
     rows = list(csv.DictReader(run(cmd).splitlines()))
     row = rows[0]
     row["policy"] = policy
+    row["seed"] = seed
     return row
 
 
@@ -92,8 +108,11 @@ def record(args):
         subprocess.run([exe, "--reps", "1", "--no-header"] + extra,
                        env=env, capture_output=True, check=False)
         files = sorted(glob.glob(os.path.join(out, name + "*.rec")), key=os.path.getsize)
-        if files:  # a program may make several pools: the largest recording
-            got.append((name, files[-1]))
+        if files:  # a program may make several pools (a warm-up): keep the largest
+            for small in files[:-1]:
+                os.remove(small)
+            os.replace(files[-1], path)
+            got.append((name, path))
     return got
 
 
@@ -117,9 +136,91 @@ def workloads(args):
     return out
 
 
-def write_summary(args, results, bounds, Ps):
+def share_experiment(args, found, results):
+    """--share request against the default always on the same recordings:
+    one row per workload, machine, policy, P and seed, with both runs'
+    figures."""
+    Ps, pols = (QUICK_SHARE_PS, QUICK_SHARE_POLICIES) if args.quick else (SHARE_PS, SHARE_POLICIES)
+    rows = []
+    for wl, path in found:
+        for topo, spec in TOPOLOGIES:
+            for pol in pols:
+                for P in Ps:
+                    for seed in range(1, args.seeds + 1):
+                        a = results.get((topo, wl, pol, P, seed)) or simulate(
+                            args.sim, path, spec, P, pol, args.policy_lib, seed=seed)
+                        r = simulate(args.sim, path, spec, P, pol, args.policy_lib, "request", seed)
+                        row = dict(workload=wl, topology=topo, policy=pol, workers=P, seed=seed)
+                        for key in ("makespan_ns", "speedup", "attempts", "steals",
+                                    "idle_fraction", "sleeps"):
+                            row[key + "_always"], row[key + "_request"] = a[key], r[key]
+                        rows.append(row)
+    if rows:
+        with open(os.path.join(args.out, "share.csv"), "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=list(rows[0]))
+            w.writeheader()
+            w.writerows(rows)
+    return rows
+
+
+def median(xs):
+    xs = sorted(xs)
+    return (xs[(len(xs) - 1) // 2] + xs[len(xs) // 2]) / 2
+
+
+def share_lines(shared, seeds):
+    lines = ["## --share request against always", "",
+             "The same recordings with spawns private until a thief asks (`--share request`, the "
+             "runtime's ctx stack) against every spawn public at once (`always`, the tables "
+             "above).  Medians over seeds 1-%d (min-max in brackets); change = the median "
+             "makespan with request against the median with always." % seeds, "",
+             "| workload | machine | policy | P | speedup always | speedup request | change | "
+             "steals always / request | idle always / request |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    groups = {}
+    for r in shared:
+        groups.setdefault((r["workload"], r["topology"], r["policy"], r["workers"]), []).append(r)
+    for (wl, topo, pol, P), rs in groups.items():
+        def med(key, kind=float):
+            return median([kind(r[key]) for r in rs])
+
+        def cell(key):
+            xs = [float(r[key]) for r in rs]
+            return "%.2f" % median(xs) + (" (%.2f-%.2f)" % (min(xs), max(xs)) if len(xs) > 1 else "")
+        lines.append("| %s | %s | %s | %d | %s | %s | %+.1f%% | %g / %g | %.3f / %.3f |" % (
+            wl, topo, pol, P, cell("speedup_always"), cell("speedup_request"),
+            100.0 * (med("makespan_ns_request") / med("makespan_ns_always") - 1),
+            med("steals_always"), med("steals_request"), med("idle_fraction_always"),
+            med("idle_fraction_request")))
+    return lines + [""]
+
+
+def spread_lines(args, results, Ps):
+    """Speedup over seeds 1..N per policy: what one seed's difference is worth."""
+    lines = ["## Spread over seeds", "",
+             "Speedup min / median / max over seeds 1-%d (the seed drives the victim choices; "
+             "round-robin uses none)." % args.seeds, ""]
+    for topo, _ in TOPOLOGIES:
+        for wl in args.workload_names:
+            lines += ["### %s on %s" % (wl, topo), "",
+                      "| policy | " + " | ".join("P=%d" % P for P in Ps) + " |",
+                      "|---|" + "---|" * len(Ps)]
+            for pol in args.policies:
+                cells = []
+                for P in Ps:
+                    xs = [float(results[(topo, wl, pol, P, s)]["speedup"])
+                          for s in range(1, args.seeds + 1)]
+                    cells.append("%.1f / %.1f / %.1f" % (min(xs), median(xs), max(xs)))
+                lines.append("| %s | %s |" % (pol, " | ".join(cells)))
+            lines.append("")
+    return lines
+
+
+def write_summary(args, results, bounds, Ps, shared):
+    """Tables of seed 1, the bounds over every run, then the spread over
+    seeds and the --share experiment."""
     lines = ["# Policy lab", "",
-             "forage-sim, seed 1, default costs (docs/design/sim.md).  Speedup = T1 / makespan; "
+             "forage-sim, seed 1 (but \"Spread over seeds\"), default costs (docs/design/sim.md).  Speedup = T1 / makespan; "
              "`bound` = min(P, T1/Tinf).", ""]
     for topo, _ in TOPOLOGIES:
         for wl in bounds:
@@ -130,12 +231,12 @@ def write_summary(args, results, bounds, Ps):
             lines.append("| bound | " + " | ".join(
                 "%.1f" % min(P, b["work_ms"] / max(b["span_ms"], 1e-9)) for P in Ps) + " |")
             for pol in args.policies:
-                cells = [results[(topo, wl, pol, P)]["speedup"] for P in Ps]
+                cells = [results[(topo, wl, pol, P, 1)]["speedup"] for P in Ps]
                 lines.append("| %s | %s |" % (pol, " | ".join("%.2f" % float(c) for c in cells)))
             top = Ps[-1]
             lines += ["", "At P=%d: steal success, remote-steal fraction, idle fraction, attempts:" % top, ""]
             for pol in args.policies:
-                r = results[(topo, wl, pol, top)]
+                r = results[(topo, wl, pol, top, 1)]
                 lines.append("- %s: success %s, remote %s, idle %s, %s attempts, %s steals" % (
                     pol, r["success"], r["remote_fraction"], r["idle_fraction"], r["attempts"],
                     r["steals"]))
@@ -145,14 +246,17 @@ def write_summary(args, results, bounds, Ps):
     worst = max(runs, key=lambda r: float(r["needed_c"]))
     lines += ["## Bounds", "",
               "%d of %d runs within max(T1/P, Tinf) <= makespan <= T1/P + %s x the burdened span "
-              "(docs/design/sim.md, \"The bounds\"); the largest c needed: %s (%s, %s, %s, P=%s)."
+              "(docs/design/sim.md, \"The bounds\"); the largest c needed: %s (%s, %s, %s, P=%s, seed %s)."
               % (len(runs) - len(out), len(runs), worst["bound_c"], worst["needed_c"],
-                 worst["workload"], worst["topology"], worst["policy"], worst["workers"]), ""]
-    lines += ["- outside: %s, %s, %s, P=%s, makespan %s ns, bounds %s..%s ns" % (
-        r["workload"], r["topology"], r["policy"], r["workers"], r["makespan_ns"], r["lower_ns"],
-        r["upper_ns"]) for r in out]
+                 worst["workload"], worst["topology"], worst["policy"], worst["workers"],
+                 worst["seed"]), ""]
+    lines += ["- outside: %s, %s, %s, P=%s, seed %s, makespan %s ns, bounds %s..%s ns" % (
+        r["workload"], r["topology"], r["policy"], r["workers"], r["seed"], r["makespan_ns"],
+        r["lower_ns"], r["upper_ns"]) for r in out]
+    lines += [""] + spread_lines(args, results, Ps) if args.seeds > 1 else []
+    lines += [""] + share_lines(shared, args.seeds) if shared else []
     with open(os.path.join(args.out, "summary.md"), "w") as f:
-        f.write("\n".join(lines))
+        f.write("\n".join(lines) + "\n")
     if out:
         print("lab: %d runs outside the bounds (summary.md)" % len(out), file=sys.stderr)
 
@@ -173,7 +277,7 @@ def plot(args, results, bounds, Ps):
                                                 ("remote_fraction", "remote-steal fraction")], 1):
                 ax = grid[row][col]
                 for pol in args.policies:
-                    ax.plot(Ps, [float(results[(topo, wl, pol, P)][key]) for P in Ps], "o-",
+                    ax.plot(Ps, [float(results[(topo, wl, pol, P, 1)][key]) for P in Ps], "o-",
                             label=pol)
                 ax.set_xscale("log", base=2)
                 ax.set_xlabel("workers P")
@@ -185,7 +289,7 @@ def plot(args, results, bounds, Ps):
             ax.plot(Ps, [min(P, b["work_ms"] / max(b["span_ms"], 1e-9)) for P in Ps], "k--",
                     label="bound min(P, T1/Tinf)")
             for pol in args.policies:
-                ax.plot(Ps, [float(results[(topo, wl, pol, P)]["speedup"]) for P in Ps], "o-",
+                ax.plot(Ps, [float(results[(topo, wl, pol, P, 1)]["speedup"]) for P in Ps], "o-",
                         label=pol)
             ax.set_xscale("log", base=2)
             ax.set_yscale("log", base=2)
@@ -208,27 +312,33 @@ def main():
     ap.add_argument("--recordings", default="")
     ap.add_argument("--bench", default="", help="benchmark programs to record (build/benchmarks)")
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--seeds", type=int, default=1,
+                    help="simulate every run with seeds 1..N (the tables show seed 1)")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     Ps = [1, 2, 8, 64] if args.quick else [1, 2, 4, 8, 16, 32, 64, 128, 256]
     args.policies = POLICIES + (["busiest-of-3"] if args.policy_lib else [])
     results, bounds = {}, {}
     rows = []
-    for wl, path in workloads(args):
-        bounds[wl] = analyze(args.sim, path)
+    found = workloads(args)
+    args.workload_names = [wl for wl, _ in found]
+    for wl, path in found:
+        bounds[wl] = analyze(args.sim, path, args.out, wl)
         for topo, spec in TOPOLOGIES:
             for pol in args.policies:
                 for P in Ps:
-                    r = simulate(args.sim, path, spec, P, pol, args.policy_lib)
-                    r.update(workload=wl, topology=topo)
-                    results[(topo, wl, pol, P)] = r
-                    rows.append(r)
+                    for seed in range(1, args.seeds + 1):
+                        r = simulate(args.sim, path, spec, P, pol, args.policy_lib, seed=seed)
+                        r.update(workload=wl, topology=topo)
+                        results[(topo, wl, pol, P, seed)] = r
+                        rows.append(r)
     fields = ["workload", "topology"] + [k for k in rows[0] if k not in ("workload", "topology")]
     with open(os.path.join(args.out, "results.csv"), "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=fields)
         w.writeheader()
         w.writerows(rows)
-    write_summary(args, results, bounds, Ps)
+    shared = share_experiment(args, found, results)
+    write_summary(args, results, bounds, Ps, shared)
     plot(args, results, bounds, Ps)
     print("lab: %d runs -> %s/results.csv, summary.md" % (len(rows), args.out))
     return 0

@@ -4,9 +4,11 @@
  * A node runs its eight quadrant products in two phases of four: within a
  * phase the four write disjoint quadrants of C, so they may run in
  * parallel; the second phase adds onto the first.  Every runtime's task
- * does: leaf test (mm_leaf, noinline, the same code for all), then for each
- * phase mm_phase, three products as tasks and one inline, wait.  The twin
- * mm_seq does the eight products with plain calls in the same order.
+ * does: leaf test (mm_leaf), then for each phase mm_phase, three products
+ * as tasks and one inline, wait.  The twin mm_seq does the eight products
+ * with plain calls in the same order.  The leaf is not in this header:
+ * matmul_leaf.c is compiled once and linked into every program, so that
+ * every runtime and twin runs the same machine code.
  *
  * Entries are small integers (0..7), so every sum is exact in a double
  * whatever the order (n * 49 < 2^53): the checksum, a position-weighted sum
@@ -28,18 +30,15 @@ typedef struct mm_arg {
     size_t ld; /* row stride of all three matrices */
 } mm_arg;
 
-/* The leaf: i-k-j order, so the inner loop streams rows of B and C. */
-BENCH_NOINLINE static void mm_leaf(const mm_arg *m)
-{
-    for (size_t i = 0; i < m->n; i++)
-        for (size_t k = 0; k < m->n; k++) {
-            double aik = m->a[i * m->ld + k];
-            const double *brow = m->b + k * m->ld;
-            double *crow = m->c + i * m->ld;
-            for (size_t j = 0; j < m->n; j++)
-                crow[j] += aik * brow[j];
-        }
+/* The leaf, i-k-j order: one object for every program (matmul_leaf.c says
+ * why); the block is at most MM_LEAF x MM_LEAF. */
+#ifdef __cplusplus
+extern "C" {
+#endif
+void mm_leaf(const mm_arg *m);
+#ifdef __cplusplus
 }
+#endif
 
 static inline int mm_is_leaf(const mm_arg *m)
 {

@@ -3,11 +3,12 @@
  * sequential twin walks the same tree with plain calls.  Checksum: the
  * number of solutions (73,712 for n = 13).
  *
- * Three forage variants run the same tree: forage-group spawns every child
+ * Four forage variants run the same tree: forage-group spawns every child
  * into a per-node fg_group and syncs; forage-join splits the children of a
  * node in halves with fg_join (rayon's shape); forage-ctx spawns all but the
  * first child as context tasks (fg_ctx_spawn), runs the first, and syncs
- * the rest newest first.  All make one task per legal column.
+ * the rest newest first; forage-task does the same with typed tasks
+ * (FG_TASK_VOID), as Lace does.  All make one task per legal column.
  *
  * usage: nqueens [--threads 1,2] [--reps 5] [--n 13] [--no-header] (and
  * driver.h's --variant/--grain/--expect/--list); CSV on stdout, a median
@@ -91,13 +92,31 @@ static int nq_ctx_root(void *p)
     return fg_ctx_run(pool, nq_ctx_task, p);
 }
 
+/* Typed tasks (FG_TASK_VOID), Lace's shape: the argument is a pointer to
+ * the kid; spawn kids 1..k-1, call kid 0, sync the rest newest first. */
+FG_TASK_VOID(nq_typed, nq_arg *);
+static void nq_typed(fg_ctx *cx, nq_arg *a)
+{
+    nq_arg kids[NQ_MAX];
+    if (nq_is_leaf(a))
+        return;
+    int k = nq_children(a, kids);
+    for (int i = 1; i < k; i++)
+        nq_typed_spawn(cx, &kids[i]);
+    if (k > 0)
+        nq_typed(cx, &kids[0]);
+    for (int i = 1; i < k; i++)
+        nq_typed_sync(cx);
+    nq_add_up(a, kids, k);
+}
+
 static int nq_noop(void *p)
 {
     (void)p;
     return 0;
 }
 
-enum { NQ_GROUP, NQ_JOIN, NQ_CTX };
+enum { NQ_GROUP, NQ_JOIN, NQ_CTX, NQ_TYPED };
 
 static double run_forage(const bench_variant *v, int threads, long n, uint64_t *checksum)
 {
@@ -110,18 +129,23 @@ static double run_forage(const bench_variant *v, int threads, long n, uint64_t *
     nq_arg b;
     nq_root(&b, (int)n);
     double t0 = bench_now();
-    err = fg_join(pool, roots[v->kind], &b, nq_noop, NULL);
+    if (v->kind == NQ_TYPED)
+        err = nq_typed_run(pool, &b); /* from here, as fib's typed root */
+    else
+        err = fg_join(pool, roots[v->kind], &b, nq_noop, NULL);
     double t = bench_now() - t0;
     fg_pool_destroy(pool);
     *checksum = b.solutions;
     return err == 0 ? t : -1;
 }
 
-/* The ways forage can run the tree: a group per node, fg_join, context tasks. */
+/* The ways forage can run the tree: a group per node, fg_join, context
+ * tasks, typed tasks. */
 static const bench_variant variants[] = {
     { "forage-group", 0, NQ_GROUP, run_forage, 0 },
     { "forage-join", 0, NQ_JOIN, run_forage, 0 },
     { "forage-ctx", 0, NQ_CTX, run_forage, 0 },
+    { "forage-task", 0, NQ_TYPED, run_forage, 0 },
 };
 
 int main(int argc, char **argv)

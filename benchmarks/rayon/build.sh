@@ -1,7 +1,9 @@
 #!/bin/sh
 # build.sh: builds the rayon programs for meson (benchmarks/meson.build).
 #   build.sh check CARGO SRC WORK        resolves the crates offline: exit 0 if they are there
-#   build.sh build CARGO SRC WORK OUT    builds them (release) and copies the *-rayon programs to OUT
+#   build.sh build CARGO SRC WORK OUT LEAF
+#                                        builds them (release) and copies the *-rayon programs to OUT;
+#                                        LEAF: matmul's leaf object (common/matmul_leaf.c), linked by build.rs
 # Cargo finds .cargo/config.toml (the offline source replacement) from its
 # working directory, and writes Cargo.lock beside Cargo.toml: both happen
 # in WORK/pkg, a shadow of SRC made of symbolic links, so the source tree is
@@ -14,8 +16,13 @@ if [ -z "${RUSTC:-}" ] && [ -x "$(dirname "$cargo")/rustc" ]; then
     RUSTC=$(dirname "$cargo")/rustc
     export RUSTC
 fi
+if [ "$mode" = build ]; then
+    # Absolute: cargo links from elsewhere.
+    BENCH_MM_LEAF_OBJ=$(cd "$(dirname "$6")" && pwd)/$(basename "$6")
+    export BENCH_MM_LEAF_OBJ
+fi
 mkdir -p "$work/pkg"
-for f in Cargo.toml src .cargo; do
+for f in Cargo.toml build.rs src .cargo; do
     ln -sfn "$src/$f" "$work/pkg/$f"
 done
 cd "$work/pkg"

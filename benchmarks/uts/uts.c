@@ -1,7 +1,8 @@
 /* uts.c: unbalanced tree search (common/uts.h) on forage, three ways, as
  * nqueens: forage-group spawns every child of a node into an fg_group and
  * syncs; forage-join runs the children by binary splitting with fg_join;
- * forage-ctx spawns them as context tasks (fg_ctx_spawn) and syncs them.
+ * forage-ctx spawns them as context tasks (fg_ctx_spawn) and syncs them;
+ * forage-task does the same with typed tasks (FG_TASK_VOID), as Lace does.
  * All make one task per child.  Checksum: the tree's node count.
  *
  * usage: uts [--threads 1,2] [--reps 5] [--n B0] [--no-header]; --n is the
@@ -95,6 +96,28 @@ static int uts_ctx_root(void *p)
     return err != 0 ? err : __atomic_load_n(&uts_ctx_failures, __ATOMIC_RELAXED) != 0;
 }
 
+/* Typed tasks (FG_TASK_VOID), Lace's shape: the argument is a pointer to
+ * the kid; spawn kids 1..k-1, call kid 0, sync the rest newest first. */
+FG_TASK_VOID(uts_typed, uts_node *);
+static void uts_typed(fg_ctx *cx, uts_node *nd)
+{
+    uts_node local[UTS_M];
+    int k;
+    uts_node *kids = uts_kids(nd, local, &k);
+    if (kids == NULL) {
+        __atomic_add_fetch(&uts_ctx_failures, 1, __ATOMIC_RELAXED);
+        return;
+    }
+    for (int i = 1; i < k; i++)
+        uts_typed_spawn(cx, &kids[i]);
+    if (k > 0)
+        uts_typed(cx, &kids[0]);
+    for (int i = 1; i < k; i++)
+        uts_typed_sync(cx);
+    uts_add_up(nd, kids, k);
+    uts_kids_free(kids, local);
+}
+
 static int noop(void *p)
 {
     (void)p;
@@ -109,7 +132,15 @@ static double run_forage(const bench_variant *v, int threads, long b0, uint64_t 
     uts_root(&root, (int)b0);
     double t0 = bench_now();
     static const fg_fn roots[] = { uts_group_task, uts_join_task, uts_ctx_root };
-    int err = fg_join(pool, roots[v->kind], &root, noop, NULL);
+    int err;
+    if (v->kind == 3) { /* typed: from here, as fib's typed root */
+        uts_ctx_failures = 0;
+        err = uts_typed_run(pool, &root);
+        if (err == 0 && __atomic_load_n(&uts_ctx_failures, __ATOMIC_RELAXED) != 0)
+            err = 1;
+    } else {
+        err = fg_join(pool, roots[v->kind], &root, noop, NULL);
+    }
     double t = bench_now() - t0;
     fg_pool_destroy(pool);
     *checksum = root.count;
@@ -120,6 +151,7 @@ static const bench_variant variants[] = {
     { "forage-group", 0, 0, run_forage, 0 },
     { "forage-join", 0, 1, run_forage, 0 },
     { "forage-ctx", 0, 2, run_forage, 0 },
+    { "forage-task", 0, 3, run_forage, 0 },
 };
 
 int main(int argc, char **argv)
@@ -132,6 +164,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "uts: --n (the root's children) must be in 1..1000000\n");
         return 2;
     }
-    bench_workload w = { "uts", "seq", uts_run_seq, variants, 3, uts_warmup_param };
+    bench_workload w = { "uts", "seq", uts_run_seq, variants,
+                         (int)(sizeof variants / sizeof variants[0]), uts_warmup_param };
     return bench_drive(&o, &w);
 }

@@ -6,8 +6,10 @@ use crate::kernel::mix64;
 
 pub const MM_LEAF: usize = 32;
 
-/// One block product.  Raw pointers: the four products of a phase write
-/// disjoint quadrants of C, which the borrow checker cannot see.
+/// One block product, laid out as common/matmul.h's mm_arg (the leaf is
+/// the C one).  Raw pointers: the four products of a phase write disjoint
+/// quadrants of C, which the borrow checker cannot see.
+#[repr(C)]
 #[derive(Clone, Copy)]
 pub struct MmArg {
     pub c: *mut f64,
@@ -22,21 +24,17 @@ pub struct MmArg {
 unsafe impl Send for MmArg {}
 unsafe impl Sync for MmArg {}
 
-/// The leaf, i-k-j order, as mm_leaf.
-#[inline(never)]
+extern "C" {
+    /// The leaf of every matmul program: common/matmul_leaf.c, one object
+    /// linked in by build.rs, so that rayon runs the same machine code.
+    #[link_name = "mm_leaf"]
+    fn mm_leaf_c(m: *const MmArg);
+}
+
+#[inline]
 pub fn mm_leaf(m: &MmArg) {
-    unsafe {
-        for i in 0..m.n {
-            for k in 0..m.n {
-                let aik = *m.a.add(i * m.ld + k);
-                let brow = m.b.add(k * m.ld);
-                let crow = m.c.add(i * m.ld);
-                for j in 0..m.n {
-                    *crow.add(j) += aik * *brow.add(j);
-                }
-            }
-        }
-    }
+    // Safety: m describes blocks inside the three matrices (mm_phase).
+    unsafe { mm_leaf_c(m) }
 }
 
 #[inline]
