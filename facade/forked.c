@@ -8,15 +8,19 @@
  * for its own children's pids: no signal handler is installed and no
  * disposition changed.  A worker publishes the task it runs in its slot
  * before starting it, so the caller knows the exact index of a task whose
- * worker died, and a timeout sees a task that does not move.
+ * worker died, and a timeout sees a task that does not move.  With
+ * fg__forked_want_done, a worker also says "done" through an eventfd
+ * before its exit, and the caller stops waiting for it there: its exit,
+ * which tears down its copy of the caller's page tables, is then the
+ * reaper's (fg__forked_release, reaper.c).
  *
  * Ordering.  The region is shared between processes, not threads.  A
  * worker publishes `current` with relaxed stores: the caller reads it
  * after waitpid (the child's death orders everything before it) or as a
- * sample for timeouts.  `clean` is released by the worker before _exit and
- * acquired by the caller after reaping.  `batch_start` is the worker's
- * half of a Dekker pair with the users' failure index (seq_cst, see
- * process.c and iter_process.c).
+ * sample for timeouts.  `clean` is released by the worker before it writes
+ * the eventfd and exits, and acquired by the caller after either.
+ * `batch_start` is the worker's half of a Dekker pair with the users'
+ * failure index (seq_cst, see process.c and iter_process.c).
  */
 #include <errno.h>
 #include <limits.h>
@@ -24,6 +28,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdio_ext.h>
+#include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -35,6 +40,7 @@
 #include "forked.h"
 
 static bool fg__in_worker;
+static int fg__done_fd = -1; /* in a worker: its caller's fg__forked.done_fd */
 
 bool fg__process_in_worker(void)
 {
@@ -49,25 +55,30 @@ size_t fg__forked_slots_size(int n)
 int fg__forked_init(fg__forked *f, int n, fg__forked_slot *slots, fg__forked_ended_fn ended,
                     fg__forked_timed_out_fn timed_out, void *ctx)
 {
-    *f = (fg__forked){ .n = n, .slots = slots, .ended = ended, .timed_out = timed_out,
-                       .ctx = ctx };
+    *f = (fg__forked){ .n = n, .done_fd = -1, .slots = slots, .ended = ended,
+                       .timed_out = timed_out, .ctx = ctx };
     for (int w = 0; w < n; w++) {
         atomic_init(&slots[w].current, SIZE_MAX);
         atomic_init(&slots[w].batch_start, SIZE_MAX);
         atomic_init(&slots[w].ran, 0);
         atomic_init(&slots[w].clean, 0);
     }
-    f->child = fg__alloc_zeroed((size_t)n * (sizeof *f->child + sizeof *f->fds +
-                                             sizeof *f->fd_child));
+    size_t k = (size_t)n;
+    f->child = fg__alloc_zeroed(k * sizeof *f->child + (k + 1) * sizeof *f->fds +
+                                (k + 1) * sizeof *f->fd_child + k * sizeof *f->exiting);
     if (f->child == NULL)
         return FG_ENOMEM;
     f->fds = (struct pollfd *)(void *)(f->child + n);
-    f->fd_child = (int *)(void *)(f->fds + n);
+    f->fd_child = (int *)(void *)(f->fds + n + 1);
+    f->exiting = (pid_t *)(void *)(f->fd_child + n + 1);
     return 0;
 }
 
 void fg__forked_free(fg__forked *f)
 {
+    if (f->done_fd >= 0)
+        close(f->done_fd);
+    f->done_fd = -1;
     fg__free(f->child);
     f->child = NULL;
 }
@@ -143,12 +154,19 @@ _Noreturn void fg__forked_exit(fg__forked_slot *slot)
     fflush(stderr);
     /* release: everything this worker wrote is there when it says so. */
     atomic_store_explicit(&slot->clean, 1, memory_order_release);
+    if (fg__done_fd >= 0) { /* wake the caller: the exit itself comes later */
+        uint64_t one = 1;
+        ssize_t wrote = write(fg__done_fd, &one, sizeof one);
+        (void)wrote; /* cannot fail: the counter stays far below its limit */
+    }
     _exit(0);
 }
 
-static _Noreturn void fg__forked_child_main(void (*run)(void *, int), void *arg, int w)
+static _Noreturn void fg__forked_child_main(void (*run)(void *, int), void *arg, int w,
+                                            int done_fd)
 {
     fg__in_worker = true;
+    fg__done_fd = done_fd;
     /* Die with the caller's thread rather than run on as an orphan. */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     /* Output the caller had buffered is the caller's to write. */
@@ -159,18 +177,32 @@ static _Noreturn void fg__forked_child_main(void (*run)(void *, int), void *arg,
     _exit(0); /* run ends with fg__forked_exit; not reached */
 }
 
-bool fg__forked_start(fg__forked *f, void (*run)(void *arg, int w), void *arg)
+void fg__forked_want_done(fg__forked *f)
+{
+    f->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK); /* -1: wait for exits */
+}
+
+/* fork(), holding the standard streams so that no other thread holds
+ * their locks in the child. */
+static pid_t fg__forked_fork(void)
+{
+    flockfile(stdout);
+    flockfile(stderr);
+    pid_t pid = fg__fork();
+    funlockfile(stderr);
+    funlockfile(stdout);
+    return pid;
+}
+
+bool fg__forked_start(fg__forked *f, void (*run)(void *arg, int w), void *arg, fg__reaper *r)
 {
     for (int w = 0; w < f->n; w++) {
-        /* Hold the standard streams across fork() so that no other thread
-         * holds their locks in the child. */
-        flockfile(stdout);
-        flockfile(stderr);
-        pid_t pid = fg__fork();
-        funlockfile(stderr);
-        funlockfile(stdout);
+        pid_t pid = fg__forked_fork();
+        /* The last map's workers still count against RLIMIT_NPROC. */
+        if (pid < 0 && errno == EAGAIN && r != NULL && fg__reaper_drain(r))
+            pid = fg__forked_fork();
         if (pid == 0)
-            fg__forked_child_main(run, arg, w);
+            fg__forked_child_main(run, arg, w, f->done_fd);
         if (pid < 0)
             return false;
         fg__forked_child *c = &f->child[w];
@@ -201,22 +233,65 @@ static void fg__forked_try_reap(fg__forked *f, int w, bool block)
     f->ended(f->ctx, w, status);
 }
 
+/* Worker w is still to be waited for: not reaped, and not done either
+ * when workers say so. */
+static bool fg__forked_waits_for(const fg__forked *f, int w)
+{
+    /* acquire: pairs with the worker's release of `clean`. */
+    return f->child[w].live &&
+           (f->done_fd < 0 || !atomic_load_explicit(&f->slots[w].clean, memory_order_acquire));
+}
+
+int fg__forked_busy(const fg__forked *f)
+{
+    int busy = 0;
+    for (int w = 0; w < f->n; w++)
+        busy += fg__forked_waits_for(f, w);
+    return busy;
+}
+
 void fg__forked_poll(fg__forked *f, int ms)
 {
     int nfds = 0;
+    if (f->done_fd >= 0)
+        f->fds[nfds++] = (struct pollfd){ .fd = f->done_fd, .events = POLLIN };
     for (int w = 0; w < f->n; w++)
-        if (f->child[w].live && f->child[w].pidfd >= 0) {
+        if (fg__forked_waits_for(f, w) && f->child[w].pidfd >= 0) {
             f->fds[nfds] = (struct pollfd){ .fd = f->child[w].pidfd, .events = POLLIN };
             f->fd_child[nfds++] = w;
         }
     if (poll(f->fds, (nfds_t)nfds, ms) < 0)
         nfds = 0; /* EINTR: look again */
-    for (int i = 0; i < nfds; i++)
+    for (int i = f->done_fd >= 0; i < nfds; i++)
         if (f->fds[i].revents != 0)
             fg__forked_try_reap(f, f->fd_child[i], false);
+    if (f->done_fd >= 0 && f->fds[0].revents != 0) {
+        uint64_t count; /* reset the counter; the slots say who is done */
+        ssize_t got = read(f->done_fd, &count, sizeof count);
+        (void)got;
+    }
     for (int w = 0; w < f->n; w++)
-        if (f->child[w].live && f->child[w].pidfd < 0)
+        if (fg__forked_waits_for(f, w) && f->child[w].pidfd < 0)
             fg__forked_try_reap(f, w, false);
+}
+
+void fg__forked_release(fg__forked *f, fg__reaper *r)
+{
+    size_t n = 0;
+    for (int w = 0; w < f->n; w++) {
+        fg__forked_child *c = &f->child[w];
+        if (!c->live)
+            continue;
+        if (c->pidfd >= 0)
+            close(c->pidfd);
+        c->live = false;
+        f->live--;
+        if (waitpid(c->pid, NULL, WNOHANG) == 0) /* not gone yet */
+            f->exiting[n++] = c->pid;
+    }
+    if (!fg__reaper_take(r, f->exiting, n))
+        for (size_t i = 0; i < n; i++)
+            while (waitpid(f->exiting[i], NULL, 0) < 0 && errno == EINTR) {}
 }
 
 void fg__forked_timeouts(fg__forked *f, double limit, double now_s)

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "reaper.h"
 #include "seam.h"
 
 /* One worker's slot in the shared region, on its own cache line. */
@@ -44,10 +45,12 @@ typedef void (*fg__forked_timed_out_fn)(void *ctx, int w, size_t k);
 
 struct fg__forked {
     int n, live;
+    int done_fd;               /* eventfd the workers write when done, -1: none */
     fg__forked_slot *slots;    /* n of them, in the shared region */
     fg__forked_child *child;
-    struct pollfd *fds;
-    int *fd_child;
+    struct pollfd *fds;        /* n + 1: the pidfds and done_fd */
+    int *fd_child;             /* n + 1 */
+    pid_t *exiting;            /* n: for fg__forked_release */
     fg__forked_ended_fn ended;
     fg__forked_timed_out_fn timed_out;
     void *ctx;
@@ -62,9 +65,16 @@ int fg__forked_init(fg__forked *f, int n, fg__forked_slot *slots, fg__forked_end
 void fg__forked_free(fg__forked *f);
 
 /* Fork the n workers; each runs run(arg, w) as a single-threaded process
- * that must end with fg__forked_exit.  false when a fork fails (the ones
- * started are then to be told to leave; fg_last_error_detail says why). */
-bool fg__forked_start(fg__forked *f, void (*run)(void *arg, int w), void *arg);
+ * that must end with fg__forked_exit.  A fork that fails with EAGAIN
+ * while r (may be NULL) still has workers exiting is tried again once
+ * they are gone.  false when a fork fails (the ones started are then to
+ * be told to leave; fg_last_error_detail says why). */
+bool fg__forked_start(fg__forked *f, void (*run)(void *arg, int w), void *arg, fg__reaper *r);
+/* Before the start: let the workers say "done" (clean) through an
+ * eventfd, so that the caller waits for that rather than for their exit
+ * (fg__forked_busy, fg__forked_release).  Without it (no descriptor to
+ * be had) the caller waits for the exits, as the iterator always does. */
+void fg__forked_want_done(fg__forked *f);
 /* In a worker: flush what tasks printed, say "clean", _exit(0). */
 _Noreturn void fg__forked_exit(fg__forked_slot *slot);
 
@@ -86,9 +96,14 @@ void fg__forked_lock(pthread_mutex_t *lock);
  * caller's half of the Dekker pair with a slot's batch_start). */
 void fg__forked_lower_fail(_Atomic size_t *fail_index, size_t k);
 
-/* Wait up to ms (-1: until one ends) for a worker to end, then reap every
- * worker that ended (calling `ended`). */
+/* Wait up to ms (-1: until one ends) for a worker to end or say "done",
+ * then reap every worker that ended (calling `ended`). */
 void fg__forked_poll(fg__forked *f, int ms);
+/* Workers neither reaped nor (with want_done) done: the ones to wait for. */
+int fg__forked_busy(const fg__forked *f);
+/* After fg__forked_busy is 0: hand the workers that are still exiting to
+ * r, or reap them here if r cannot take them. */
+void fg__forked_release(fg__forked *f, fg__reaper *r);
 /* Kill the workers that ran one task longer than limit seconds. */
 void fg__forked_timeouts(fg__forked *f, double limit, double now_s);
 /* Kill the live workers holding a batch that starts after task k. */

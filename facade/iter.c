@@ -577,6 +577,7 @@ static int fg__iter_open_proc(fg_parallel_iter *it, int n_jobs, double timeout)
     }
     if (cap > it->total)
         cap = it->total > 0 ? it->total : 1;
+    fg__reaper_drain(&it->par->reaper); /* earlier maps' workers are gone */
     int err = fg__iter_proc_open(&it->proc, it->d, it->begin, n_jobs, it->nslots, cap, timeout);
     if (err < 0)
         return err;

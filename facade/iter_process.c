@@ -274,7 +274,7 @@ int fg__iter_proc_open(fg__iter_proc **out, fg_delayed d, size_t begin, int n_jo
         goto fail;
     for (int w = 0; w < n_jobs; w++)
         p->timed_out[w] = SIZE_MAX;
-    bool started = fg__forked_start(&p->f, fg__ipc_worker, p);
+    bool started = fg__forked_start(&p->f, fg__ipc_worker, p, NULL);
     fg__forked_gate_open(&p->s->go, started ? 1 : 2);
     if (started) {
         *out = p;

@@ -12,6 +12,7 @@
 
 #include "batching.h"
 #include "progress.h"
+#include "reaper.h"
 
 struct fg_parallel {
     fg_pool *pool;
@@ -31,6 +32,7 @@ struct fg_parallel {
     const fg_cancel_token *cancel; /* fg_parallel_opts.cancel, may be NULL */
     double timeout;          /* seconds; process backend only; 0: none */
     fg_parallel_opts opts;   /* as given, for fg_parallel_get_opts */
+    fg__reaper reaper;       /* process backend: reaps workers after a map */
 };
 
 typedef struct fg__batch {

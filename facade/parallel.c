@@ -531,6 +531,7 @@ int fg_parallel_open(fg_parallel **out, const fg_parallel_opts *user)
     par->opts.size = sizeof par->opts;
     fg__autobatch_init(&par->autobatch, FG_BATCH_AUTO_MIN_S, FG_BATCH_AUTO_MAX_S);
     pthread_mutex_init(&par->batch_lock, NULL);
+    fg__reaper_init(&par->reaper);
     fg__printer_init(&par->printer, opts->log, opts->verbose, opts->n_jobs);
     par->pool = opts->pool;
     if (par->pool == NULL)
@@ -540,6 +541,7 @@ int fg_parallel_open(fg_parallel **out, const fg_parallel_opts *user)
         int err = fg_pool_create(&par->pool, FG_CONFIG(.workers = n_jobs));
         if (err < 0) {
             fg__printer_destroy(&par->printer);
+            fg__reaper_destroy(&par->reaper);
             pthread_mutex_destroy(&par->batch_lock);
             fg__free(par);
             return err;
@@ -557,6 +559,7 @@ void fg_parallel_close(fg_parallel *par)
     if (par->owns_pool)
         fg_pool_destroy(par->pool);
     fg__printer_destroy(&par->printer);
+    fg__reaper_destroy(&par->reaper); /* waits for the last map's workers */
     pthread_mutex_destroy(&par->batch_lock);
     fg__free(par);
 }

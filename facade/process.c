@@ -19,8 +19,11 @@
  * the caller queues the pre_dispatch prefix, and every worker that
  * completes a batch dispatches one more, so batches in flight are what
  * the prefix put there.  The caller only watches: it prints the logged
- * completions in order, reaps workers (poll on pidfds), times tasks out,
- * and on a death records the index the worker published.
+ * completions in order, waits for each worker to say "done" (an eventfd)
+ * or die (poll on pidfds), times tasks out, and on a death records the
+ * index the worker published.  It returns without waiting for the exits
+ * of workers that are done: the façade's reaper (reaper.c) reaps them, and
+ * the next map waits for any of an older map's before it forks.
  *
  * Failure rule (as the thread backends): the lowest failure is kept;
  * nothing starting after it is taken, and workers holding a batch that
@@ -373,9 +376,11 @@ static int fg__proc_poll_ms(const fg__proc *p)
     return fg__forked_poll_ms(&p->f, ms, par->timeout);
 }
 
+/* Until every worker is done (or dead): a worker's exit, which tears down
+ * its copy of the caller's page tables, is left to the reaper. */
 static void fg__proc_wait(fg__proc *p)
 {
-    while (p->f.live > 0) {
+    while (fg__forked_busy(&p->f) > 0) {
         fg__proc_show(p);
         if (fg_cancel_requested(p->m->par->cancel))
             atomic_store_explicit(&p->s->stop, 1, memory_order_relaxed);
@@ -459,11 +464,14 @@ int fg__process_run(fg__map *m)
                    .rs = m->calls != NULL ? 0 : m->d.result_size };
     int err = fg__proc_setup(&p);
     if (err == 0) {
-        bool started = fg__forked_start(&p.f, fg__proc_worker, &p);
+        fg__forked_want_done(&p.f);
+        fg__reaper_drain_older(&m->par->reaper); /* only the last map's may still exit */
+        bool started = fg__forked_start(&p.f, fg__proc_worker, &p, &m->par->reaper);
         if (started && fg_cancel_requested(m->par->cancel))
             atomic_store_explicit(&p.s->stop, 1, memory_order_relaxed);
         fg__forked_gate_open(&p.s->go, started ? 1 : 2);
         fg__proc_wait(&p);
+        fg__forked_release(&p.f, &m->par->reaper);
         if (started)
             fg__proc_finish(&p);
         else

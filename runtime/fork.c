@@ -28,6 +28,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -104,4 +105,18 @@ void fg__unmap_shared(void *p, size_t size)
 {
     if (p != NULL)
         munmap(p, size);
+}
+
+int fg__thread_create(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+#if defined(FG_TEST_HOOKS) && FG_TEST_HOOKS
+    if (fg__fault_fail_now("pthread_create"))
+        return EAGAIN;
+#endif
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old); /* the new thread inherits it */
+    int err = pthread_create(t, NULL, fn, arg);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return err;
 }

@@ -1,10 +1,12 @@
-/* fork.h: forage across fork() (pthread_atfork handlers), and the two
- * system resources the façade's process backend acquires, fork and a
- * shared mapping, behind the fault-injection hooks like every allocation.
+/* fork.h: forage across fork() (pthread_atfork handlers), and the three
+ * system resources the façade's process backend acquires, fork, a shared
+ * mapping and its reaper thread, behind the fault-injection hooks like
+ * every allocation.
  * See fork.c and docs/design/process.md. */
 #ifndef FG_FORK_H
 #define FG_FORK_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -23,5 +25,9 @@ pid_t fg__fork(void);
  * forked children share with the caller; NULL on failure (errno). */
 void *fg__map_shared(size_t size);
 void fg__unmap_shared(void *p, size_t size);
+/* pthread_create for a thread of the façade's own (the process backend's
+ * reaper), with every signal blocked in it: signals for the process stay
+ * with the application's threads.  0 or an error number. */
+int fg__thread_create(pthread_t *t, void *(*fn)(void *), void *arg);
 
 #endif

@@ -5,7 +5,11 @@
  *             with --resident MiB (default 100) touched in memory, which
  *             fork() has to copy the page tables of: in 4 KiB pages, and
  *             in transparent huge pages (MADV_HUGEPAGE, 512 times fewer
- *             entries);
+ *             entries).  The calls follow each other at once, so each one
+ *             first waits for the last one's workers to finish exiting
+ *             (their exit is left to the reaper when a map returns);
+ *   isolated  the same 100 MiB call 10 ms after the last one: what a caller
+ *             that does anything between calls waits for;
  *   per-task  (P * Tp - Tseq) / m on m = 250 * n trivial tasks (task i
  *             stores i) at batch auto: worker time per task beyond the
  *             task itself, as trivial.c measures the thread backends;
@@ -67,8 +71,9 @@ static double fork_floor(int p)
     return bench_median(t, 20);
 }
 
-/* Median of 20 calls of P trivial tasks on one open façade. */
-static double fixed_cost(int p, uint64_t *r)
+/* Median of 20 calls of P trivial tasks on one open façade, each after a
+ * pause of pause_us. */
+static double fixed_cost(int p, uint64_t *r, unsigned pause_us)
 {
     fg_parallel *par;
     if (fg_parallel_open(&par, FG_PARALLEL_OPTS(.n_jobs = p, .batch_size = 1,
@@ -76,6 +81,8 @@ static double fixed_cost(int p, uint64_t *r)
         return -1;
     double t[20];
     for (int k = 0; k < 20; k++) {
+        if (pause_us > 0)
+            usleep(pause_us);
         double t0 = bench_now();
         int err = fg_parallel_map(par, (fg_delayed){ trivial_task, NULL, sizeof *r }, 0,
                                   (size_t)p, r, NULL);
@@ -116,12 +123,13 @@ int main(int argc, char **argv)
     size_t n = (size_t)o.param, m = 250 * n;
     bench_header(&o);
     double fixed_small[BENCH_MAX_REPS], fixed_big[BENCH_MAX_REPS], fixed_huge[BENCH_MAX_REPS];
+    double isolated_big[BENCH_MAX_REPS];
     double floor_big[BENCH_MAX_REPS];
     double over[BENCH_MAX_REPS];
     /* The small caller first, before the large arrays below exist. */
     uint64_t small[BENCH_MAX_THREADS * 8];
     for (int rep = -1; rep < o.reps; rep++) {
-        double fs = fixed_cost(p, small);
+        double fs = fixed_cost(p, small, 0);
         if (fs < 0)
             return 1;
         if (rep >= 0) {
@@ -132,14 +140,28 @@ int main(int argc, char **argv)
     uint64_t *r = calloc(m + 1, sizeof *r);
     if (r == NULL)
         return 1;
-    double eff_proc[BENCH_MAX_REPS], eff_steal[BENCH_MAX_REPS];
-    uint64_t seed_expect = seed_reference_checksum(n);
     uint64_t trivial_expect = m > 0 ? (uint64_t)m * (m - 1) / 2 : 0;
     int bad = 0;
     for (int rep = -1; rep < o.reps && !bad; rep++) { /* rep -1: warm-up */
         double ts = trivial_seq(r, m);
         double tp = map_once(FG_BACKEND_PROCESS, p, FG_BATCH_AUTO, trivial_task, r, m);
         bad |= tp < 0 || seed_checksum(r, m) != trivial_expect;
+        if (rep < 0 || bad)
+            continue;
+        over[rep] = ((double)p * tp - ts) / (double)m * 1e9;
+        bench_row("seq", "trivial", (long)m, 0, 1, rep, ts, trivial_expect);
+        bench_row("forage-process", "trivial", (long)m, -1, p, rep, tp, trivial_expect);
+    }
+    /* The trivial tasks' results are large (250 n tasks, 8 bytes each):
+     * let them go, so that the seed runs in a caller holding the seed's
+     * own n results, as the seed program does (each fork copies the page
+     * tables of whatever the caller holds), and the fixed costs below in
+     * the memory they name. */
+    free(r);
+    r = calloc(n + 16, sizeof *r);
+    double eff_proc[BENCH_MAX_REPS], eff_steal[BENCH_MAX_REPS];
+    uint64_t seed_expect = seed_reference_checksum(n);
+    for (int rep = -1; rep < o.reps && !bad && r != NULL; rep++) {
         double tseq = seq_seed(r, n);
         double tproc = map_once(FG_BACKEND_PROCESS, p, 1000, my_task_delayed, r, n);
         bad |= tproc < 0 || seed_checksum(r, n) != seed_expect;
@@ -147,19 +169,12 @@ int main(int argc, char **argv)
         bad |= tsteal < 0 || seed_checksum(r, n) != seed_expect;
         if (rep < 0 || bad)
             continue;
-        over[rep] = ((double)p * tp - ts) / (double)m * 1e9;
         eff_proc[rep] = tseq / ((double)p * tproc);
         eff_steal[rep] = tseq / ((double)p * tsteal);
-        bench_row("seq", "trivial", (long)m, 0, 1, rep, ts, trivial_expect);
-        bench_row("forage-process", "trivial", (long)m, -1, p, rep, tp, trivial_expect);
         bench_row("seq", "seed", (long)n, 0, 1, rep, tseq, seed_expect);
         bench_row("forage-process", "seed", (long)n, 1000, p, rep, tproc, seed_expect);
         bench_row("forage-steal", "seed", (long)n, 1000, p, rep, tsteal, seed_expect);
     }
-    /* The results array is large (250 n tasks): let it go, so that the
-     * resident memory below is what the fixed cost sees. */
-    free(r);
-    r = calloc(16, sizeof *r);
     /* The same fixed cost with a large resident heap, in 4 KiB pages and
      * then in huge pages. */
     size_t big = ((size_t)resident_mib << 20) + (2u << 20);
@@ -181,11 +196,18 @@ int main(int argc, char **argv)
                 if (!bad)
                     bench_row("fork", "floor-resident", resident_mib, 0, p, rep, floor_big[rep], 0);
             }
-            out[rep] = fixed_cost(p, r);
+            out[rep] = fixed_cost(p, r, 0);
             bad |= out[rep] < 0;
             if (!bad)
                 bench_row("forage-process", huge ? "fixed-resident-huge" : "fixed-resident",
                           resident_mib, 1, p, rep, out[rep], 0);
+            if (!huge && !bad) {
+                isolated_big[rep] = fixed_cost(p, r, 10000);
+                bad |= isolated_big[rep] < 0;
+                if (!bad)
+                    bench_row("forage-process", "isolated-resident", resident_mib, 1, p, rep,
+                              isolated_big[rep], 0);
+            }
         }
         free(heap);
     }
@@ -200,6 +222,8 @@ int main(int argc, char **argv)
                     "resident, 4 KiB pages), %.3f ms (the same in huge pages)\n",
             bench_median(fixed_small, o.reps) * 1e3, bench_median(fixed_big, o.reps) * 1e3,
             resident_mib, bench_median(fixed_huge, o.reps) * 1e3);
+    fprintf(stderr, "  the same, 10 ms after the last:  %.3f ms (%ld MiB resident, 4 KiB pages)\n",
+            bench_median(isolated_big, o.reps) * 1e3, resident_mib);
     fprintf(stderr, "  floor: %d bare forks + exits:  %.3f ms (%ld MiB resident, 4 KiB pages)\n",
             p, bench_median(floor_big, o.reps) * 1e3, resident_mib);
     fprintf(stderr, "  per-task overhead, batch auto: %.2f ns/task (%zu trivial tasks)\n",

@@ -495,12 +495,14 @@ Test(process, golden_loky_j2_b1000_v5)
 
 /* ------------------------------------------- leaks after 1000 calls */
 
-static int count_children(void)
+/* Processes (running, exiting or zombies) whose parent is `parent`. */
+static int count_children_of(pid_t parent)
 {
     DIR *d = opendir("/proc");
-    cr_assert_not_null(d);
+    if (d == NULL)
+        return -1;
     int n = 0;
-    pid_t me = getpid();
+    pid_t me = parent;
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
         char path[300], buf[512];
@@ -521,6 +523,13 @@ static int count_children(void)
             n++;
     }
     closedir(d);
+    return n;
+}
+
+static int count_children(void)
+{
+    int n = count_children_of(getpid());
+    cr_assert_geq(n, 0, "cannot read /proc");
     return n;
 }
 
@@ -576,10 +585,10 @@ Test(process, no_zombies_fds_or_mappings_after_1000_calls, .timeout = 300)
 {
     uint64_t res[64];
     size_t call = 0;
+    int children = count_children();
     fg_parallel *p = proc_open(2, FG_BATCH_AUTO, 0);
     fg_delayed d = { task_crash_some, &call, 8 };
     cr_assert_eq(fg_parallel_map(p, d, 0, 64, res, NULL), 0); /* warm-up */
-    int children = count_children();
     char *fds = fd_set_of();
     int maps = maps_lines(false), shared = maps_lines(true);
     int crashed = 0;
@@ -590,13 +599,18 @@ Test(process, no_zombies_fds_or_mappings_after_1000_calls, .timeout = 300)
                   fg_error_name(rc));
     }
     cr_assert_eq(crashed, 20);
-    int children_after = count_children();
+    /* The last two maps' workers may still be exiting (the reaper's); no more. */
+    int exiting = count_children() - children;
     char *fds_after = fd_set_of();
     int maps_after = maps_lines(false), shared_after = maps_lines(true);
-    cr_log_info("after 1000 calls (20 with a crash): children %d -> %d, fds [%s] -> [%s], "
-                "maps lines %d -> %d, shared mappings %d -> %d",
-                children, children_after, fds, fds_after, maps, maps_after, shared, shared_after);
-    cr_assert_eq(children_after, children, "zombie or live workers left");
+    fg_parallel_close(p); /* waits for them */
+    int children_after = count_children();
+    cr_log_info("after 1000 calls (20 with a crash): children %d -> %d (%d exiting before the "
+                "close), fds [%s] -> [%s], maps lines %d -> %d, shared mappings %d -> %d",
+                children, children_after, exiting, fds, fds_after, maps, maps_after, shared,
+                shared_after);
+    cr_assert(exiting >= 0 && exiting <= 4, "%d workers left after maps of n_jobs 2", exiting);
+    cr_assert_eq(children_after, children, "zombie or live workers left after the close");
     cr_assert_str_eq(fds_after, fds, "file descriptors leaked");
     cr_assert_eq(shared_after, shared, "shared mappings leaked");
 #ifndef UNDER_ASAN /* ASan's allocator maps memory of its own as it goes */
@@ -604,7 +618,89 @@ Test(process, no_zombies_fds_or_mappings_after_1000_calls, .timeout = 300)
 #endif
     free(fds);
     free(fds_after);
+}
+
+/* Task 0 of each map counts the caller's children: this map's n_jobs
+ * workers, and at most the n_jobs of the map before, which returned before
+ * they had exited (the reaper's, tests/unit/reaper.c); the ones of any map
+ * before that were reaped before this one forked, zombies included.  The
+ * other tasks wait until it has counted (a flag in a page shared with the
+ * workers), so that none of this map's workers has ended meanwhile. */
+static int task_count_siblings(size_t i, void *ctx, void *result)
+{
+    _Atomic int *counted = ctx;
+    if (i == 0) {
+        *(uint64_t *)result = (uint64_t)count_children_of(getppid());
+        atomic_store(counted, 1);
+        return 0;
+    }
+    for (long spins = 0; !atomic_load(counted); spins++) {
+        if (spins > 10000000)
+            return 1; /* task 0 never counted */
+        sched_yield();
+    }
+    *(uint64_t *)result = f_of(i);
+    return 0;
+}
+
+Test(process, workers_of_two_maps_at_most)
+{
+    static const int jobs[] = { 2, 3 };
+    _Atomic int *counted = shared_page();
+    fg_delayed d = { task_count_siblings, (void *)counted, 8 };
+    int children = count_children();
+    for (size_t j = 0; j < NELEM(jobs); j++) {
+        fg_parallel *p = proc_open(jobs[j], 1, 0);
+        for (int call = 0; call < 200; call++) {
+            uint64_t res[16];
+            atomic_store(counted, 0);
+            cr_assert_eq(fg_parallel_map(p, d, 0, 16, res, NULL), 0);
+            cr_assert(res[0] >= (uint64_t)(children + jobs[j]) &&
+                          res[0] <= (uint64_t)(children + 2 * jobs[j]),
+                      "n_jobs %d, call %d: the caller had %llu children", jobs[j], call,
+                      (unsigned long long)res[0]);
+            for (size_t i = 1; i < 16; i++)
+                cr_assert_eq(res[i], f_of(i));
+            int left = count_children() - children;
+            cr_assert(left >= 0 && left <= 2 * jobs[j], "n_jobs %d, call %d: %d workers left",
+                      jobs[j], call, left);
+        }
+        /* A streaming iterator waits for every map's workers before it
+         * forks its own. */
+        fg_parallel_iter *it = NULL;
+        atomic_store(counted, 0);
+        cr_assert_eq(fg_parallel_iter_open(p, d, 0, 16, FG_ORDER_INDEX, &it), 0);
+        size_t i;
+        uint64_t v;
+        cr_assert_eq(fg_parallel_iter_next(it, &i, &v), 0);
+        cr_assert_eq(i, 0);
+        cr_assert_eq(v, (uint64_t)(children + jobs[j]), "iterator: the caller had %llu children",
+                     (unsigned long long)v);
+        cr_assert_eq(fg_parallel_iter_close(it, NULL), 0);
+        fg_parallel_close(p);
+        cr_assert_eq(count_children(), children, "n_jobs %d: workers left after the close",
+                     jobs[j]);
+    }
+    munmap((void *)counted, 4096);
+}
+
+/* An application that ignores SIGCHLD: the kernel reaps the workers
+ * itself, so every waitpid of ours (the call's and the reaper's) finds no
+ * child; the maps still work and the disposition is left as it was. */
+Test(process, sigchld_ignored_by_the_application)
+{
+    struct sigaction ign = { .sa_handler = SIG_IGN }, old, now;
+    cr_assert_eq(sigaction(SIGCHLD, &ign, &old), 0);
+    fg_parallel *p = proc_open(2, 3, 0);
+    for (int call = 0; call < 50; call++) {
+        uint64_t res[40];
+        cr_assert_eq(fg_parallel_map(p, (fg_delayed){ task_f, NULL, 8 }, 0, 40, res, NULL), 0);
+        for (size_t i = 0; i < 40; i++)
+            cr_assert_eq(res[i], f_of(i));
+    }
     fg_parallel_close(p);
+    cr_assert_eq(sigaction(SIGCHLD, &old, &now), 0);
+    cr_assert_eq(now.sa_handler, SIG_IGN, "the disposition was changed");
 }
 
 /* ---------------------------------------------------------- nesting */
@@ -938,10 +1034,10 @@ Test(process, stream_memory_is_the_window)
 Test(process, stream_stops_early_and_leaves_nothing, .timeout = 300)
 {
     static const size_t stops[] = { 0, 1, 2, 13, 999, 54321 };
+    int children = count_children(); /* before the map, whose workers may still be exiting */
     fg_parallel *p = proc_open(2, 7, 0);
     uint64_t res[64];
     cr_assert_eq(fg_parallel_map(p, (fg_delayed){ task_f, NULL, 8 }, 0, 64, res, NULL), 0);
-    int children = count_children();
     char *fds = fd_set_of();
     int shared = maps_lines(true);
     for (int round = 0; round < 20; round++)

@@ -1,0 +1,152 @@
+/* tests/unit/reaper.c: the process backend's reaper (facade/reaper.c):
+ * which workers a map waits for before it forks, that everything handed
+ * over is reaped (no zombie) by the close, and that no other child of the
+ * application is ever waited for.
+ *
+ * The "workers" here are children that block reading a pipe until the test
+ * closes its end, so the test decides when each group ends.  A check that
+ * a drain has not returned yet sleeps 50 ms first: a drain that is right
+ * can never fail it. */
+#include <criterion/criterion.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "reaper.h"
+
+#define GROUPS 3
+#define PER 2
+
+static int gate_fd[GROUPS]; /* the test's end of each group's pipe, -1: closed */
+
+/* A group of PER children that end when gate_fd[g] is closed. */
+static void fork_group(int g, pid_t pids[PER])
+{
+    int fds[2];
+    cr_assert_eq(pipe(fds), 0);
+    gate_fd[g] = fds[1];
+    for (int i = 0; i < PER; i++) {
+        pids[i] = fork();
+        cr_assert_geq(pids[i], 0);
+        if (pids[i] == 0) {
+            for (int k = 0; k <= g; k++) /* else no end-of-file for the others */
+                if (gate_fd[k] >= 0)
+                    close(gate_fd[k]);
+            char c;
+            while (read(fds[0], &c, 1) < 0 && errno == EINTR) {}
+            _exit(0);
+        }
+    }
+    close(fds[0]);
+}
+
+static void end_group(int g)
+{
+    close(gate_fd[g]);
+    gate_fd[g] = -1;
+}
+
+/* Is pid still a child of ours (running or a zombie)? */
+static bool is_child(pid_t pid)
+{
+    siginfo_t info = { 0 };
+    return waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0;
+}
+
+static void nap(void)
+{
+    struct timespec ms50 = { 0, 50000000 };
+    nanosleep(&ms50, NULL);
+}
+
+typedef struct {
+    fg__reaper *r;
+    atomic_bool returned;
+} drainer;
+
+static void *drain_older(void *arg)
+{
+    drainer *d = arg;
+    fg__reaper_drain_older(d->r);
+    atomic_store(&d->returned, true);
+    return NULL;
+}
+
+Test(reaper, a_map_waits_for_all_but_the_last_maps_workers)
+{
+    fg__reaper r;
+    fg__reaper_init(&r);
+    pid_t pids[GROUPS][PER];
+    for (int g = 0; g < GROUPS; g++) {
+        fork_group(g, pids[g]);
+        cr_assert(fg__reaper_take(&r, pids[g], PER));
+    }
+    drainer d = { &r, false };
+    pthread_t t;
+    cr_assert_eq(pthread_create(&t, NULL, drain_older, &d), 0);
+    nap();
+    cr_assert(!atomic_load(&d.returned), "returned while groups 0 and 1 run");
+    end_group(0);
+    nap();
+    cr_assert(!atomic_load(&d.returned), "returned while group 1 runs");
+    end_group(1);
+    pthread_join(t, NULL);
+    for (int g = 0; g < GROUPS; g++)
+        for (int i = 0; i < PER; i++)
+            cr_assert_eq(is_child(pids[g][i]), g == 2, "group %d, child %d", g, i);
+    end_group(2);
+    fg__reaper_drain(&r);
+    for (int i = 0; i < PER; i++)
+        cr_assert(!is_child(pids[2][i]), "child %d of the last group left", i);
+    cr_assert(!fg__reaper_drain(&r), "nothing left to wait for");
+    fg__reaper_destroy(&r);
+}
+
+Test(reaper, the_close_reaps_everything)
+{
+    fg__reaper r;
+    fg__reaper_init(&r);
+    pid_t pids[GROUPS][PER];
+    for (int g = 0; g < GROUPS; g++) {
+        fork_group(g, pids[g]);
+        cr_assert(fg__reaper_take(&r, pids[g], PER));
+    }
+    for (int g = 0; g < GROUPS; g++)
+        end_group(g);
+    fg__reaper_destroy(&r);
+    for (int g = 0; g < GROUPS; g++)
+        for (int i = 0; i < PER; i++)
+            cr_assert(!is_child(pids[g][i]), "group %d, child %d left", g, i);
+}
+
+/* Another child of the application ends before and after ours: the
+ * reaper leaves it (and its status) to the application. */
+Test(reaper, other_children_are_not_touched)
+{
+    pid_t before = fork();
+    cr_assert_geq(before, 0);
+    if (before == 0)
+        _exit(7);
+    fg__reaper r;
+    fg__reaper_init(&r);
+    pid_t pids[PER];
+    fork_group(0, pids);
+    cr_assert(fg__reaper_take(&r, pids, PER));
+    pid_t after = fork();
+    cr_assert_geq(after, 0);
+    if (after == 0)
+        _exit(9);
+    end_group(0);
+    fg__reaper_destroy(&r);
+    int status;
+    cr_assert_eq(waitpid(before, &status, 0), before);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 7);
+    cr_assert_eq(waitpid(after, &status, 0), after);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 9);
+}
