@@ -153,7 +153,7 @@ static int fg__span_run(void *arg)
 {
     fg__span *s = arg;
     if (atomic_load_explicit(&s->loop->error, memory_order_relaxed) != 0 ||
-        fg_cancel_requested(s->loop->cancel))
+        (s->loop->cancel != NULL && fg_cancel_requested(s->loop->cancel)))
         return 0; /* a chunk failed, or the loop was cancelled: do not start */
     size_t mid = fg__span_split_point(s);
     if (mid == 0)

@@ -836,7 +836,8 @@ FG_API int fg__for_inline_prepare(fg_pool *pool, size_t begin, size_t end,
             NAME##__span_sync(cx);                                                \
             return;                                                               \
         }                                                                         \
-        if (FG__LOAD_INT(&l->error) != 0 || fg_cancel_requested(l->cancel))       \
+        if (FG__LOAD_INT(&l->error) != 0 ||                                       \
+            (l->cancel != NULL && fg_cancel_requested(l->cancel)))                \
             return; /* a chunk failed, or the loop was cancelled: do not start */ \
         const fg_cancel_token *fg__outer = l->cancel != NULL                      \
             ? fg_cancel_scope_enter(l->cancel) : NULL;                            \
