@@ -1313,7 +1313,11 @@ FG_API int fg_parallel_map(fg_parallel *par, fg_delayed d, size_t begin, size_t 
  * worker dies (a signal, exit() or _exit() inside a task, a kill from
  * outside) and FG_ETIMEDOUT; err->index is the task its worker was running
  * (end when it died between tasks).  As for a failing task, every index
- * below it has its result and later batches are not started. */
+ * below it has its result and later batches are not started.  It returns
+ * once every worker has finished its work (or died): workers may still be
+ * exiting then.  A thread of par reaps them (only their pids, no signal
+ * handler); the next map or iterator waits, before it forks, for those of
+ * every map but the last, and fg_parallel_close for all of them. */
 
 /* The same over n heterogeneous calls (joblib's general case).  The
  * process backend cannot return their results (their sizes are unknown):
@@ -1321,7 +1325,8 @@ FG_API int fg_parallel_map(fg_parallel *par, fg_delayed d, size_t begin, size_t 
 FG_API int fg_parallel_calls(fg_parallel *par, const fg_call *calls, size_t n,
                              fg_error_info *err);
 
-/* Release the façade (and its own pool).  NULL is a no-op. */
+/* Release the façade (and its own pool; on the process backend, after its
+ * last workers have exited and are reaped).  NULL is a no-op. */
 FG_API void fg_parallel_close(fg_parallel *par);
 
 /* What an open façade runs with, for components built on it (forage-mpi):

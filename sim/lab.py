@@ -76,9 +76,13 @@ def analyze(sim, path, out, name):
     return figures
 
 
+# forage-sim run options given to every run (--idle, --costs), set by main.
+RUN_OPTIONS = []
+
+
 def simulate(sim, path, topology, P, policy, lib, share="always", seed=1):
     cmd = [sim, "run", path, "--workers", str(P), "--topology", topology, "--seed", str(seed),
-           "--csv"]
+           "--csv"] + RUN_OPTIONS
     cmd += ["--share", share] if share != "always" else []
     cmd += ["--policy-lib", lib + ":busiest_of_3"] if policy == "busiest-of-3" else ["--policy", policy]
     rows = list(csv.DictReader(run(cmd).splitlines()))
@@ -220,8 +224,8 @@ def write_summary(args, results, bounds, Ps, shared):
     """Tables of seed 1, the bounds over every run, then the spread over
     seeds and the --share experiment."""
     lines = ["# Policy lab", "",
-             "forage-sim, seed 1 (but \"Spread over seeds\"), default costs (docs/design/sim.md).  Speedup = T1 / makespan; "
-             "`bound` = min(P, T1/Tinf).", ""]
+             "forage-sim, seed 1 (but \"Spread over seeds\"), %s (docs/design/sim.md).  Speedup = T1 / makespan; "
+             "`bound` = min(P, T1/Tinf)." % (" ".join(RUN_OPTIONS) or "default costs and idle ladder"), ""]
     for topo, _ in TOPOLOGIES:
         for wl in bounds:
             lines += ["## %s on %s" % (wl, topo), "",
@@ -314,7 +318,11 @@ def main():
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--seeds", type=int, default=1,
                     help="simulate every run with seeds 1..N (the tables show seed 1)")
+    ap.add_argument("--idle", help="forage-sim run --idle for every run (default: the runtime's)")
+    ap.add_argument("--costs", help="forage-sim run --costs for every run (default costs)")
     args = ap.parse_args()
+    RUN_OPTIONS.extend(["--idle", args.idle] if args.idle else [])
+    RUN_OPTIONS.extend(["--costs", args.costs] if args.costs else [])
     os.makedirs(args.out, exist_ok=True)
     Ps = [1, 2, 8, 64] if args.quick else [1, 2, 4, 8, 16, 32, 64, 128, 256]
     args.policies = POLICIES + (["busiest-of-3"] if args.policy_lib else [])
