@@ -355,6 +355,7 @@ static inline void fg__sync_run_job(fg__worker *w, fg__job *job)
  * still ours in place, leaving a done marker, and return true; mark those
  * a thief claimed (it runs them, and later pops wait for it); false when
  * none is left. */
+__attribute__((noinline))
 static bool fg__sync_unbury(fg__worker *w, fg__group_state *st, uint32_t lo, uint32_t *scan)
 {
     fg__ctx_stack *cs = &w->ctx_stack;
