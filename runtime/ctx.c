@@ -93,6 +93,19 @@ void fg__ctx_hook_run(fg__ctx_stack *st, uint32_t h, fg_ctx_fn fn, void *arg)
     fg__record_leave(r, &saved);
 }
 
+/* Loose tasks: a group task (group.c) may be pushed above slots that are
+ * synced later, by a task that spawns into an outer group of this worker,
+ * so a sync that finds one on top runs it first (any queued task may run
+ * early); a thief that stole one ran it in place and is waited for. */
+void fg__ctx_hook_loose(fg__ctx_stack *st, uint32_t floor)
+{
+    fg_ctx *cx = &st->cx;
+    unsigned char block[FG_CTX_ARG_MAX];
+    while (cx->fg__top > cx->fg__slots + floor && cx->fg__top[-1].fg__fn == fg__group_ctx_fn)
+        if (fg__ctx_pop(st, block, sizeof block))
+            fg__group_ctx_fn(cx, block);
+}
+
 /* The function of the newest task: spilled ones are newer than any slot. */
 static fg_ctx_fn fg__ctx_newest_fn(fg__ctx_stack *st)
 {
@@ -121,6 +134,15 @@ static int fg__ctx_call(fg__worker *w, fg_ctx_fn fn, void *arg)
     if (FG__LIKELY(cx->fg__top == entry && st->spilled == entry_spilled && err == 0)) {
         cx->fg__broken = outer_broken;
         return 0;
+    }
+    /* Group tasks the root pushed into outer groups are not its to sync:
+     * run them (they are the newest unless spilled tasks are above). */
+    if (st->spilled == entry_spilled && cx->fg__top > entry) {
+        fg__ctx_hook_loose(st, (uint32_t)(entry - cx->fg__slots));
+        if (cx->fg__top == entry && err == 0) {
+            cx->fg__broken = outer_broken;
+            return 0;
+        }
     }
     unsigned char scratch[FG_CTX_ARG_MAX];
     while (st->spilled > entry_spilled || cx->fg__top > entry)
@@ -237,7 +259,7 @@ int fg__ctx_hook_spill(fg__ctx_stack *st, fg_ctx_fn fn, const void *block, size_
     b->fn = fn;
     memcpy(b->block, block, size);
     if (st->spilled++ == 0)
-        st->cx.fg__splitreq = &fg__ctx_spilling;
+        fg__ctx_hook_divert(st);
     fg__recorder *r = st->owner->record;
     if (r == NULL) {
         fn(&st->cx, b->block); /* b stays put: nested spills use later blocks */
@@ -265,14 +287,22 @@ int fg__ctx_hook_unspill(fg__ctx_stack *st, fg_ctx_fn fn, void *arg, size_t size
         c->older->spare = c;
         st->spill = c->older;
     }
-    if (--st->spilled == 0 && st->owner->record == NULL) /* recording: stay slow */
-        st->cx.fg__splitreq = (const uint32_t *)(const void *)&st->splitreq;
+    if (--st->spilled == 0)
+        fg__ctx_hook_divert(st);
     return 0;
 }
 
 void fg__ctx_divert(fg__ctx_stack *st)
 {
     st->cx.fg__splitreq = &fg__ctx_spilling;
+}
+
+void fg__ctx_hook_divert(fg__ctx_stack *st)
+{
+    if (st->spilled > 0 || st->markers > 0 || st->owner->record != NULL)
+        st->cx.fg__splitreq = &fg__ctx_spilling;
+    else
+        st->cx.fg__splitreq = (const uint32_t *)(const void *)&st->splitreq;
 }
 
 /* Free every chunk (the stack is empty: nothing is spilled). */

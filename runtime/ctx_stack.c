@@ -27,6 +27,11 @@
  *   ts is back to (h + 1, h + 1) when it does.
  * - ABA.  A thief whose CAS succeeds on an old-looking value claims what is
  *   at index tail now, which the current value says is shared.
+ * - Buried slots (loose tasks, fg__ctx_claim).  Taking back slot i below
+ *   the top is the same CAS as taking back the top (split := i, only while
+ *   tail <= i), so exclusion holds; it never moves tail, so a stolen sync
+ *   at h still finds every slot below h claimed.  A done marker is popped
+ *   like any slot (taken back, or its thief waited for: T3).
  *
  * field     written by               read by          order
  * ts        thieves (CAS tail+1),    thieves, owner   thief CAS acquire
@@ -36,7 +41,8 @@
  *           (clear)                                   pass through ts
  * slots[i]  owner (spawn), the       thief, owner     published by ts, returned
  *           thief (block, by the task)                by the latch [ctx-done]
- * cx, ready, wake_next, meta: owner only (meta[i] is read by the thief of i).
+ * cx, ready, wake_next, meta, markers: owner only (meta[i].job, .done and
+ * .slot are read by the thief of i; .marker is the owner's alone).
  */
 #include "ctx_stack.h"
 
@@ -82,6 +88,7 @@ int fg__ctx_stack_init(fg__ctx_stack *st, struct fg__worker *owner)
     st->owner = owner;
     st->spill = NULL;
     st->spilled = 0;
+    st->markers = 0;
     st->ready = 0;
     st->wake_next = true;
     /* Untouched pages stay uncommitted: a stack costs what it is used.  One
@@ -181,6 +188,7 @@ static bool fg__ctx_grow(fg__ctx_stack *st)
         fg__latch_init(&st->meta[i].done, st->owner);
         st->meta[i].slot = &st->cx.fg__slots[i];
         st->meta[i].unit = NULL;
+        st->meta[i].marker = false;
     }
     st->ready = end;
     return true;
@@ -191,6 +199,23 @@ static bool fg__ctx_args_ok(fg_ctx *cx, fg_ctx_fn fn, const void *arg, size_t si
     return cx != NULL && fn != NULL && arg != NULL && size <= FG_CTX_ARG_MAX;
 }
 
+/* Owner: set up slot top's meta (growing the metas), then push it and
+ * share if thieves asked; false, with nothing pushed, when the stack is
+ * full. */
+static bool fg__ctx_push_slow(fg__ctx_stack *st, fg_ctx_fn fn, bool share)
+{
+    fg_ctx *cx = &st->cx;
+    uint32_t h = fg__ctx_head(cx);
+    if (h >= st->ready && !fg__ctx_grow(st))
+        return false;
+    fg__ctx_hook_spawned(st, h, fn); /* before it can be shared */
+    fg__ctx_set_head(cx, h + 1);
+    if (share || st->wake_next || fg__atomic_load(&st->splitreq, FG__RELAXED) != 0)
+        fg__ctx_share(st);
+    fg__ctx_set_limit(st);
+    return true;
+}
+
 /* The inline spawn has copied the task into slot top already (the spare
  * slot when the stack is full); NULL cx stands for bad arguments. */
 FG_API int fg__ctx_spawn_slow(fg_ctx *cx, fg_ctx_fn fn, size_t size)
@@ -198,15 +223,16 @@ FG_API int fg__ctx_spawn_slow(fg_ctx *cx, fg_ctx_fn fn, size_t size)
     if (cx == NULL || fn == NULL || size > FG_CTX_ARG_MAX)
         return FG_EINVAL;
     fg__ctx_stack *st = fg__ctx_stack_of(cx);
-    uint32_t h = fg__ctx_head(cx);
-    if (h >= st->ready && !fg__ctx_grow(st)) /* full: run it now (ctx.c) */
-        return fg__ctx_hook_spill(st, fn, cx->fg__slots[h].fg__arg, size);
-    fg__ctx_hook_spawned(st, h, fn); /* before it can be shared */
-    fg__ctx_set_head(cx, h + 1);
-    if (st->wake_next || fg__atomic_load(&st->splitreq, FG__RELAXED) != 0)
-        fg__ctx_share(st);
-    fg__ctx_set_limit(st);
+    if (!fg__ctx_push_slow(st, fn, false)) /* full: run it now (ctx.c) */
+        return fg__ctx_hook_spill(st, fn, cx->fg__top->fg__arg, size);
     return 0;
+}
+
+int fg__ctx_push_loose(fg__ctx_stack *st, bool share)
+{
+    if (st->spilled > 0) /* spilled tasks must stay the newest */
+        return FG_EAGAIN;
+    return fg__ctx_push_slow(st, st->cx.fg__top->fg__fn, share) ? 0 : FG_EAGAIN;
 }
 
 /* Owner: claim shared slot h back (split := h); false if a thief has it. */
@@ -246,6 +272,67 @@ static void fg__ctx_sync_stolen(fg__ctx_stack *st, uint32_t h, void *arg, size_t
     fg__ctx_set_limit(st);
 }
 
+/* Owner: pop slot head - 1 (see fg__ctx_pop), leaving done markers. */
+static bool fg__ctx_pop_top(fg__ctx_stack *st, void *arg, size_t size)
+{
+    fg_ctx *cx = &st->cx;
+    uint32_t h = fg__ctx_head(cx) - 1;
+    if (h < fg__ctx_split_at(cx) && !fg__ctx_take_back(st, h)) {
+        fg__ctx_sync_stolen(st, h, arg, size);
+        return false;
+    }
+    fg__ctx_set_head(cx, h);
+    memcpy(arg, cx->fg__slots[h].fg__arg, size);
+    fg__ctx_share_if_asked(st); /* a sync that only pops must share too */
+    fg__ctx_set_limit(st);
+    return true;
+}
+
+/* A done marker's function: a thief that claims one has nothing to run. */
+static void fg__ctx_done(fg_ctx *cx, void *arg)
+{
+    (void)cx, (void)arg;
+}
+
+void fg__ctx_mark_done(fg__ctx_stack *st, uint32_t i, bool ours)
+{
+    if (ours)
+        st->cx.fg__slots[i].fg__fn = fg__ctx_done; /* private: ours to write */
+    st->meta[i].marker = true;
+    if (st->markers++ == 0)
+        fg__ctx_hook_divert(st);
+}
+
+/* Owner: drop the done markers on top: each is popped like a task (taken
+ * back, or its thief waited for), and nothing runs. */
+static void fg__ctx_drop_markers(fg__ctx_stack *st)
+{
+    unsigned char scratch[1];
+    uint32_t h;
+    while ((h = fg__ctx_head(&st->cx)) > 0 && st->meta[h - 1].marker) {
+        /* Unmark first: waiting for a thief runs other work, whose own
+         * pops must not take this slot for a marker of theirs. */
+        st->meta[h - 1].marker = false;
+        st->markers--;
+        fg__ctx_pop_top(st, scratch, 0);
+    }
+    if (st->markers == 0)
+        fg__ctx_hook_divert(st);
+}
+
+bool fg__ctx_pop(fg__ctx_stack *st, void *arg, size_t size)
+{
+    bool ours = fg__ctx_pop_top(st, arg, size);
+    if (st->markers > 0)
+        fg__ctx_drop_markers(st); /* none stays on top */
+    return ours;
+}
+
+bool fg__ctx_claim(fg__ctx_stack *st, uint32_t i)
+{
+    return i >= fg__ctx_split_at(&st->cx) || fg__ctx_take_back(st, i);
+}
+
 FG_API int fg__ctx_sync_slow(fg_ctx *cx, fg_ctx_fn fn, void *arg, size_t size)
 {
     if (!fg__ctx_args_ok(cx, fn, arg, size))
@@ -253,18 +340,13 @@ FG_API int fg__ctx_sync_slow(fg_ctx *cx, fg_ctx_fn fn, void *arg, size_t size)
     fg__ctx_stack *st = fg__ctx_stack_of(cx);
     if (st->spilled > 0) /* the newest tasks ran at spawn (ctx.c) */
         return fg__ctx_hook_unspill(st, fn, arg, size);
+    if (fg__ctx_head(cx) > 0 && cx->fg__top[-1].fg__fn != fn)
+        fg__ctx_hook_loose(st, 0); /* group tasks pushed after ours: run them */
     if (fg__ctx_head(cx) == 0 || cx->fg__top[-1].fg__fn != fn)
         return FG_EINVAL; /* nothing to sync, or not this task */
     uint32_t h = fg__ctx_head(cx) - 1;
     fg__ctx_hook_synced(st, h);
-    if (h < fg__ctx_split_at(cx) && !fg__ctx_take_back(st, h)) {
-        fg__ctx_sync_stolen(st, h, arg, size);
-        return 0;
-    }
-    fg__ctx_set_head(cx, h);
-    memcpy(arg, cx->fg__slots[h].fg__arg, size);
-    fg__ctx_share_if_asked(st); /* a sync that only pops must share too */
-    fg__ctx_set_limit(st);
-    fg__ctx_hook_run(st, h, fn, arg); /* fn(cx, arg) */
+    if (fg__ctx_pop(st, arg, size))
+        fg__ctx_hook_run(st, h, fn, arg); /* fn(cx, arg) */
     return 0;
 }

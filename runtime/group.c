@@ -37,15 +37,30 @@
  *        (clear)                 sync      finishes like a run one
  * done   sync (init), last finisher    see latch.c
  *
- * I4  a sync on a worker first runs its own deque's newest jobs while tasks
- *     are not finished (fg__sync_run_own); when it reads 0 (acquire) every
- *     task has finished and no RMW is needed.  Only if the deque runs dry
- *     first does it announce SYNC_BIT and wait.  Group tasks it takes run
- *     inline in that loop (fg__sync_run_job), not through fg__worker_run.
+ * lo     owner (spawn, sync) owner     plain: 1 + the lowest ctx slot of a
+ *                                      spawn since the last sync, 0: none
  *
- * Frames come from the pool's slab (slab.c): no malloc in steady state.
+ * I4  a sync on a worker first runs its own tasks: those on its ctx stack
+ *     (fg__sync_pop), then its own deque's newest jobs while tasks are not
+ *     finished (fg__sync_run_own); when it reads 0 (acquire) every task has
+ *     finished and no RMW is needed.  Only if both run dry first does it
+ *     announce SYNC_BIT and wait.  Group tasks it takes run inline in that
+ *     loop, not through fg__worker_run.
+ * I5  (ctx slots) the owner, in the job that holds the group (below the
+ *     frame of its innermost fg__worker_run) and before its sync announces
+ *     itself, stores {fn, arg, group} into its ctx stack (ctx_stack.c) as a
+ *     loose task, counted in pend; anyone else, and the owner otherwise,
+ *     takes a frame (slab.c: no malloc in steady state).  The job syncs the
+ *     group before it returns, so the slots never outlive it; a task a
+ *     thief ran in its slot counts its finish in `left` like any thief's.
+ *     A sync pops its tasks newest first (fg__sync_pop); any ctx sync that
+ *     finds a loose task above its own slot runs it first (ctx.c); a sync
+ *     whose tasks lie under a later ctx slot runs them in place and leaves
+ *     done markers (fg__sync_unbury, ctx_stack.c).  docs/design/join.md,
+ *     "Groups on the ctx stack".
  */
 #include <assert.h>
+#include <string.h>
 
 #include "internal.h"
 #include "testhooks.h"
@@ -56,15 +71,26 @@
 
 /* Does the group live on worker w's stack, i.e. will w sync it?  Then w
  * owns its count (see the top). */
-static inline bool fg__group_owned(const fg__worker *w, const fg_group *g)
+static inline bool fg__group_owned(const fg__worker *w, const void *g)
 {
     return (const char *)g >= w->stack_lo && (const char *)g < w->stack_hi;
+}
+
+/* Does the group live in the job w is running now (below the frame of its
+ * fg__worker_run)?  Then its sync comes before the job returns, and its
+ * tasks may go on w's ctx stack (see the top).  job_sp is NULL outside
+ * jobs and while recording or tracing, which see group tasks as frames. */
+static inline bool fg__group_in_job(const fg__worker *w, const fg_group *g)
+{
+    return (const char *)g >= w->stack_lo && (const char *)g < w->job_sp;
 }
 
 typedef struct fg__group_state {
     FG__ATOMIC(int64_t) left;
     FG__ATOMIC(int) error;
     fg_cancel_token cancel; /* fg_group_cancel; relaxed, see cancel.c */
+    uint32_t lo;            /* owner: 1 + the lowest ctx slot pushed since
+                               the last sync, 0 for none */
     fg__latch done;
     int32_t pend;           /* the owner's own count (plain) */
     int32_t announced;      /* owner: pend went into left at a waiting sync */
@@ -119,17 +145,11 @@ static inline void fg__group_finish_one(fg__group_state *st, bool owners)
         fg__latch_set(&st->done);
 }
 
-/* Run one spawned task on w.  The frame goes back to w's cache first, hot
- * for the spawns the task itself makes; the task runs in its group's
- * cancellation scope unless the group was cancelled before it started. */
-static inline void fg__spawn_run(fg__spawn_frame *f, fg__worker *w)
+/* Run a task of group st in the group's cancellation scope, unless the
+ * group was cancelled before it started, keep its error and count it
+ * finished (owners: the owner runs its own spawn). */
+static inline void fg__group_run(fg__group_state *st, fg_fn fn, void *arg, bool owners)
 {
-    fg_fn fn = f->fn;
-    void *arg = f->arg;
-    fg__group_state *st = f->group;
-    fg_pool *external = f->external;
-    bool owners = f->owner == w; /* counted in w's pend, and w runs it */
-    fg__slab_put(&w->frames, &w->pool->frames, f);
     if (__builtin_expect(!fg__cancel_is_set(&st->cancel), 1)) {
         const fg_cancel_token *outer = fg__scope_swap(&st->cancel);
         int r = fn(arg);
@@ -138,9 +158,53 @@ static inline void fg__spawn_run(fg__spawn_frame *f, fg__worker *w)
             fg__group_record_error(st, r);
     }
     fg__group_finish_one(st, owners);
+}
+
+/* Run one spawned frame on w.  The frame goes back to w's cache first, hot
+ * for the spawns the task itself makes. */
+static inline void fg__spawn_run(fg__spawn_frame *f, fg__worker *w)
+{
+    fg_fn fn = f->fn;
+    void *arg = f->arg;
+    fg__group_state *st = f->group;
+    fg_pool *external = f->external;
+    bool owners = f->owner == w; /* counted in w's pend, and w runs it */
+    fg__slab_put(&w->frames, &w->pool->frames, f);
+    fg__group_run(st, fn, arg, owners);
     FG__PERTURB(); /* the syncer may return and destroy the pool now */
     if (external != NULL)
         fg__pool_leave(external);
+}
+
+/* ---------------------------------------------------- tasks in ctx slots
+ * The owner's spawns into a group of its current job go on its ctx stack
+ * as loose tasks: the block {fn, arg, group} is stored into slot top, with
+ * no frame and no fence while the slot is private. */
+typedef struct fg__group_block {
+    fg_fn fn;
+    void *arg;
+    fg__group_state *group;
+} fg__group_block;
+
+_Static_assert(sizeof(fg__group_block) <= FG_CTX_ARG_MAX, "a group task's block fits a slot");
+
+/* The slot's function: a thief runs it in place, a ctx pop of the owner
+ * (fg__ctx_hook_loose) with the owner's context.  The group lives on its
+ * owner's stack, so fg__group_owned tells which. */
+void fg__group_ctx_fn(fg_ctx *cx, void *p)
+{
+    fg__group_block b;
+    memcpy(&b, p, sizeof b);
+    fg__worker *w = FG__CONTAINER_OF(cx, fg__ctx_stack, cx)->owner;
+    fg__group_run(b.group, b.fn, b.arg, fg__group_owned(w, b.group));
+}
+
+/* Count the task pushed at slot `at` in the owner's pend. */
+static inline void fg__spawn_pushed(fg__group_state *st, uint32_t at)
+{
+    st->pend++;
+    if (st->lo == 0 || at + 1 < st->lo)
+        st->lo = at + 1;
 }
 
 static void fg__spawn_execute(fg__job *job, fg__worker *w)
@@ -177,7 +241,9 @@ static int fg__spawn_inline(fg_pool *p, fg__group_state *st, fg_fn fn, void *arg
     return 0;
 }
 
-int fg_spawn(fg_group *g, fg_fn fn, void *arg)
+/* Every spawn that does not go on the owner's ctx stack: a frame. */
+__attribute__((noinline))
+static int fg__spawn_frame_path(fg_group *g, fg_fn fn, void *arg)
 {
     if (g == NULL || g->pool == NULL || fn == NULL)
         return FG_EINVAL;
@@ -224,6 +290,52 @@ int fg_spawn(fg_group *g, fg_fn fn, void *arg)
     return 0;
 }
 
+/* The stack is full or diverted, or thieves asked: a worker asks every
+ * other one before it parks (sleep.c), so a request may stand for several
+ * sleepers.  While any sleeps, share each new task at once and wake one,
+ * as a deque push would, and keep asking, so that the next spawn comes
+ * here too (group tasks are often long: a worker left asleep would not
+ * see them until the owner spawns again). */
+__attribute__((noinline))
+static int fg__spawn_push_slow(fg__worker *w, fg_group *g, fg_fn fn, void *arg)
+{
+    fg__ctx_stack *cs = &w->ctx_stack;
+    fg__group_state *st = fg__group_state_of(g);
+    uint32_t at = (uint32_t)(cs->cx.fg__top - cs->cx.fg__slots);
+    bool sleepers = fg__atomic_load(&w->pool->sleep.sleepers, FG__RELAXED) != 0;
+    if (fg__ctx_push_loose(cs, sleepers) != 0)
+        return fg__spawn_frame_path(g, fn, arg); /* full, or spilled tasks on top */
+    fg__spawn_pushed(st, at);
+    if (sleepers && fg__atomic_load(&w->pool->sleep.sleepers, FG__RELAXED) != 0 &&
+        fg__atomic_load(&cs->splitreq, FG__RELAXED) == 0)
+        fg__atomic_store(&cs->splitreq, 1, FG__RELAXED); /* a hint, as thieves write it */
+    return 0;
+}
+
+int fg_spawn(fg_group *g, fg_fn fn, void *arg)
+{
+    fg__worker *w = fg__tls_worker;
+    /* The owner, in the job that syncs the group, and its sync not waiting
+     * yet.  w->pool is never NULL, so a NULL pool goes the other way. */
+    if (!FG__LIKELY(g != NULL && fn != NULL && w != NULL && w->pool == g->pool &&
+                    fg__group_in_job(w, g) && !fg__group_state_of(g)->announced))
+        return fg__spawn_frame_path(g, fn, arg);
+    /* The block goes into slot top first (the stack's spare slot when it is
+     * full), as fg_ctx_spawn does; then one check decides. */
+    fg__group_state *st = fg__group_state_of(g);
+    fg_ctx *cx = &w->ctx_stack.cx;
+    fg_ctx_slot *s = cx->fg__top;
+    memcpy(s->fg__arg + offsetof(fg__group_block, fn), &fn, sizeof fn);
+    memcpy(s->fg__arg + offsetof(fg__group_block, arg), &arg, sizeof arg);
+    memcpy(s->fg__arg + offsetof(fg__group_block, group), &st, sizeof st);
+    s->fg__fn = fg__group_ctx_fn;
+    if (__builtin_expect(s >= cx->fg__limit || FG__CTX_SPLITREQ(cx) != 0, 0))
+        return fg__spawn_push_slow(w, g, fn, arg);
+    cx->fg__top = s + 1;
+    fg__spawn_pushed(st, (uint32_t)(s - cx->fg__slots));
+    return 0;
+}
+
 /* fg__worker_run for a job a sync took from its own deque.  A spawned
  * task sets its own scope over the worker loop's NULL one, so when nobody
  * records or traces it is run directly, inlined here. */
@@ -237,12 +349,92 @@ static inline void fg__sync_run_job(fg__worker *w, fg__job *job)
     }
 }
 
-/* Worker: run our own newest jobs (usually this group's spawns) until the
- * group is done or the deque is empty.  When nothing was stolen the count
- * is then 0 and the sync needs no read-modify-write at all. */
-static bool fg__sync_run_own(fg__worker *w, fg__group_state *st)
+/* Another task is on top of w's ctx stack, and this group's tasks may be
+ * buried below it (a fg_ctx_spawn after fg_spawn, then fg_sync first).
+ * Look at the slots below *scan, down to lo, newest first: run the next one
+ * still ours in place, leaving a done marker, and return true; mark those
+ * a thief claimed (it runs them, and later pops wait for it); false when
+ * none is left. */
+static bool fg__sync_unbury(fg__worker *w, fg__group_state *st, uint32_t lo, uint32_t *scan)
+{
+    fg__ctx_stack *cs = &w->ctx_stack;
+    while (*scan > lo) {
+        uint32_t i = --*scan;
+        fg_ctx_slot *s = &cs->cx.fg__slots[i];
+        fg__group_block b; /* nobody writes a pushed block: reading is safe */
+        if (s->fg__fn != fg__group_ctx_fn || cs->meta[i].marker)
+            continue;
+        memcpy(&b, s->fg__arg, sizeof b);
+        if (b.group != st)
+            continue; /* another group's: its own sync or a pop runs it */
+        if (fg__ctx_claim(cs, i)) {
+            fg__ctx_mark_done(cs, i, true);
+            fg__group_run(st, b.fn, b.arg, true);
+            return true;
+        }
+        fg__ctx_mark_done(cs, i, false);
+    }
+    return false;
+}
+
+/* Owner: pop the group task on top when it is shared or tasks are
+ * spilled or marked (fg__ctx_pop), and run it here unless a thief did. */
+__attribute__((noinline))
+static void fg__sync_pop_slow(fg__ctx_stack *cs)
+{
+    fg__group_block b;
+    if (fg__ctx_pop(cs, &b, sizeof b))
+        fg__group_run(b.group, b.fn, b.arg, true);
+}
+
+/* Owner: take the group's tasks off w's ctx stack, newest first, and run
+ * them here; group tasks of other groups found on top run too (they are
+ * this worker's own, pushed by tasks of this group).  A task a thief took
+ * is waited for when it is on top (the slot is reused after), counted by
+ * the group otherwise.  The fast path is fg_ctx_sync's: a private slot and
+ * nobody asking, then a plain pop and a direct call. */
+static void fg__sync_pop(fg__worker *w, fg__group_state *st)
+{
+    fg__ctx_stack *cs = &w->ctx_stack;
+    fg_ctx *cx = &cs->cx;
+    uint32_t lo = st->lo - 1, scan = UINT32_MAX;
+    fg_ctx_slot *floor = cx->fg__slots + lo;
+    for (;;) {
+        fg_ctx_slot *s = cx->fg__top - 1;
+        if (s < floor)
+            break;
+        if (s->fg__fn == fg__group_ctx_fn) {
+            if (FG__LIKELY(s >= cx->fg__split && FG__CTX_SPLITREQ(cx) == 0)) {
+                fg_fn fn;
+                void *arg;
+                fg__group_state *group;
+                memcpy(&fn, s->fg__arg + offsetof(fg__group_block, fn), sizeof fn);
+                memcpy(&arg, s->fg__arg + offsetof(fg__group_block, arg), sizeof arg);
+                memcpy(&group, s->fg__arg + offsetof(fg__group_block, group), sizeof group);
+                cx->fg__top = s;
+                fg__group_run(group, fn, arg, true);
+            } else {
+                fg__sync_pop_slow(cs);
+            }
+            continue;
+        }
+        if (scan > (uint32_t)(s - cx->fg__slots))
+            scan = (uint32_t)(s - cx->fg__slots);
+        if (!fg__sync_unbury(w, st, lo, &scan))
+            break;
+    }
+    st->lo = 0;
+}
+
+/* Worker: run this group's tasks from our ctx stack (when it lives in our
+ * current job), then our own deque's newest jobs, until the group is done
+ * or both are empty.  When nothing was stolen the count is then 0 and the
+ * sync needs no read-modify-write at all. */
+static bool fg__sync_run_own(fg__worker *w, fg_group *g, fg__group_state *st)
 {
     for (;;) {
+        if (st->lo != 0 && fg__group_in_job(w, g))
+            fg__sync_pop(w, st);
         /* [group-left] acquire: a total of 0 makes every finished task's
          * effects and error visible (pairs with fg__group_finish_one). */
         if (st->pend + fg__atomic_load(&st->left, FG__ACQUIRE) == 0)
@@ -278,10 +470,10 @@ static void fg__sync_wait(fg_group *g, fg__group_state *st, fg__worker *w)
     st->announced = 0;
 }
 
-int fg_sync(fg_group *g)
+/* Every sync but the owner's that found all its tasks done. */
+__attribute__((noinline))
+static int fg__sync_other(fg_group *g)
 {
-    if (g == NULL || g->pool == NULL)
-        return FG_EINVAL;
     fg__group_state *st = fg__group_state_of(g);
     int64_t left = fg__atomic_load(&st->left, FG__ACQUIRE);
     if (FG__SYNC_WAITING(left))
@@ -289,10 +481,14 @@ int fg_sync(fg_group *g)
     fg__worker *w = fg__worker_of(g->pool);
     if (w != NULL && __builtin_expect(w->record != NULL, 0))
         fg__record_sync_group(w->record, st);
+    if (w != NULL && st->lo != 0 && fg__group_in_job(w, g)) {
+        fg__sync_pop(w, st); /* even if all were stolen: their slots go */
+        left = fg__atomic_load(&st->left, FG__ACQUIRE);
+    }
     left += st->pend;
     if (left != 0 && w == NULL && !fg__pool_live(g->pool))
         return FG_EINVAL; /* its tasks cannot be running: the pool is gone */
-    if (left != 0 && !(w != NULL && fg__sync_run_own(w, st)))
+    if (left != 0 && !(w != NULL && fg__sync_run_own(w, g, st)))
         fg__sync_wait(g, st, w);
     /* Every task has finished: no writer of `error` is left. */
     int err = fg__atomic_load(&st->error, FG__RELAXED);
@@ -304,6 +500,24 @@ int fg_sync(fg_group *g)
             err = FG_ECANCELED;
     }
     return err;
+}
+
+int fg_sync(fg_group *g)
+{
+    if (g == NULL || g->pool == NULL)
+        return FG_EINVAL;
+    fg__group_state *st = fg__group_state_of(g);
+    fg__worker *w = fg__tls_worker;
+    if (st->lo != 0 && w != NULL && w->pool == g->pool && fg__group_in_job(w, g))
+        fg__sync_pop(w, st);
+    /* [group-left] acquire: a total of 0 makes every finished task's
+     * effects and error visible (pairs with fg__group_finish_one).  Not a
+     * waiting sync's: SYNC_BIT is far from -pend. */
+    if (FG__LIKELY(st->pend + fg__atomic_load(&st->left, FG__ACQUIRE) == 0 &&
+                   fg__atomic_load(&st->error, FG__RELAXED) == 0 &&
+                   !fg__cancel_is_set(&st->cancel) && (w == NULL || w->record == NULL)))
+        return 0; /* every task ran here or finished: nothing to reset */
+    return fg__sync_other(g);
 }
 
 int fg_group_cancel(fg_group *g)

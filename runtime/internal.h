@@ -49,6 +49,8 @@ struct fg__worker {
     fg__stats stats;
     pthread_t thread;
     const char *stack_lo, *stack_hi;       /* this worker's stack (group.c) */
+    const char *job_sp;                    /* the frame of the innermost
+                                              fg__worker_run (group.c) */
     fg__trace_ring *trace;                 /* NULL: not tracing (trace.h) */
     fg__split_deque sdq;                   /* FG_DEQUE_SPLIT only (own lines) */
     fg__job *mail_taken;                   /* owner: mail taken, not yet run */

@@ -59,8 +59,10 @@ static uint8_t fg__trace_kind_of(fg__job *job)
     if (fn == fg__ctx_stolen_fn &&
         FG__CONTAINER_OF(job, fg__ctx_meta, job)->slot->fg__fn == fg__join_ctx_fn)
         return FG__KIND_JOIN; /* fg_join's b, carried on the ctx stack (join.c) */
-    if (fn == fg__spawn_fn)
-        return FG__KIND_SPAWN;
+    if (fn == fg__spawn_fn ||
+        (fn == fg__ctx_stolen_fn &&
+         FG__CONTAINER_OF(job, fg__ctx_meta, job)->slot->fg__fn == fg__group_ctx_fn))
+        return FG__KIND_SPAWN; /* a group task: a frame, or a ctx slot (group.c) */
     if (fn == fg__join_external_fn)
         return FG__KIND_EXTERNAL;
     if (fn == fg__ctx_stolen_fn)

@@ -44,6 +44,9 @@ typedef struct fg__trace_ring {
  * named after the kind of job it ran. */
 extern const fg__job_fn fg__join_external_fn, fg__spawn_fn;
 extern const fg_ctx_fn fg__join_ctx_fn; /* join.c: fg_join's b on a ctx stack */
+/* group.c: a group task on its owner's ctx stack (run by thieves in
+ * place, or by the owner's pops: ctx.c, fg__ctx_hook_loose) */
+void fg__group_ctx_fn(fg_ctx *cx, void *block);
 
 void fg__trace_note_cold(fg__trace_ring *r, enum fg__trace_type type, uint32_t arg);
 void fg__trace_run_cold(fg__trace_ring *r, fg__job *job, fg__worker *w);

@@ -23,6 +23,11 @@ __attribute__((tls_model("initial-exec"))) _Thread_local fg__worker *fg__tls_wor
 void fg__worker_run(fg__worker *w, fg__job *job)
 {
     FG__STAT_INC(w, tasks_run);
+    /* Groups below this frame belong to this job: their tasks may go on
+     * the ctx stack, since the job syncs them before it returns (group.c). */
+    const char *outer_sp = w->job_sp;
+    w->job_sp = w->record == NULL && w->trace == NULL ? (const char *)__builtin_frame_address(0)
+                                                       : NULL;
     /* A job starts outside any cancellation scope (cancel.c). */
     const fg_cancel_token *outer = fg__scope_swap(NULL);
     if (__builtin_expect(w->record != NULL, 0))
@@ -30,6 +35,7 @@ void fg__worker_run(fg__worker *w, fg__job *job)
     else
         fg__trace_execute(w->trace, job, w);
     fg__scope = outer;
+    w->job_sp = outer_sp;
 }
 
 /* Steal-half: after one job, take up to half of what is left (the victim's

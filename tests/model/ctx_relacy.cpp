@@ -135,6 +135,19 @@ int fg__ctx_hook_unspill(fg__ctx_stack *st, fg_ctx_fn fn, void *arg, size_t size
     return FG_EINVAL;
 }
 
+/* No group tasks (loose tasks, ctx.c) are pushed in the model, so no done
+ * marker is left and nothing diverts the inline paths. */
+void fg__ctx_hook_loose(fg__ctx_stack *st, uint32_t floor)
+{
+    (void)st, (void)floor;
+}
+
+void fg__ctx_hook_divert(fg__ctx_stack *st)
+{
+    (void)st;
+    RL_ASSERT(!"nothing diverts the model's inline paths");
+}
+
 /* Recording (ctx.c, record.h) is off in the model: the task runs plainly. */
 void fg__ctx_hook_spawned(fg__ctx_stack *st, uint32_t h, fg_ctx_fn fn)
 {

@@ -7,7 +7,11 @@
  * sequential walk of the same tree:
  *   nested  every node spawns its children into a group of its own and
  *           syncs it (sometimes in two phases, reusing the group; sometimes
- *           running the first child inline before the sync), and checks the
+ *           running the first child inline before the sync; sometimes with
+ *           a ctx task spawned after the children and synced after the
+ *           group, which buries the group's tasks on the ctx stack;
+ *           sometimes spawning the children from an fg_join's a, above its
+ *           b, which the join's sync then finds on top), and checks the
  *           sync's code against its children's.  Roots are run by EXTERNAL
  *           threads (a spawn + sync each) and by the main thread (an fg_join
  *           of two roots), all at once.
@@ -61,10 +65,13 @@ static int node_code(const tree *t, uint64_t key)
     return h % t->fail_one_in == 0 ? 1 + (int)((h >> 40) % 1000) : 0;
 }
 
-/* How a nested node runs its children: bit 0 two phases, bit 1 child 0 inline. */
+/* How a nested node runs its children: bit 0 two phases, bit 1 child 0
+ * inline, bit 2 buried (a ctx task spawned after the children, synced
+ * after the group), bit 3 loose (the children spawned from an fg_join's a,
+ * above its b). */
 static unsigned node_style(const tree *t, uint64_t key)
 {
-    return (unsigned)(stress_mix64(key ^ (t->salt >> 1)) >> 60) & 3;
+    return (unsigned)(stress_mix64(key ^ (t->salt >> 1)) >> 58) & 15;
 }
 
 typedef struct totals {
@@ -105,31 +112,97 @@ static void counted_spawn(fg_group *g, fg_fn fn, void *arg, const char *mode)
                               memory_order_relaxed);
 }
 
+typedef struct phase {
+    node *nd;
+    fg_group *g;
+    node *kids;
+    unsigned lo, hi;
+    int inline_first, spawned_code, err;
+} phase;
+
+static int phase_spawn(void *p)
+{
+    phase *ph = p;
+    for (unsigned i = ph->lo; i < ph->hi; i++) {
+        ph->kids[i] = (node){ ph->nd->t, child_key(ph->nd->key, i), ph->nd->depth + 1, 0, 0 };
+        if (ph->inline_first && i == ph->lo)
+            continue;
+        ph->spawned_code |= node_code(ph->nd->t, ph->kids[i].key) != 0;
+        counted_spawn(ph->g, node_task, &ph->kids[i], "nested");
+    }
+    return 0;
+}
+
+static atomic_ullong buried_syncs, loose_joins;
+
+/* The loose phase's b: runs after the group tasks a left above it. */
+static int loose_b(void *p)
+{
+    (void)p;
+    atomic_fetch_add_explicit(&loose_joins, 1, memory_order_relaxed);
+    return 0;
+}
+
+typedef struct cover { uint64_t key, ran; } cover;
+
+/* The ctx task that buries the group's tasks. */
+static void cover_task(fg_ctx *cx, void *p)
+{
+    (void)cx;
+    cover *c = p;
+    c->ran = c->key;
+}
+
+static void phase_run(phase *ph)
+{
+    if (ph->inline_first)
+        (void)node_task(&ph->kids[ph->lo]);
+    ph->err = fg_sync(ph->g);
+}
+
+static void buried_phase(fg_ctx *cx, void *p)
+{
+    phase *ph = p;
+    phase_spawn(ph);
+    cover c = { ph->nd->key, 0 };
+    if (FG_CTX_SPAWN(cx, cover_task, c) != 0)
+        stress_fail("buried: fg_ctx_spawn failed");
+    phase_run(ph);
+    if (FG_CTX_SYNC(cx, cover_task, c) != 0 || c.ran != ph->nd->key)
+        stress_fail("buried: the covering ctx task did not come back (key %#" PRIx64 ")",
+                    ph->nd->key);
+    atomic_fetch_add_explicit(&buried_syncs, 1, memory_order_relaxed);
+}
+
 /* Spawn kids[lo, hi) (with inline_first, kids[lo] runs here instead), sync,
  * and check the sync's code: nonzero exactly when a spawned child returned
  * a code, and then one of theirs (the inline child's code is not the
- * group's: it was a plain call). */
+ * group's: it was a plain call).  style bits 2 and 3: see node_style. */
 static void node_phase(node *nd, fg_group *g, node *kids, unsigned lo, unsigned hi,
-                       int inline_first)
+                       int inline_first, unsigned style)
 {
-    int spawned_code = 0;
-    for (unsigned i = lo; i < hi; i++) {
-        kids[i] = (node){ nd->t, child_key(nd->key, i), nd->depth + 1, 0, 0 };
-        if (inline_first && i == lo)
-            continue;
-        spawned_code |= node_code(nd->t, kids[i].key) != 0;
-        counted_spawn(g, node_task, &kids[i], "nested");
+    phase ph = { nd, g, kids, lo, hi, inline_first, 0, 0 };
+    if (style & 4) {
+        int err = fg_ctx_run(nd->t->pool, buried_phase, &ph);
+        if (err != 0)
+            stress_fail("buried: fg_ctx_run returned %d", err);
+    } else {
+        if (style & 8) {
+            int err = fg_join(nd->t->pool, phase_spawn, &ph, loose_b, NULL);
+            if (err != 0)
+                stress_fail("loose: fg_join returned %d", err);
+        } else {
+            phase_spawn(&ph);
+        }
+        phase_run(&ph);
     }
-    if (inline_first)
-        (void)node_task(&kids[lo]);
-    int err = fg_sync(g);
-    int matches = 0;
+    int err = ph.err, matches = 0;
     for (unsigned i = lo; i < hi; i++)
         matches |= !(inline_first && i == lo) && node_code(nd->t, kids[i].key) == err;
-    if (spawned_code ? !matches : err != 0)
+    if (ph.spawned_code ? !matches : err != 0)
         stress_fail("nested: sync of %u children returned %d; %s (key %#" PRIx64 ")",
                     hi - lo - (unsigned)inline_first, err,
-                    spawned_code ? "not the code of any of them" : "none returned a code",
+                    ph.spawned_code ? "not the code of any of them" : "none returned a code",
                     nd->key);
 }
 
@@ -145,9 +218,9 @@ static int node_task(void *p)
         fg_group g = FG_GROUP_INIT(t->pool);
         unsigned style = node_style(t, nd->key);
         unsigned split = (style & 1) && fan > 1 ? fan / 2 : fan;
-        node_phase(nd, &g, kids, 0, split, (style & 2) != 0);
+        node_phase(nd, &g, kids, 0, split, (style & 2) != 0, style);
         if (split < fan)
-            node_phase(nd, &g, kids, split, fan, 0); /* the group, reused */
+            node_phase(nd, &g, kids, split, fan, 0, style); /* the group, reused */
         for (unsigned i = 0; i < fan; i++) {
             nd->count += kids[i].count;
             nd->keysum += kids[i].keysum;
@@ -405,9 +478,11 @@ int main(int argc, char **argv)
     fg_pool_destroy(pool);
     printf("group: rounds=%" PRIu64 " (nested %" PRIu64 ", flat %" PRIu64 ", owned %" PRIu64
            ") nodes=%" PRIu64
-           " nodes/s=%.0f spawns: external=%" PRIu64 " worker=%" PRIu64 "\n",
+           " nodes/s=%.0f spawns: external=%" PRIu64 " worker=%" PRIu64
+           " buried syncs=%" PRIu64 " loose joins=%" PRIu64 "\n",
            st.rounds, st.nested, st.flat, st.owned, st.nodes, (double)st.nodes / elapsed,
-           (uint64_t)atomic_load(&spawns_external), (uint64_t)atomic_load(&spawns_worker));
+           (uint64_t)atomic_load(&spawns_external), (uint64_t)atomic_load(&spawns_worker),
+           (uint64_t)atomic_load(&buried_syncs), (uint64_t)atomic_load(&loose_joins));
     stress_total("nodes", st.nodes);
     return stress_finish();
 }

@@ -421,3 +421,369 @@ static void check_slab_steady_state(int workers)
 Test(group, slab_steady_state_1_worker)  { check_slab_steady_state(1); }
 Test(group, slab_steady_state_2_workers) { check_slab_steady_state(2); }
 Test(group, slab_steady_state_4_workers) { check_slab_steady_state(4); }
+
+/* ------------------------------------------ group tasks on the ctx stack
+ * The owner's spawns into a group of its current job go on its ctx stack
+ * (docs/design/join.md, "Groups on the ctx stack").  On one worker nothing
+ * is stolen, so the order of every run is fixed: `order` logs it. */
+
+enum { ORDER_MAX = 64 };
+static int order[ORDER_MAX];
+static atomic_int norder;
+
+static void note(int v)
+{
+    int i = atomic_fetch_add(&norder, 1);
+    if (i < ORDER_MAX)
+        order[i] = v;
+}
+
+static void check_order(const int *want, int n)
+{
+    cr_assert_eq(atomic_load(&norder), n, "%d runs, want %d", atomic_load(&norder), n);
+    for (int i = 0; i < n; i++)
+        cr_assert_eq(order[i], want[i], "run %d: %d, want %d", i, order[i], want[i]);
+}
+
+static int note_task(void *arg)
+{
+    note((int)(intptr_t)arg);
+    return 0;
+}
+
+typedef struct outer_run {
+    fg_pool *pool;
+    fg_group *g;
+    int join, sync, cancelled_in_b;
+    int cancel_in_a; /* a cancels the group after its spawns */
+    long depth_before, depth_after; /* the ctx stack's top, as slot indices */
+    uint32_t markers_after;
+} outer_run;
+
+static long ctx_depth(void)
+{
+    fg__worker *w = fg__tls_worker;
+    return (long)(w->ctx_stack.cx.fg__top - w->ctx_stack.cx.fg__slots);
+}
+
+/* fg_join's a: two spawns into the outer group, above the join's b. */
+static int a_spawns_outer(void *arg)
+{
+    outer_run *o = arg;
+    note(1);
+    fg_spawn(o->g, note_task, (void *)10);
+    fg_spawn(o->g, note_task, (void *)11);
+    if (o->cancel_in_a)
+        fg_group_cancel(o->g);
+    return 0;
+}
+
+static int b_notes(void *arg)
+{
+    outer_run *o = arg;
+    o->cancelled_in_b = fg_cancelled();
+    note(2);
+    return 0;
+}
+
+static int loose_root(void *arg)
+{
+    outer_run *o = arg;
+    fg_group g = FG_GROUP_INIT(o->pool);
+    o->g = &g;
+    o->depth_before = ctx_depth();
+    fg_spawn(&g, note_task, (void *)5); /* below the join's b */
+    o->join = fg_join(o->pool, a_spawns_outer, o, b_notes, o);
+    note(3);
+    o->sync = fg_sync(&g);
+    o->depth_after = ctx_depth();
+    return 0;
+}
+
+/* Order 1: a task deeper on the stack spawns into an outer group above a
+ * join's b; the join's sync finds those tasks on top and runs them first. */
+Test(group, loose_tasks_above_a_join_run_at_its_sync)
+{
+    fg_pool *p = pool_new(1);
+    atomic_store(&norder, 0);
+    outer_run o = { .pool = p, .cancelled_in_b = -1 };
+    cr_assert_eq(fg_join(p, loose_root, &o, noop, NULL), 0);
+    cr_assert_eq(o.join, 0);
+    cr_assert_eq(o.sync, 0);
+    cr_assert_eq(o.cancelled_in_b, 0, "b is not in the group's scope");
+    cr_assert_eq(o.depth_after, o.depth_before, "the ctx stack is back where it was");
+    check_order((const int[]){ 1, 11, 10, 2, 3, 5 }, 6);
+    fg_pool_destroy(p);
+}
+
+/* The same with the group cancelled by a: the loose tasks are skipped
+ * where the join's sync finds them, the rest at the group's sync. */
+Test(group, loose_tasks_of_a_cancelled_group_are_skipped)
+{
+    fg_pool *p = pool_new(1);
+    atomic_store(&norder, 0);
+    outer_run o = { .pool = p, .cancelled_in_b = -1, .cancel_in_a = 1 };
+    cr_assert_eq(fg_join(p, loose_root, &o, noop, NULL), 0);
+    cr_assert_eq(o.join, 0);
+    cr_assert_eq(o.sync, FG_ECANCELED);
+    cr_assert_eq(o.cancelled_in_b, 0, "b is not in the group's scope");
+    check_order((const int[]){ 1, 2, 3 }, 3);
+    fg_pool_destroy(p);
+}
+
+typedef struct ctx_blk {
+    fg_group *g;
+    int id;
+} ctx_blk;
+
+/* A ctx task that notes itself and spawns into an outer group. */
+static void ctx_spawns_outer(fg_ctx *cx, void *p)
+{
+    (void)cx;
+    ctx_blk *b = p;
+    note(b->id);
+    fg_spawn(b->g, note_task, (void *)(intptr_t)(b->id + 100));
+}
+
+static void ctx_parent(fg_ctx *cx, void *p)
+{
+    fg_group *g = *(fg_group **)p;
+    ctx_blk x = { g, 1 }, y = { g, 2 };
+    FG_CTX_SPAWN(cx, ctx_spawns_outer, x);
+    ctx_spawns_outer(cx, &y);
+    FG_CTX_SYNC(cx, ctx_spawns_outer, x);
+}
+
+typedef struct ctx_outer_run {
+    fg_pool *pool;
+    int run, sync;
+} ctx_outer_run;
+
+static int ctx_outer_root(void *arg)
+{
+    ctx_outer_run *r = arg;
+    fg_group g = FG_GROUP_INIT(r->pool);
+    fg_group *gp = &g;
+    r->run = fg_ctx_run(r->pool, ctx_parent, &gp);
+    note(3);
+    r->sync = fg_sync(&g);
+    return 0;
+}
+
+/* Order 1 with ctx tasks: the parent's sync runs the loose task above its
+ * slot; the root's end runs the one its last task left (not a broken rule:
+ * fg_ctx_run returns 0). */
+Test(group, loose_tasks_above_ctx_tasks_run_at_their_sync)
+{
+    fg_pool *p = pool_new(1);
+    atomic_store(&norder, 0);
+    ctx_outer_run r = { .pool = p, .run = -1, .sync = -1 };
+    cr_assert_eq(fg_join(p, ctx_outer_root, &r, noop, NULL), 0);
+    cr_assert_eq(r.run, 0);
+    cr_assert_eq(r.sync, 0);
+    check_order((const int[]){ 2, 102, 1, 101, 3 }, 5);
+    fg_pool_destroy(p);
+}
+
+static void ctx_note(fg_ctx *cx, void *p)
+{
+    (void)cx;
+    note(((ctx_blk *)p)->id);
+}
+
+typedef struct buried_run {
+    fg_pool *pool;
+    int rounds, tasks;   /* rounds of `tasks` spawns buried by a ctx task */
+    int sync_errors;     /* syncs that returned nonzero */
+    int first_sync;
+    long depth_before, depth_after;
+    uint32_t markers_mid, markers_after; /* done markers after fg_sync, at the end */
+} buried_run;
+
+static int count_task(void *arg)
+{
+    (void)arg;
+    atomic_fetch_add(&total, 1);
+    return 0;
+}
+
+/* Order 2: spawn into a group, then a ctx task, then sync the group first:
+ * its tasks are buried under the ctx task. */
+static void buried_body(fg_ctx *cx, void *p)
+{
+    buried_run *b = p;
+    b->depth_before = ctx_depth();
+    for (int r = 0; r < b->rounds; r++) {
+        fg_group g = FG_GROUP_INIT(b->pool);
+        for (int i = 0; i < b->tasks; i++)
+            fg_spawn(&g, b->rounds == 1 ? note_task : count_task, (void *)(intptr_t)(20 + i));
+        ctx_blk k = { NULL, 50 };
+        FG_CTX_SPAWN(cx, ctx_note, k);
+        int err = fg_sync(&g);
+        if (r == 0)
+            b->first_sync = err;
+        b->sync_errors += err != 0;
+        if (b->rounds == 1) {
+            note(30);
+            b->markers_mid = fg__tls_worker->ctx_stack.markers;
+        }
+        FG_CTX_SYNC(cx, ctx_note, k);
+    }
+    b->depth_after = ctx_depth();
+    b->markers_after = fg__tls_worker->ctx_stack.markers;
+}
+
+static int buried_root(void *arg)
+{
+    buried_run *b = arg;
+    return fg_ctx_run(b->pool, buried_body, b);
+}
+
+Test(group, buried_tasks_run_in_place_at_the_groups_sync)
+{
+    fg_pool *p = pool_new(1);
+    atomic_store(&norder, 0);
+    buried_run b = { .pool = p, .rounds = 1, .tasks = 3, .first_sync = -1 };
+    cr_assert_eq(fg_join(p, buried_root, &b, noop, NULL), 0, "fg_ctx_run: the stack balances");
+    cr_assert_eq(b.first_sync, 0);
+    cr_assert_eq(b.depth_after, b.depth_before);
+    cr_assert_eq(b.markers_mid, 3u, "the group's tasks ran in place, under the ctx task");
+    cr_assert_eq(b.markers_after, 0u, "the done markers went with the ctx task's sync");
+    check_order((const int[]){ 22, 21, 20, 30, 50 }, 5);
+    fg_pool_destroy(p);
+}
+
+/* 10^5 rounds leave no done marker behind (the stack would fill), and on
+ * four workers, with thieves taking buried tasks, every task runs once. */
+static void check_buried_rounds(int workers)
+{
+    fg_pool *p = pool_new(workers);
+    atomic_store(&norder, 0);
+    atomic_store(&total, 0);
+    buried_run b = { .pool = p, .rounds = workers == 1 ? 100000 : 20000, .tasks = 4,
+                     .first_sync = -1 };
+    cr_assert_eq(fg_join(p, buried_root, &b, noop, NULL), 0);
+    cr_assert_eq(b.sync_errors, 0);
+    cr_assert_eq(atomic_load(&total), b.rounds * b.tasks);
+    cr_assert_eq(atomic_load(&norder), b.rounds, "every ctx task ran once");
+    cr_assert_eq(b.depth_after, b.depth_before);
+    cr_assert_eq(b.markers_after, 0u);
+    fg_pool_destroy(p);
+}
+
+Test(group, buried_rounds_leave_nothing_1_worker) { check_buried_rounds(1); }
+Test(group, buried_rounds_leave_nothing_4_workers) { check_buried_rounds(4); }
+
+/* Errors and cancellation on the ctx stack: one worker pops newest first. */
+typedef struct popped_run {
+    fg_pool *pool;
+    fg_group *g;
+    int sync, resync, cancelled_seen;
+} popped_run;
+
+static popped_run *popped;
+
+static int coded_task(void *arg)
+{
+    int i = (int)(intptr_t)arg;
+    note(i);
+    return i == 3 ? 7 : i == 6 ? 9 : 0;
+}
+
+static int cancelling_task(void *arg)
+{
+    int i = (int)(intptr_t)arg;
+    note(i);
+    if (i == 5) {
+        fg_group_cancel(popped->g);
+        popped->cancelled_seen = fg_cancelled();
+    }
+    return 0;
+}
+
+static int popped_root(void *arg)
+{
+    popped_run *r = arg;
+    fg_group g = FG_GROUP_INIT(r->pool);
+    r->g = &g;
+    popped = r;
+    for (int i = 0; i < 10; i++)
+        fg_spawn(&g, r->cancelled_seen < 0 ? cancelling_task : coded_task, (void *)(intptr_t)i);
+    r->sync = fg_sync(&g);
+    fg_spawn(&g, note_task, (void *)42); /* reusable, not cancelled */
+    r->resync = fg_sync(&g);
+    return 0;
+}
+
+Test(group, first_error_of_popped_tasks)
+{
+    fg_pool *p = pool_new(1);
+    atomic_store(&norder, 0);
+    popped_run r = { .pool = p, .sync = -1, .resync = -1 };
+    cr_assert_eq(fg_join(p, popped_root, &r, noop, NULL), 0);
+    cr_assert_eq(r.sync, 9, "task 6 finished first of the failing ones");
+    cr_assert_eq(r.resync, 0);
+    check_order((const int[]){ 9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 42 }, 11);
+    fg_pool_destroy(p);
+}
+
+Test(group, cancel_mid_group_skips_the_rest)
+{
+    fg_pool *p = pool_new(1);
+    atomic_store(&norder, 0);
+    popped_run r = { .pool = p, .sync = -1, .resync = -1, .cancelled_seen = -1 };
+    cr_assert_eq(fg_join(p, popped_root, &r, noop, NULL), 0);
+    cr_assert_eq(r.sync, FG_ECANCELED);
+    cr_assert_eq(r.cancelled_seen, 1, "the cancelling task sees its group cancelled");
+    cr_assert_eq(r.resync, 0, "the group is reusable and no longer cancelled");
+    check_order((const int[]){ 9, 8, 7, 6, 5, 42 }, 6);
+    fg_pool_destroy(p);
+}
+
+/* Deep nesting: a chain of groups, each task syncing a group of its own
+ * child, and a binary tree with a group per node. */
+typedef struct nest_arg {
+    fg_pool *pool;
+    int depth, max;
+} nest_arg;
+
+static int chain_task(void *arg)
+{
+    nest_arg *a = arg;
+    atomic_fetch_add(&total, 1);
+    if (a->depth == a->max)
+        return 0;
+    nest_arg child = { a->pool, a->depth + 1, a->max };
+    fg_group g = FG_GROUP_INIT(a->pool);
+    fg_spawn(&g, chain_task, &child);
+    return fg_sync(&g);
+}
+
+static int tree_node(void *arg)
+{
+    nest_arg *a = arg;
+    atomic_fetch_add(&total, 1);
+    if (a->depth == a->max)
+        return 0;
+    nest_arg kids[2] = { { a->pool, a->depth + 1, a->max }, { a->pool, a->depth + 1, a->max } };
+    fg_group g = FG_GROUP_INIT(a->pool);
+    fg_spawn(&g, tree_node, &kids[0]);
+    fg_spawn(&g, tree_node, &kids[1]);
+    return fg_sync(&g);
+}
+
+Test(group, deep_nesting_exact_counts)
+{
+    for (int workers = 1; workers <= 4; workers *= 2) {
+        fg_pool *p = pool_new(workers);
+        atomic_store(&total, 0);
+        nest_arg chain = { p, 0, 2000 };
+        cr_assert_eq(fg_join(p, chain_task, &chain, noop, NULL), 0);
+        cr_assert_eq(atomic_load(&total), 2001, "%d workers: chain", workers);
+        atomic_store(&total, 0);
+        nest_arg tree = { p, 0, 14 };
+        cr_assert_eq(fg_join(p, tree_node, &tree, noop, NULL), 0);
+        cr_assert_eq(atomic_load(&total), (1 << 15) - 1, "%d workers: tree", workers);
+        fg_pool_destroy(p);
+    }
+}
