@@ -198,9 +198,12 @@ bool fg__forked_start(fg__forked *f, void (*run)(void *arg, int w), void *arg, f
 {
     for (int w = 0; w < f->n; w++) {
         pid_t pid = fg__forked_fork();
-        /* The last map's workers still count against RLIMIT_NPROC. */
-        if (pid < 0 && errno == EAGAIN && r != NULL && fg__reaper_drain(r))
+        if (pid < 0 && errno == EAGAIN && r != NULL) {
+            /* The last map's workers count against RLIMIT_NPROC until they
+             * are reaped (maybe just now: try again even if none is left). */
+            fg__reaper_drain(r);
             pid = fg__forked_fork();
+        }
         if (pid == 0)
             fg__forked_child_main(run, arg, w, f->done_fd);
         if (pid < 0)

@@ -125,14 +125,12 @@ void fg__reaper_drain_older(fg__reaper *r)
     pthread_mutex_unlock(&r->lock);
 }
 
-bool fg__reaper_drain(fg__reaper *r)
+void fg__reaper_drain(fg__reaper *r)
 {
     fg__reaper_reset_in_child(r);
     pthread_mutex_lock(&r->lock);
-    bool waited = r->n > 0;
     fg__reaper_wait_locked(r, r->handovers);
     pthread_mutex_unlock(&r->lock);
-    return waited;
 }
 
 void fg__reaper_destroy(fg__reaper *r)

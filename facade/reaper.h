@@ -38,7 +38,7 @@ bool fg__reaper_take(fg__reaper *r, const pid_t *pids, size_t n);
 /* Wait until the workers of every hand-over but the last are reaped
  * (before a map forks: at most one earlier map's workers still exit). */
 void fg__reaper_drain_older(fg__reaper *r);
-/* Wait until every worker handed over is reaped; false if none was left. */
-bool fg__reaper_drain(fg__reaper *r);
+/* Wait until every worker handed over is reaped. */
+void fg__reaper_drain(fg__reaper *r);
 
 #endif

@@ -932,6 +932,87 @@ Test(process, fork_failing_is_a_clean_error)
                  WEXITSTATUS(status));
 }
 
+/* Tasks (threads included) of user uid, from /proc. */
+static int tasks_of_user(uid_t uid)
+{
+    DIR *d = opendir("/proc");
+    if (d == NULL)
+        return -1;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        char path[300], line[256];
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        snprintf(path, sizeof path, "/proc/%s/status", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (f == NULL)
+            continue;
+        unsigned real = 0;
+        int threads = 0;
+        bool mine = false;
+        while (fgets(line, sizeof line, f) != NULL)
+            if (sscanf(line, "Uid: %u", &real) == 1)
+                mine = real == uid;
+            else
+                sscanf(line, "Threads: %d", &threads);
+        fclose(f);
+        n += mine ? threads : 0;
+    }
+    closedir(d);
+    return n;
+}
+
+/* With RLIMIT_NPROC leaving room for one map's workers and the reaper
+ * thread, maps follow each other at once: each one's forks find the last
+ * one's workers still exiting (a 64 MiB heap makes their exit slow), fail
+ * with EAGAIN, and are tried again once those are reaped. */
+static int nproc_tight_child(void)
+{
+    if (geteuid() == 0 && setuid(65534) != 0) /* root ignores RLIMIT_NPROC */
+        return 11;
+    prctl(PR_SET_DUMPABLE, 1); /* /proc/self stays ours after setuid */
+    size_t big = (size_t)64 << 20;
+    char *heap = malloc(big);
+    if (heap == NULL)
+        return 12;
+    memset(heap, 1, big);
+    int tasks = tasks_of_user(getuid());
+    if (tasks < 1)
+        return 13;
+    struct rlimit tight = { (rlim_t)tasks + 3, (rlim_t)tasks + 3 }; /* 2 workers, the reaper */
+    if (setrlimit(RLIMIT_NPROC, &tight) != 0)
+        return 14;
+    fg_parallel *p = NULL;
+    if (fg_parallel_open(&p, FG_PARALLEL_OPTS(.n_jobs = 2, .batch_size = 1,
+                                              .backend = FG_BACKEND_PROCESS)) != 0)
+        return 15;
+    for (int call = 0; call < 50; call++) {
+        uint64_t res[8];
+        if (fg_parallel_map(p, (fg_delayed){ task_f, heap, 8 }, 0, 8, res, NULL) != 0)
+            return 16;
+        for (size_t i = 0; i < 8; i++)
+            if (res[i] != f_of(i))
+                return 17;
+    }
+    fg_parallel_close(p);
+    free(heap);
+    return 0;
+}
+
+Test(process, maps_back_to_back_under_a_tight_nproc_limit)
+{
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0)
+        _exit(nproc_tight_child());
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status), "child died: status %d", status);
+    cr_assert_eq(WEXITSTATUS(status), 0, "check %d failed (see nproc_tight_child)",
+                 WEXITSTATUS(status));
+}
+
 /* ------------------------------------------ streaming (iter_process.c) */
 
 /* The window the iterator must keep to (docs/design/iter.md): max(n_jobs,

@@ -104,7 +104,6 @@ Test(reaper, a_map_waits_for_all_but_the_last_maps_workers)
     fg__reaper_drain(&r);
     for (int i = 0; i < PER; i++)
         cr_assert(!is_child(pids[2][i]), "child %d of the last group left", i);
-    cr_assert(!fg__reaper_drain(&r), "nothing left to wait for");
     fg__reaper_destroy(&r);
 }
 
