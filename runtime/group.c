@@ -39,6 +39,8 @@
  *
  * lo     owner (spawn, sync) owner     plain: 1 + the lowest ctx slot of a
  *                                      spawn since the last sync, 0: none
+ * POP_BIT in left: owner's sync, while it waits for a thief during its
+ *        pops; read by a second sync (FG_EBUSY), relaxed
  *
  * I4  a sync on a worker first runs its own tasks: those on its ctx stack
  *     (fg__sync_pop), then its own deque's newest jobs while tasks are not
@@ -66,8 +68,11 @@
 #include "testhooks.h"
 
 #define FG__SYNC_BIT ((int64_t)1 << 62)
+/* In left while the owner's sync waits for a thief of a slot during its
+ * pops (fg__sync_pop_slow): a second sync then sees one in progress. */
+#define FG__POP_BIT ((int64_t)1 << 60)
 /* left is far from the bit unless a sync waits (it may be a little below 0). */
-#define FG__SYNC_WAITING(left) ((left) > FG__SYNC_BIT / 2)
+#define FG__SYNC_WAITING(left) ((left) > FG__POP_BIT / 2)
 
 /* Does the group live on worker w's stack, i.e. will w sync it?  Then w
  * owns its count (see the top). */
@@ -379,12 +384,21 @@ static bool fg__sync_unbury(fg__worker *w, fg__group_state *st, uint32_t lo, uin
 }
 
 /* Owner: pop the group task on top when it is shared or tasks are
- * spilled or marked (fg__ctx_pop), and run it here unless a thief did. */
+ * spilled or marked (fg__ctx_pop), and run it here unless a thief did.  A
+ * shared one may have a thief to wait for: meanwhile POP_BIT in `left`
+ * tells a second sync of st that one is in progress (FG_EBUSY, best
+ * effort, as SYNC_BIT does while fg__sync_wait waits); relaxed, a hint. */
 __attribute__((noinline))
-static void fg__sync_pop_slow(fg__ctx_stack *cs)
+static void fg__sync_pop_slow(fg__ctx_stack *cs, fg__group_state *st)
 {
     fg__group_block b;
-    if (fg__ctx_pop(cs, &b, sizeof b))
+    bool shared = cs->cx.fg__top - 1 < cs->cx.fg__split;
+    if (shared)
+        fg__atomic_fetch_add(&st->left, FG__POP_BIT, FG__RELAXED);
+    bool ours = fg__ctx_pop(cs, &b, sizeof b);
+    if (shared)
+        fg__atomic_fetch_sub(&st->left, FG__POP_BIT, FG__RELAXED);
+    if (ours)
         fg__group_run(b.group, b.fn, b.arg, true);
 }
 
@@ -415,7 +429,7 @@ static void fg__sync_pop(fg__worker *w, fg__group_state *st)
                 cx->fg__top = s;
                 fg__group_run(group, fn, arg, true);
             } else {
-                fg__sync_pop_slow(cs);
+                fg__sync_pop_slow(cs, st);
             }
             continue;
         }
@@ -512,9 +526,10 @@ int fg_sync(fg_group *g)
     if (st->lo != 0 && w != NULL && w->pool == g->pool && fg__group_in_job(w, g))
         fg__sync_pop(w, st);
     /* [group-left] acquire: a total of 0 makes every finished task's
-     * effects and error visible (pairs with fg__group_finish_one).  Not a
-     * waiting sync's: SYNC_BIT is far from -pend. */
-    if (FG__LIKELY(st->pend + fg__atomic_load(&st->left, FG__ACQUIRE) == 0 &&
+     * effects and error visible (pairs with fg__group_finish_one).  While
+     * another sync waits, pend is not ours to read: FG_EBUSY below. */
+    int64_t left = fg__atomic_load(&st->left, FG__ACQUIRE);
+    if (FG__LIKELY(!FG__SYNC_WAITING(left) && left + st->pend == 0 &&
                    fg__atomic_load(&st->error, FG__RELAXED) == 0 &&
                    !fg__cancel_is_set(&st->cancel) && (w == NULL || w->record == NULL)))
         return 0; /* every task ran here or finished: nothing to reset */

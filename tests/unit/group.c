@@ -6,6 +6,7 @@
 #include <criterion/criterion.h>
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -786,4 +787,70 @@ Test(group, deep_nesting_exact_counts)
         cr_assert_eq(atomic_load(&total), (1 << 15) - 1, "%d workers: tree", workers);
         fg_pool_destroy(p);
     }
+}
+
+/* FG_EBUSY: a second sync while the owner's sync waits for the thief of
+ * one of its tasks (during its pops, before it announces itself). */
+typedef struct busy_run {
+    fg_pool *pool;
+    fg_group *_Atomic g;
+    atomic_int started, release;
+    int owner_sync;
+} busy_run;
+
+static busy_run *busy;
+
+static int busy_task(void *arg)
+{
+    (void)arg;
+    atomic_store(&busy->started, 1);
+    while (!atomic_load(&busy->release))
+        sched_yield();
+    return 0;
+}
+
+static int busy_owner(void *arg)
+{
+    busy_run *b = arg;
+    fg_group g = FG_GROUP_INIT(b->pool);
+    fg_spawn(&g, busy_task, NULL);
+    /* A join's spawn answers the other worker's request for work, which
+     * shares the group's task: wait until the thief has started it. */
+    while (!atomic_load(&b->started))
+        fg_join(b->pool, noop, NULL, noop, NULL);
+    atomic_store(&b->g, &g);
+    b->owner_sync = fg_sync(&g);
+    atomic_store(&b->g, NULL);
+    return 0;
+}
+
+static void *busy_joiner(void *arg)
+{
+    busy_run *b = arg;
+    int err = fg_join(b->pool, busy_owner, b, noop, NULL);
+    return (void *)(intptr_t)err;
+}
+
+Test(group, second_sync_while_the_owner_waits_for_a_thief_is_busy)
+{
+    fg_pool *p = pool_new(2);
+    busy_run b = { .pool = p, .owner_sync = -1 };
+    busy = &b;
+    pthread_t t;
+    cr_assert_eq(pthread_create(&t, NULL, busy_joiner, &b), 0);
+    fg_group *g;
+    while ((g = atomic_load(&b.g)) == NULL)
+        sched_yield();
+    /* The group's first private word is its atomic count (group.c): wait
+     * until the owner's sync waits for the thief. */
+    while (__atomic_load_n(&g->fg__private[0], __ATOMIC_RELAXED) < ((uint64_t)1 << 59))
+        sched_yield();
+    int second = fg_sync(g);
+    atomic_store(&b.release, 1);
+    void *joined;
+    cr_assert_eq(pthread_join(t, &joined), 0);
+    cr_assert_eq(second, FG_EBUSY);
+    cr_assert_eq((int)(intptr_t)joined, 0);
+    cr_assert_eq(b.owner_sync, 0);
+    fg_pool_destroy(p);
 }
