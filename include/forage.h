@@ -369,11 +369,15 @@ typedef struct fg_group {
 /* Same as FG_GROUP_INIT, for groups that are not initialised statically. */
 FG_API int fg_group_init(fg_group *g, fg_pool *pool);
 
-/* Queue fn(arg) in the group.  On a worker the task is pushed on the
- * caller's deque (its frame comes from a per-worker slab: no malloc in
- * steady state); elsewhere it goes to the pool's injector.  If no frame can
- * be had the task runs inline before fg_spawn returns, so a spawned task is
- * never lost.  Returns 0, FG_EINVAL (nothing queued) for NULL g, pool or
+/* Queue fn(arg) in the group.  On the worker that will sync it (the group
+ * is on its stack) the task is stored in the worker's ctx stack, as
+ * fg_join's b is: no allocation, no fence; it becomes stealable when other
+ * workers ask for work or sleep, and fg_sync runs it unless a thief took
+ * it.  From other tasks on a worker it is pushed on the caller's deque (its
+ * frame comes from a per-worker slab: no malloc in steady state);
+ * elsewhere it goes to the pool's injector.  If no frame can be had the
+ * task runs inline before fg_spawn returns, so a spawned task is never
+ * lost.  Returns 0, FG_EINVAL (nothing queued) for NULL g, pool or
  * fn, or FG_ESHUTDOWN. */
 FG_API int fg_spawn(fg_group *g, fg_fn fn, void *arg);
 
