@@ -792,7 +792,9 @@ FG_API int fg_parallel_for(fg_pool *pool, size_t begin, size_t end, const fg_for
  * which runs BODY, an fg_range_fn known at compile time (so the compiler
  * inlines it into the loop), over [begin, end) in chunks of [grain,
  * 2 * grain) by recursive halving on typed ctx tasks: a split costs an
- * inline spawn and sync, not a join, so small grains stay cheap.  Same
+ * inline spawn and sync, not a join, and below the top of the tree
+ * (FG__FOR_EAGER_SPANS) a split is a store in a local array unless a
+ * thief asks for work, so small grains stay cheap.  Same
  * contract as fg_parallel_for with FG_PARTITION_SIMPLE (opts->partition is
  * not read): each index in exactly one chunk, the first nonzero body
  * result stops chunks not yet started and is returned, opts->cancel is
@@ -805,7 +807,18 @@ typedef struct fg__for_loop {
     size_t grain;
     const fg_cancel_token *cancel;
     int error; /* first nonzero body result; read and set atomically */
+    size_t eager; /* FG_PARALLEL_FOR: spans this long or longer always spawn */
 } fg__for_loop;
+
+/* FG_PARALLEL_FOR halves [begin, end) as FG_PARTITION_SIMPLE does.  The top
+ * of the tree, spans of at least 1/FG__FOR_EAGER_SPANS of the range, spawns
+ * at every split, so sleeping workers are woken and thieves find large
+ * spans.  Below it a span walks its own halving tree in a loop, with the
+ * upper halves it has not reached yet on a small array (the same chunks,
+ * in the same order), and spawns the oldest, largest of them only while a
+ * thief asks for work (the context's request flag). */
+#define FG__FOR_EAGER_SPANS 32
+#define FG__FOR_DEPTH 64 /* halvings of a size_t range: at most 64 pending */
 
 typedef struct fg__for_span {
     size_t begin, end;
@@ -830,35 +843,70 @@ FG_API int fg__for_inline_prepare(fg_pool *pool, size_t begin, size_t end,
 
 #define FG_PARALLEL_FOR(NAME, BODY)                                               \
     FG_TASK_VOID(NAME##__span, fg__for_span);                                     \
-    static void NAME##__span(fg_ctx *cx, fg__for_span s)                          \
+    /* One chunk: 0 to go on, nonzero once the loop stops (error, cancel). */     \
+    static inline int NAME##__chunk(fg__for_loop *l, size_t b, size_t e)          \
     {                                                                             \
-        fg__for_loop *l = s.loop;                                                 \
-        if (s.end - s.begin >= 2 * l->grain) { /* halve: both keep >= grain */    \
-            size_t mid = s.begin + (s.end - s.begin) / 2;                         \
-            NAME##__span_spawn(cx, (fg__for_span){ mid, s.end, l });              \
-            NAME##__span(cx, (fg__for_span){ s.begin, mid, l });                  \
-            NAME##__span_sync(cx);                                                \
-            return;                                                               \
-        }                                                                         \
         if (FG__LOAD_INT(&l->error) != 0 ||                                       \
             (l->cancel != NULL && fg_cancel_requested(l->cancel)))                \
-            return; /* a chunk failed, or the loop was cancelled: do not start */ \
+            return 1; /* a chunk failed, or the loop was cancelled */             \
         const fg_cancel_token *fg__outer = l->cancel != NULL                      \
             ? fg_cancel_scope_enter(l->cancel) : NULL;                            \
-        int fg__err = BODY(s.begin, s.end, l->ctx);                               \
+        int fg__err = BODY(b, e, l->ctx);                                         \
         if (l->cancel != NULL)                                                    \
             fg_cancel_scope_leave(fg__outer);                                     \
         if (fg__err != 0)                                                         \
             FG__FIRST_ERROR(&l->error, fg__err);                                  \
+        return 0;                                                                 \
+    }                                                                             \
+    /* A span below the eager top: its halving tree in a loop. */                 \
+    static void NAME##__lazy(fg_ctx *cx, size_t b, size_t e, fg__for_loop *l)     \
+    {                                                                             \
+        size_t up[FG__FOR_DEPTH][2]; /* upper halves not reached, oldest first */ \
+        unsigned lo = 0, hi = 0, spawned = 0;                                     \
+        for (;;) {                                                                \
+            while (e - b >= 2 * l->grain) { /* halve: both keep >= grain */       \
+                size_t mid = b + (e - b) / 2;                                     \
+                up[hi][0] = mid;                                                  \
+                up[hi][1] = e;                                                    \
+                hi++;                                                             \
+                e = mid;                                                          \
+            }                                                                     \
+            if (FG__CTX_SPLITREQ(cx) != 0 && lo < hi) { /* a thief asks */        \
+                NAME##__span_spawn(cx, (fg__for_span){ up[lo][0], up[lo][1], l }); \
+                lo++;                                                             \
+                spawned++;                                                        \
+            }                                                                     \
+            NAME##__chunk(l, b, e);                                               \
+            if (hi == lo)                                                         \
+                break;                                                            \
+            hi--;                                                                 \
+            b = up[hi][0];                                                        \
+            e = up[hi][1];                                                        \
+        }                                                                         \
+        while (spawned-- > 0)                                                     \
+            NAME##__span_sync(cx);                                                \
+    }                                                                             \
+    static void NAME##__span(fg_ctx *cx, fg__for_span s)                          \
+    {                                                                             \
+        fg__for_loop *l = s.loop;                                                 \
+        if (s.end - s.begin < l->eager || s.end - s.begin < 2 * l->grain) {       \
+            NAME##__lazy(cx, s.begin, s.end, l);                                  \
+            return;                                                               \
+        }                                                                         \
+        size_t mid = s.begin + (s.end - s.begin) / 2;                             \
+        NAME##__span_spawn(cx, (fg__for_span){ mid, s.end, l });                  \
+        NAME##__span(cx, (fg__for_span){ s.begin, mid, l });                      \
+        NAME##__span_sync(cx);                                                    \
     }                                                                             \
     static __attribute__((unused)) int NAME(fg_pool *pool, size_t begin,         \
                                             size_t end, const fg_for_opts *opts,  \
                                             void *ctx)                            \
     {                                                                             \
-        fg__for_loop l = { ctx, 1, NULL, 0 };                                     \
+        fg__for_loop l = { ctx, 1, NULL, 0, 0 };                                  \
         int err = fg__for_inline_prepare(pool, begin, end, opts, &l);             \
         if (err != 0 || begin == end)                                             \
             return err;                                                           \
+        l.eager = (end - begin) / FG__FOR_EAGER_SPANS;                            \
         err = NAME##__span_run(pool, (fg__for_span){ begin, end, &l });           \
         if (err != 0)                                                             \
             return err;                                                           \

@@ -280,6 +280,28 @@ Test(parallel_for, inline_form_geometry_simple)
     }
 }
 
+/* Below its eager top, FG_PARALLEL_FOR walks a span's halving tree in a
+ * loop and spawns a pending half only when a thief asks: 2^18 one-index
+ * chunks that spin, on 2 and 4 workers, so thieves ask while owners are in
+ * such loops.  Every index once, and exactly SIMPLE's chunks. */
+Test(parallel_for, inline_form_lazy_splits_keep_the_geometry)
+{
+    for (int workers = 2; workers <= 4; workers += 2) {
+        fg_pool *p = pool_new(workers);
+        size_t n = (size_t)1 << 18;
+        visit *v = visit_new(0, n, workers);
+        v->spin = 100;
+        cr_assert_eq(visit_inline(p, 0, n, FG_FOR_OPTS(.grain = 1), v), 0);
+        check_every_index(v, 1, "lazy splits");
+        size_t c = check_tiling(v, 1, "lazy splits");
+        check_mode_geometry(v, FG_PARTITION_SIMPLE, 1, c, "lazy splits");
+        cr_assert_eq(c, n);
+        cr_assert_eq(atomic_load(&v->bad_thread), 0);
+        visit_free(v);
+        fg_pool_destroy(p);
+    }
+}
+
 Test(parallel_for, inline_form_errors_cancel_and_bad_input)
 {
     fg_pool *p = pool_new(2);
