@@ -876,9 +876,8 @@ FG_API int fg__for_inline_prepare(fg_pool *pool, size_t begin, size_t end,
                 lo++;                                                             \
                 spawned++;                                                        \
             }                                                                     \
-            NAME##__chunk(l, b, e);                                               \
-            if (hi == lo)                                                         \
-                break;                                                            \
+            if (NAME##__chunk(l, b, e) != 0 || hi == lo)                          \
+                break; /* stopped: the chunks not reached are not started */      \
             hi--;                                                                 \
             b = up[hi][0];                                                        \
             e = up[hi][1];                                                        \

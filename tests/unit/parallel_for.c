@@ -302,6 +302,24 @@ Test(parallel_for, inline_form_lazy_splits_keep_the_geometry)
     }
 }
 
+/* On one worker the inline form runs chunks in index order, so a failing
+ * first index stops every other chunk, in the eager top and in the lazy
+ * loops alike: exactly one chunk runs. */
+Test(parallel_for, inline_form_first_index_fails_one_chunk_runs)
+{
+    fg_pool *p = pool_new(1);
+    size_t n = (size_t)1 << 20;
+    visit *v = visit_new(0, n, 1);
+    v->fail_at[0] = 0;
+    v->fail_code[0] = 5;
+    cr_assert_eq(visit_inline(p, 0, n, FG_FOR_OPTS(.grain = 1), v), 5);
+    cr_assert_eq(atomic_load(&v->nchunks), 1);
+    cr_assert_eq(hits_at(v, 0), 1);
+    cr_assert_eq(hits_at(v, 1), 0);
+    visit_free(v);
+    fg_pool_destroy(p);
+}
+
 Test(parallel_for, inline_form_errors_cancel_and_bad_input)
 {
     fg_pool *p = pool_new(2);
