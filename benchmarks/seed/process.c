@@ -16,6 +16,8 @@
  *   floor     with the large heap: P bare fork()s whose children _exit(0)
  *             at once, reaped by waitpid, median of 20: what any backend
  *             that forks P workers per call pays before running anything;
+ *             back to back, and again 10 ms after the last (the isolated
+ *             call's floor: an idle gap makes the forks themselves dearer);
  *   seed      the seed workload (n tasks, my_task) at batch 1000 on the
  *             process backend and on STEAL in the same run, interleaved:
  *             efficiency Tseq / (P * Tp) of each and their ratio.
@@ -49,12 +51,15 @@ static double map_once(int backend, int p, long batch, fg_task_fn fn, uint64_t *
 }
 
 /* Median of 20 rounds of P bare forks, each child exiting at once, all
- * reaped: the floor under the fixed cost for this caller's memory. */
-static double fork_floor(int p)
+ * reaped, each round after a pause of pause_us: the floor under the fixed
+ * cost for this caller's memory (pause_us 10000: under the isolated call). */
+static double fork_floor(int p, unsigned pause_us)
 {
     double t[20];
     for (int k = 0; k < 20; k++) {
         pid_t kids[BENCH_MAX_THREADS];
+        if (pause_us > 0)
+            usleep(pause_us);
         double t0 = bench_now();
         for (int i = 0; i < p; i++) {
             kids[i] = fork();
@@ -124,7 +129,7 @@ int main(int argc, char **argv)
     bench_header(&o);
     double fixed_small[BENCH_MAX_REPS], fixed_big[BENCH_MAX_REPS], fixed_huge[BENCH_MAX_REPS];
     double isolated_big[BENCH_MAX_REPS];
-    double floor_big[BENCH_MAX_REPS];
+    double floor_big[BENCH_MAX_REPS], floor_isolated[BENCH_MAX_REPS];
     double over[BENCH_MAX_REPS];
     /* The small caller first, before the large arrays below exist. */
     uint64_t small[BENCH_MAX_THREADS * 8];
@@ -191,10 +196,14 @@ int main(int argc, char **argv)
         double *out = huge ? fixed_huge : fixed_big;
         for (int rep = 0; rep < o.reps && !bad; rep++) {
             if (!huge) {
-                floor_big[rep] = fork_floor(p);
-                bad |= floor_big[rep] < 0;
-                if (!bad)
+                floor_big[rep] = fork_floor(p, 0);
+                floor_isolated[rep] = fork_floor(p, 10000);
+                bad |= floor_big[rep] < 0 || floor_isolated[rep] < 0;
+                if (!bad) {
                     bench_row("fork", "floor-resident", resident_mib, 0, p, rep, floor_big[rep], 0);
+                    bench_row("fork", "floor-isolated-resident", resident_mib, 0, p, rep,
+                              floor_isolated[rep], 0);
+                }
             }
             out[rep] = fixed_cost(p, r, 0);
             bad |= out[rep] < 0;
@@ -226,6 +235,8 @@ int main(int argc, char **argv)
             bench_median(isolated_big, o.reps) * 1e3, resident_mib);
     fprintf(stderr, "  floor: %d bare forks + exits:  %.3f ms (%ld MiB resident, 4 KiB pages)\n",
             p, bench_median(floor_big, o.reps) * 1e3, resident_mib);
+    fprintf(stderr, "  the floor, 10 ms after the last: %.3f ms\n",
+            bench_median(floor_isolated, o.reps) * 1e3);
     fprintf(stderr, "  per-task overhead, batch auto: %.2f ns/task (%zu trivial tasks)\n",
             bench_median(over, o.reps), m);
     fprintf(stderr, "  seed n=%zu batch 1000:        efficiency %.3f (STEAL %.3f), ratio %.3f\n",
