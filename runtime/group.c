@@ -319,11 +319,11 @@ static int fg__spawn_push_slow(fg__worker *w, fg_group *g, fg_fn fn, void *arg)
 
 int fg_spawn(fg_group *g, fg_fn fn, void *arg)
 {
-    fg__worker *w = fg__tls_worker;
     /* The owner, in the job that syncs the group, and its sync not waiting
-     * yet.  w->pool is never NULL, so a NULL pool goes the other way. */
-    if (!FG__LIKELY(g != NULL && fn != NULL && w != NULL && w->pool == g->pool &&
-                    fg__group_in_job(w, g) && !fg__group_state_of(g)->announced))
+     * yet.  A NULL pool is no worker's, so it goes the other way. */
+    fg__worker *w = g != NULL ? fg__worker_of(g->pool) : NULL;
+    if (!FG__LIKELY(w != NULL && fn != NULL && fg__group_in_job(w, g) &&
+                    !fg__group_state_of(g)->announced))
         return fg__spawn_frame_path(g, fn, arg);
     /* The block goes into slot top first (the stack's spare slot when it is
      * full), as fg_ctx_spawn does; then one check decides. */
@@ -496,10 +496,6 @@ static int fg__sync_other(fg_group *g)
     fg__worker *w = fg__worker_of(g->pool);
     if (w != NULL && __builtin_expect(w->record != NULL, 0))
         fg__record_sync_group(w->record, st);
-    if (w != NULL && st->lo != 0 && fg__group_in_job(w, g)) {
-        fg__sync_pop(w, st); /* even if all were stolen: their slots go */
-        left = fg__atomic_load(&st->left, FG__ACQUIRE);
-    }
     left += st->pend;
     if (left != 0 && w == NULL && !fg__pool_live(g->pool))
         return FG_EINVAL; /* its tasks cannot be running: the pool is gone */
@@ -522,9 +518,9 @@ int fg_sync(fg_group *g)
     if (g == NULL || g->pool == NULL)
         return FG_EINVAL;
     fg__group_state *st = fg__group_state_of(g);
-    fg__worker *w = fg__tls_worker;
-    if (st->lo != 0 && w != NULL && w->pool == g->pool && fg__group_in_job(w, g))
-        fg__sync_pop(w, st);
+    fg__worker *w = fg__worker_of(g->pool);
+    if (st->lo != 0 && w != NULL && fg__group_in_job(w, g))
+        fg__sync_pop(w, st); /* even if all were stolen: their slots go */
     /* [group-left] acquire: a total of 0 makes every finished task's
      * effects and error visible (pairs with fg__group_finish_one).  While
      * another sync waits, pend is not ours to read: FG_EBUSY below. */
