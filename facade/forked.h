@@ -66,8 +66,9 @@ void fg__forked_free(fg__forked *f);
 
 /* Fork the n workers; each runs run(arg, w) as a single-threaded process
  * that must end with fg__forked_exit.  A fork that fails with EAGAIN is
- * tried again once the workers r (may be NULL) still has are gone.  false when a fork fails (the ones started are then to
- * be told to leave; fg_last_error_detail says why). */
+ * tried again once the workers r (may be NULL) still has are gone.  false
+ * when a fork fails (the ones started are then to be told to leave;
+ * fg_last_error_detail says why). */
 bool fg__forked_start(fg__forked *f, void (*run)(void *arg, int w), void *arg, fg__reaper *r);
 /* Before the start: let the workers say "done" (clean) through an
  * eventfd, so that the caller waits for that rather than for their exit

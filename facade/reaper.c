@@ -117,20 +117,23 @@ static void fg__reaper_wait_locked(fg__reaper *r, uint64_t before)
         pthread_cond_wait(&r->reaped, &r->lock);
 }
 
-void fg__reaper_drain_older(fg__reaper *r)
+/* Wait for the pids of every hand-over but the last `spared` ones. */
+static void fg__reaper_drain_but(fg__reaper *r, uint64_t spared)
 {
     fg__reaper_reset_in_child(r);
     pthread_mutex_lock(&r->lock);
-    fg__reaper_wait_locked(r, r->handovers - (r->handovers > 0));
+    fg__reaper_wait_locked(r, r->handovers > spared ? r->handovers - spared : 0);
     pthread_mutex_unlock(&r->lock);
+}
+
+void fg__reaper_drain_older(fg__reaper *r)
+{
+    fg__reaper_drain_but(r, 1);
 }
 
 void fg__reaper_drain(fg__reaper *r)
 {
-    fg__reaper_reset_in_child(r);
-    pthread_mutex_lock(&r->lock);
-    fg__reaper_wait_locked(r, r->handovers);
-    pthread_mutex_unlock(&r->lock);
+    fg__reaper_drain_but(r, 0);
 }
 
 void fg__reaper_destroy(fg__reaper *r)

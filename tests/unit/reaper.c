@@ -78,15 +78,22 @@ static void *drain_older(void *arg)
     return NULL;
 }
 
+/* A reaper that has taken GROUPS groups of PER children, one hand-over
+ * each, all still running. */
+static void take_groups(fg__reaper *r, pid_t pids[GROUPS][PER])
+{
+    fg__reaper_init(r);
+    for (int g = 0; g < GROUPS; g++) {
+        fork_group(g, pids[g]);
+        cr_assert(fg__reaper_take(r, pids[g], PER));
+    }
+}
+
 Test(reaper, a_map_waits_for_all_but_the_last_maps_workers)
 {
     fg__reaper r;
-    fg__reaper_init(&r);
     pid_t pids[GROUPS][PER];
-    for (int g = 0; g < GROUPS; g++) {
-        fork_group(g, pids[g]);
-        cr_assert(fg__reaper_take(&r, pids[g], PER));
-    }
+    take_groups(&r, pids);
     drainer d = { &r, false };
     pthread_t t;
     cr_assert_eq(pthread_create(&t, NULL, drain_older, &d), 0);
@@ -110,12 +117,8 @@ Test(reaper, a_map_waits_for_all_but_the_last_maps_workers)
 Test(reaper, the_close_reaps_everything)
 {
     fg__reaper r;
-    fg__reaper_init(&r);
     pid_t pids[GROUPS][PER];
-    for (int g = 0; g < GROUPS; g++) {
-        fork_group(g, pids[g]);
-        cr_assert(fg__reaper_take(&r, pids[g], PER));
-    }
+    take_groups(&r, pids);
     for (int g = 0; g < GROUPS; g++)
         end_group(g);
     fg__reaper_destroy(&r);
