@@ -87,7 +87,7 @@ static inline bool fg__group_owned(const fg__worker *w, const void *g)
  * jobs and while recording or tracing, which see group tasks as frames. */
 static inline bool fg__group_in_job(const fg__worker *w, const fg_group *g)
 {
-    return (const char *)g >= w->stack_lo && (const char *)g < w->job_sp;
+    return (const char *)g >= w->stack_lo && (const char *)g < w->ctx_stack.cx.fg__job_sp;
 }
 
 typedef struct fg__group_state {
@@ -105,6 +105,14 @@ _Static_assert(sizeof(fg__group_state) <= sizeof(((fg_group *)0)->fg__private),
                "fg_group's private words must hold the group state");
 _Static_assert(_Alignof(fg__group_state) <= _Alignof(uint64_t),
                "fg_group's private words must be aligned for the state");
+#ifdef fg_spawn /* the inline paths (forage.h) see the state through this */
+#define FG__SAME_AT(a, b) (offsetof(fg__group_state, a) == offsetof(fg__group_words, b))
+_Static_assert(FG__SAME_AT(left, fg__left) && FG__SAME_AT(error, fg__error) &&
+               FG__SAME_AT(cancel, fg__cancel) && FG__SAME_AT(lo, fg__lo) &&
+               FG__SAME_AT(pend, fg__pend) && FG__SAME_AT(announced, fg__announced) &&
+               sizeof(fg__group_words) == sizeof(fg__group_state),
+               "forage.h's fg__group_words must match the group state");
+#endif
 
 typedef struct fg__spawn_frame {
     fg__job job;
@@ -192,6 +200,18 @@ typedef struct fg__group_block {
 } fg__group_block;
 
 _Static_assert(sizeof(fg__group_block) <= FG_CTX_ARG_MAX, "a group task's block fits a slot");
+#ifdef fg_spawn
+_Static_assert(offsetof(fg__group_block, fn) == FG__GROUP_FN &&
+               offsetof(fg__group_block, arg) == FG__GROUP_ARG &&
+               offsetof(fg__group_block, group) == FG__GROUP_GROUP,
+               "forage.h's FG__GROUP_* must match the block");
+#endif
+
+/* A task that the inline sync ran failed (forage.h). */
+void fg__group_fail(fg_group *g, int err)
+{
+    fg__group_record_error(fg__group_state_of(g), err);
+}
 
 /* The slot's function: a thief runs it in place, a ctx pop of the owner
  * (fg__ctx_hook_loose) with the owner's context.  The group lives on its
@@ -317,7 +337,7 @@ static int fg__spawn_push_slow(fg__worker *w, fg_group *g, fg_fn fn, void *arg)
     return 0;
 }
 
-int fg_spawn(fg_group *g, fg_fn fn, void *arg)
+int (fg_spawn)(fg_group *g, fg_fn fn, void *arg)
 {
     /* The owner, in the job that syncs the group, and its sync not waiting
      * yet.  A NULL pool is no worker's, so it goes the other way. */
@@ -513,7 +533,7 @@ static int fg__sync_other(fg_group *g)
     return err;
 }
 
-int fg_sync(fg_group *g)
+int (fg_sync)(fg_group *g)
 {
     if (g == NULL || g->pool == NULL)
         return FG_EINVAL;
