@@ -378,7 +378,9 @@ FG_API int fg_group_init(fg_group *g, fg_pool *pool);
  * elsewhere it goes to the pool's injector.  If no frame can be had the
  * task runs inline before fg_spawn returns, so a spawned task is never
  * lost.  Returns 0, FG_EINVAL (nothing queued) for NULL g, pool or
- * fn, or FG_ESHUTDOWN. */
+ * fn, or FG_ESHUTDOWN.  fg_spawn and fg_sync are also macros whose inline
+ * fast path serves the owner (see "inline group paths" below); the
+ * functions stay, e.g. for `(fg_spawn)(...)` or a function pointer. */
 FG_API int fg_spawn(fg_group *g, fg_fn fn, void *arg);
 
 /* Wait until every task spawned in the group so far (and every task those
@@ -750,7 +752,8 @@ FG_API void fg__ctx_check_pending(fg_ctx *cx, unsigned entry);
  * the common case, the owner of the group in the job that holds it, to its
  * ctx stack without a call (docs/design/join.md, "Inline group paths"):
  * the same checks and stores as the functions' own fast paths, which
- * handle everything else.  Define FG_NO_INLINE_GROUPS to call them always. */
+ * handle everything else.  Define FG_NO_INLINE_GROUPS to call them always.
+ * The group's and the context's layouts below are part of the ABI. */
 
 /* The slot function of a group task, and a task's error: internal. */
 FG_API void fg__group_ctx_fn(fg_ctx *cx, void *block);

@@ -60,6 +60,19 @@
  *     whose tasks lie under a later ctx slot runs them in place and leaves
  *     done markers (fg__sync_unbury, ctx_stack.c).  docs/design/join.md,
  *     "Groups on the ctx stack".
+ * I6  (inline paths) fg_spawn and fg_sync are also forage.h macros that do
+ *     the two fast paths below in the caller: the owner is the thread whose
+ *     fg__tls_cx (worker.c) belongs to the group's pool and whose stack
+ *     holds the group below its innermost job frame (cx->fg__job_sp, kept
+ *     by fg__worker_run; NULL while recording or tracing).  Spawn: the
+ *     same stores as fg_spawn's (no `announced` check: the owner's sync
+ *     announces only while it waits, and every job it runs meanwhile has a
+ *     frame below the group).  Sync: pop the private slots of this group
+ *     and run each in its scope (cx->fg__scope), then the same final check
+ *     as fg_sync; anything else calls the functions, which resume from the
+ *     state the inline code left.  forage.h's fg__group_words and
+ *     FG__GROUP_* mirror fg__group_state and fg__group_block (asserted
+ *     below): they are ABI.  docs/design/join.md, "Inline group paths".
  */
 #include <assert.h>
 #include <string.h>
