@@ -677,9 +677,12 @@ void sim_result_print(FILE *f, const sim_graph *g, const sim_machine *m, const s
     char spin[80];
     if (o->spin_rounds == FG_SPIN_FOREVER)
         snprintf(spin, sizeof spin, "forever");
-    else
+    else if (o->spin_ns != 0)
         snprintf(spin, sizeof spin, "%u,spin:%lluus,wait:%lluus", o->spin_rounds,
                  (unsigned long long)(o->spin_ns / 1000), (unsigned long long)(o->wait_ns / 1000));
+    else
+        snprintf(spin, sizeof spin, "%u,wait:%lluus", o->spin_rounds,
+                 (unsigned long long)(o->wait_ns / 1000));
     fprintf(f, "policy    %s, steal %s, idle spin:%s,yield:%u, seed %llu, share %s\n",
             o->policy_name, o->steal == FG_STEAL_HALF ? "half" : "one", spin, o->yield_rounds,
             (unsigned long long)o->seed, o->share == SIM_SHARE_ALWAYS ? "always" : "request");
