@@ -12,12 +12,14 @@
 
 typedef struct fg__reaper_pid {
     pid_t pid;
+    int pidfd;         /* readable once it ended; -1: none (waitpid is polled) */
     uint64_t handover; /* which fg__reaper_take it came with */
 } fg__reaper_pid;
 
 typedef struct fg__reaper {
     pthread_mutex_t lock;
-    pthread_cond_t work;   /* pids were handed over, or quit */
+    pthread_cond_t work;   /* pids were handed over to an idle thread, or quit */
+    int wake;              /* eventfd: pids were handed over to a polling thread */
     pthread_cond_t reaped; /* one was */
     fg__reaper_pid *pids;  /* handed over, not reaped yet */
     size_t n, cap;

@@ -83,6 +83,55 @@ extern "C" {
 #  define FG_API
 #endif
 
+/* ------------------------------------------------------------ C and C++ */
+
+/* The options macros take C designators: FG_CONFIG(.workers = 4).  C++
+ * has no designated initialisers before C++20 (and then only in member
+ * order), so there each `.field = value` becomes an assignment to a
+ * value-initialised struct in a lambda; the *_INIT macros are then
+ * expressions for use inside a function, and the pointer forms point at a
+ * temporary that lives to the end of the full expression, as a compound
+ * literal does in C.  At most 20 designators per use in C++. */
+#ifdef __cplusplus
+#  define FG__STATIC_ASSERT(cond, msg) static_assert(cond, msg)
+#  define FG__INIT(T, ...) ([&]() -> T { T fg__v = T(); fg__v.size = sizeof(T);     \
+                                         FG__EACH(fg__v, __VA_ARGS__) return fg__v; }())
+#  define FG__INIT_PTR(T, ...) fg__addr(FG__INIT(T, __VA_ARGS__))
+#  define FG__CAT(a, b) FG__CAT_(a, b)
+#  define FG__CAT_(a, b) a##b
+#  define FG__NARGS(...) FG__NARGS_(__VA_ARGS__, 20, 19, 18, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0)
+#  define FG__NARGS_(a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15, a16, a17, a18, a19, a20, N, ...) N
+#  define FG__EACH(v, ...) FG__CAT(FG__EACH, FG__NARGS(__VA_ARGS__))(v, __VA_ARGS__)
+#  define FG__EACH1(v, d) (void)(v d);
+#  define FG__EACH2(v, d, ...) (void)(v d); FG__EACH1(v, __VA_ARGS__)
+#  define FG__EACH3(v, d, ...) (void)(v d); FG__EACH2(v, __VA_ARGS__)
+#  define FG__EACH4(v, d, ...) (void)(v d); FG__EACH3(v, __VA_ARGS__)
+#  define FG__EACH5(v, d, ...) (void)(v d); FG__EACH4(v, __VA_ARGS__)
+#  define FG__EACH6(v, d, ...) (void)(v d); FG__EACH5(v, __VA_ARGS__)
+#  define FG__EACH7(v, d, ...) (void)(v d); FG__EACH6(v, __VA_ARGS__)
+#  define FG__EACH8(v, d, ...) (void)(v d); FG__EACH7(v, __VA_ARGS__)
+#  define FG__EACH9(v, d, ...) (void)(v d); FG__EACH8(v, __VA_ARGS__)
+#  define FG__EACH10(v, d, ...) (void)(v d); FG__EACH9(v, __VA_ARGS__)
+#  define FG__EACH11(v, d, ...) (void)(v d); FG__EACH10(v, __VA_ARGS__)
+#  define FG__EACH12(v, d, ...) (void)(v d); FG__EACH11(v, __VA_ARGS__)
+#  define FG__EACH13(v, d, ...) (void)(v d); FG__EACH12(v, __VA_ARGS__)
+#  define FG__EACH14(v, d, ...) (void)(v d); FG__EACH13(v, __VA_ARGS__)
+#  define FG__EACH15(v, d, ...) (void)(v d); FG__EACH14(v, __VA_ARGS__)
+#  define FG__EACH16(v, d, ...) (void)(v d); FG__EACH15(v, __VA_ARGS__)
+#  define FG__EACH17(v, d, ...) (void)(v d); FG__EACH16(v, __VA_ARGS__)
+#  define FG__EACH18(v, d, ...) (void)(v d); FG__EACH17(v, __VA_ARGS__)
+#  define FG__EACH19(v, d, ...) (void)(v d); FG__EACH18(v, __VA_ARGS__)
+#  define FG__EACH20(v, d, ...) (void)(v d); FG__EACH19(v, __VA_ARGS__)
+extern "C++" {
+/* The address of a temporary, valid to the end of the full expression. */
+template <class T> static inline T *fg__addr(T &&v) { return &v; }
+}
+#else
+#  define FG__STATIC_ASSERT(cond, msg) _Static_assert(cond, msg)
+#  define FG__INIT(T, ...) { .size = sizeof(T), __VA_ARGS__ }
+#  define FG__INIT_PTR(T, ...) (&(T)FG__INIT(T, __VA_ARGS__))
+#endif
+
 /* ---------------------------------------------------------------- version */
 
 #define FG_VERSION_MAJOR 0
@@ -259,8 +308,8 @@ typedef struct fg_config {
 /* fg_config's initialiser, and a pointer to a fresh one:
  *     fg_config cfg = FG_CONFIG_INIT(.workers = 4);
  *     fg_pool_create(&pool, FG_CONFIG(.workers = 4, .seed = 42)); */
-#define FG_CONFIG_INIT(...) { .size = sizeof(fg_config), __VA_ARGS__ }
-#define FG_CONFIG(...) (&(fg_config)FG_CONFIG_INIT(__VA_ARGS__))
+#define FG_CONFIG_INIT(...) FG__INIT(fg_config, __VA_ARGS__)
+#define FG_CONFIG(...) FG__INIT_PTR(fg_config, __VA_ARGS__)
 
 #define FG_SPIN_ROUNDS_DEFAULT 32 /* the default spin: 32 failed rounds */
 #define FG_WAIT_US_DEFAULT 1000   /* a waiter at a sync: at least 1 ms (0.5.0) */
@@ -657,8 +706,8 @@ FG_API void fg__ctx_check_pending(fg_ctx *cx, unsigned entry);
 /* The task's slot body, its thief-side runner, and the root call. */
 #define FG__TASK_COMMON(NAME, ATYPE, SLOT_FIELDS, RUN_BODY)                       \
     typedef struct NAME##__slot { SLOT_FIELDS } NAME##__slot;                     \
-    _Static_assert(sizeof(NAME##__slot) <= FG_CTX_ARG_MAX,                        \
-                   #NAME ": argument and result exceed FG_CTX_ARG_MAX bytes");    \
+    FG__STATIC_ASSERT(sizeof(NAME##__slot) <= FG_CTX_ARG_MAX,                     \
+                      #NAME ": argument and result exceed FG_CTX_ARG_MAX bytes");    \
     static void NAME##__run(fg_ctx *cx, void *p)                                  \
     {                                                                             \
         NAME##__slot *s = (NAME##__slot *)p;                                      \
@@ -783,8 +832,8 @@ typedef struct fg_for_opts {
                                       FG_PARALLEL_FOR does not read it */
 } fg_for_opts;
 
-#define FG_FOR_OPTS_INIT(...) { .size = sizeof(fg_for_opts), __VA_ARGS__ }
-#define FG_FOR_OPTS(...) (&(fg_for_opts)FG_FOR_OPTS_INIT(__VA_ARGS__))
+#define FG_FOR_OPTS_INIT(...) FG__INIT(fg_for_opts, __VA_ARGS__)
+#define FG_FOR_OPTS(...) FG__INIT_PTR(fg_for_opts, __VA_ARGS__)
 
 /* A loop body: handles [begin, end), returns 0 or an error code. */
 typedef int (*fg_range_fn)(size_t begin, size_t end, void *ctx);
@@ -839,6 +888,12 @@ typedef struct fg__for_span {
     size_t begin, end;
     fg__for_loop *loop;
 } fg__for_span;
+/* A span by value, without a compound literal (which C++ lacks). */
+static inline fg__for_span fg__for_span_of(size_t begin, size_t end, fg__for_loop *loop)
+{
+    fg__for_span s = { begin, end, loop };
+    return s;
+}
 
 /* Resolve opts for FG_PARALLEL_FOR: 0, or FG_EINVAL / FG_ESIZE. */
 FG_API int fg__for_inline_prepare(fg_pool *pool, size_t begin, size_t end,
@@ -887,7 +942,7 @@ FG_API int fg__for_inline_prepare(fg_pool *pool, size_t begin, size_t end,
                 e = mid;                                                          \
             }                                                                     \
             if (FG__CTX_SPLITREQ(cx) != 0 && lo < hi) { /* a thief asks */        \
-                NAME##__span_spawn(cx, (fg__for_span){ up[lo][0], up[lo][1], l }); \
+                NAME##__span_spawn(cx, fg__for_span_of(up[lo][0], up[lo][1], l));  \
                 lo++;                                                             \
                 spawned++;                                                        \
             }                                                                     \
@@ -908,8 +963,8 @@ FG_API int fg__for_inline_prepare(fg_pool *pool, size_t begin, size_t end,
             return;                                                               \
         }                                                                         \
         size_t mid = s.begin + (s.end - s.begin) / 2;                             \
-        NAME##__span_spawn(cx, (fg__for_span){ mid, s.end, l });                  \
-        NAME##__span(cx, (fg__for_span){ s.begin, mid, l });                      \
+        NAME##__span_spawn(cx, fg__for_span_of(mid, s.end, l));                  \
+        NAME##__span(cx, fg__for_span_of(s.begin, mid, l));                      \
         NAME##__span_sync(cx);                                                    \
     }                                                                             \
     static __attribute__((unused)) int NAME(fg_pool *pool, size_t begin,         \
@@ -921,7 +976,7 @@ FG_API int fg__for_inline_prepare(fg_pool *pool, size_t begin, size_t end,
         if (err != 0 || begin == end)                                             \
             return err;                                                           \
         l.eager = (end - begin) / FG__FOR_EAGER_SPANS;                            \
-        err = NAME##__span_run(pool, (fg__for_span){ begin, end, &l });           \
+        err = NAME##__span_run(pool, fg__for_span_of(begin, end, &l));           \
         if (err != 0)                                                             \
             return err;                                                           \
         err = FG__LOAD_INT(&l.error);                                             \
@@ -1025,8 +1080,8 @@ typedef struct fg_scan_opts {
                      grain runs as one sequential pass on the caller */
 } fg_scan_opts;
 
-#define FG_SCAN_OPTS_INIT(...) { .size = sizeof(fg_scan_opts), __VA_ARGS__ }
-#define FG_SCAN_OPTS(...) (&(fg_scan_opts)FG_SCAN_OPTS_INIT(__VA_ARGS__))
+#define FG_SCAN_OPTS_INIT(...) FG__INIT(fg_scan_opts, __VA_ARGS__)
+#define FG_SCAN_OPTS(...) FG__INIT_PTR(fg_scan_opts, __VA_ARGS__)
 
 /* Prefix scan of n elements of `size` bytes from `in` to `out` (in == out
  * scans in place; other overlaps are refused).  combine(left, right, ctx)
@@ -1316,8 +1371,8 @@ typedef struct fg_parallel_opts {
                           the other backends do not time out); 0: none */
 } fg_parallel_opts;
 
-#define FG_PARALLEL_OPTS_INIT(...) { .size = sizeof(fg_parallel_opts), __VA_ARGS__ }
-#define FG_PARALLEL_OPTS(...) (&(fg_parallel_opts)FG_PARALLEL_OPTS_INIT(__VA_ARGS__))
+#define FG_PARALLEL_OPTS_INIT(...) FG__INIT(fg_parallel_opts, __VA_ARGS__)
+#define FG_PARALLEL_OPTS(...) FG__INIT_PTR(fg_parallel_opts, __VA_ARGS__)
 
 /* One delayed call per index: fn(i, ctx, result) writes result_size bytes
  * at `result` (NULL when result_size is 0) and returns 0 or an error code. */
@@ -1352,7 +1407,7 @@ typedef struct fg_error_info {
     int exit_status;  /* its exit status when it exited instead (exit(3): 3) */
 } fg_error_info;
 
-#define FG_ERROR_INFO_INIT(...) { .size = sizeof(fg_error_info), __VA_ARGS__ }
+#define FG_ERROR_INFO_INIT(...) FG__INIT(fg_error_info, __VA_ARGS__)
 
 /* Errors: FG_EINVAL (bad option), FG_ERANGE (n_jobs beyond FG_MAX_WORKERS),
  * FG_ENOMEM, FG_EAGAIN; *out is then NULL.  Nothing is printed by open. */
@@ -1515,7 +1570,7 @@ typedef struct fg_worker_stats {
     uint64_t idle_ns;        /* looking for work or parked, between jobs */
 } fg_worker_stats;
 
-#define FG_WORKER_STATS_INIT(...) { .size = sizeof(fg_worker_stats), __VA_ARGS__ }
+#define FG_WORKER_STATS_INIT(...) FG__INIT(fg_worker_stats, __VA_ARGS__)
 
 /* 1 if the library collects counters, else 0. */
 FG_API int fg_stats_enabled(void);

@@ -4,10 +4,10 @@
  * fg_join of two recursive calls; `forage-ctx` makes it one context-task
  * spawn + sync (fg_ctx_spawn / fg_ctx_sync); `forage-task` one typed ctx
  * task spawn + sync (FG_TASK: the argument by value, the result returned,
- * Lace's shape).  The kernel and the
- * sequential twin are common/fib.h's (the peers in fib_omp.c, fib_tbb.cpp,
- * fib_lace.c and benchmarks/rayon use the same), so (T1 - Tseq) / joins is
- * the price of a join.  Each run gets a fresh pool, made outside the clock.
+ * Lace's shape; the task is tests/common/fib_typed.h's, which the record
+ * tests run too).  The kernel and the sequential twin are common/fib.h's
+ * (the peers in fib_omp.c, fib_tbb.cpp, fib_lace.c and benchmarks/rayon
+ * use the same), so (T1 - Tseq) / joins is the price of a join.  Each run gets a fresh pool, made outside the clock.
  *
  * usage: fib [--threads 1,2] [--reps 5] [--n 38] [--no-header] (and
  * driver.h's --variant/--grain/--expect/--list); CSV on stdout, a median
@@ -17,6 +17,7 @@
 
 #include "../common/driver.h"
 #include "../common/fib.h"
+#include "../../tests/common/fib_typed.h"
 
 static fg_pool *pool;
 
@@ -44,17 +45,6 @@ static void fib_ctx_task(fg_ctx *cx, void *p)
     fib_ctx_task(cx, &y);
     FG_CTX_SYNC(cx, fib_ctx_task, x);
     fib_add_up(a, &x, &y);
-}
-
-FG_TASK(uint64_t, fib_typed, int);
-static uint64_t fib_typed(fg_ctx *cx, int n)
-{
-    if (n < 2)
-        return (uint64_t)n;
-    fib_typed_spawn(cx, n - 1);
-    uint64_t y = fib_typed(cx, n - 2);
-    uint64_t x = fib_typed_sync(cx);
-    return x + y;
 }
 
 enum { FIB_JOIN, FIB_CTX, FIB_TYPED };

@@ -8,10 +8,9 @@
 #include <forage.h>
 
 #include "../common/driver.h"
-#include "../common/matmul.h"
+#include "../common/matmul_main.h"
 
 static fg_pool *pool;
-static double *ma, *mb, *mc;
 
 static int mm_task(void *p)
 {
@@ -39,13 +38,6 @@ static int noop(void *p)
     return 0;
 }
 
-static mm_arg mm_whole(size_t n)
-{
-    memset(mc, 0, n * n * sizeof *mc);
-    mm_arg m = { mc, ma, mb, n, n };
-    return m;
-}
-
 static double run_forage(const bench_variant *v, int threads, long n, uint64_t *checksum)
 {
     (void)v;
@@ -60,39 +52,16 @@ static double run_forage(const bench_variant *v, int threads, long n, uint64_t *
     return err == 0 ? t : -1;
 }
 
-static double run_seq(long n, uint64_t *checksum)
-{
-    mm_arg m = mm_whole((size_t)n);
-    double t0 = bench_now();
-    mm_seq(&m);
-    double t = bench_now() - t0;
-    *checksum = mm_checksum(mc, (size_t)n);
-    return t;
-}
-
 static const bench_variant variants[] = { { "forage", 0, 0, run_forage, 0 } };
 
 int main(int argc, char **argv)
 {
     bench_opts o;
-    int rc = bench_parse(argc, argv, &o, 1024);
+    int rc = mm_setup(argc, argv, &o);
     if (rc != 0)
         return rc;
-    size_t n = (size_t)o.param;
-    if (n < 1 || n > 16384 || (n & (n - 1)) != 0) {
-        fprintf(stderr, "matmul: --n must be a power of two up to 16384\n");
-        return 2;
-    }
-    ma = malloc(n * n * sizeof *ma);
-    mb = malloc(n * n * sizeof *mb);
-    mc = malloc(n * n * sizeof *mc);
-    if (ma == NULL || mb == NULL || mc == NULL)
-        return 1;
-    mm_init(ma, mb, mc, n);
-    bench_workload w = { "matmul", "seq", run_seq, variants, 1, mm_warmup_param };
+    bench_workload w = { "matmul", "seq", mm_run_seq, variants, 1, mm_warmup_param };
     rc = bench_drive(&o, &w);
-    free(ma);
-    free(mb);
-    free(mc);
+    mm_free();
     return rc;
 }

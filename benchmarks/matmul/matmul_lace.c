@@ -5,9 +5,8 @@
  * usage: matmul-lace [--threads 1,2] [--reps 5] [--n N] [--no-header] */
 #include "../common/driver.h"
 #include "../common/lace_peer.h"
-#include "../common/matmul.h"
+#include "../common/matmul_main.h"
 
-static double *ma, *mb, *mc;
 
 VOID_TASK_1(mm_lace, const mm_arg *, m)
 {
@@ -22,13 +21,6 @@ VOID_TASK_1(mm_lace, const mm_arg *, m)
         for (int i = 0; i < 3; i++)
             SYNC(mm_lace);
     }
-}
-
-static mm_arg mm_whole(size_t n)
-{
-    memset(mc, 0, n * n * sizeof *mc);
-    mm_arg m = { mc, ma, mb, n, n };
-    return m;
 }
 
 static double run_lace(const bench_variant *v, int threads, long n, uint64_t *checksum)
@@ -46,12 +38,7 @@ static double run_lace(const bench_variant *v, int threads, long n, uint64_t *ch
 static double run_seq(long n, uint64_t *checksum)
 {
     bench_lace_stop(); /* no spinning worker beside the twin */
-    mm_arg m = mm_whole((size_t)n);
-    double t0 = bench_now();
-    mm_seq(&m);
-    double t = bench_now() - t0;
-    *checksum = mm_checksum(mc, (size_t)n);
-    return t;
+    return mm_run_seq(n, checksum);
 }
 
 static const bench_variant variants[] = { { "lace", 0, 0, run_lace, 0 } };
@@ -59,25 +46,12 @@ static const bench_variant variants[] = { { "lace", 0, 0, run_lace, 0 } };
 int main(int argc, char **argv)
 {
     bench_opts o;
-    int rc = bench_parse(argc, argv, &o, 1024);
+    int rc = mm_setup(argc, argv, &o);
     if (rc != 0)
         return rc;
-    size_t n = (size_t)o.param;
-    if (n < 1 || n > 16384 || (n & (n - 1)) != 0) {
-        fprintf(stderr, "matmul: --n must be a power of two up to 16384\n");
-        return 2;
-    }
-    ma = malloc(n * n * sizeof *ma);
-    mb = malloc(n * n * sizeof *mb);
-    mc = malloc(n * n * sizeof *mc);
-    if (ma == NULL || mb == NULL || mc == NULL)
-        return 1;
-    mm_init(ma, mb, mc, n);
     bench_workload w = { "matmul", "seq-lace", run_seq, variants, 1, mm_warmup_param };
     rc = bench_drive(&o, &w);
     bench_lace_stop();
-    free(ma);
-    free(mb);
-    free(mc);
+    mm_free();
     return rc;
 }

@@ -4,10 +4,9 @@
  *
  * usage: matmul-gomp [--threads 1,2] [--reps 5] [--n N] [--no-header] */
 #include "../common/driver.h"
-#include "../common/matmul.h"
+#include "../common/matmul_main.h"
 #include "../common/omp.h"
 
-static double *ma, *mb, *mc;
 
 static void mm_omp(const mm_arg *m)
 {
@@ -30,13 +29,6 @@ static void mm_root(void *p)
     mm_omp(p);
 }
 
-static mm_arg mm_whole(size_t n)
-{
-    memset(mc, 0, n * n * sizeof *mc);
-    mm_arg m = { mc, ma, mb, n, n };
-    return m;
-}
-
 static double run_tasks(const bench_variant *v, int threads, long n, uint64_t *checksum)
 {
     (void)v;
@@ -46,41 +38,20 @@ static double run_tasks(const bench_variant *v, int threads, long n, uint64_t *c
     return t;
 }
 
-static double run_seq(long n, uint64_t *checksum)
-{
-    mm_arg m = mm_whole((size_t)n);
-    double t0 = bench_now();
-    mm_seq(&m);
-    double t = bench_now() - t0;
-    *checksum = mm_checksum(mc, (size_t)n);
-    return t;
-}
-
 static const bench_variant variants[] = { { BENCH_OMP, 0, 0, run_tasks, 0 } };
 
 int main(int argc, char **argv)
 {
     bench_opts o;
-    int rc = bench_parse(argc, argv, &o, 1024);
+    int rc = mm_setup(argc, argv, &o);
     if (rc != 0)
         return rc;
-    size_t n = (size_t)o.param;
-    if (n < 1 || n > 16384 || (n & (n - 1)) != 0) {
-        fprintf(stderr, "matmul: --n must be a power of two up to 16384\n");
-        return 2;
+    if (bench_omp_check_runtime() != 0) {
+        mm_free();
+        return 1;
     }
-    if (bench_omp_check_runtime() != 0)
-        return 1;
-    ma = (double *)malloc(n * n * sizeof *ma);
-    mb = (double *)malloc(n * n * sizeof *mb);
-    mc = (double *)malloc(n * n * sizeof *mc);
-    if (ma == NULL || mb == NULL || mc == NULL)
-        return 1;
-    mm_init(ma, mb, mc, n);
-    bench_workload w = { "matmul", "seq-" BENCH_OMP, run_seq, variants, 1, mm_warmup_param };
+    bench_workload w = { "matmul", "seq-" BENCH_OMP, mm_run_seq, variants, 1, mm_warmup_param };
     rc = bench_drive(&o, &w);
-    free(ma);
-    free(mb);
-    free(mc);
+    mm_free();
     return rc;
 }

@@ -13,6 +13,7 @@
 
 #include "harness.h"
 #include "crc32.h"
+#include "fib_typed.h"
 
 #define MAX_WORKERS 16
 #if STRESS_TSAN
@@ -44,17 +45,6 @@ static int fib_join(void *p)
     int err = fg_join(a->pool, fib_join, &x, fib_join, &y);
     a->r = x.r + y.r;
     return err;
-}
-
-FG_TASK(uint64_t, fib_typed, int);
-static uint64_t fib_typed(fg_ctx *cx, int n)
-{
-    if (n < 2)
-        return (uint64_t)n;
-    fib_typed_spawn(cx, n - 1);
-    uint64_t y = fib_typed(cx, n - 2);
-    uint64_t x = fib_typed_sync(cx);
-    return x + y;
 }
 
 /* FAN group tasks, each one fg_join of two fib(8)s. */

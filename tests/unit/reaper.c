@@ -1,7 +1,8 @@
 /* tests/unit/reaper.c: the process backend's reaper (facade/reaper.c):
  * which workers a map waits for before it forks, that everything handed
  * over is reaped (no zombie) by the close, and that no other child of the
- * application is ever waited for.
+ * application is ever waited for, and that a worker is reaped as soon as
+ * it ends, while an older one of the same hand-over still runs.
  *
  * The "workers" here are children that block reading a pipe until the test
  * closes its end, so the test decides when each group ends.  A check that
@@ -15,6 +16,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <sys/wait.h>
+#include <stdio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -57,6 +59,29 @@ static bool is_child(pid_t pid)
 {
     siginfo_t info = { 0 };
     return waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0;
+}
+
+/* Is pid gone from /proc (reaped: not even a zombie)? */
+static bool gone(pid_t pid)
+{
+    char path[32];
+    snprintf(path, sizeof path, "/proc/%d", (int)pid);
+    return access(path, F_OK) != 0;
+}
+
+/* Its state letter in /proc/PID/stat ('Z': a zombie), or 0 if gone. */
+static char proc_state(pid_t pid)
+{
+    char path[32], comm[64];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return 0;
+    int id;
+    char state = 0;
+    int got = fscanf(f, "%d %63s %c", &id, comm, &state);
+    fclose(f);
+    return got == 3 ? state : 0;
 }
 
 static void nap(void)
@@ -151,4 +176,35 @@ Test(reaper, other_children_are_not_touched)
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 7);
     cr_assert_eq(waitpid(after, &status, 0), after);
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 9);
+}
+
+/* One map's hand-over whose oldest workers (group 0) are held while the
+ * newer ones (group 1) end: those are reaped at once, not after group 0. */
+Test(reaper, a_worker_that_ended_is_reaped_while_an_older_one_runs)
+{
+    fg__reaper r;
+    fg__reaper_init(&r);
+    pid_t held[PER], ended[PER];
+    fork_group(0, held);
+    fork_group(1, ended);
+    pid_t handover[2 * PER] = { held[0], ended[0], held[1], ended[1] };
+    cr_assert(fg__reaper_take(&r, handover, 2 * PER));
+    end_group(1);
+    for (int tries = 0; tries < 200 && !(gone(ended[0]) && gone(ended[1])); tries++)
+        nap(); /* at most 10 s; done within a few ms when right */
+    for (int i = 0; i < PER; i++) {
+        cr_assert(gone(ended[i]), "ended child %d not reaped while the held ones run", i);
+        cr_assert(!is_child(ended[i]), "ended child %d is still our child", i);
+        cr_assert(is_child(held[i]), "held child %d was waited for", i);
+        char state = proc_state(held[i]);
+        cr_assert(state != 0 && state != 'Z', "held child %d: state %c", i, state);
+    }
+    pthread_mutex_lock(&r.lock);
+    size_t listed = r.n;
+    pthread_mutex_unlock(&r.lock);
+    cr_assert_eq(listed, PER, "listed %zu, want the %d held children", listed, PER);
+    end_group(0);
+    fg__reaper_destroy(&r);
+    for (int i = 0; i < PER; i++)
+        cr_assert(gone(held[i]) && !is_child(held[i]), "held child %d left", i);
 }

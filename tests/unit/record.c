@@ -16,6 +16,7 @@
 
 #include "crc32.h"
 #include "forage.h"
+#include "fib_typed.h"
 
 #define NONE UINT32_MAX
 enum { ROOT, JOIN_A, JOIN_B, GROUP, CTX, CHUNK, BATCH, OTHER, KINDS };
@@ -226,17 +227,6 @@ static void fib_ctx(fg_ctx *cx, void *p)
     fib_ctx(cx, &y);
     FG_CTX_SYNC(cx, fib_ctx, x);
     a->r = x.r + y.r;
-}
-
-FG_TASK(uint64_t, fib_typed, int);
-static uint64_t fib_typed(fg_ctx *cx, int n)
-{
-    if (n < 2)
-        return (uint64_t)n;
-    fib_typed_spawn(cx, n - 1);
-    uint64_t y = fib_typed(cx, n - 2);
-    uint64_t x = fib_typed_sync(cx);
-    return x + y;
 }
 
 /* One root (the fg_ctx_run from main), one ctx unit per spawn; the n - 2
