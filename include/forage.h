@@ -442,7 +442,9 @@ FG_API int fg_group_init(fg_group *g, fg_pool *pool);
  * elsewhere it goes to the pool's injector.  If no frame can be had the
  * task runs inline before fg_spawn returns, so a spawned task is never
  * lost.  Returns 0, FG_EINVAL (nothing queued) for NULL g, pool or
- * fn, or FG_ESHUTDOWN. */
+ * fn, or FG_ESHUTDOWN.  fg_spawn and fg_sync are also macros whose inline
+ * fast path serves the owner (see "inline group paths" below); the
+ * functions stay, e.g. for `(fg_spawn)(...)` or a function pointer. */
 FG_API int fg_spawn(fg_group *g, fg_fn fn, void *arg);
 
 /* Wait until every task spawned in the group so far (and every task those
@@ -556,6 +558,12 @@ struct fg_ctx {
     int fg__broken;               /* a rule was broken: fg_ctx_run's code */
     unsigned fg__pending;         /* typed tasks, debug builds: spawns not
                                      yet synced, to check each task's own */
+    /* For the inline group paths (fg_spawn, fg_sync), owner-only: */
+    fg_pool *fg__pool;            /* the worker's pool */
+    const char *fg__stack_lo;     /* the bottom of the worker's stack */
+    const char *fg__job_sp;       /* the frame of its innermost job, or NULL
+                                     (outside jobs, recording or tracing) */
+    const fg_cancel_token **fg__scope; /* its cancellation scope (TLS) */
 };
 
 /* Run fn(cx, arg) on a worker of pool with that worker's context and return
@@ -801,6 +809,141 @@ FG_API void fg__ctx_check_pending(fg_ctx *cx, unsigned entry);
         return fg_ctx_run(pool, NAME##__run, &s);                                 \
     }                                                                             \
     FG__TASK_END(NAME)
+
+/* ---------------------------------------------- inline group paths
+ *
+ * fg_spawn and fg_sync are also macros for these fast paths, which take
+ * the common case, the owner of the group in the job that holds it, to its
+ * ctx stack without a call (docs/design/join.md, "Inline group paths"):
+ * the same checks and stores as the functions' own fast paths, which
+ * handle everything else.  Define FG_NO_INLINE_GROUPS to call them always.
+ * The group's and the context's layouts below are part of the ABI. */
+
+/* The slot function of a group task, and a task's error: internal. */
+FG_API void fg__group_ctx_fn(fg_ctx *cx, void *block);
+FG_API void fg__group_fail(fg_group *g, int err);
+
+#if defined(__GNUC__) && !defined(_WIN32) && !defined(FG_NO_INLINE_GROUPS)
+/* The calling thread's worker context, NULL on other threads (internal;
+ * initial-exec, as forage's own thread-locals: two loads). */
+FG_API extern __thread fg_ctx *fg__tls_cx __attribute__((tls_model("initial-exec")));
+
+/* The layout of fg_group's private words (group.c asserts it). */
+typedef struct __attribute__((may_alias)) fg__group_words {
+    int64_t fg__left;            /* atomic */
+    int fg__error;               /* atomic */
+    fg_cancel_token fg__cancel;
+    uint32_t fg__lo;             /* 1 + the lowest slot pushed, 0: none */
+    uint64_t fg__latch[2];
+    int32_t fg__pend;
+    int32_t fg__announced;
+} fg__group_words;
+
+/* A group task's block in its slot (group.c's fg__group_block), word by
+ * word: {fn, arg, group}.  Words, not a struct copy, for the reason
+ * fg__ctx_copy gives. */
+#define FG__GROUP_FN 0
+#define FG__GROUP_ARG 8
+#define FG__GROUP_GROUP 16
+static inline void fg__group_put(fg_ctx_slot *s, size_t at, const void *word)
+{
+    memcpy(s->fg__arg + at, word, sizeof(void *));
+}
+static inline void *fg__group_get(const fg_ctx_slot *s, size_t at)
+{
+    void *w;
+    memcpy(&w, s->fg__arg + at, sizeof w);
+    __asm__("" : "+r"(w)); /* one scalar load */
+    return w;
+}
+
+/* The context of the calling worker when it owns g and runs the job that
+ * holds it (g lies on its stack below its innermost job's frame), else
+ * NULL.  Recording and tracing keep fg__job_sp NULL. */
+static inline fg_ctx *fg__group_owner_cx(const fg_group *g)
+{
+    fg_ctx *cx = fg__tls_cx;
+    if (cx != NULL && cx->fg__pool == g->pool && (const char *)g >= cx->fg__stack_lo &&
+        (const char *)g < cx->fg__job_sp)
+        return cx;
+    return NULL;
+}
+
+/* The owner's sync announces itself (fg__announced) only while it waits,
+ * and every job it runs meanwhile has a frame of its own below the group:
+ * no announced group passes fg__group_owner_cx. */
+static inline int fg__spawn_fast(fg_group *g, fg_fn fn, void *arg)
+{
+    fg_ctx *cx;
+    fg__group_words *h;
+    if (g == NULL || fn == NULL || (cx = fg__group_owner_cx(g)) == NULL)
+        return (fg_spawn)(g, fn, arg);
+    h = (fg__group_words *)(void *)g->fg__private;
+    {
+        fg_ctx_slot *s = cx->fg__top;
+        fg__group_put(s, FG__GROUP_FN, &fn);
+        fg__group_put(s, FG__GROUP_ARG, &arg);
+        fg__group_put(s, FG__GROUP_GROUP, &h);
+        s->fg__fn = fg__group_ctx_fn;
+        if (!FG__LIKELY(s < cx->fg__limit && FG__CTX_SPLITREQ(cx) == 0))
+            return (fg_spawn)(g, fn, arg);
+        cx->fg__top = s + 1;
+        h->fg__pend++;
+        {
+            uint32_t at = (uint32_t)(s - cx->fg__slots) + 1;
+            if (h->fg__lo == 0 || at < h->fg__lo)
+                h->fg__lo = at;
+        }
+    }
+    return 0;
+}
+
+static inline int fg__sync_fast(fg_group *g)
+{
+    fg_ctx *cx;
+    fg__group_words *h;
+    if (g == NULL || (cx = fg__group_owner_cx(g)) == NULL)
+        return (fg_sync)(g);
+    h = (fg__group_words *)(void *)g->fg__private;
+    if (h->fg__lo != 0) {
+        /* Pop the group's private slots newest first, run each here. */
+        fg_ctx_slot *floor = cx->fg__slots + (h->fg__lo - 1);
+        for (;;) {
+            fg_ctx_slot *s = cx->fg__top - 1;
+            fg_fn fn;
+            if (s < floor)
+                break;
+            if (!FG__LIKELY(s->fg__fn == fg__group_ctx_fn && s >= cx->fg__split &&
+                            FG__CTX_SPLITREQ(cx) == 0 &&
+                            fg__group_get(s, FG__GROUP_GROUP) == (void *)h))
+                return (fg_sync)(g); /* shared, another's, or asked: the function */
+            cx->fg__top = s;
+            memcpy(&fn, s->fg__arg + FG__GROUP_FN, sizeof fn);
+            if (FG__LIKELY(__atomic_load_n(&h->fg__cancel.fg__set, __ATOMIC_RELAXED) == 0)) {
+                const fg_cancel_token *outer = *cx->fg__scope;
+                int r;
+                *cx->fg__scope = &h->fg__cancel;
+                r = fn(fg__group_get(s, FG__GROUP_ARG));
+                *cx->fg__scope = outer;
+                if (r != 0)
+                    fg__group_fail(g, r);
+            }
+            h->fg__pend--; /* the owner ran its own spawn */
+        }
+        h->fg__lo = 0;
+    }
+    /* Done when every task finished (acquire: their effects are visible),
+     * none failed and the group was not cancelled; else the function. */
+    if (FG__LIKELY(__atomic_load_n(&h->fg__left, __ATOMIC_ACQUIRE) + h->fg__pend == 0 &&
+                   __atomic_load_n(&h->fg__error, __ATOMIC_RELAXED) == 0 &&
+                   __atomic_load_n(&h->fg__cancel.fg__set, __ATOMIC_RELAXED) == 0))
+        return 0;
+    return (fg_sync)(g);
+}
+
+#  define fg_spawn(g, fn, arg) fg__spawn_fast((g), (fn), (arg))
+#  define fg_sync(g) fg__sync_fast(g)
+#endif
 
 /* --------------------------------------------------------- parallel loops */
 

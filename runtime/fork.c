@@ -54,6 +54,7 @@ static void fg__fork_child(void)
     fg__atomic_store(&fg__generation, fg__atomic_load(&fg__generation, FG__RELAXED) + 1,
                      FG__RELAXED);
     fg__tls_worker = NULL; /* I2 */
+    fg__tls_cx = NULL;
     fg__live_lock_fork(2); /* I3 */
     fg__futex_after_fork();
 }

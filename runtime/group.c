@@ -60,6 +60,19 @@
  *     whose tasks lie under a later ctx slot runs them in place and leaves
  *     done markers (fg__sync_unbury, ctx_stack.c).  docs/design/join.md,
  *     "Groups on the ctx stack".
+ * I6  (inline paths) fg_spawn and fg_sync are also forage.h macros that do
+ *     the two fast paths below in the caller: the owner is the thread whose
+ *     fg__tls_cx (worker.c) belongs to the group's pool and whose stack
+ *     holds the group below its innermost job frame (cx->fg__job_sp, kept
+ *     by fg__worker_run; NULL while recording or tracing).  Spawn: the
+ *     same stores as fg_spawn's (no `announced` check: the owner's sync
+ *     announces only while it waits, and every job it runs meanwhile has a
+ *     frame below the group).  Sync: pop the private slots of this group
+ *     and run each in its scope (cx->fg__scope), then the same final check
+ *     as fg_sync; anything else calls the functions, which resume from the
+ *     state the inline code left.  forage.h's fg__group_words and
+ *     FG__GROUP_* mirror fg__group_state and fg__group_block (asserted
+ *     below): they are ABI.  docs/design/join.md, "Inline group paths".
  */
 #include <assert.h>
 #include <string.h>
@@ -87,7 +100,7 @@ static inline bool fg__group_owned(const fg__worker *w, const void *g)
  * jobs and while recording or tracing, which see group tasks as frames. */
 static inline bool fg__group_in_job(const fg__worker *w, const fg_group *g)
 {
-    return (const char *)g >= w->stack_lo && (const char *)g < w->job_sp;
+    return (const char *)g >= w->stack_lo && (const char *)g < w->ctx_stack.cx.fg__job_sp;
 }
 
 typedef struct fg__group_state {
@@ -105,6 +118,14 @@ _Static_assert(sizeof(fg__group_state) <= sizeof(((fg_group *)0)->fg__private),
                "fg_group's private words must hold the group state");
 _Static_assert(_Alignof(fg__group_state) <= _Alignof(uint64_t),
                "fg_group's private words must be aligned for the state");
+#ifdef fg_spawn /* the inline paths (forage.h) see the state through this */
+#define FG__SAME_AT(a, b) (offsetof(fg__group_state, a) == offsetof(fg__group_words, b))
+_Static_assert(FG__SAME_AT(left, fg__left) && FG__SAME_AT(error, fg__error) &&
+               FG__SAME_AT(cancel, fg__cancel) && FG__SAME_AT(lo, fg__lo) &&
+               FG__SAME_AT(pend, fg__pend) && FG__SAME_AT(announced, fg__announced) &&
+               sizeof(fg__group_words) == sizeof(fg__group_state),
+               "forage.h's fg__group_words must match the group state");
+#endif
 
 typedef struct fg__spawn_frame {
     fg__job job;
@@ -192,6 +213,18 @@ typedef struct fg__group_block {
 } fg__group_block;
 
 _Static_assert(sizeof(fg__group_block) <= FG_CTX_ARG_MAX, "a group task's block fits a slot");
+#ifdef fg_spawn
+_Static_assert(offsetof(fg__group_block, fn) == FG__GROUP_FN &&
+               offsetof(fg__group_block, arg) == FG__GROUP_ARG &&
+               offsetof(fg__group_block, group) == FG__GROUP_GROUP,
+               "forage.h's FG__GROUP_* must match the block");
+#endif
+
+/* A task that the inline sync ran failed (forage.h). */
+void fg__group_fail(fg_group *g, int err)
+{
+    fg__group_record_error(fg__group_state_of(g), err);
+}
 
 /* The slot's function: a thief runs it in place, a ctx pop of the owner
  * (fg__ctx_hook_loose) with the owner's context.  The group lives on its
@@ -317,7 +350,7 @@ static int fg__spawn_push_slow(fg__worker *w, fg_group *g, fg_fn fn, void *arg)
     return 0;
 }
 
-int fg_spawn(fg_group *g, fg_fn fn, void *arg)
+int (fg_spawn)(fg_group *g, fg_fn fn, void *arg)
 {
     /* The owner, in the job that syncs the group, and its sync not waiting
      * yet.  A NULL pool is no worker's, so it goes the other way. */
@@ -513,7 +546,7 @@ static int fg__sync_other(fg_group *g)
     return err;
 }
 
-int fg_sync(fg_group *g)
+int (fg_sync)(fg_group *g)
 {
     if (g == NULL || g->pool == NULL)
         return FG_EINVAL;

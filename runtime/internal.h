@@ -49,8 +49,6 @@ struct fg__worker {
     fg__stats stats;
     pthread_t thread;
     const char *stack_lo, *stack_hi;       /* this worker's stack (group.c) */
-    const char *job_sp;                    /* the frame of the innermost
-                                              fg__worker_run (group.c) */
     fg__trace_ring *trace;                 /* NULL: not tracing (trace.h) */
     fg__split_deque sdq;                   /* FG_DEQUE_SPLIT only (own lines) */
     fg__job *mail_taken;                   /* owner: mail taken, not yet run */
@@ -95,6 +93,9 @@ struct fg_pool {
 
 /* The worker running on this thread, NULL on other threads. */
 extern __attribute__((tls_model("initial-exec"))) _Thread_local fg__worker *fg__tls_worker;
+/* worker.c: the same worker's &ctx_stack.cx, read by forage.h's inline
+ * group paths. */
+extern __attribute__((tls_model("initial-exec"))) _Thread_local fg_ctx *fg__tls_cx;
 
 /* cancel.c: the calling thread's cancellation scope, inline here so that
  * the worker loop and group tasks set it with a plain store, not a call. */

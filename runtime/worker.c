@@ -19,15 +19,19 @@
 /* initial-exec: a plain %fs-relative load instead of a __tls_get_addr call
  * on every fg_join; libforage is linked at start-up, not dlopen()ed late. */
 __attribute__((tls_model("initial-exec"))) _Thread_local fg__worker *fg__tls_worker;
+/* The same worker's ctx, for forage.h's inline group paths: NULL on every
+ * other thread. */
+__attribute__((tls_model("initial-exec"))) _Thread_local fg_ctx *fg__tls_cx;
 
 void fg__worker_run(fg__worker *w, fg__job *job)
 {
     FG__STAT_INC(w, tasks_run);
     /* Groups below this frame belong to this job: their tasks may go on
      * the ctx stack, since the job syncs them before it returns (group.c). */
-    const char *outer_sp = w->job_sp;
-    w->job_sp = w->record == NULL && w->trace == NULL ? (const char *)__builtin_frame_address(0)
-                                                       : NULL;
+    fg_ctx *cx = &w->ctx_stack.cx;
+    const char *outer_sp = cx->fg__job_sp;
+    cx->fg__job_sp = w->record == NULL && w->trace == NULL ? (const char *)__builtin_frame_address(0)
+                                                            : NULL;
     /* A job starts outside any cancellation scope (cancel.c). */
     const fg_cancel_token *outer = fg__scope_swap(NULL);
     if (__builtin_expect(w->record != NULL, 0))
@@ -35,7 +39,7 @@ void fg__worker_run(fg__worker *w, fg__job *job)
     else
         fg__trace_execute(w->trace, job, w);
     fg__scope = outer;
-    w->job_sp = outer_sp;
+    cx->fg__job_sp = outer_sp;
 }
 
 /* Steal-half: after one job, take up to half of what is left (the victim's
@@ -176,6 +180,7 @@ static void fg__worker_find_stack(fg__worker *w)
         w->stack_lo = lo;
         w->stack_hi = (const char *)lo + size;
     }
+    w->ctx_stack.cx.fg__stack_lo = w->stack_lo; /* the inline group paths' */
     pthread_attr_destroy(&attr);
 }
 
@@ -184,7 +189,10 @@ void *fg__worker_main(void *arg)
     fg__worker *w = arg;
     fg_pool *p = w->pool;
     fg__worker_find_stack(w);
+    w->ctx_stack.cx.fg__pool = p;
+    w->ctx_stack.cx.fg__scope = &fg__scope; /* the inline group sync's scope */
     fg__tls_worker = w;
+    fg__tls_cx = &w->ctx_stack.cx;
     fg__topology_bind_self(p->topology, w->index);
     FG__STAT_CLOCK_START(w);
     while (!fg__atomic_load(&p->terminate, FG__RELAXED)) {
@@ -200,5 +208,6 @@ void *fg__worker_main(void *arg)
     FG__STAT_CHARGE(w, idle_ns);
     fg__slab_cache_flush(&w->frames, &p->frames);
     fg__tls_worker = NULL;
+    fg__tls_cx = NULL;
     return NULL;
 }

@@ -854,3 +854,200 @@ Test(group, second_sync_while_the_owner_waits_for_a_thief_is_busy)
     cr_assert_eq(b.owner_sync, 0);
     fg_pool_destroy(p);
 }
+
+/* ------------------------------------------------ inline paths (forage.h)
+ * fg_spawn and fg_sync are macros for inline fast paths that push the
+ * owner's tasks straight onto its ctx stack (fg__tls_cx) and pop them back;
+ * everything else must reach the functions.  The ctx stack's top tells
+ * which way a spawn went: a slot, or a frame (the deque, the injector). */
+
+typedef struct inline_run {
+    fg_pool *pool, *other;  /* other: a second pool, for a foreign group */
+    fg_group *_Atomic shared;
+    atomic_int spawned_outside;
+    long pushed[2];         /* slots the owner's spawns took, per round */
+    int sync[2];
+    fg_pool *ran_on;        /* fg_pool_current() of the foreign group's task */
+} inline_run;
+
+static inline_run *inl;
+
+/* Two rounds of five spawns on one group: each spawn takes a slot, the
+ * sync pops them newest first, the group is reusable. */
+static int inline_rounds_root(void *arg)
+{
+    inline_run *r = arg;
+    fg_group g = FG_GROUP_INIT(r->pool);
+    for (int round = 0; round < 2; round++) {
+        long before = ctx_depth();
+        for (int i = 0; i < 5; i++)
+            fg_spawn(&g, note_task, (void *)(intptr_t)(10 * round + i));
+        r->pushed[round] = ctx_depth() - before;
+        r->sync[round] = fg_sync(&g);
+        if (ctx_depth() != before)
+            r->sync[round] = -1000; /* a slot left behind */
+    }
+    return 0;
+}
+
+Test(group, inline_spawn_takes_slots_and_sync_pops_them_newest_first)
+{
+    fg_pool *p = pool_new(1);
+    atomic_store(&norder, 0);
+    inline_run r = { .pool = p, .sync = { -1, -1 } };
+    cr_assert_eq(fg_join(p, inline_rounds_root, &r, noop, NULL), 0);
+    for (int round = 0; round < 2; round++) {
+        cr_assert_eq(r.pushed[round], 5, "round %d: %ld slots", round, r.pushed[round]);
+        cr_assert_eq(r.sync[round], 0, "round %d", round);
+    }
+    check_order((const int[]){ 4, 3, 2, 1, 0, 14, 13, 12, 11, 10 }, 10);
+    fg_pool_destroy(p);
+}
+
+/* A thread that is no worker spawns into a group its owner holds open: its
+ * spawns take no slot of the owner's and all run exactly once. */
+static void *outside_spawner(void *arg)
+{
+    inline_run *r = arg;
+    fg_group *g;
+    while ((g = atomic_load(&r->shared)) == NULL)
+        sched_yield();
+    for (int i = 0; i < 1000; i++)
+        if (fg_spawn(g, hit_task, (void *)(uintptr_t)(5 + i)) == 0)
+            atomic_fetch_add(&r->spawned_outside, 1);
+    atomic_store(&r->shared, NULL);
+    return NULL;
+}
+
+static int outside_root(void *arg)
+{
+    inline_run *r = arg;
+    fg_group g = FG_GROUP_INIT(r->pool);
+    long before = ctx_depth();
+    for (int i = 0; i < 5; i++)
+        fg_spawn(&g, hit_task, (void *)(uintptr_t)i);
+    r->pushed[0] = ctx_depth() - before;
+    atomic_store(&r->shared, &g);
+    while (atomic_load(&r->shared) != NULL) /* the other thread spawns */
+        sched_yield();
+    r->pushed[1] = ctx_depth() - before; /* still only the owner's five */
+    r->sync[0] = fg_sync(&g);
+    return 0;
+}
+
+Test(group, inline_spawn_from_another_thread_goes_to_the_function)
+{
+    fg_pool *p = pool_new(1);
+    hits_reset(1005);
+    inline_run r = { .pool = p, .sync = { -1, -1 } };
+    pthread_t t;
+    cr_assert_eq(pthread_create(&t, NULL, outside_spawner, &r), 0);
+    cr_assert_eq(fg_join(p, outside_root, &r, noop, NULL), 0);
+    cr_assert_eq(pthread_join(t, NULL), 0);
+    cr_assert_eq(atomic_load(&r.spawned_outside), 1000);
+    cr_assert_eq(r.pushed[0], 5);
+    cr_assert_eq(r.pushed[1], 5, "the outside spawns took %ld slots", r.pushed[1] - 5);
+    cr_assert_eq(r.sync[0], 0);
+    check_hits(1005);
+    fg_pool_destroy(p);
+}
+
+/* A task that a sync pops spawns into the same group (the owner, in the
+ * same job: a slot above the sync's floor, popped by the same sync), and
+ * into a group of another pool (never a slot: it runs on that pool). */
+static int foreign_task(void *arg)
+{
+    (void)arg;
+    inl->ran_on = fg_pool_current();
+    return 0;
+}
+
+static int grow_task(void *arg)
+{
+    fg_group *g = arg;
+    int n = atomic_fetch_add(&total, 1);
+    if (n < 99)
+        fg_spawn(g, grow_task, g);
+    return 0;
+}
+
+static int grow_root(void *arg)
+{
+    inline_run *r = arg;
+    fg_group g = FG_GROUP_INIT(r->pool);
+    fg_spawn(&g, grow_task, &g);
+    r->sync[0] = fg_sync(&g);
+    fg_group foreign = FG_GROUP_INIT(r->other);
+    long before = ctx_depth();
+    fg_spawn(&foreign, foreign_task, NULL);
+    r->pushed[0] = ctx_depth() - before;
+    r->sync[1] = fg_sync(&foreign);
+    return 0;
+}
+
+Test(group, inline_paths_popped_task_respawns_and_foreign_pool)
+{
+    fg_pool *p = pool_new(1), *q = pool_new(1);
+    atomic_store(&total, 0);
+    inline_run r = { .pool = p, .other = q, .sync = { -1, -1 } };
+    inl = &r;
+    cr_assert_eq(fg_join(p, grow_root, &r, noop, NULL), 0);
+    cr_assert_eq(r.sync[0], 0);
+    cr_assert_eq(atomic_load(&total), 100, "ran %d of the chain's 100", atomic_load(&total));
+    cr_assert_eq(r.pushed[0], 0, "a foreign pool's task took a slot");
+    cr_assert_eq(r.sync[1], 0);
+    cr_assert_eq(r.ran_on, q, "the foreign group's task ran on its own pool");
+    fg_pool_destroy(p);
+    fg_pool_destroy(q);
+}
+
+/* The owner's sync waits for a task a thief took; that task then spawns
+ * into the group from the thief (the owner may run those while it waits,
+ * in jobs of their own): every one runs exactly once, and the sync returns
+ * after all of them. */
+static atomic_int stolen_started;
+
+static int late_leaf(void *arg)
+{
+    atomic_fetch_add(&hits[(uintptr_t)arg], 1);
+    atomic_fetch_add(&total, 1);
+    return 0;
+}
+
+static int late_spawner(void *arg)
+{
+    fg_group *g = arg;
+    atomic_store(&stolen_started, 1);
+    /* Wait until the owner's sync waits: for this task during its pops
+     * (POP_BIT), or announced (SYNC_BIT). */
+    while (__atomic_load_n(&g->fg__private[0], __ATOMIC_RELAXED) < ((uint64_t)1 << 59))
+        sched_yield();
+    for (uintptr_t i = 0; i < 200; i++)
+        fg_spawn(g, late_leaf, (void *)i);
+    return 0;
+}
+
+static int late_root(void *arg)
+{
+    inline_run *r = arg;
+    fg_group g = FG_GROUP_INIT(r->pool);
+    fg_spawn(&g, late_spawner, &g);
+    while (!atomic_load(&stolen_started)) /* a join's spawn shares it */
+        fg_join(r->pool, noop, NULL, noop, NULL);
+    r->sync[0] = fg_sync(&g);
+    r->sync[1] = atomic_load(&total);
+    return 0;
+}
+
+Test(group, spawns_after_the_owners_sync_announced_run_once)
+{
+    fg_pool *p = pool_new(2);
+    hits_reset(200);
+    atomic_store(&stolen_started, 0);
+    inline_run r = { .pool = p, .sync = { -1, -1 } };
+    cr_assert_eq(fg_join(p, late_root, &r, noop, NULL), 0);
+    cr_assert_eq(r.sync[0], 0);
+    cr_assert_eq(r.sync[1], 200, "sync returned after %d of 200", r.sync[1]);
+    check_hits(200);
+    fg_pool_destroy(p);
+}
