@@ -255,15 +255,18 @@ typedef struct fg_config {
                                FG_VICTIM_RANDOM */
     fg_victim_fn victim_fn; /* NULL: use `victim`; else this policy */
     void *victim_ctx;       /* passed to victim_fn */
-    unsigned spin_rounds;   /* idle policy, step 1: failed steal rounds with a
-                               short pause before yielding; 0: default
-                               (FG_SPIN_ROUNDS_DEFAULT); FG_SPIN_FOREVER: never
-                               sleep (burns a core per idle worker: for latency
-                               experiments only) */
+    unsigned spin_rounds;   /* idle policy, step 1: at least this many failed
+                               steal rounds with a short pause before
+                               yielding; 0: FG_SPIN_ROUNDS_DEFAULT when
+                               spin_us is 0 too, else no minimum;
+                               FG_SPIN_FOREVER: never sleep (burns a core per
+                               idle worker: for latency experiments only) */
     unsigned yield_rounds;  /* step 2: failed rounds ending in sched_yield()
-                               before the futex sleep; 0: none.  When both
-                               are 0, $FORAGE_IDLE=spin:N,yield:M (N may be
-                               `forever`) sets them */
+                               before the futex sleep; 0: none.  When these
+                               and spin_us are 0, $FORAGE_IDLE=spin:N,yield:M
+                               (N rounds, or Nus microseconds, or both items,
+                               or `forever`; and wait:Tus for wait_us) sets
+                               them */
     int steal;              /* enum fg_steal_amount; 0: $FORAGE_STEAL, else
                                FG_STEAL_ONE */
     int deque;              /* enum fg_deque_kind; 0: $FORAGE_DEQUE, else
@@ -289,6 +292,17 @@ typedef struct fg_config {
                                $FORAGE_RECORD_UNITS units (default 4194304).
                                Opened at create: FG_EINVAL (FG_EENV for
                                $FORAGE_RECORD) if it cannot be */
+    /* Appended in 0.5.0. */
+    unsigned spin_us;       /* idle policy, step 1 in time: the spin also
+                               lasts at least this many microseconds (from
+                               the first failed round), so that it outlasts
+                               a wake-up whatever a round costs; 0: none */
+    unsigned wait_us;       /* a worker waiting at a sync (fg_join's stolen
+                               half, fg_sync, fg_ctx_sync) for a job still
+                               running elsewhere spins at least this many
+                               microseconds before it parks, so that a short
+                               stolen child does not put a wake-up on the
+                               critical path; 0: FG_WAIT_US_DEFAULT */
 } fg_config;
 
 /* fg_config's initialiser, and a pointer to a fresh one:
@@ -297,7 +311,8 @@ typedef struct fg_config {
 #define FG_CONFIG_INIT(...) FG__INIT(fg_config, __VA_ARGS__)
 #define FG_CONFIG(...) FG__INIT_PTR(fg_config, __VA_ARGS__)
 
-#define FG_SPIN_ROUNDS_DEFAULT 32
+#define FG_SPIN_ROUNDS_DEFAULT 32 /* the default spin: 32 failed rounds */
+#define FG_WAIT_US_DEFAULT 1000   /* a waiter at a sync: at least 1 ms (0.5.0) */
 #define FG_SPIN_FOREVER (~0u)
 
 /* Create a pool and start its worker threads.  cfg may be NULL.

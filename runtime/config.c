@@ -129,57 +129,93 @@ static const char *const fg__deque_names[] = {
     [FG_DEQUE_CHASE_LEV] = "chase-lev", [FG_DEQUE_SPLIT] = "split",
 };
 
-/* One "key:N" of $FORAGE_IDLE; N a count below 2^31, or `forever` for spin.
- * NULL, or why the item is bad. */
-static const char *fg__idle_item(const char *item, size_t len, unsigned *spin, unsigned *yield)
+/* The idle ladder's steps 1 and 2 as $FORAGE_IDLE and the config give
+ * them; a spin given in neither rounds nor time takes the default of both. */
+typedef struct fg__idle_spec {
+    unsigned spin, spin_us, yield, wait_us;
+    bool rounds_given, us_given;
+} fg__idle_spec;
+
+/* One "key:N" of $FORAGE_IDLE: spin:N (rounds), spin:Nus (microseconds),
+ * spin:forever, yield:N, wait:Nus; N below 2^31.  NULL, or why the item is
+ * bad. */
+static const char *fg__idle_item(const char *item, size_t len, fg__idle_spec *idle)
 {
     char buf[32];
     char *colon = len < sizeof buf ? memchr(item, ':', len) : NULL;
     if (colon == NULL)
-        return "expected spin:N,yield:M";
+        return "expected spin:N,yield:M (spin:Nus for microseconds)";
     memcpy(buf, item, len);
     buf[len] = '\0';
     buf[colon - item] = '\0';
     const char *value = buf + (colon - item) + 1;
-    unsigned n;
-    if (strcmp(buf, "spin") == 0 && strcmp(value, "forever") == 0) {
-        n = FG_SPIN_FOREVER;
-    } else {
-        char *end;
-        errno = 0;
-        long v = strtol(value, &end, 10);
-        if (errno != 0 || end == value || *end != '\0' || v < 0 || v > INT_MAX)
-            return "a count must be a whole number from 0 to 2^31 - 1";
-        n = (unsigned)v;
+    bool spin = strcmp(buf, "spin") == 0, wait = strcmp(buf, "wait") == 0;
+    if (!spin && !wait && strcmp(buf, "yield") != 0)
+        return "the keys are spin, yield and wait";
+    if (spin && strcmp(value, "forever") == 0) {
+        idle->spin = FG_SPIN_FOREVER;
+        idle->rounds_given = true;
+        return NULL;
     }
-    if (strcmp(buf, "spin") == 0)
-        *spin = n;
-    else if (strcmp(buf, "yield") == 0)
-        *yield = n;
+    char *end;
+    errno = 0;
+    long v = strtol(value, &end, 10);
+    bool us = (spin || wait) && strcmp(end, "us") == 0;
+    if (errno != 0 || end == value || (*end != '\0' && !us) || (wait && !us) || v < 0 ||
+        v > INT_MAX)
+        return spin ? "spin takes a count of rounds or whole microseconds (spin:32, spin:100us, "
+                      "both: spin:32,spin:100us), from 0 to 2^31 - 1"
+             : wait ? "wait takes whole microseconds (wait:1000us), from 0 to 2^31 - 1"
+                    : "a count must be a whole number from 0 to 2^31 - 1";
+    if (wait)
+        idle->wait_us = (unsigned)v;
+    else if (!spin)
+        idle->yield = (unsigned)v;
+    else if (us)
+        idle->spin_us = (unsigned)v, idle->us_given = true;
     else
-        return "the keys are spin and yield";
+        idle->spin = (unsigned)v, idle->rounds_given = true;
     return NULL;
 }
 
-/* $FORAGE_IDLE=spin:N,yield:M (either part may be left out).  spin:0 means
- * sleep at once, unlike the config field, whose 0 means the default. */
-static int fg__idle_from_env(unsigned *spin, unsigned *yield)
+/* $FORAGE_IDLE=spin:N,spin:Tus,yield:M,wait:Tus (any part may be left
+ * out).  spin:0 means sleep at once and wait:0us no wait spin, unlike the
+ * config fields, whose 0 means the default. */
+static int fg__idle_from_env(fg__idle_spec *idle)
 {
     const char *s = fg__env_string("FORAGE_IDLE"), *all = s;
-    *spin = FG_SPIN_ROUNDS_DEFAULT;
-    *yield = 0;
-    if (s == NULL)
-        return 0;
-    for (;;) {
+    for (; s != NULL;) {
         const char *comma = strchr(s, ',');
         size_t len = comma != NULL ? (size_t)(comma - s) : strlen(s);
-        const char *why = fg__idle_item(s, len, spin, yield);
+        const char *why = fg__idle_item(s, len, idle);
         if (why != NULL)
             return fg__env_fail("FORAGE_IDLE", all, why);
-        if (comma == NULL)
-            return 0;
-        s = comma + 1;
+        s = comma != NULL ? comma + 1 : NULL;
     }
+    return 0;
+}
+
+/* The config's idle fields, else $FORAGE_IDLE.  The spin step lasts
+ * spin_rounds failed rounds and spin_us microseconds, whichever ends later
+ * (given neither, the defaults; given one, just that one), and for a worker
+ * waiting at a sync at least wait_us too. */
+static int fg__idle_resolve(const fg_config *cfg, fg__config *out)
+{
+    fg__idle_spec idle = { cfg->spin_rounds, cfg->spin_us, cfg->yield_rounds,
+                           cfg->wait_us != 0 ? cfg->wait_us : FG_WAIT_US_DEFAULT,
+                           cfg->spin_rounds != 0, cfg->spin_us != 0 };
+    int err;
+    if (!idle.rounds_given && !idle.us_given && idle.yield == 0 && cfg->wait_us == 0 &&
+        (err = fg__idle_from_env(&idle)) < 0)
+        return err;
+    if (!idle.rounds_given && !idle.us_given) {
+        idle.spin = FG_SPIN_ROUNDS_DEFAULT;
+    }
+    out->spin_rounds = idle.spin;
+    out->spin_ns = idle.spin == FG_SPIN_FOREVER ? 0 : (uint64_t)idle.spin_us * 1000u;
+    out->yield_rounds = idle.yield;
+    out->wait_ns = idle.spin == FG_SPIN_FOREVER ? 0 : (uint64_t)idle.wait_us * 1000u;
+    return 0;
 }
 
 int fg__config_resolve(const fg_config *user, fg__config *out)
@@ -203,14 +239,8 @@ int fg__config_resolve(const fg_config *user, fg__config *out)
         if (out->victim_fn == NULL)
             return FG_EINVAL;
     }
-    out->spin_rounds = cfg->spin_rounds;
-    out->yield_rounds = cfg->yield_rounds;
-    if (cfg->spin_rounds == 0 && cfg->yield_rounds == 0) {
-        if ((err = fg__idle_from_env(&out->spin_rounds, &out->yield_rounds)) < 0)
-            return err;
-    } else if (cfg->spin_rounds == 0) {
-        out->spin_rounds = FG_SPIN_ROUNDS_DEFAULT;
-    }
+    if ((err = fg__idle_resolve(cfg, out)) < 0)
+        return err;
     out->steal = cfg->steal;
     if (out->steal == 0 &&
         (err = FG__ENV_ENUM("FORAGE_STEAL", fg__steal_names, &out->steal)) < 0)

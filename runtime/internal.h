@@ -65,6 +65,8 @@ struct fg_pool {
     int nworkers;
     unsigned spin_rounds;                  /* FG_SPIN_FOREVER: never park */
     unsigned yield_rounds;
+    uint64_t spin_ns;                      /* and spin at least this long */
+    uint64_t wait_ns;                      /* ... and at a sync at least this long */
     int steal;                             /* enum fg_steal_amount */
     bool split;                            /* FG_DEQUE_SPLIT */
     fg__topology *topology;                /* FG_VICTIM_NEAR only, else NULL */
@@ -225,6 +227,8 @@ typedef struct fg__config {
     int workers;
     int victim;               /* the built-in kind, when victim_fn is one */
     unsigned spin_rounds;     /* FG_SPIN_FOREVER: never park */
+    uint64_t spin_ns;         /* and the spin lasts at least this long */
+    uint64_t wait_ns;         /* ... and at a sync at least this long */
     unsigned yield_rounds;
     int steal;                /* enum fg_steal_amount */
     int deque;                /* enum fg_deque_kind */

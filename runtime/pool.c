@@ -290,6 +290,8 @@ int fg_pool_create(fg_pool **out, const fg_config *cfg)
     p->nworkers = c.workers;
     p->spin_rounds = c.spin_rounds;
     p->yield_rounds = c.yield_rounds;
+    p->spin_ns = c.spin_ns;
+    p->wait_ns = c.wait_ns;
     p->steal = c.steal;
     p->split = c.deque == FG_DEQUE_SPLIT;
     p->victim_fn = c.victim_fn;

@@ -1,8 +1,11 @@
 /* sleep.c: the idle ladder, and parking idle workers without lost wake-ups.
  * See docs/design/sleep.md.
  *
- * Ladder: a worker whose steal round failed pauses (spin_rounds rounds),
- * then yields the CPU (yield_rounds rounds), then parks here
+ * Ladder: a worker whose steal round failed pauses (spin_rounds failed
+ * rounds and spin_ns, whichever ends later: by default 32 rounds and 100
+ * us, longer than a futex wake-up takes, so that a worker waiting at a
+ * sync for a short stolen child does not pay a wake-up on the critical
+ * path), then yields the CPU (yield_rounds rounds), then parks here
  * (fg__sleep_idle_round answers each failed round; worker.c asks).
  * I1  a worker blocks only after announcing itself (sleep_word = 1, then
  *     sleepers += 1, both seq_cst) and then re-scanning every deque, the
@@ -50,19 +53,39 @@ void fg__sleep_init(fg__sleep *s)
  * about 10-70 cycles each it keeps a whole idle search in the microseconds. */
 #define FG__BACKOFF_MAX 8
 
+/* Has the spin step ended by failed round n (1, 2, ...)?  When it has
+ * lasted spin_rounds rounds and idle->spin_ns from the end of the first: a clock
+ * read per round once the rounds are done (a vDSO call, small next to a
+ * round of steal attempts). */
+static bool fg__sleep_spun(const fg_pool *p, fg__idle *idle, unsigned n)
+{
+    if (idle->spun_at != 0)
+        return true;
+    if (idle->spin_ns != 0 && n == 1)
+        idle->start = fg__clock_ns();
+    if (n < p->spin_rounds)
+        return false;
+    if (idle->spin_ns != 0 && fg__clock_ns() - idle->start < idle->spin_ns)
+        return false;
+    idle->spun_at = n;
+    return true;
+}
+
 bool fg__sleep_idle_round(fg__worker *w, fg__idle *idle)
 {
     fg_pool *p = w->pool;
-    unsigned round = idle->round++;
+    unsigned n = ++idle->round;
     if (p->spin_rounds == FG_SPIN_FOREVER) {
         if (fg__atomic_load(&p->terminate, FG__RELAXED))
             return false; /* the worker loop reads it again and exits */
         idle->round = 0;  /* never leave the spinning step */
-    } else if (round + 1 >= p->spin_rounds + p->yield_rounds) {
-        return false;
-    } else if (round >= p->spin_rounds) {
-        sched_yield();
-        return true;
+    } else if (fg__sleep_spun(p, idle, n)) {
+        if (n >= idle->spun_at + p->yield_rounds)
+            return false;
+        if (n > idle->spun_at) {
+            sched_yield();
+            return true;
+        }
     }
     for (unsigned i = 0; i < idle->backoff; i++)
         fg__cpu_relax();

@@ -25,16 +25,23 @@ typedef struct fg__sleep {
 void fg__sleep_init(fg__sleep *s);
 
 /* One search for work climbs the idle ladder: after each failed steal round
- * the worker asks fg__sleep_idle_round, which pauses (spin_rounds rounds,
- * with a growing pause), then yields (yield_rounds rounds, sched_yield()),
+ * the worker asks fg__sleep_idle_round, which pauses (for spin_rounds
+ * rounds and spin_ns of failed rounds, with a growing pause), then yields (yield_rounds rounds, sched_yield()),
  * then answers false: park.  FG_SPIN_FOREVER never answers false unless
  * the pool is terminating.  Owner-only state, on the searching stack. */
 typedef struct fg__idle {
     unsigned round;   /* failed rounds so far */
     unsigned backoff; /* pause of the next spin round, in cpu_relax() calls */
+    unsigned spun_at; /* the round the spin step ended at, 0 while spinning */
+    uint64_t spin_ns; /* the spin's least time: spin_ns, or wait_ns at a sync */
+    uint64_t start;   /* the clock at the first failed round (timed spin) */
 } fg__idle;
 
-#define FG__IDLE_START { 0, 1 }
+/* A search's ladder: waiting at a sync or not. */
+static inline fg__idle fg__idle_start(uint64_t spin_ns, uint64_t wait_ns, bool waiting)
+{
+    return (fg__idle){ 0, 1, 0, waiting && wait_ns > spin_ns ? wait_ns : spin_ns, 0 };
+}
 
 /* After a failed round: true to search again (having paused or yielded),
  * false to park. */

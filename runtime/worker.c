@@ -127,7 +127,7 @@ static fg__job *fg__worker_find_work(fg__worker *w, fg__latch *latch)
     job = fg__own_take(w);
     if (job != NULL)
         return job;
-    fg__idle idle = FG__IDLE_START;
+    fg__idle idle = fg__idle_start(w->pool->spin_ns, w->pool->wait_ns, latch != NULL);
     do {
         if (latch != NULL) {
             int thief = fg__atomic_load(&latch->thief, FG__RELAXED);

@@ -9,8 +9,9 @@
  *   SEEK    finding work as forage's worker.c does: own deque newest first,
  *           then rounds of `workers - 1` policy choices (when waiting on a
  *           stolen child, the child's runner first: leapfrogging), each
- *           round ending with a look at the injector; after spin_rounds
- *           failed rounds, yield_rounds rounds that also cost `yield`, then
+ *           round ending with a look at the injector; once spin_rounds
+ *           failed rounds and spin_ns have passed (sleep.c's ladder), then
+ *           yield_rounds - 1 rounds that also cost `yield`, then
  *           PARK.  A waiting worker leaves as soon as its child is done;
  *   STEAL   an attempt on one victim, resolved when its cost has elapsed:
  *           the victim's oldest unit, and with steal-half up to half of the
@@ -56,6 +57,8 @@ typedef struct sim_worker {
     uint8_t splitreq, wake_next; /* ctx_stack.c's request flag and first-spawn share */
     int state, attempt, victim; /* attempt: -1 at a round's start */
     unsigned rounds;            /* failed rounds since work was last found */
+    unsigned spun_at;           /* the round the spin step ended at, 0 while spinning */
+    uint64_t spin_from;         /* the end of the first failed round */
     uint64_t rng;
     fg_victim_args args;
 } sim_worker;
@@ -471,6 +474,27 @@ static void sim_ask_for_work(sim_engine *e, int wi)
             e->w[i].splitreq = 1;
 }
 
+/* Has w's spin step ended by its latest failed round?  As sleep.c: once
+ * it has lasted spin_rounds rounds and spin_ns (wait_ns if that is longer
+ * and w waits at a sync) from the end of the first. */
+static int sim_spun(const sim_engine *e, int wi)
+{
+    sim_worker *w = &e->w[wi];
+    const sim_options *o = e->o;
+    uint64_t least = sim_awaited(e, wi) != SIM_NONE && o->wait_ns > o->spin_ns ? o->wait_ns
+                                                                                : o->spin_ns;
+    if (w->rounds == 1) {
+        w->spin_from = e->now;
+        w->spun_at = 0;
+    }
+    if (w->spun_at != 0)
+        return 1;
+    if (w->rounds < o->spin_rounds || e->now - w->spin_from < least)
+        return 0;
+    w->spun_at = w->rounds;
+    return 1;
+}
+
 /* INJECT resolved: the next root, or the end of a failed round. */
 static int sim_inject_step(sim_engine *e, int wi)
 {
@@ -485,10 +509,11 @@ static int sim_inject_step(sim_engine *e, int wi)
     w->state = W_SEEK;
     w->attempt = -1;
     w->rounds++;
-    unsigned spin = e->o->spin_rounds;
-    if (spin == FG_SPIN_FOREVER || w->rounds < spin)
+    if (e->o->spin_rounds == FG_SPIN_FOREVER || !sim_spun(e, wi))
         return NEXT_SEEK;
-    if (w->rounds < spin + e->o->yield_rounds) {
+    if (w->rounds < w->spun_at + e->o->yield_rounds) {
+        if (w->rounds == w->spun_at) /* the spin's last round pauses, the rest yield */
+            return NEXT_SEEK;
         sim_schedule(e, wi, e->now + e->o->costs.yield);
         return WAIT;
     }
@@ -649,11 +674,15 @@ void sim_result_print(FILE *f, const sim_graph *g, const sim_machine *m, const s
     const sim_worker_stats *t = &r->total;
     double ms = (double)r->makespan;
     fprintf(f, "machine   %s, %d workers on %d PUs\n", m->name, m->workers, m->pus);
-    char spin[16];
+    char spin[80];
     if (o->spin_rounds == FG_SPIN_FOREVER)
         snprintf(spin, sizeof spin, "forever");
+    else if (o->spin_ns != 0)
+        snprintf(spin, sizeof spin, "%u,spin:%lluus,wait:%lluus", o->spin_rounds,
+                 (unsigned long long)(o->spin_ns / 1000), (unsigned long long)(o->wait_ns / 1000));
     else
-        snprintf(spin, sizeof spin, "%u", o->spin_rounds);
+        snprintf(spin, sizeof spin, "%u,wait:%lluus", o->spin_rounds,
+                 (unsigned long long)(o->wait_ns / 1000));
     fprintf(f, "policy    %s, steal %s, idle spin:%s,yield:%u, seed %llu, share %s\n",
             o->policy_name, o->steal == FG_STEAL_HALF ? "half" : "one", spin, o->yield_rounds,
             (unsigned long long)o->seed, o->share == SIM_SHARE_ALWAYS ? "always" : "request");

@@ -16,6 +16,8 @@ typedef struct sim_options {
     const char *policy_name; /* for the report */
     int steal;               /* FG_STEAL_ONE or FG_STEAL_HALF */
     unsigned spin_rounds;    /* FG_SPIN_FOREVER: never park */
+    uint64_t spin_ns;        /* and spin at least this long (virtual ns) */
+    uint64_t wait_ns;        /* ... and at a sync at least this long */
     unsigned yield_rounds;
     uint64_t seed;
     sim_costs costs;

@@ -41,6 +41,8 @@ int sim_policy_resolve(sim_options *o, const char *policy, const char *idle, con
         o->policy_name = policy != NULL ? policy : "random";
     }
     o->spin_rounds = c.spin_rounds;
+    o->spin_ns = c.spin_ns;
+    o->wait_ns = c.wait_ns;
     o->yield_rounds = c.yield_rounds;
     o->steal = c.steal;
     return 0;

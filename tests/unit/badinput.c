@@ -77,6 +77,7 @@ static int create_env_zero(void) { return create_env("FORAGE_WORKERS", "0"); }
 static int create_env_huge(void) { return create_env("FORAGE_WORKERS", "100000"); }
 static int create_env_policy(void) { return create_env("FORAGE_POLICY", "fastest"); }
 static int create_env_idle(void) { return create_env("FORAGE_IDLE", "spin:-3"); }
+static int create_env_idle_ms(void) { return create_env("FORAGE_IDLE", "spin:5ms"); }
 static int create_env_steal(void) { return create_env("FORAGE_STEAL", "all"); }
 static int create_record_dir(void) { return create_cfg((fg_config)FG_CONFIG_INIT(.workers = 1, .record = "/nonexistent-forage-dir/r.rec")); }
 static int create_env_record(void) { return create_env("FORAGE_RECORD", "/nonexistent-forage-dir/r.rec"); }
@@ -454,6 +455,7 @@ static const row rows[] = {
     { "fg_pool_create($FORAGE_WORKERS=100000)", create_env_huge, FG_EENV, MAIN_ONLY },
     { "fg_pool_create($FORAGE_POLICY=fastest)", create_env_policy, FG_EENV, MAIN_ONLY },
     { "fg_pool_create($FORAGE_IDLE=spin:-3)", create_env_idle, FG_EENV, MAIN_ONLY },
+    { "fg_pool_create($FORAGE_IDLE=spin:5ms)", create_env_idle_ms, FG_EENV, MAIN_ONLY },
     { "fg_pool_create($FORAGE_STEAL=all)", create_env_steal, FG_EENV, MAIN_ONLY },
     { "fg_pool_create(record in a missing directory)", create_record_dir, FG_EINVAL, ANY },
     { "fg_pool_create($FORAGE_RECORD in a missing directory)", create_env_record, FG_EENV, MAIN_ONLY },
@@ -655,9 +657,9 @@ ParameterizedTest(size_t *c, badinput, table, .init = fixture_up, .fini = fixtur
 Test(badinput, table_size)
 {
 #ifdef NDEBUG
-    cr_assert_eq(NROWS, 146);
+    cr_assert_eq(NROWS, 147);
 #else
-    cr_assert_eq(NROWS, 163);
+    cr_assert_eq(NROWS, 164);
 #endif
 }
 

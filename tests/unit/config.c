@@ -230,7 +230,7 @@ Test(config, env_error_detail)
     cr_assert_eq(setenv("FORAGE_POLICY", "near", 1), 0);
     cr_assert_eq(setenv("FORAGE_IDLE", "spin:1,nap:2", 1), 0);
     cr_assert_eq(fg_pool_create(&p, NULL), FG_EENV);
-    cr_assert_str_eq(fg_last_error_detail(), "FORAGE_IDLE=\"spin:1,nap:2\": the keys are spin and yield");
+    cr_assert_str_eq(fg_last_error_detail(), "FORAGE_IDLE=\"spin:1,nap:2\": the keys are spin, yield and wait");
     unsetenv("FORAGE_POLICY");
     unsetenv("FORAGE_IDLE");
     cr_assert_null(p);

@@ -61,34 +61,143 @@ Test(policy, forage_policy_names)
 
 Test(policy, forage_idle_spellings)
 {
-    static const struct { const char *text; unsigned spin, yield; } good[] = {
-        { "spin:64,yield:16", 64, 16 },
-        { "yield:5", FG_SPIN_ROUNDS_DEFAULT, 5 },
-        { "spin:0", 0, 0 },
-        { "spin:forever", FG_SPIN_FOREVER, 0 },
-        { "yield:3,spin:7", 7, 3 },
-        { "", FG_SPIN_ROUNDS_DEFAULT, 0 },
+    enum { D = FG_SPIN_ROUNDS_DEFAULT, W = FG_WAIT_US_DEFAULT * 1000 };
+    static const struct {
+        const char *text;
+        unsigned spin;
+        uint64_t spin_ns;
+        unsigned yield;
+        uint64_t wait_ns;
+    } good[] = {
+        { "spin:64,yield:16", 64, 0, 16, W },
+        { "yield:5", D, 0, 5, W },
+        { "spin:0", 0, 0, 0, W },
+        { "spin:forever", FG_SPIN_FOREVER, 0, 0, 0 },
+        { "yield:3,spin:7", 7, 0, 3, W },
+        { "", D, 0, 0, W },
+        { "spin:250us", 0, 250000, 0, W },
+        { "spin:0us", 0, 0, 0, W },
+        { "spin:32,spin:60us", 32, 60000, 0, W },
+        { "spin:60us,yield:2,spin:8", 8, 60000, 2, W },
+        { "spin:forever,spin:60us", FG_SPIN_FOREVER, 0, 0, 0 },
+        { "wait:0us", D, 0, 0, 0 },
+        { "wait:200us,spin:16", 16, 0, 0, 200000 },
     };
     fg__config c;
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
-        setenv("FORAGE_IDLE", good[i].text, 1);
-        cr_assert_eq(resolve(FG_CONFIG(.workers = 1), &c), 0, "'%s'", good[i].text);
-        cr_assert_eq(c.spin_rounds, good[i].spin, "'%s': spin %u", good[i].text, c.spin_rounds);
-        cr_assert_eq(c.yield_rounds, good[i].yield, "'%s': yield %u", good[i].text,
-                     c.yield_rounds);
+        const char *t = good[i].text;
+        setenv("FORAGE_IDLE", t, 1);
+        cr_assert_eq(resolve(FG_CONFIG(.workers = 1), &c), 0, "'%s'", t);
+        cr_assert_eq(c.spin_rounds, good[i].spin, "'%s': spin %u", t, c.spin_rounds);
+        cr_assert_eq(c.spin_ns, good[i].spin_ns, "'%s': spin_ns %llu", t,
+                     (unsigned long long)c.spin_ns);
+        cr_assert_eq(c.yield_rounds, good[i].yield, "'%s': yield %u", t, c.yield_rounds);
+        cr_assert_eq(c.wait_ns, good[i].wait_ns, "'%s': wait_ns %llu", t,
+                     (unsigned long long)c.wait_ns);
     }
     static const char *const bad[] = { "spin", "spin:", "spin:-1", "spin:x", "nap:3",
                                        "spin:1,,yield:2", "yield:forever", "spin:1,",
-                                       "spin:99999999999" };
+                                       "spin:99999999999", "spin:5ms", "spin:us", "spin:-1us",
+                                       "yield:5us", "spin:5 us", "spin:5usx", "wait:100",
+                                       "wait:forever", "wait:1ms" };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         setenv("FORAGE_IDLE", bad[i], 1);
         cr_assert_eq(resolve(FG_CONFIG(.workers = 1), &c), FG_EENV, "'%s'", bad[i]);
     }
-    /* Fields set in the config win; spin 0 there means the default. */
-    setenv("FORAGE_IDLE", "spin:1,yield:1", 1);
+    setenv("FORAGE_IDLE", "spin:5ms", 1);
+    cr_assert_eq(resolve(FG_CONFIG(.workers = 1), &c), FG_EENV);
+    cr_assert_str_eq(fg_last_error_detail(),
+                     "FORAGE_IDLE=\"spin:5ms\": spin takes a count of rounds or whole microseconds "
+                     "(spin:32, spin:100us, both: spin:32,spin:100us), from 0 to 2^31 - 1");
+    setenv("FORAGE_IDLE", "wait:100", 1);
+    cr_assert_eq(resolve(FG_CONFIG(.workers = 1), &c), FG_EENV);
+    cr_assert_str_eq(fg_last_error_detail(), "FORAGE_IDLE=\"wait:100\": wait takes whole "
+                                             "microseconds (wait:1000us), from 0 to 2^31 - 1");
+    /* Fields set in the config win; a spin in time alone has no least
+     * count of rounds. */
+    setenv("FORAGE_IDLE", "spin:1,yield:1,wait:5us", 1);
     cr_assert_eq(resolve(FG_CONFIG(.workers = 1, .yield_rounds = 9), &c), 0);
     cr_assert_eq(c.spin_rounds, FG_SPIN_ROUNDS_DEFAULT);
+    cr_assert_eq(c.spin_ns, 0);
     cr_assert_eq(c.yield_rounds, 9);
+    cr_assert_eq(c.wait_ns, W);
+    cr_assert_eq(resolve(FG_CONFIG(.workers = 1, .spin_us = 20), &c), 0);
+    cr_assert_eq(c.spin_rounds, 0);
+    cr_assert_eq(c.spin_ns, 20000);
+    cr_assert_eq(resolve(FG_CONFIG(.workers = 1, .spin_rounds = 4, .spin_us = 20, .wait_us = 7), &c), 0);
+    cr_assert_eq(c.spin_rounds, 4);
+    cr_assert_eq(c.spin_ns, 20000);
+    cr_assert_eq(c.wait_ns, 7000);
+    cr_assert_eq(resolve(FG_CONFIG(.workers = 1, .wait_us = 7), &c), 0, "wait_us alone: no env");
+    cr_assert_eq(c.spin_rounds, FG_SPIN_ROUNDS_DEFAULT);
+    cr_assert_eq(c.yield_rounds, 0);
+    cr_assert_eq(c.wait_ns, 7000);
+}
+
+/* ------------------------------------------------------- the idle ladder */
+
+/* Failed rounds a worker of a pool with this ladder goes through before
+ * parking; *yields gets how many of them yielded, *spun_at the round the
+ * spin ended at, *ns the time from the first failed round to parking. */
+static unsigned ladder(unsigned spin, uint64_t spin_ns, unsigned yield, unsigned *yields,
+                       unsigned *spun_at, uint64_t *ns)
+{
+    static fg_pool p;
+    static fg__worker w;
+    p.spin_rounds = spin;
+    p.spin_ns = spin_ns;
+    p.yield_rounds = yield;
+    w.pool = &p;
+    fg__idle idle = fg__idle_start(spin_ns, 0, false);
+    unsigned rounds = 0;
+    uint64_t t0 = 0;
+    *yields = 0;
+    for (;;) {
+        if (rounds == 0)
+            t0 = fg__clock_ns();
+        rounds++;
+        unsigned backoff = idle.backoff;
+        bool again = fg__sleep_idle_round(&w, &idle);
+        if (!again)
+            break;
+        *yields += idle.spun_at != 0 && rounds > idle.spun_at && backoff == idle.backoff;
+    }
+    *ns = fg__clock_ns() - t0;
+    *spun_at = idle.spun_at;
+    return rounds;
+}
+
+Test(policy, idle_ladder_in_rounds_parks_after_spin_then_yield_rounds)
+{
+    unsigned yields, at;
+    uint64_t ns;
+    cr_assert_eq(ladder(32, 0, 0, &yields, &at, &ns), 32);
+    cr_assert_eq(at, 32);
+    cr_assert_eq(yields, 0);
+    cr_assert_eq(ladder(5, 0, 3, &yields, &at, &ns), 8);
+    cr_assert_eq(at, 5);
+    cr_assert_eq(yields, 2, "the spin's last round pauses, the next yield_rounds - 1 yield");
+    cr_assert_eq(ladder(0, 0, 0, &yields, &at, &ns), 1, "spin:0 parks after one round");
+}
+
+Test(policy, idle_ladder_in_time_spins_at_least_spin_ns_and_spin_rounds)
+{
+    unsigned yields, at;
+    uint64_t ns;
+    /* 3 ms of rounds: far more than 4 rounds, and at least the time. */
+    unsigned rounds = ladder(4, 3000000, 0, &yields, &at, &ns);
+    cr_assert_geq(ns, 3000000, "parked after %llu ns", (unsigned long long)ns);
+    cr_assert_gt(rounds, 4);
+    cr_assert_eq(at, rounds);
+    cr_assert_eq(yields, 0);
+    /* Rounds still count when they outlast the time. */
+    cr_assert_eq(ladder(2000, 1, 0, &yields, &at, &ns), 2000);
+    cr_assert_eq(at, 2000);
+    /* Yield rounds come after the timed spin. */
+    rounds = ladder(0, 1000000, 4, &yields, &at, &ns);
+    cr_assert_geq(ns, 1000000);
+    cr_assert_eq(rounds, at + 4);
+    cr_assert_eq(yields, 3);
 }
 
 Test(policy, forage_deque_spellings)

@@ -273,7 +273,7 @@ enum { BOUND_POLICIES = 7, BOUND_PS = 6, BOUND_TOPOLOGIES = 2 };
 
 static sim_machine bound_machines[BOUND_TOPOLOGIES][BOUND_PS];
 
-static sim_options bound_options(const char *policy, int half)
+static sim_options bound_options_idle(const char *policy, int half, const char *idle)
 {
     sim_options o = { .seed = 1, .costs = sim_costs_default };
     char err[ERRLEN] = "";
@@ -285,9 +285,14 @@ static sim_options bound_options(const char *policy, int half)
         o.policy_name = "same-victim";
     }
     const char *builtin = o.victim_fn == NULL ? policy : NULL;
-    cr_assert_eq(sim_policy_resolve(&o, builtin, NULL, half ? "half" : "one", err, sizeof err), 0,
+    cr_assert_eq(sim_policy_resolve(&o, builtin, idle, half ? "half" : "one", err, sizeof err), 0,
                  "%s", err);
     return o;
+}
+
+static sim_options bound_options(const char *policy, int half)
+{
+    return bound_options_idle(policy, half, NULL);
 }
 
 /* Every run of g held to both bounds; the largest c a greedy run needed.
@@ -409,7 +414,59 @@ Test(sim, every_run_is_within_both_bounds_on_every_recording, .init = bound_mach
         seen++;
     }
     closedir(dir);
-    cr_assert_eq(seen, 4, "fib-16, nqueens-8, seed-one and uts-group-28: found %d", seen);
+    cr_assert_eq(seen, 5, "fib-16, nqueens-8, nqueens-10, seed-one and uts-group-28: found %d",
+                 seen);
+}
+
+/* Runs of g at P = 4 and 8 on the flat machine, every greedy policy, seeds
+ * 1-5, under this idle ladder (NULL: the default): how many end above the
+ * upper bound. */
+static int outside_at_4_and_8(const sim_graph *g, const char *idle)
+{
+    static const int Ps[] = { 4, 8 };
+    int outside = 0;
+    for (int i = 0; i < 2; i++) {
+        sim_machine m;
+        char err[ERRLEN] = "";
+        cr_assert_eq(sim_machine_create(&m, bound_topologies[0], Ps[i], err, sizeof err), 0, "%s",
+                     err);
+        for (int p = 0; p < BOUND_POLICIES - 1; p++) /* not same-victim */
+            for (uint64_t seed = 1; seed <= 5; seed++) {
+                sim_options o = bound_options_idle(bound_policies[p], 0, idle);
+                o.seed = seed;
+                sim_bounds b;
+                sim_result r;
+                cr_assert_eq(sim_bounds_of(g, &m, &o.costs, &b), 0);
+                cr_assert_eq(sim_run(g, &m, &o, &r, err, sizeof err), 0, "%s", err);
+                cr_assert_geq(r.makespan, b.lower);
+                if (r.makespan > b.upper)
+                    cr_log_info("%s, %s, P=%d, seed %llu: needs c = %.3f", idle ? idle : "default",
+                                bound_policies[p], Ps[i], (unsigned long long)seed,
+                                sim_bounds_needed_c(&b, r.makespan));
+                outside += r.makespan > b.upper;
+                sim_result_free(&r);
+            }
+        sim_machine_free(&m);
+    }
+    return outside;
+}
+
+/* The lab's failing case (docs/policies.md, "The bounds"): nqueens by
+ * fg_join at P = 4 and 8.  With the rounds-only ladder of before 0.5.0
+ * (spin:32: at P = 8 about 25 us) a worker waiting at a sync parks while
+ * its stolen child runs and is woken a wake-up (60 us) after the child
+ * ends, nested waits one after another on the critical path: 7 of these
+ * 60 runs end above T1/P + T∞_B.  The default ladder also spins 100 us,
+ * longer than a wake-up, and every run is within the bound. */
+Test(sim, nqueens_at_4_and_8_is_within_the_bound_with_the_default_idle_ladder)
+{
+    sim_graph g;
+    char err[ERRLEN] = "";
+    cr_assert_eq(sim_graph_load(&g, FG_SIM_RECORD_DIR "/nqueens-10.rec", err, sizeof err), 0,
+                 "%s", err);
+    cr_assert_eq(outside_at_4_and_8(&g, "spin:32,wait:0us"), 7);
+    cr_assert_eq(outside_at_4_and_8(&g, NULL), 0);
+    sim_graph_free(&g);
 }
 
 /* -------------------------------------------------------- the user policy */
