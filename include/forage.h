@@ -902,10 +902,19 @@ static inline int fg__sync_fast(fg_group *g)
 {
     fg_ctx *cx;
     fg__group_words *h;
-    if (g == NULL || (cx = fg__group_owner_cx(g)) == NULL)
+    if (g == NULL)
         return (fg_sync)(g);
     h = (fg__group_words *)(void *)g->fg__private;
-    if (h->fg__lo != 0) {
+    if (h->fg__lo == 0) {
+        /* No slot of ours: only the final check, unless the function must
+         * answer (no pool) or record (a worker of the pool outside a job
+         * frame: recording, tracing, or no job). */
+        cx = fg__tls_cx;
+        if (g->pool == NULL || (cx != NULL && cx->fg__pool == g->pool && cx->fg__job_sp == NULL))
+            return (fg_sync)(g);
+    } else if ((cx = fg__group_owner_cx(g)) == NULL) {
+        return (fg_sync)(g);
+    } else {
         /* Pop the group's private slots newest first and run each here, in
          * the group's scope (set once: only these tasks run meanwhile, and
          * each leaves the scope as it found it). */
