@@ -55,9 +55,9 @@ void fg__sleep_init(fg__sleep *s)
 #define FG__BACKOFF_MAX 8
 
 /* Has the spin step ended by failed round n (1, 2, ...)?  When it has
- * lasted spin_rounds rounds and idle->spin_ns from the end of the first: a clock
- * read per round once the rounds are done (a vDSO call, small next to a
- * round of steal attempts). */
+ * lasted spin_rounds rounds and idle->spin_ns from the end of the first: a
+ * clock read per round once the rounds are done (a vDSO call, small next to
+ * a round of steal attempts). */
 static bool fg__sleep_spun(const fg_pool *p, fg__idle *idle, unsigned n)
 {
     if (idle->spun_at != 0)
