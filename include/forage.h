@@ -908,8 +908,14 @@ static inline int fg__sync_fast(fg_group *g)
         return (fg_sync)(g);
     h = (fg__group_words *)(void *)g->fg__private;
     if (h->fg__lo != 0) {
-        /* Pop the group's private slots newest first, run each here. */
+        /* Pop the group's private slots newest first and run each here, in
+         * the group's scope (set once: only these tasks run meanwhile, and
+         * each leaves the scope as it found it). */
         fg_ctx_slot *floor = cx->fg__slots + (h->fg__lo - 1);
+        const fg_cancel_token **scope = cx->fg__scope;
+        const fg_cancel_token *outer = *scope;
+        int rest = 0;
+        *scope = &h->fg__cancel;
         for (;;) {
             fg_ctx_slot *s = cx->fg__top - 1;
             fg_fn fn;
@@ -917,21 +923,22 @@ static inline int fg__sync_fast(fg_group *g)
                 break;
             if (!FG__LIKELY(s->fg__fn == fg__group_ctx_fn && s >= cx->fg__split &&
                             FG__CTX_SPLITREQ(cx) == 0 &&
-                            fg__group_get(s, FG__GROUP_GROUP) == (void *)h))
-                return (fg_sync)(g); /* shared, another's, or asked: the function */
+                            fg__group_get(s, FG__GROUP_GROUP) == (void *)h)) {
+                rest = 1; /* shared, another's, or asked: the function */
+                break;
+            }
             cx->fg__top = s;
             memcpy(&fn, s->fg__arg + FG__GROUP_FN, sizeof fn);
             if (FG__LIKELY(__atomic_load_n(&h->fg__cancel.fg__set, __ATOMIC_RELAXED) == 0)) {
-                const fg_cancel_token *outer = *cx->fg__scope;
-                int r;
-                *cx->fg__scope = &h->fg__cancel;
-                r = fn(fg__group_get(s, FG__GROUP_ARG));
-                *cx->fg__scope = outer;
+                int r = fn(fg__group_get(s, FG__GROUP_ARG));
                 if (r != 0)
                     fg__group_fail(g, r);
             }
             h->fg__pend--; /* the owner ran its own spawn */
         }
+        *scope = outer;
+        if (rest)
+            return (fg_sync)(g);
         h->fg__lo = 0;
     }
     /* Done when every task finished (acquire: their effects are visible),

@@ -3,8 +3,10 @@
  * sequential twin walks the same tree with plain calls.  Checksum: the
  * number of solutions (73,712 for n = 13).
  *
- * Four forage variants run the same tree: forage-group spawns every child
- * into a per-node fg_group and syncs; forage-join splits the children of a
+ * Four forage variants run the same tree: forage-group spawns all but the
+ * first child into a per-node fg_group, runs the first, and syncs (so it
+ * makes k-1 runtime tasks per node of k children, as every other variant
+ * and Lace do: docs/benchmarks.md); forage-join splits the children of a
  * node in halves with fg_join (rayon's shape); forage-ctx spawns all but the
  * first child as context tasks (fg_ctx_spawn), runs the first, and syncs
  * the rest newest first; forage-task does the same with typed tasks
@@ -54,6 +56,7 @@ static int nq_join_task(void *p)
     return err;
 }
 
+/* Groups: spawn kids 1..k-1, run kid 0 here, sync. */
 static int nq_task(void *p)
 {
     nq_arg *a = p, kids[NQ_MAX];
@@ -61,10 +64,12 @@ static int nq_task(void *p)
         return 0;
     int k = nq_children(a, kids);
     fg_group g = FG_GROUP_INIT(pool);
-    for (int i = 0; i < k; i++)
+    for (int i = 1; i < k; i++)
         fg_spawn(&g, nq_task, &kids[i]);
-    int err = fg_sync(&g);
+    int err = k > 0 ? nq_task(&kids[0]) : 0;
+    int sync_err = fg_sync(&g);
     nq_add_up(a, kids, k);
+    err = err != 0 ? err : sync_err;
     return err;
 }
 

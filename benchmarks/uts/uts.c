@@ -1,6 +1,6 @@
 /* uts.c: unbalanced tree search (common/uts.h) on forage, three ways, as
- * nqueens: forage-group spawns every child of a node into an fg_group and
- * syncs; forage-join runs the children by binary splitting with fg_join;
+ * nqueens: forage-group spawns all but the first child of a node into an
+ * fg_group, runs the first and syncs; forage-join runs the children by binary splitting with fg_join;
  * forage-ctx spawns them as context tasks (fg_ctx_spawn) and syncs them;
  * forage-task does the same with typed tasks (FG_TASK_VOID), as Lace does.
  * All make one task per child.  Checksum: the tree's node count.
@@ -22,9 +22,11 @@ static int uts_group_task(void *p)
     if (kids == NULL)
         return 1;
     fg_group g = FG_GROUP_INIT(pool);
-    for (int i = 0; i < k; i++)
+    for (int i = 1; i < k; i++)
         fg_spawn(&g, uts_group_task, &kids[i]);
-    int err = fg_sync(&g);
+    int err = k > 0 ? uts_group_task(&kids[0]) : 0;
+    int sync_err = fg_sync(&g);
+    err = err != 0 ? err : sync_err;
     uts_add_up(nd, kids, k);
     uts_kids_free(kids, local);
     return err;
