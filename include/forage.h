@@ -299,10 +299,12 @@ typedef struct fg_config {
                                a wake-up whatever a round costs; 0: none */
     unsigned wait_us;       /* a worker waiting at a sync (fg_join's stolen
                                half, fg_sync, fg_ctx_sync) for a job still
-                               running elsewhere spins at least this many
-                               microseconds before it parks, so that a short
-                               stolen child does not put a wake-up on the
-                               critical path; 0: FG_WAIT_US_DEFAULT */
+                               running elsewhere goes on with its rounds,
+                               yielding the CPU after each, for at least
+                               this many microseconds before it parks, so
+                               that a short stolen child does not put a
+                               wake-up on the critical path; 0:
+                               FG_WAIT_US_DEFAULT */
 } fg_config;
 
 /* fg_config's initialiser, and a pointer to a fresh one:

@@ -130,7 +130,7 @@ static const char *const fg__deque_names[] = {
 };
 
 /* The idle ladder's steps 1 and 2 as $FORAGE_IDLE and the config give
- * them; a spin given in neither rounds nor time takes the default of both. */
+ * them, and which of the spin's two measures were given. */
 typedef struct fg__idle_spec {
     unsigned spin, spin_us, yield, wait_us;
     bool rounds_given, us_given;
@@ -144,7 +144,7 @@ static const char *fg__idle_item(const char *item, size_t len, fg__idle_spec *id
     char buf[32];
     char *colon = len < sizeof buf ? memchr(item, ':', len) : NULL;
     if (colon == NULL)
-        return "expected spin:N,yield:M (spin:Nus for microseconds)";
+        return "expected spin:N,yield:M,wait:Wus (spin:Tus: a spin in microseconds)";
     memcpy(buf, item, len);
     buf[len] = '\0';
     buf[colon - item] = '\0';
@@ -197,8 +197,8 @@ static int fg__idle_from_env(fg__idle_spec *idle)
 
 /* The config's idle fields, else $FORAGE_IDLE.  The spin step lasts
  * spin_rounds failed rounds and spin_us microseconds, whichever ends later
- * (given neither, the defaults; given one, just that one), and for a worker
- * waiting at a sync at least wait_us too. */
+ * (given neither, FG_SPIN_ROUNDS_DEFAULT rounds; given only a time, no least
+ * count), and for a worker waiting at a sync at least wait_us too. */
 static int fg__idle_resolve(const fg_config *cfg, fg__config *out)
 {
     fg__idle_spec idle = { cfg->spin_rounds, cfg->spin_us, cfg->yield_rounds,
@@ -208,9 +208,8 @@ static int fg__idle_resolve(const fg_config *cfg, fg__config *out)
     if (!idle.rounds_given && !idle.us_given && idle.yield == 0 && cfg->wait_us == 0 &&
         (err = fg__idle_from_env(&idle)) < 0)
         return err;
-    if (!idle.rounds_given && !idle.us_given) {
+    if (!idle.rounds_given && !idle.us_given)
         idle.spin = FG_SPIN_ROUNDS_DEFAULT;
-    }
     out->spin_rounds = idle.spin;
     out->spin_ns = idle.spin == FG_SPIN_FOREVER ? 0 : (uint64_t)idle.spin_us * 1000u;
     out->yield_rounds = idle.yield;

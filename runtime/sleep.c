@@ -2,10 +2,11 @@
  * See docs/design/sleep.md.
  *
  * Ladder: a worker whose steal round failed pauses (spin_rounds failed
- * rounds and spin_ns, whichever ends later: by default 32 rounds and 100
- * us, longer than a futex wake-up takes, so that a worker waiting at a
- * sync for a short stolen child does not pay a wake-up on the critical
- * path), then yields the CPU (yield_rounds rounds), then parks here
+ * rounds, default 32), and goes on, yielding the CPU after each round, for
+ * as long as spin_ns (spin:Tus) and, waiting at a sync, wait_ns (default
+ * 1 ms: longer than a futex wake-up, so that a waiter whose stolen child
+ * is short does not put a wake-up on the critical path) ask; then it
+ * yields the CPU (yield_rounds rounds), then parks here
  * (fg__sleep_idle_round answers each failed round; worker.c asks).
  * I1  a worker blocks only after announcing itself (sleep_word = 1, then
  *     sleepers += 1, both seq_cst) and then re-scanning every deque, the
@@ -54,9 +55,9 @@ void fg__sleep_init(fg__sleep *s)
 #define FG__BACKOFF_MAX 8
 
 /* Has the spin step ended by failed round n (1, 2, ...)?  When it has
- * lasted spin_rounds rounds and idle->spin_ns from the end of the first: a clock
- * read per round once the rounds are done (a vDSO call, small next to a
- * round of steal attempts). */
+ * lasted spin_rounds rounds and idle->spin_ns from the end of the first: a
+ * clock read per round once the rounds are done (a vDSO call, small next to
+ * a round of steal attempts). */
 static bool fg__sleep_spun(const fg_pool *p, fg__idle *idle, unsigned n)
 {
     if (idle->spun_at != 0)
@@ -86,6 +87,9 @@ bool fg__sleep_idle_round(fg__worker *w, fg__idle *idle)
             sched_yield();
             return true;
         }
+    } else if (n >= p->spin_rounds) {
+        sched_yield(); /* the timed part of the spin: let a preempted worker run */
+        return true;
     }
     for (unsigned i = 0; i < idle->backoff; i++)
         fg__cpu_relax();

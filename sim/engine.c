@@ -10,7 +10,8 @@
  *           then rounds of `workers - 1` policy choices (when waiting on a
  *           stolen child, the child's runner first: leapfrogging), each
  *           round ending with a look at the injector; once spin_rounds
- *           failed rounds and spin_ns have passed (sleep.c's ladder), then
+ *           failed rounds and spin_ns have passed (sleep.c's ladder: the
+ *           rounds past spin_rounds also cost `yield`), then
  *           yield_rounds - 1 rounds that also cost `yield`, then
  *           PARK.  A waiting worker leaves as soon as its child is done;
  *   STEAL   an attempt on one victim, resolved when its cost has elapsed:
@@ -509,8 +510,14 @@ static int sim_inject_step(sim_engine *e, int wi)
     w->state = W_SEEK;
     w->attempt = -1;
     w->rounds++;
-    if (e->o->spin_rounds == FG_SPIN_FOREVER || !sim_spun(e, wi))
+    if (e->o->spin_rounds == FG_SPIN_FOREVER)
         return NEXT_SEEK;
+    if (!sim_spun(e, wi)) {
+        if (w->rounds < e->o->spin_rounds)
+            return NEXT_SEEK;
+        sim_schedule(e, wi, e->now + e->o->costs.yield); /* the timed part yields (sleep.c) */
+        return WAIT;
+    }
     if (w->rounds < w->spun_at + e->o->yield_rounds) {
         if (w->rounds == w->spun_at) /* the spin's last round pauses, the rest yield */
             return NEXT_SEEK;
