@@ -135,7 +135,7 @@ template <class T> static inline T *fg__addr(T &&v) { return &v; }
 /* ---------------------------------------------------------------- version */
 
 #define FG_VERSION_MAJOR 0
-#define FG_VERSION_MINOR 5
+#define FG_VERSION_MINOR 6
 #define FG_VERSION_PATCH 0
 #define FG_VERSION_HEX \
     ((FG_VERSION_MAJOR << 16) | (FG_VERSION_MINOR << 8) | FG_VERSION_PATCH)
@@ -292,7 +292,7 @@ typedef struct fg_config {
                                $FORAGE_RECORD_UNITS units (default 4194304).
                                Opened at create: FG_EINVAL (FG_EENV for
                                $FORAGE_RECORD) if it cannot be */
-    /* Appended in 0.5.0. */
+    /* Appended in 0.6.0. */
     unsigned spin_us;       /* idle policy, step 1 in time: the spin also
                                lasts at least this many microseconds (from
                                the first failed round), so that it outlasts
@@ -314,7 +314,7 @@ typedef struct fg_config {
 #define FG_CONFIG(...) FG__INIT_PTR(fg_config, __VA_ARGS__)
 
 #define FG_SPIN_ROUNDS_DEFAULT 32 /* the default spin: 32 failed rounds */
-#define FG_WAIT_US_DEFAULT 1000   /* a waiter at a sync: at least 1 ms (0.5.0) */
+#define FG_WAIT_US_DEFAULT 1000   /* a waiter at a sync: at least 1 ms (0.6.0) */
 #define FG_SPIN_FOREVER (~0u)
 
 /* Create a pool and start its worker threads.  cfg may be NULL.
@@ -560,7 +560,8 @@ struct fg_ctx {
     int fg__broken;               /* a rule was broken: fg_ctx_run's code */
     unsigned fg__pending;         /* typed tasks, debug builds: spawns not
                                      yet synced, to check each task's own */
-    /* For the inline group paths (fg_spawn, fg_sync), owner-only: */
+    /* Appended in 0.6.0, for the inline group paths (fg_spawn, fg_sync),
+     * owner-only: */
     fg_pool *fg__pool;            /* the worker's pool */
     const char *fg__stack_lo;     /* the bottom of the worker's stack */
     const char *fg__job_sp;       /* the frame of its innermost job, or NULL

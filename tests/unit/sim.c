@@ -452,7 +452,7 @@ static int outside_at_4_and_8(const sim_graph *g, const char *idle)
 }
 
 /* The lab's failing case (docs/policies.md, "The bounds"): nqueens by
- * fg_join at P = 4 and 8.  With the rounds-only ladder of before 0.5.0
+ * fg_join at P = 4 and 8.  With the rounds-only ladder of before 0.6.0
  * (spin:32: at P = 8 about 25 us) a worker waiting at a sync parks while
  * its stolen child runs and is woken a wake-up (60 us) after the child
  * ends, nested waits one after another on the critical path: 7 of these
