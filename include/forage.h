@@ -233,6 +233,18 @@ enum fg_steal_amount {
                          left in the victim's deque onto the thief's own */
 };
 
+/* Where workers run.  $FORAGE_BIND=cpus|none chooses when fg_config.bind
+ * is 0.  FG_BIND_CPUS: when the pool has no more workers than the CPUs this
+ * process may run on (its affinity mask at create), worker i is bound to
+ * the i-th of them, as Lace binds its workers; with more workers nothing is
+ * bound.  Unbound, a worker woken while another runs is often queued by the
+ * kernel on the waker's CPU and preempts it (docs/design/sleep.md,
+ * "Binding").  FG_VICTIM_NEAR binds workers by hwloc's topology either way. */
+enum fg_bind_kind {
+    FG_BIND_CPUS = 0, /* one CPU per worker when there are enough (default) */
+    FG_BIND_NONE,     /* the kernel places workers */
+};
+
 /* Each worker's deque.  $FORAGE_DEQUE=chase-lev|split chooses when the
  * config leaves `deque` at 0. */
 enum fg_deque_kind {
@@ -305,6 +317,8 @@ typedef struct fg_config {
                                that a short stolen child does not put a
                                wake-up on the critical path; 0:
                                FG_WAIT_US_DEFAULT */
+    int bind;               /* enum fg_bind_kind; 0: $FORAGE_BIND, else
+                               FG_BIND_CPUS */
 } fg_config;
 
 /* fg_config's initialiser, and a pointer to a fresh one:

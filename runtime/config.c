@@ -125,6 +125,9 @@ static const char *const fg__victim_names[] = {
 static const char *const fg__steal_names[] = {
     [FG_STEAL_ONE] = "one", [FG_STEAL_HALF] = "half",
 };
+static const char *const fg__bind_names[] = {
+    [FG_BIND_CPUS] = "cpus", [FG_BIND_NONE] = "none",
+};
 static const char *const fg__deque_names[] = {
     [FG_DEQUE_CHASE_LEV] = "chase-lev", [FG_DEQUE_SPLIT] = "split",
 };
@@ -251,6 +254,12 @@ int fg__config_resolve(const fg_config *user, fg__config *out)
         (err = FG__ENV_ENUM("FORAGE_DEQUE", fg__deque_names, &out->deque)) < 0)
         return err;
     if (out->deque != FG_DEQUE_CHASE_LEV && out->deque != FG_DEQUE_SPLIT)
+        return FG_EINVAL;
+    out->bind = cfg->bind;
+    if (out->bind == 0 &&
+        (err = FG__ENV_ENUM("FORAGE_BIND", fg__bind_names, &out->bind)) < 0)
+        return err;
+    if (out->bind != FG_BIND_CPUS && out->bind != FG_BIND_NONE)
         return FG_EINVAL;
     out->seed = cfg->seed;
     if (cfg->stack_size != 0 && cfg->stack_size < FG__MIN_STACK)

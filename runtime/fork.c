@@ -53,6 +53,9 @@ static void fg__fork_child(void)
 {
     fg__atomic_store(&fg__generation, fg__atomic_load(&fg__generation, FG__RELAXED) + 1,
                      FG__RELAXED);
+    const fg__cpu_mask *m = fg__unbound_mask();
+    if (m != NULL) /* forked by a bound worker: the child gets the pool's CPUs */
+        fg__bind_self_mask(m);
     fg__tls_worker = NULL; /* I2 */
     fg__tls_cx = NULL;
     fg__live_lock_fork(2); /* I3 */
@@ -114,10 +117,18 @@ int fg__thread_create(pthread_t *t, void *(*fn)(void *), void *arg)
     if (fg__fault_fail_now("pthread_create"))
         return EAGAIN;
 #endif
+    pthread_attr_t attr, *a = NULL;
+    const fg__cpu_mask *m = fg__unbound_mask(); /* not a bound worker's one CPU */
+    if (m != NULL && pthread_attr_init(&attr) == 0) {
+        a = &attr;
+        (void)fg__attr_set_mask(a, m);
+    }
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old); /* the new thread inherits it */
-    int err = pthread_create(t, NULL, fn, arg);
+    int err = pthread_create(t, a, fn, arg);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (a != NULL)
+        pthread_attr_destroy(a);
     return err;
 }

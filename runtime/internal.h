@@ -70,6 +70,10 @@ struct fg_pool {
     int steal;                             /* enum fg_steal_amount */
     bool split;                            /* FG_DEQUE_SPLIT */
     fg__topology *topology;                /* FG_VICTIM_NEAR only, else NULL */
+    int *bind_cpu;                         /* FG_BIND_CPUS: worker i's CPU, or NULL */
+    fg__cpu_mask *base_mask;               /* the CPUs the pool may use (NULL: unknown) */
+    bool base_reset;                       /* made by a bound worker: workers
+                                              start on base_mask, not its CPU */
     fg_victim_fn victim_fn;
     void *victim_ctx;
     fg__worker *workers;                   /* nworkers, cache-line aligned */
@@ -208,6 +212,10 @@ void *fg__worker_main(void *arg);
 /* Run jobs until latch is set; park when there is nothing to do. */
 void fg__worker_wait_until(fg__worker *w, fg__latch *latch);
 void fg__worker_run(fg__worker *w, fg__job *job);
+/* pool.c: the CPUs of the calling thread's pool when that thread is a
+ * bound worker (its own mask is one CPU, which threads, processes and pools
+ * it creates must not inherit), else NULL. */
+const fg__cpu_mask *fg__unbound_mask(void);
 
 /* group.c: the size of a group's spawn frame, for the pool's slab. */
 size_t fg__group_frame_size(void);
@@ -232,6 +240,7 @@ typedef struct fg__config {
     unsigned yield_rounds;
     int steal;                /* enum fg_steal_amount */
     int deque;                /* enum fg_deque_kind */
+    int bind;                 /* enum fg_bind_kind */
     fg_victim_fn victim_fn;
     void *victim_ctx;
     uint64_t seed;

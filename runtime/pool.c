@@ -214,8 +214,16 @@ static void fg__pool_teardown(fg_pool *p, bool finished)
         fg__injector_destroy(&p->injector);
     }
     fg__topology_destroy(p->topology);
+    fg__free(p->bind_cpu);
+    fg__free(p->base_mask);
     fg__free(p->workers);
     fg__free(p);
+}
+
+const fg__cpu_mask *fg__unbound_mask(void)
+{
+    const fg__worker *w = fg__tls_worker;
+    return w != NULL && w->pool->bind_cpu != NULL ? w->pool->base_mask : NULL;
 }
 
 static int fg__thread_start(pthread_t *t, const pthread_attr_t *attr, fg__worker *w)
@@ -264,6 +272,11 @@ static int fg__pool_setup(fg_pool *p, const fg__config *c)
     if (c->victim_fn == fg__policy_builtin(FG_VICTIM_NEAR) &&
         (err = fg__topology_create(&p->topology, c->workers)) < 0)
         return err;
+    const fg__cpu_mask *outer = fg__unbound_mask(); /* created by a bound worker */
+    p->base_mask = fg__cpu_mask_create(outer);       /* NULL: left as it is */
+    p->base_reset = outer != NULL && p->base_mask != NULL;
+    if (c->bind == FG_BIND_CPUS && p->topology == NULL)
+        p->bind_cpu = fg__bind_cpus_create(c->workers, p->base_mask); /* NULL: unbound */
     uint64_t seed = c->seed != 0 ? c->seed : fg__entropy_seed();
     for (; p->ready_workers < c->workers; p->ready_workers++)
         if ((err = fg__worker_init(&p->workers[p->ready_workers], p, p->ready_workers, seed)) < 0)

@@ -1,8 +1,12 @@
-/* topology.c: worker placement and near orders from hwloc (topology.h).
- * Everything here runs at pool creation, or once per worker at start; the
- * hwloc topology is read-only afterwards. */
+/* topology.c: worker placement and near orders (topology.h): FG_BIND_CPUS
+ * binds worker i to the i-th CPU of the process's affinity mask; near-first
+ * reads hwloc's topology for its orders and binds by it.  Everything here
+ * runs at pool creation, or once per worker at start; the hwloc topology is
+ * read-only afterwards. */
 #include "topology.h"
 
+#include <pthread.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -39,6 +43,54 @@ fg__near_order *fg__near_order_build(int workers, int self,
         o->tier_end[o->ntiers - 1] = i + 1;
     }
     return o;
+}
+
+struct fg__cpu_mask {
+    cpu_set_t set;
+};
+
+fg__cpu_mask *fg__cpu_mask_create(const fg__cpu_mask *from)
+{
+    fg__cpu_mask *m = fg__alloc(sizeof *m);
+    if (m == NULL)
+        return NULL;
+    if (from != NULL)
+        *m = *from;
+    else if (sched_getaffinity(0, sizeof m->set, &m->set) != 0) {
+        fg__free(m);
+        return NULL;
+    }
+    return m;
+}
+
+int *fg__bind_cpus_create(int workers, const fg__cpu_mask *base)
+{
+    if (base == NULL || workers < 1 || CPU_COUNT(&base->set) < workers)
+        return NULL;
+    int *cpu = fg__alloc(sizeof *cpu * (size_t)workers), n = 0;
+    for (int c = 0; cpu != NULL && c < CPU_SETSIZE && n < workers; c++)
+        if (CPU_ISSET(c, &base->set))
+            cpu[n++] = c;
+    return cpu;
+}
+
+void fg__bind_self_mask(const fg__cpu_mask *m)
+{
+    (void)pthread_setaffinity_np(pthread_self(), sizeof m->set, &m->set);
+}
+
+int fg__attr_set_mask(pthread_attr_t *attr, const fg__cpu_mask *m)
+{
+    return pthread_attr_setaffinity_np(attr, sizeof m->set, &m->set);
+}
+
+void fg__bind_self_cpu(int cpu)
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    /* Best effort: a container may forbid it; then the kernel places us. */
+    (void)pthread_setaffinity_np(pthread_self(), sizeof set, &set);
 }
 
 #if defined(FG_HAVE_HWLOC) && FG_HAVE_HWLOC

@@ -10,6 +10,8 @@
 #ifndef FG_TOPOLOGY_H
 #define FG_TOPOLOGY_H
 
+#include <pthread.h>
+
 #define FG__MAX_TIERS 16
 /* Largest worker count a near order is built for: forage-sim's limit (the
  * runtime's own pools stop at FG_MAX_WORKERS). */
@@ -40,6 +42,22 @@ void fg__topology_destroy(fg__topology *t);
 fg__near_order *fg__topology_near_order(fg__topology *t, int worker);
 /* Bind the calling thread (worker `worker`) to its processing unit. */
 void fg__topology_bind_self(fg__topology *t, int worker);
+
+/* A set of CPUs (a cpu_set_t).  fg__cpu_mask_create: a copy of `from`, or
+ * the calling thread's affinity mask when `from` is NULL; NULL when it
+ * cannot be read or on no memory.  Free with fg__free. */
+typedef struct fg__cpu_mask fg__cpu_mask;
+fg__cpu_mask *fg__cpu_mask_create(const fg__cpu_mask *from);
+/* FG_BIND_CPUS without hwloc's topology: the CPUs of `base` in order, one
+ * per worker, or NULL when there are fewer CPUs than workers (then nothing
+ * is bound); free with fg__free. */
+int *fg__bind_cpus_create(int workers, const fg__cpu_mask *base);
+/* Bind the calling thread to one CPU, or to a set; best effort (a
+ * container may forbid it).  fg__attr_set_mask: threads created with attr
+ * start on the set (0, or an errno). */
+void fg__bind_self_cpu(int cpu);
+void fg__bind_self_mask(const fg__cpu_mask *m);
+int fg__attr_set_mask(pthread_attr_t *attr, const fg__cpu_mask *m);
 /* The processing unit (OS index) of worker `worker`, or -1. */
 int fg__topology_pu(fg__topology *t, int worker);
 

@@ -194,6 +194,10 @@ void *fg__worker_main(void *arg)
     fg__tls_worker = w;
     fg__tls_cx = &w->ctx_stack.cx;
     fg__topology_bind_self(p->topology, w->index);
+    if (p->bind_cpu != NULL)
+        fg__bind_self_cpu(p->bind_cpu[w->index]);
+    else if (p->base_reset)
+        fg__bind_self_mask(p->base_mask);
     FG__STAT_CLOCK_START(w);
     while (!fg__atomic_load(&p->terminate, FG__RELAXED)) {
         fg__job *job = fg__worker_find_work(w, NULL);

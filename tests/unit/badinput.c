@@ -64,6 +64,7 @@ static int create_int_max(void) { return create_cfg((fg_config)FG_CONFIG_INIT(.w
 static int create_victim_neg(void) { return create_cfg((fg_config)FG_CONFIG_INIT(.workers = 1, .victim = -1)); }
 static int create_victim_big(void) { return create_cfg((fg_config)FG_CONFIG_INIT(.workers = 1, .victim = FG_VICTIM_POWER_OF_TWO + 1)); }
 static int create_steal_bad(void) { return create_cfg((fg_config)FG_CONFIG_INIT(.workers = 1, .steal = 2)); }
+static int create_bind_bad(void) { return create_cfg((fg_config)FG_CONFIG_INIT(.workers = 1, .bind = 2)); }
 static int create_tiny_stack(void) { return create_cfg((fg_config)FG_CONFIG_INIT(.workers = 1, .stack_size = 1)); }
 static int create_env(const char *name, const char *value)
 {
@@ -79,6 +80,7 @@ static int create_env_policy(void) { return create_env("FORAGE_POLICY", "fastest
 static int create_env_idle(void) { return create_env("FORAGE_IDLE", "spin:-3"); }
 static int create_env_idle_ms(void) { return create_env("FORAGE_IDLE", "spin:5ms"); }
 static int create_env_steal(void) { return create_env("FORAGE_STEAL", "all"); }
+static int create_env_bind(void) { return create_env("FORAGE_BIND", "all"); }
 static int create_record_dir(void) { return create_cfg((fg_config)FG_CONFIG_INIT(.workers = 1, .record = "/nonexistent-forage-dir/r.rec")); }
 static int create_env_record(void) { return create_env("FORAGE_RECORD", "/nonexistent-forage-dir/r.rec"); }
 static int create_env_record_units(void)
@@ -449,6 +451,7 @@ static const row rows[] = {
     { "fg_pool_create(victim -1)", create_victim_neg, FG_EINVAL, ANY },
     { "fg_pool_create(victim past the last kind)", create_victim_big, FG_EINVAL, ANY },
     { "fg_pool_create(steal past FG_STEAL_HALF)", create_steal_bad, FG_EINVAL, ANY },
+    { "fg_pool_create(bind past FG_BIND_NONE)", create_bind_bad, FG_EINVAL, ANY },
     { "fg_pool_create(stack_size 1)", create_tiny_stack, FG_EINVAL, ANY },
     { "fg_pool_create($FORAGE_WORKERS=four)", create_env_text, FG_EENV, MAIN_ONLY },
     { "fg_pool_create($FORAGE_WORKERS=0)", create_env_zero, FG_EENV, MAIN_ONLY },
@@ -457,6 +460,7 @@ static const row rows[] = {
     { "fg_pool_create($FORAGE_IDLE=spin:-3)", create_env_idle, FG_EENV, MAIN_ONLY },
     { "fg_pool_create($FORAGE_IDLE=spin:5ms)", create_env_idle_ms, FG_EENV, MAIN_ONLY },
     { "fg_pool_create($FORAGE_STEAL=all)", create_env_steal, FG_EENV, MAIN_ONLY },
+    { "fg_pool_create($FORAGE_BIND=all)", create_env_bind, FG_EENV, MAIN_ONLY },
     { "fg_pool_create(record in a missing directory)", create_record_dir, FG_EINVAL, ANY },
     { "fg_pool_create($FORAGE_RECORD in a missing directory)", create_env_record, FG_EENV, MAIN_ONLY },
     { "fg_pool_create($FORAGE_RECORD_UNITS=many)", create_env_record_units, FG_EENV, MAIN_ONLY },
@@ -657,9 +661,9 @@ ParameterizedTest(size_t *c, badinput, table, .init = fixture_up, .fini = fixtur
 Test(badinput, table_size)
 {
 #ifdef NDEBUG
-    cr_assert_eq(NROWS, 147);
+    cr_assert_eq(NROWS, 149);
 #else
-    cr_assert_eq(NROWS, 164);
+    cr_assert_eq(NROWS, 166);
 #endif
 }
 

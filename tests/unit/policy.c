@@ -1,9 +1,13 @@
 /* tests/unit/policy.c: victim policies (runtime/policy.c), worker placement
  * (runtime/topology.c), idle, steal-amount and deque-kind settings and their
- * $FORAGE_POLICY / $FORAGE_IDLE / $FORAGE_STEAL / $FORAGE_DEQUE spellings
+ * $FORAGE_POLICY / $FORAGE_IDLE / $FORAGE_STEAL / $FORAGE_DEQUE / $FORAGE_BIND
+ * spellings
  * (runtime/config.c), and fork-join under every combination. */
 #include <criterion/criterion.h>
 
+#include <sched.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +23,7 @@ static void env_clear(void)
     unsetenv("FORAGE_STEAL");
     unsetenv("FORAGE_WORKERS");
     unsetenv("FORAGE_DEQUE");
+    unsetenv("FORAGE_BIND");
 }
 
 TestSuite(policy, .init = env_clear, .fini = env_clear, .timeout = 60);
@@ -233,6 +238,150 @@ Test(policy, forage_steal_spellings)
     unsetenv("FORAGE_STEAL");
     cr_assert_eq(resolve(FG_CONFIG(.workers = 1, .steal = 2), &c), FG_EINVAL);
     cr_assert_eq(resolve(FG_CONFIG(.workers = 1, .steal = -1), &c), FG_EINVAL);
+}
+
+Test(policy, forage_bind_spellings)
+{
+    fg__config c;
+    cr_assert_eq(resolve(FG_CONFIG(.workers = 1), &c), 0);
+    cr_assert_eq(c.bind, FG_BIND_CPUS);
+    setenv("FORAGE_BIND", "none", 1);
+    cr_assert_eq(resolve(FG_CONFIG(.workers = 1), &c), 0);
+    cr_assert_eq(c.bind, FG_BIND_NONE);
+    setenv("FORAGE_BIND", "cpus", 1);
+    cr_assert_eq(resolve(FG_CONFIG(.workers = 1), &c), 0);
+    cr_assert_eq(c.bind, FG_BIND_CPUS);
+    setenv("FORAGE_BIND", "all", 1);
+    cr_assert_eq(resolve(FG_CONFIG(.workers = 1), &c), FG_EENV);
+    cr_assert_eq(resolve(FG_CONFIG(.workers = 1, .bind = FG_BIND_NONE), &c), 0);
+    cr_assert_eq(c.bind, FG_BIND_NONE);
+    unsetenv("FORAGE_BIND");
+    cr_assert_eq(resolve(FG_CONFIG(.workers = 1, .bind = 2), &c), FG_EINVAL);
+    cr_assert_eq(resolve(FG_CONFIG(.workers = 1, .bind = -1), &c), FG_EINVAL);
+}
+
+/* ------------------------------------------------------------ binding */
+
+/* The calling worker's affinity mask, as seen from a task. */
+typedef struct mask_probe {
+    int count, first, worker;
+} mask_probe;
+
+static int probe_mask(void *arg)
+{
+    mask_probe *m = arg;
+    cpu_set_t set;
+    cr_assert_eq(sched_getaffinity(0, sizeof set, &set), 0);
+    m->count = CPU_COUNT(&set);
+    m->first = -1;
+    for (int c = 0; c < CPU_SETSIZE && m->first < 0; c++)
+        if (CPU_ISSET(c, &set))
+            m->first = c;
+    m->worker = fg_worker_index();
+    return 0;
+}
+
+static void process_mask(int *count, int *cpu, int max)
+{
+    cpu_set_t set;
+    cr_assert_eq(sched_getaffinity(0, sizeof set, &set), 0);
+    *count = CPU_COUNT(&set);
+    for (int c = 0, n = 0; c < CPU_SETSIZE && n < max; c++)
+        if (CPU_ISSET(c, &set))
+            cpu[n++] = c;
+}
+
+/* Probe the two halves of one join: whichever workers run them. */
+static void probe_pool(const fg_config *cfg, mask_probe *a, mask_probe *b)
+{
+    fg_pool *p;
+    cr_assert_eq(fg_pool_create(&p, cfg), 0);
+    cr_assert_eq(fg_join(p, probe_mask, a, probe_mask, b), 0);
+    fg_pool_destroy(p);
+}
+
+Test(policy, bind_cpus_puts_worker_i_on_the_ith_cpu_of_the_mask)
+{
+    int count, cpu[CPU_SETSIZE];
+    process_mask(&count, cpu, CPU_SETSIZE);
+    mask_probe a, b;
+    probe_pool(FG_CONFIG(.workers = 1), &a, &b);
+    cr_assert_eq(a.worker, 0);
+    cr_assert_eq(a.count, 1);
+    cr_assert_eq(a.first, cpu[0]);
+    cr_assert_eq(b.count, 1);
+    cr_assert_eq(b.first, cpu[0]);
+    if (count >= 2) { /* each half on its worker's own CPU */
+        probe_pool(FG_CONFIG(.workers = 2), &a, &b);
+        cr_assert_eq(a.count, 1);
+        cr_assert_eq(b.count, 1);
+        cr_assert_eq(a.first, cpu[a.worker]);
+        cr_assert_eq(b.first, cpu[b.worker]);
+    }
+}
+
+Test(policy, bind_none_and_too_many_workers_leave_the_mask_alone)
+{
+    int count, cpu[CPU_SETSIZE];
+    process_mask(&count, cpu, CPU_SETSIZE);
+    mask_probe a, b;
+    probe_pool(FG_CONFIG(.workers = 1, .bind = FG_BIND_NONE), &a, &b);
+    cr_assert_eq(a.count, count);
+    cr_assert_eq(b.count, count);
+    setenv("FORAGE_BIND", "none", 1);
+    probe_pool(FG_CONFIG(.workers = 1), &a, &b);
+    cr_assert_eq(a.count, count);
+    unsetenv("FORAGE_BIND");
+    probe_pool(FG_CONFIG(.workers = count + 1), &a, &b); /* more workers than CPUs */
+    cr_assert_eq(a.count, count);
+    cr_assert_eq(b.count, count);
+}
+
+/* A pool made in a bound worker's task, and a process forked there, get the
+ * CPUs of the worker's pool, not the worker's one CPU. */
+typedef struct nested_probe {
+    int expect;     /* the process's CPU count */
+    int pool_count; /* a nested unbound pool's worker mask */
+    int child_ok;   /* the forked child's mask has `expect` CPUs */
+} nested_probe;
+
+static int probe_nested(void *arg)
+{
+    nested_probe *n = arg;
+    mask_probe a, b;
+    probe_pool(FG_CONFIG(.workers = 1, .bind = FG_BIND_NONE), &a, &b);
+    n->pool_count = a.count;
+    pid_t pid = fork();
+    if (pid == 0) {
+        cpu_set_t set;
+        _exit(sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) == n->expect ? 0 : 1);
+    }
+    int status = -1;
+    n->child_ok = pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+                  WEXITSTATUS(status) == 0;
+    return 0;
+}
+
+static int probe_noop(void *arg)
+{
+    (void)arg;
+    return 0;
+}
+
+Test(policy, a_bound_worker_does_not_pass_its_cpu_to_pools_and_processes_it_makes)
+{
+    int count, cpu[CPU_SETSIZE];
+    process_mask(&count, cpu, CPU_SETSIZE);
+    fg_pool *p;
+    cr_assert_eq(fg_pool_create(&p, FG_CONFIG(.workers = 1)), 0);
+    nested_probe n = { .expect = count, .pool_count = -1, .child_ok = 0 };
+    mask_probe self;
+    cr_assert_eq(fg_join(p, probe_mask, &self, probe_noop, NULL), 0);
+    cr_assert_eq(self.count, 1); /* the worker itself is bound */
+    cr_assert_eq(fg_join(p, probe_nested, &n, probe_noop, NULL), 0);
+    fg_pool_destroy(p);
+    cr_assert_eq(n.pool_count, count);
+    cr_assert(n.child_ok);
 }
 
 /* ------------------------------------------------ the policies alone */
