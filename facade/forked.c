@@ -25,9 +25,12 @@
 #include <errno.h>
 #include <limits.h>
 #include <linux/futex.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdio_ext.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -162,7 +165,28 @@ _Noreturn void fg__forked_exit(fg__forked_slot *slot)
     _exit(0);
 }
 
-static _Noreturn void fg__forked_child_main(void (*run)(void *, int), void *arg, int w,
+/* Worker w of n runs on the w-th CPU of the caller's affinity mask when
+ * there are at least n, as a pool's workers do (FG_BIND_CPUS): unbound,
+ * the kernel often queues the workers the gate wakes on one CPU
+ * (docs/design/process.md, "Binding").  FORAGE_BIND=none leaves them. */
+static void fg__forked_bind(int w, int n)
+{
+    const char *env = getenv("FORAGE_BIND");
+    cpu_set_t set;
+    if ((env != NULL && strcmp(env, "none") == 0) ||
+        sched_getaffinity(0, sizeof set, &set) != 0 || CPU_COUNT(&set) < n)
+        return;
+    for (int c = 0, k = 0; c < CPU_SETSIZE; c++)
+        if (CPU_ISSET(c, &set) && k++ == w) {
+            cpu_set_t one;
+            CPU_ZERO(&one);
+            CPU_SET(c, &one);
+            (void)sched_setaffinity(0, sizeof one, &one); /* best effort */
+            return;
+        }
+}
+
+static _Noreturn void fg__forked_child_main(void (*run)(void *, int), void *arg, int w, int n,
                                             int done_fd)
 {
     fg__in_worker = true;
@@ -172,6 +196,7 @@ static _Noreturn void fg__forked_child_main(void (*run)(void *, int), void *arg,
     /* Output the caller had buffered is the caller's to write. */
     __fpurge(stdout);
     __fpurge(stderr);
+    fg__forked_bind(w, n);
     fg_worker_scope_enter(w);
     run(arg, w);
     _exit(0); /* run ends with fg__forked_exit; not reached */
@@ -205,7 +230,7 @@ bool fg__forked_start(fg__forked *f, void (*run)(void *arg, int w), void *arg, f
             pid = fg__forked_fork();
         }
         if (pid == 0)
-            fg__forked_child_main(run, arg, w, f->done_fd);
+            fg__forked_child_main(run, arg, w, f->n, f->done_fd);
         if (pid < 0)
             return false;
         fg__forked_child *c = &f->child[w];

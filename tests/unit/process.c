@@ -148,6 +148,47 @@ Test(process, sees_memory_at_the_call_and_writes_stay_there)
     fg_parallel_close(p);
 }
 
+/* Each worker process runs on one CPU of the caller's mask when there are
+ * enough, a different one per worker (forked.c, fg__forked_bind). */
+static int task_cpus(size_t i, void *ctx, void *result)
+{
+    (void)i;
+    (void)ctx;
+    cpu_set_t set;
+    int *r = result;
+    r[0] = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : -1;
+    r[1] = fg_worker_index();
+    r[2] = -1;
+    for (int c = 0; c < CPU_SETSIZE && r[2] < 0; c++)
+        if (CPU_ISSET(c, &set))
+            r[2] = c;
+    return 0;
+}
+
+Test(process, each_worker_process_runs_on_its_own_cpu)
+{
+    cpu_set_t set;
+    cr_assert_eq(sched_getaffinity(0, sizeof set, &set), 0);
+    int count = CPU_COUNT(&set), n_jobs = count >= 2 ? 2 : 1, cpu[2] = { -1, -1 };
+    for (int c = 0, k = 0; c < CPU_SETSIZE && k < 2; c++)
+        if (CPU_ISSET(c, &set))
+            cpu[k++] = c;
+    fg_parallel *p = proc_open(n_jobs, 1, 0);
+    int r[64][3];
+    cr_assert_eq(fg_parallel_map(p, (fg_delayed){ task_cpus, NULL, sizeof r[0] }, 0, 64, r, NULL), 0);
+    for (size_t i = 0; i < 64; i++) {
+        cr_assert_eq(r[i][0], 1, "task %zu: %d CPUs", i, r[i][0]);
+        cr_assert(r[i][1] >= 0 && r[i][1] < n_jobs);
+        cr_assert_eq(r[i][2], cpu[r[i][1]], "task %zu on worker %d ran on CPU %d", i, r[i][1], r[i][2]);
+    }
+    setenv("FORAGE_BIND", "none", 1);
+    cr_assert_eq(fg_parallel_map(p, (fg_delayed){ task_cpus, NULL, sizeof r[0] }, 0, 64, r, NULL), 0);
+    unsetenv("FORAGE_BIND");
+    for (size_t i = 0; i < 64; i++)
+        cr_assert_eq(r[i][0], count);
+    fg_parallel_close(p);
+}
+
 /* prefer picks the backend when none is named; the worker index is the
  * worker's. */
 static int task_index(size_t i, void *ctx, void *result)
