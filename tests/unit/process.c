@@ -575,14 +575,15 @@ static int count_children(void)
 }
 
 /* The names in /proc/self/fd, sorted into one string. */
-/* Is fd a pidfd?  The reaper holds one per worker still exiting. */
-static bool is_pidfd(int fd)
+/* Is fd a pidfd?  The reaper holds one per worker still exiting.  -1: fd
+ * is not open (any more: the reaper closes a pidfd when it reaps). */
+static int is_pidfd(int fd)
 {
     char path[64], link[64];
     snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
     ssize_t n = readlink(path, link, sizeof link - 1);
     if (n < 0)
-        return false;
+        return -1;
     link[n] = '\0';
     return strstr(link, "pidfd") != NULL;
 }
@@ -599,7 +600,7 @@ static char *fd_set_of(void)
     int fds[1024], n = 0;
     struct dirent *e;
     while ((e = readdir(d)) != NULL && n < 1024)
-        if (e->d_name[0] != '.' && !is_pidfd(atoi(e->d_name)))
+        if (e->d_name[0] != '.' && is_pidfd(atoi(e->d_name)) == 0)
             fds[n++] = atoi(e->d_name);
     closedir(d);
     for (int i = 0; i < n; i++) /* insertion sort: a few dozen */
@@ -622,7 +623,7 @@ static int pidfds_open(void)
     int n = 0;
     struct dirent *e;
     while ((e = readdir(d)) != NULL)
-        n += e->d_name[0] != '.' && is_pidfd(atoi(e->d_name));
+        n += e->d_name[0] != '.' && is_pidfd(atoi(e->d_name)) == 1;
     closedir(d);
     return n;
 }
