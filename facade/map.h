@@ -14,6 +14,18 @@
 #include "progress.h"
 #include "reaper.h"
 
+/* The process backend's shared region kept between the calls of one
+ * fg_parallel (process.c, "The kept region"). */
+typedef struct fg__proc_region {
+    pthread_mutex_t lock; /* calls from several threads at once take and give it */
+    char *base;           /* the kept region, NULL: none */
+    size_t bytes;         /* its size */
+    size_t cap;           /* larger regions are not kept */
+    size_t mapped;        /* regions this fg_parallel mapped, for tests */
+    unsigned generation;  /* fork generation of this record: a copy inherited
+                             across fork() is another process's */
+} fg__proc_region;
+
 struct fg_parallel {
     fg_pool *pool;
     bool owns_pool;
@@ -33,6 +45,7 @@ struct fg_parallel {
     double timeout;          /* seconds; process backend only; 0: none */
     fg_parallel_opts opts;   /* as given, for fg_parallel_get_opts */
     fg__reaper reaper;       /* process backend: reaps workers after a map */
+    fg__proc_region region;  /* process backend: the region kept between maps */
 };
 
 typedef struct fg__batch {

@@ -532,6 +532,7 @@ int fg_parallel_open(fg_parallel **out, const fg_parallel_opts *user)
     fg__autobatch_init(&par->autobatch, FG_BATCH_AUTO_MIN_S, FG_BATCH_AUTO_MAX_S);
     pthread_mutex_init(&par->batch_lock, NULL);
     fg__reaper_init(&par->reaper);
+    fg__process_region_init(&par->region);
     fg__printer_init(&par->printer, opts->log, opts->verbose, opts->n_jobs);
     par->pool = opts->pool;
     if (par->pool == NULL)
@@ -542,6 +543,7 @@ int fg_parallel_open(fg_parallel **out, const fg_parallel_opts *user)
         if (err < 0) {
             fg__printer_destroy(&par->printer);
             fg__reaper_destroy(&par->reaper);
+            fg__process_region_destroy(&par->region);
             pthread_mutex_destroy(&par->batch_lock);
             fg__free(par);
             return err;
@@ -560,6 +562,7 @@ void fg_parallel_close(fg_parallel *par)
         fg_pool_destroy(par->pool);
     fg__printer_destroy(&par->printer);
     fg__reaper_destroy(&par->reaper); /* waits for the last map's workers */
+    fg__process_region_destroy(&par->region); /* the region kept between maps */
     pthread_mutex_destroy(&par->batch_lock);
     fg__free(par);
 }

@@ -3,9 +3,10 @@
  * takes down its worker and comes back as FG_ECRASHED, not the caller.
  * See docs/design/process.md.
  *
- * One anonymous MAP_SHARED region, mapped before the fork, carries
- * everything between the caller and its workers; nothing is serialised
- * and there are no pipes:
+ * One anonymous MAP_SHARED region, taken before the fork (the one the
+ * fg_parallel kept from its last map, or a new one: "The kept region"
+ * below), carries everything between the caller and its workers; nothing
+ * is serialised and there are no pipes:
  *   shared   joblib's dispatch state (the cutter, the auto batch size, the
  *            counters of print_progress), the FIFO of dispatched batches,
  *            the lowest failure, under one robust process-shared mutex;
@@ -32,6 +33,36 @@
  *
  * Forking, the slots, watching, reaping and timeouts are forked.c's.
  *
+ * The kept region.  A call does not unmap its region: it gives it back to
+ * its fg_parallel (fg__proc_region, map.h), and the next call takes it if
+ * it is large enough (else unmaps it and maps a new one), so a caller that
+ * maps again does not first-touch a fresh region each time (on a host with
+ * shadow paging that costs 7-15 us a page, most of a large map's copy-in).
+ *   - Calls on one fg_parallel may come from several threads at once: a
+ *     call takes the region out of the record under its lock (the record
+ *     then holds none) and gives it back under it; a call that finds none
+ *     maps its own, and one that ends while another's is kept unmaps its
+ *     own.  So a region belongs to one call at a time.
+ *   - No older worker writes a region once its call gave it back: the call
+ *     returns when each of its workers is reaped or has said "clean"
+ *     (fg__forked_busy), and a worker stores nothing to the region after
+ *     `clean` (fg__forked_exit); a worker killed (timeout, past a failure,
+ *     from outside) never says "clean", so the call reaps it before it
+ *     returns.  The clean ones still exiting (the reaper's) keep a mapping
+ *     and hold no lock in it: exiting, the kernel marks a robust mutex only
+ *     when the exiting thread owns it.
+ *   - Every call starts from zero: setup clears the shared part (the last
+ *     call destroyed its mutex) and initialises the mutex again;
+ *     fg__forked_init sets the slots; the queue and the log are written
+ *     before they are read; the copy-in covers the results.
+ *   - A region above the record's cap (FG__PROC_REGION_CAP) is unmapped
+ *     when its call returns: memory held between calls is bounded.
+ *   - A record inherited across fork() is another process's (its lock may
+ *     be held by a thread that is not there, its region is the parent's):
+ *     it is reset at its first use (fork generation), dropping this
+ *     process's mapping of the parent's region.  fg_parallel_close unmaps
+ *     the kept region after the reaper has reaped every worker.
+ *
  * Ordering.  The region is shared between processes, not threads (see
  * forked.c for the slots).  fail_index and a slot's batch_start form a
  * Dekker pair (seq_cst): a worker that takes a batch past a failure either
@@ -44,6 +75,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "forage.h"
 
@@ -91,7 +123,8 @@ typedef struct fg__proc {
     int n;
     size_t rs;                  /* result bytes per task */
     char *base;
-    size_t bytes;
+    size_t bytes;               /* the layout's */
+    size_t size;                /* the region's: bytes or more when kept */
     fg__proc_shared *s;
     fg__forked_slot *slots;
     fg__proc_batch *queue;
@@ -128,6 +161,114 @@ static bool fg__proc_layout(fg__proc *p, size_t queue, size_t log, size_t *offs)
     }
     p->bytes = at;
     return true;
+}
+
+/* ------------------------------------------------ the kept region */
+
+/* Regions above this are unmapped when their call returns.  Keeping one
+ * saves its first touch on the next call (2-3 ms per MiB on a host with
+ * shadow paging, docs/design/process.md) but holds that memory,
+ * unseen by the caller, until fg_parallel_close, beside the caller's own
+ * results array of about the same size.  The cap bounds that: it keeps
+ * the region of a map of up to about 16 million 8-byte results (the
+ * benchmark's 10^7 take 80 MB), and a larger map pays its first touch as
+ * before. */
+#define FG__PROC_REGION_CAP ((size_t)128 << 20)
+
+void fg__process_region_init(fg__proc_region *r)
+{
+    fg__fork_register(); /* so that a forked child sees a new generation */
+    *r = (fg__proc_region){ .cap = FG__PROC_REGION_CAP, .generation = fg__fork_generation() };
+    pthread_mutex_init(&r->lock, NULL);
+}
+
+/* A record inherited across fork() is reset at its first use: its lock
+ * may be held by a thread of the parent, and its region is the parent's
+ * (this drops this process's mapping of it; the count of maps stays). */
+static void fg__proc_region_adopt(fg__proc_region *r)
+{
+    if (r->generation == fg__fork_generation())
+        return;
+    size_t cap = r->cap, mapped = r->mapped;
+    fg__unmap_shared(r->base, r->bytes);
+    fg__process_region_init(r);
+    r->cap = cap;
+    r->mapped = mapped;
+}
+
+void fg__process_region_destroy(fg__proc_region *r)
+{
+    fg__proc_region_adopt(r);
+    fg__unmap_shared(r->base, r->bytes);
+    pthread_mutex_destroy(&r->lock);
+}
+
+/* A region of at least `bytes` for one call (*size: its size): the kept
+ * one when it is large enough (else it is unmapped), or a new one; NULL
+ * when none could be mapped. */
+static char *fg__proc_region_take(fg__proc_region *r, size_t bytes, size_t *size)
+{
+    fg__proc_region_adopt(r);
+    pthread_mutex_lock(&r->lock);
+    char *base = r->base;
+    size_t have = r->bytes;
+    r->base = NULL; /* this call's now */
+    pthread_mutex_unlock(&r->lock);
+    if (base != NULL && have >= bytes) {
+        *size = have;
+        return base;
+    }
+    fg__unmap_shared(base, have); /* too small */
+    /* Whole pages, as mmap maps them: a call whose layout is a little
+     * larger (a longer queue) still fits. */
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    if (bytes <= SIZE_MAX - page)
+        bytes = (bytes + page - 1) & ~(page - 1);
+    base = fg__map_shared(bytes);
+    *size = bytes;
+    if (base != NULL) {
+        pthread_mutex_lock(&r->lock);
+        r->mapped++;
+        pthread_mutex_unlock(&r->lock);
+    }
+    return base;
+}
+
+/* After the call: none of its workers writes the region again (each is
+ * reaped or said "clean").  Keep it for the next call unless another is
+ * kept or it is above the cap. */
+static void fg__proc_region_give(fg__proc_region *r, char *base, size_t size)
+{
+    if (base == NULL)
+        return;
+    pthread_mutex_lock(&r->lock);
+    bool keep = r->base == NULL && size <= r->cap;
+    if (keep) {
+        r->base = base;
+        r->bytes = size;
+    }
+    pthread_mutex_unlock(&r->lock);
+    if (!keep)
+        fg__unmap_shared(base, size);
+}
+
+size_t fg__process_regions_mapped(fg_parallel *par)
+{
+    fg__proc_region *r = &par->region;
+    fg__proc_region_adopt(r);
+    pthread_mutex_lock(&r->lock);
+    size_t n = r->mapped;
+    pthread_mutex_unlock(&r->lock);
+    return n;
+}
+
+void fg__process_region_set_cap(fg_parallel *par, size_t cap)
+{
+    fg__proc_region *r = &par->region;
+    fg__proc_region_adopt(r);
+    pthread_mutex_lock(&r->lock);
+    r->cap = cap;
+    pthread_mutex_unlock(&r->lock);
 }
 
 /* ------------------------------------------------ the shared state */
@@ -429,7 +570,7 @@ static int fg__proc_setup(fg__proc *p)
     size_t offs[4];
     if (!fg__proc_layout(p, prefix > 0 ? prefix : 1, reports ? m->total : 0, offs))
         return FG_ENOMEM;
-    p->base = fg__map_shared(p->bytes);
+    p->base = fg__proc_region_take(&par->region, p->bytes, &p->size);
     if (p->base == NULL)
         return FG_ENOMEM;
     p->s = (fg__proc_shared *)(void *)p->base;
@@ -438,6 +579,9 @@ static int fg__proc_setup(fg__proc *p)
     p->log = (fg__proc_entry *)(void *)(p->base + offs[2]);
     p->results = p->base + offs[3];
     fg__proc_shared *s = p->s;
+    /* A kept region holds the last call's state: from zero, as a new one
+     * (the last call destroyed its mutex). */
+    memset(s, 0, sizeof *s);
     fg__forked_lock_init(&s->lock);
     s->cutter = m->cutter;
     pthread_mutex_lock(&par->batch_lock);
@@ -480,6 +624,6 @@ int fg__process_run(fg__map *m)
     if (p.base != NULL)
         pthread_mutex_destroy(&p.s->lock);
     fg__forked_free(&p.f);
-    fg__unmap_shared(p.base, p.bytes);
+    fg__proc_region_give(&m->par->region, p.base, p.size);
     return err;
 }

@@ -33,6 +33,7 @@
 
 #include "forage.h"
 #include "iter.h"
+#include "process.h"
 #include "../../examples/seed_task.h"
 
 #ifndef FG_GOLDEN_DIR
@@ -574,7 +575,6 @@ static int count_children(void)
     return n;
 }
 
-/* The names in /proc/self/fd, sorted into one string. */
 /* Is fd a pidfd?  The reaper holds one per worker still exiting.  -1: fd
  * is not open (any more: the reaper closes a pidfd when it reaps). */
 static int is_pidfd(int fd)
@@ -655,6 +655,7 @@ Test(process, no_zombies_fds_or_mappings_after_1000_calls, .timeout = 300)
     uint64_t res[64];
     size_t call = 0;
     int children = count_children();
+    int shared_before = maps_lines(true);
     fg_parallel *p = proc_open(2, FG_BATCH_AUTO, 0);
     fg_delayed d = { task_crash_some, &call, 8 };
     cr_assert_eq(fg_parallel_map(p, d, 0, 64, res, NULL), 0); /* warm-up */
@@ -672,9 +673,14 @@ Test(process, no_zombies_fds_or_mappings_after_1000_calls, .timeout = 300)
     int exiting = count_children() - children;
     char *fds_after = fd_set_of();
     int maps_after = maps_lines(false), shared_after = maps_lines(true);
+    size_t regions = fg__process_regions_mapped(p);
     fg_parallel_close(p); /* waits for them */
     int children_after = count_children();
     cr_assert_eq(pidfds_open(), 0, "pidfds left after the close");
+    cr_assert_eq(regions, 1, "%zu regions mapped for 1001 calls of one size", regions);
+    cr_assert_eq(shared, shared_before + 1, "the kept region: %d shared mappings, %d before",
+                 shared, shared_before);
+    cr_assert_eq(maps_lines(true), shared_before, "a shared mapping left after the close");
     cr_log_info("after 1000 calls (20 with a crash): children %d -> %d (%d exiting before the "
                 "close), fds [%s] -> [%s], maps lines %d -> %d, shared mappings %d -> %d",
                 children, children_after, exiting, fds, fds_after, maps, maps_after, shared,
@@ -688,6 +694,214 @@ Test(process, no_zombies_fds_or_mappings_after_1000_calls, .timeout = 300)
 #endif
     free(fds);
     free(fds_after);
+}
+
+/* ------------------------------------ the region kept between calls */
+
+/* Calls of different sizes on one fg_parallel: every result exact, nothing
+ * past the call's end touched, and a region mapped only when the kept one
+ * is too small. */
+Test(process, one_region_for_calls_of_different_sizes)
+{
+    static const size_t sizes[] = { 200000, 1000, 200000, 400000, 3 };
+    static const size_t maps[] = { 1, 1, 1, 2, 2 };
+    const size_t most = 400000 + 16;
+    uint64_t *res = malloc(most * sizeof *res);
+    cr_assert_not_null(res);
+    fg_parallel *p = proc_open(2, 1000, 0);
+    for (size_t c = 0; c < NELEM(sizes); c++) {
+        size_t n = sizes[c], begin = 1000 * c + 1; /* other results each call */
+        memset(res, 0xA5, most * sizeof *res);
+        fg_error_info info = FG_ERROR_INFO_INIT();
+        int rc = fg_parallel_map(p, (fg_delayed){ task_f, NULL, 8 }, begin, begin + n, res,
+                                 &info);
+        cr_assert_eq(rc, 0, "call %zu: %s", c, fg_strerror(rc));
+        cr_assert_eq(info.tasks_run, n, "call %zu: tasks_run %zu", c, info.tasks_run);
+        for (size_t k = 0; k < n; k++)
+            if (res[k] != f_of(begin + k))
+                cr_assert_fail("call %zu (n %zu): result %zu is %llx, want %llx", c, n, k,
+                               (unsigned long long)res[k], (unsigned long long)f_of(begin + k));
+        for (size_t k = n; k < most; k++)
+            if (res[k] != 0xA5A5A5A5A5A5A5A5ull)
+                cr_assert_fail("call %zu (n %zu): result %zu past the end written", c, n, k);
+        cr_assert_eq(fg__process_regions_mapped(p), maps[c], "call %zu (n %zu): %zu regions",
+                     c, n, fg__process_regions_mapped(p));
+    }
+    fg_parallel_close(p);
+    free(res);
+}
+
+/* ctx: how this call's tasks go wrong (0: they do not). */
+enum { GOOD, FAILS_AT_500, CRASHES_AT_700, HANGS_AT_300 };
+
+static int task_goes_wrong(size_t i, void *ctx, void *result)
+{
+    int how = *(const int *)ctx;
+    if ((how == FAILS_AT_500 && i == 500))
+        return 3;
+    if (how == CRASHES_AT_700 && i == 700)
+        abort();
+    if (how == HANGS_AT_300 && i == 300)
+        sleep(30); /* killed by the timeout */
+    *(uint64_t *)result = f_of(i) ^ (uint64_t)how;
+    return 0;
+}
+
+/* A call that fails, crashes, times out or is cancelled leaves the kept
+ * region with its state (a queue not empty, the stop flag, killed
+ * workers' slots): the good call after each has every result, and all of
+ * them ran in one region. */
+Test(process, a_good_call_after_each_bad_one_on_the_kept_region)
+{
+    const size_t n = 2000;
+    fg_cancel_token cancel = FG_CANCEL_TOKEN_INIT;
+    fg_parallel *p = NULL;
+    cr_assert_eq(fg_parallel_open(&p, FG_PARALLEL_OPTS(.n_jobs = 2, .batch_size = 10,
+                                                       .backend = FG_BACKEND_PROCESS,
+                                                       .timeout = 0.3, .cancel = &cancel)),
+                 0);
+    static const struct { int how; bool cancel; int rc; size_t index; } bad[] = {
+        { FAILS_AT_500, false, 3, 500 },
+        { CRASHES_AT_700, false, FG_ECRASHED, 700 },
+        { HANGS_AT_300, false, FG_ETIMEDOUT, 300 },
+        { GOOD, true, FG_ECANCELED, 0 },
+    };
+    uint64_t *res = malloc(n * sizeof *res);
+    cr_assert_not_null(res);
+    for (size_t b = 0; b < NELEM(bad); b++) {
+        int how = bad[b].how;
+        if (bad[b].cancel)
+            fg_cancel(&cancel);
+        fg_error_info info = FG_ERROR_INFO_INIT();
+        int rc = fg_parallel_map(p, (fg_delayed){ task_goes_wrong, &how, 8 }, 0, n, res, &info);
+        cr_assert_eq(rc, bad[b].rc, "bad call %zu: %s", b, fg_error_name(rc));
+        cr_assert_eq(info.index, bad[b].index, "bad call %zu: index %zu", b, info.index);
+        fg_cancel_reset(&cancel);
+        how = GOOD;
+        memset(res, 0xA5, n * sizeof *res);
+        rc = fg_parallel_map(p, (fg_delayed){ task_goes_wrong, &how, 8 }, 0, n, res, &info);
+        cr_assert_eq(rc, 0, "the call after bad call %zu: %s", b, fg_error_name(rc));
+        cr_assert_eq(info.tasks_run, n, "the call after bad call %zu: tasks_run %zu", b,
+                     info.tasks_run);
+        for (size_t k = 0; k < n; k++)
+            if (res[k] != f_of(k))
+                cr_assert_fail("the call after bad call %zu: result %zu is %llx, want %llx", b,
+                               k, (unsigned long long)res[k], (unsigned long long)f_of(k));
+    }
+    cr_assert_eq(fg__process_regions_mapped(p), 1);
+    fg_parallel_close(p);
+    free(res);
+}
+
+/* A region above the cap is unmapped when its call returns; one below it
+ * is kept until the close. */
+Test(process, a_region_above_the_cap_is_not_kept)
+{
+    uint64_t res[100];
+    int shared = maps_lines(true);
+    fg_parallel *p = proc_open(2, 10, 0);
+    fg__process_region_set_cap(p, 0);
+    for (int c = 1; c <= 3; c++) {
+        cr_assert_eq(fg_parallel_map(p, (fg_delayed){ task_f, NULL, 8 }, 0, 100, res, NULL), 0);
+        cr_assert_eq(res[99], f_of(99));
+        cr_assert_eq(fg__process_regions_mapped(p), (size_t)c);
+        cr_assert_eq(maps_lines(true), shared, "call %d: a region above the cap kept", c);
+    }
+    fg__process_region_set_cap(p, SIZE_MAX);
+    for (int c = 4; c <= 6; c++) {
+        cr_assert_eq(fg_parallel_map(p, (fg_delayed){ task_f, NULL, 8 }, 0, 100, res, NULL), 0);
+        cr_assert_eq(res[99], f_of(99));
+        cr_assert_eq(fg__process_regions_mapped(p), (size_t)4);
+        cr_assert_eq(maps_lines(true), shared + 1, "call %d: the region not kept", c);
+    }
+    fg_parallel_close(p);
+    cr_assert_eq(maps_lines(true), shared, "the kept region left after the close");
+}
+
+/* A child forked by the application inherits the fg_parallel and a mapping
+ * of its kept region, which the parent goes on using: the child's maps
+ * must use a region of their own. */
+static int forked_child_maps(fg_parallel *p)
+{
+    uint64_t res[500];
+    for (int c = 0; c < 3; c++) {
+        if (fg_parallel_map(p, (fg_delayed){ task_f, NULL, 8 }, 0, 500, res, NULL) != 0)
+            return 10;
+        for (size_t k = 0; k < 500; k++)
+            if (res[k] != f_of(k))
+                return 11;
+    }
+    if (fg__process_regions_mapped(p) != 2) /* the parent's one, and its own */
+        return 12;
+    fg_parallel_close(p);
+    return 0;
+}
+
+Test(process, a_forked_child_maps_its_own_region)
+{
+    uint64_t res[500];
+    fg_parallel *p = proc_open(2, 10, 0);
+    cr_assert_eq(fg_parallel_map(p, (fg_delayed){ task_f, NULL, 8 }, 0, 500, res, NULL), 0);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0)
+        _exit(forked_child_maps(p));
+    for (int c = 0; c < 3; c++) { /* meanwhile, in the parent's region */
+        memset(res, 0, sizeof res);
+        cr_assert_eq(fg_parallel_map(p, (fg_delayed){ task_f, NULL, 8 }, 0, 500, res, NULL), 0);
+        for (size_t k = 0; k < 500; k++)
+            cr_assert_eq(res[k], f_of(k), "result %zu", k);
+    }
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child: status %#x", status);
+    cr_assert_eq(fg__process_regions_mapped(p), 1);
+    fg_parallel_close(p);
+}
+
+/* Two threads map on one fg_parallel at once: a region belongs to one call
+ * at a time, so every result is exact. */
+typedef struct two_maps {
+    fg_parallel *p;
+    size_t n;
+    int failed;
+} two_maps;
+
+static void *map_repeatedly(void *arg)
+{
+    two_maps *t = arg;
+    uint64_t *res = malloc(t->n * sizeof *res);
+    for (int c = 0; c < 30 && res != NULL && !t->failed; c++) {
+        size_t n = t->n - (size_t)c * 7, begin = (size_t)c * 13;
+        memset(res, 0, t->n * sizeof *res);
+        if (fg_parallel_map(t->p, (fg_delayed){ task_f, NULL, 8 }, begin, begin + n, res,
+                            NULL) != 0)
+            t->failed = 1;
+        for (size_t k = 0; k < n && !t->failed; k++)
+            t->failed = res[k] != f_of(begin + k) ? 2 : 0;
+    }
+    free(res);
+    return NULL;
+}
+
+Test(process, two_threads_map_on_one_parallel)
+{
+    int shared = maps_lines(true);
+    fg_parallel *p = proc_open(2, 100, 0);
+    two_maps t[2] = { { p, 5000, 0 }, { p, 20000, 0 } };
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++)
+        cr_assert_eq(pthread_create(&th[i], NULL, map_repeatedly, &t[i]), 0);
+    for (int i = 0; i < 2; i++)
+        pthread_join(th[i], NULL);
+    cr_assert_eq(t[0].failed, 0);
+    cr_assert_eq(t[1].failed, 0);
+    size_t regions = fg__process_regions_mapped(p);
+    cr_log_info("60 calls from two threads: %zu regions mapped", regions);
+    cr_assert(regions >= 1 && regions <= 60, "%zu regions", regions);
+    cr_assert_eq(maps_lines(true), shared + 1, "one region kept");
+    fg_parallel_close(p);
+    cr_assert_eq(maps_lines(true), shared);
 }
 
 /* Task 0 of each map counts the caller's children: this map's n_jobs
@@ -949,10 +1163,15 @@ Test(process, user_fork_inside_a_task)
 
 /* In a child process with RLIMIT_NPROC 0 (and, as root, no capability to
  * override it), every fork() fails with EAGAIN: the map must return
- * FG_EAGAIN having run nothing, left nothing, and say why. */
+ * FG_EAGAIN having run nothing, left nothing but the kept region, and say
+ * why.  With the limit back, the next map on the region its workers were
+ * told to leave (the gate's "leave") has every result. */
 static int fork_fails_child(void)
 {
-    struct rlimit none = { 0, 0 };
+    struct rlimit old, none;
+    if (getrlimit(RLIMIT_NPROC, &old) != 0)
+        return 10;
+    none = (struct rlimit){ 0, old.rlim_max }; /* the soft limit can come back */
     if (setrlimit(RLIMIT_NPROC, &none) != 0)
         return 10;
     if (geteuid() == 0 && setuid(65534) != 0) /* root ignores RLIMIT_NPROC */
@@ -981,11 +1200,23 @@ static int fork_fails_child(void)
             FG_EAGAIN || it != NULL)
         return 18;
     char *fds_after = fd_set_of();
-    if (strcmp(fds, fds_after) != 0 || maps_lines(true) != shared)
+    if (strcmp(fds, fds_after) != 0 || maps_lines(true) != shared + 1) /* the kept region */
         return 17;
     free(fds);
     free(fds_after);
+    if (setrlimit(RLIMIT_NPROC, &old) != 0)
+        return 19;
+    rc = fg_parallel_map(p, (fg_delayed){ task_f, NULL, 8 }, 0, 100, res, &info);
+    if (rc != 0 || info.tasks_run != 100)
+        return 20;
+    for (size_t i = 0; i < 100; i++)
+        if (res[i] != f_of(i))
+            return 21;
+    if (fg__process_regions_mapped(p) != 1)
+        return 22;
     fg_parallel_close(p);
+    if (maps_lines(true) != shared)
+        return 23;
     return 0;
 }
 
