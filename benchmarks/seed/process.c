@@ -13,6 +13,9 @@
  *   per-task  (P * Tp - Tseq) / m on m = 250 * n trivial tasks (task i
  *             stores i) at batch auto: worker time per task beyond the
  *             task itself, as trivial.c measures the thread backends;
+ *             the first map of a new fg_parallel, and again for a second
+ *             map on it, which takes the region the first one kept
+ *             (process.md, "The region kept between calls");
  *   floor     with the large heap: P bare fork()s whose children _exit(0)
  *             at once, reaped by waitpid, median of 20: what any backend
  *             that forks P workers per call pays before running anything;
@@ -46,6 +49,30 @@ static double map_once(int backend, int p, long batch, fg_task_fn fn, uint64_t *
     double t0 = bench_now();
     int err = fg_parallel_map(par, (fg_delayed){ fn, NULL, sizeof *r }, 0, m, r, NULL);
     double t = bench_now() - t0;
+    fg_parallel_close(par);
+    return err == 0 ? t : -1;
+}
+
+/* Two trivial maps of m tasks on one new fg_parallel: the first over
+ * [0, m) (seconds in *first, checksum in *sum_first), the second over
+ * [1, m + 1) (seconds returned, its checksum in *sum), or -1 on a
+ * failure. */
+static double map_twice(int p, uint64_t *r, size_t m, double *first, uint64_t *sum_first,
+                        uint64_t *sum)
+{
+    fg_parallel *par;
+    if (fg_parallel_open(&par, FG_PARALLEL_OPTS(.n_jobs = p, .batch_size = FG_BATCH_AUTO,
+                                                .backend = FG_BACKEND_PROCESS)) < 0)
+        return -1;
+    fg_delayed d = { trivial_task, NULL, sizeof *r };
+    double t0 = bench_now();
+    int err = fg_parallel_map(par, d, 0, m, r, NULL);
+    *first = bench_now() - t0;
+    *sum_first = seed_checksum(r, m);
+    t0 = bench_now();
+    err |= fg_parallel_map(par, d, 1, m + 1, r, NULL);
+    double t = bench_now() - t0;
+    *sum = seed_checksum(r, m);
     fg_parallel_close(par);
     return err == 0 ? t : -1;
 }
@@ -130,7 +157,7 @@ int main(int argc, char **argv)
     double fixed_small[BENCH_MAX_REPS], fixed_big[BENCH_MAX_REPS], fixed_huge[BENCH_MAX_REPS];
     double isolated_big[BENCH_MAX_REPS];
     double floor_big[BENCH_MAX_REPS], floor_isolated[BENCH_MAX_REPS];
-    double over[BENCH_MAX_REPS];
+    double over[BENCH_MAX_REPS], over_again[BENCH_MAX_REPS];
     /* The small caller first, before the large arrays below exist. */
     uint64_t small[BENCH_MAX_THREADS * 8];
     for (int rep = -1; rep < o.reps; rep++) {
@@ -146,16 +173,20 @@ int main(int argc, char **argv)
     if (r == NULL)
         return 1;
     uint64_t trivial_expect = m > 0 ? (uint64_t)m * (m - 1) / 2 : 0;
+    uint64_t again_expect = (uint64_t)m * (m + 1) / 2; /* tasks 1..m */
     int bad = 0;
     for (int rep = -1; rep < o.reps && !bad; rep++) { /* rep -1: warm-up */
-        double ts = trivial_seq(r, m);
-        double tp = map_once(FG_BACKEND_PROCESS, p, FG_BATCH_AUTO, trivial_task, r, m);
-        bad |= tp < 0 || seed_checksum(r, m) != trivial_expect;
+        double ts = trivial_seq(r, m), tp;
+        uint64_t sum, sum_again;
+        double tp2 = map_twice(p, r, m, &tp, &sum, &sum_again);
+        bad |= tp2 < 0 || sum != trivial_expect || sum_again != again_expect;
         if (rep < 0 || bad)
             continue;
         over[rep] = ((double)p * tp - ts) / (double)m * 1e9;
+        over_again[rep] = ((double)p * tp2 - ts) / (double)m * 1e9;
         bench_row("seq", "trivial", (long)m, 0, 1, rep, ts, trivial_expect);
         bench_row("forage-process", "trivial", (long)m, -1, p, rep, tp, trivial_expect);
+        bench_row("forage-process", "trivial-again", (long)m, -1, p, rep, tp2, again_expect);
     }
     /* The trivial tasks' results are large (250 n tasks, 8 bytes each):
      * let them go, so that the seed runs in a caller holding the seed's
@@ -239,6 +270,8 @@ int main(int argc, char **argv)
             bench_median(floor_isolated, o.reps) * 1e3);
     fprintf(stderr, "  per-task overhead, batch auto: %.2f ns/task (%zu trivial tasks)\n",
             bench_median(over, o.reps), m);
+    fprintf(stderr, "  the same, second map on one fg_parallel: %.2f ns/task\n",
+            bench_median(over_again, o.reps));
     fprintf(stderr, "  seed n=%zu batch 1000:        efficiency %.3f (STEAL %.3f), ratio %.3f\n",
             n, ep, es, ep / es);
     return 0;
