@@ -298,11 +298,18 @@ def fib_value(n):
 
 
 def capacity_check(build, n):
-    """(capacity, t_alone_1, t_pair_a, t_pair_b, t_alone_2): forage's fib
-    twin alone, two copies at once, alone again; capacity = 2 * mean(alone)
-    / max(pair).  Each time is the program's own (the timed twin only)."""
+    """(capacity, t_alone_1, t_pair_a, t_pair_b, t_alone_2) with forage's
+    fib twin in build (capacity_of)."""
     cmd = [os.path.join(build, "benchmarks", "fib"), "--variant", "seq", "--reps", "1",
            "--n", str(n), "--no-header", "--expect", str(fib_value(n))]
+    return capacity_of(cmd)
+
+
+def capacity_of(cmd):
+    """(capacity, t_alone_1, t_pair_a, t_pair_b, t_alone_2): cmd, a
+    sequential driver run printing one CSV row, alone, two copies at once,
+    alone again; capacity = 2 * mean(alone) / max(pair).  Each time is the
+    program's own (the timed twin only).  sim/validate.py uses it too."""
 
     def seconds(text):
         return float(check_rows("capacity", text)[-1].split(",")[6])
@@ -317,7 +324,7 @@ def capacity_check(build, n):
              for _ in range(2)]
     outs = [p.communicate(timeout=PROCESS_TIMEOUT)[0] for p in procs]
     if any(p.returncode != 0 for p in procs):
-        raise RuntimeError("capacity check: fib's twin failed")
+        raise RuntimeError("capacity check: %s failed" % os.path.basename(cmd[0]))
     pa, pb = (seconds(o) for o in outs)
     a2 = alone()
     t_alone = (a1 + a2) / 2

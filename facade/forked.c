@@ -168,16 +168,24 @@ _Noreturn void fg__forked_exit(fg__forked_slot *slot)
 /* Worker w of n runs on the w-th CPU of the caller's affinity mask when
  * there are at least n, as a pool's workers do (FG_BIND_CPUS): unbound,
  * the kernel often queues the workers the gate wakes on one CPU
- * (docs/design/process.md, "Binding").  FORAGE_BIND=none leaves them. */
-static void fg__forked_bind(int w, int n)
+ * (docs/design/process.md, "Binding").  FORAGE_BIND=none leaves them.
+ * The caller reads the environment and its mask once, before it forks:
+ * in the child every first call into libc and every page touched is a
+ * fault of its own (process.md, "Costs"). */
+static bool fg__forked_bind_mask(int n, cpu_set_t *set)
 {
     const char *env = getenv("FORAGE_BIND");
-    cpu_set_t set;
-    if ((env != NULL && strcmp(env, "none") == 0) ||
-        sched_getaffinity(0, sizeof set, &set) != 0 || CPU_COUNT(&set) < n)
+    return !(env != NULL && strcmp(env, "none") == 0) &&
+           sched_getaffinity(0, sizeof *set, set) == 0 && CPU_COUNT(set) >= n;
+}
+
+/* In worker w: bind to the w-th CPU of set (NULL: stay unbound). */
+static void fg__forked_bind(const cpu_set_t *set, int w)
+{
+    if (set == NULL)
         return;
     for (int c = 0, k = 0; c < CPU_SETSIZE; c++)
-        if (CPU_ISSET(c, &set) && k++ == w) {
+        if (CPU_ISSET(c, set) && k++ == w) {
             cpu_set_t one;
             CPU_ZERO(&one);
             CPU_SET(c, &one);
@@ -186,8 +194,8 @@ static void fg__forked_bind(int w, int n)
         }
 }
 
-static _Noreturn void fg__forked_child_main(void (*run)(void *, int), void *arg, int w, int n,
-                                            int done_fd)
+static _Noreturn void fg__forked_child_main(void (*run)(void *, int), void *arg, int w,
+                                            const cpu_set_t *bind, int done_fd)
 {
     fg__in_worker = true;
     fg__done_fd = done_fd;
@@ -196,7 +204,7 @@ static _Noreturn void fg__forked_child_main(void (*run)(void *, int), void *arg,
     /* Output the caller had buffered is the caller's to write. */
     __fpurge(stdout);
     __fpurge(stderr);
-    fg__forked_bind(w, n);
+    fg__forked_bind(bind, w);
     fg_worker_scope_enter(w);
     run(arg, w);
     _exit(0); /* run ends with fg__forked_exit; not reached */
@@ -221,6 +229,8 @@ static pid_t fg__forked_fork(void)
 
 bool fg__forked_start(fg__forked *f, void (*run)(void *arg, int w), void *arg, fg__reaper *r)
 {
+    cpu_set_t set;
+    const cpu_set_t *bind = fg__forked_bind_mask(f->n, &set) ? &set : NULL;
     for (int w = 0; w < f->n; w++) {
         pid_t pid = fg__forked_fork();
         if (pid < 0 && errno == EAGAIN && r != NULL) {
@@ -230,7 +240,7 @@ bool fg__forked_start(fg__forked *f, void (*run)(void *arg, int w), void *arg, f
             pid = fg__forked_fork();
         }
         if (pid == 0)
-            fg__forked_child_main(run, arg, w, f->n, f->done_fd);
+            fg__forked_child_main(run, arg, w, bind, f->done_fd);
         if (pid < 0)
             return false;
         fg__forked_child *c = &f->child[w];
