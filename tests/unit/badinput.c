@@ -4,13 +4,18 @@
  * must return, and the rule that nothing ran (every task and body of the
  * table increments `ran`).  Each row runs twice, from the main thread and
  * from inside a task on a worker, because the two take different paths
- * (the worker path must check as much as the injector path).  The table is
- * listed in docs/design/verification.md.
+ * (the worker path must check as much as the injector path).
  *
  * After the table: ranges at the top of size_t, grain 0, and destroy while
  * another thread's call is running.
+ *
+ * The program lists its own table: `unit-badinput --rows` prints every row,
+ * `--areas` counts them by API area (the table docs/design/verification.md
+ * shows, and tests/unit/check_badinput_doc.py compares); a run checks that
+ * Criterion ran as many cases as the list names.
  */
 #include <criterion/criterion.h>
+#include <criterion/hooks.h>
 #include <criterion/parameterized.h>
 
 #include <limits.h>
@@ -18,6 +23,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,6 +53,12 @@ static void fixture_up(void)
 static void fixture_down(void) { fg_pool_destroy(live); }
 
 /* ------------------------------------------------------------ the rows */
+
+#ifdef NDEBUG
+/* The use-after-destroy rows (DEBUG_ROW below) are compiled out, and with
+ * them the only uses of their callables (`*_dead`, destroy_twice). */
+#  pragma GCC diagnostic ignored "-Wunused-function"
+#endif
 
 /* Pool creation and configuration. */
 static int create_out_null(void) { return fg_pool_create(NULL, NULL); }
@@ -430,18 +442,19 @@ static int iter_proc_huge_(fg_parallel *par) /* 5 x 2^46 bytes: beyond the addre
 }
 static int iter_proc_huge(void) { return with_proc(iter_proc_huge_); }
 
-enum { ANY = 0, MAIN_ONLY = 1 };
+enum { ANY = 0, MAIN_ONLY = 1, DEBUG_ONLY = 2 };
 typedef struct row {
     const char *call;   /* what is called, with which bad argument */
     int (*run)(void);
     int expect;         /* the exact return code */
-    int where;          /* MAIN_ONLY: not run from a worker (environment) */
+    int flags;          /* MAIN_ONLY: not run from a worker (environment);
+                         * DEBUG_ONLY: compiled in debug builds only */
 } row;
 
 #ifdef NDEBUG
 #  define DEBUG_ROW(call, run, expect) /* use after destroy: debug builds only */
 #else
-#  define DEBUG_ROW(call, run, expect) { call, run, expect, ANY },
+#  define DEBUG_ROW(call, run, expect) { call, run, expect, DEBUG_ONLY },
 #endif
 
 static const row rows[] = {
@@ -645,7 +658,7 @@ ParameterizedTestParameters(badinput, table)
     size_t n = 0;
     for (size_t i = 0; i < NROWS; i++) {
         cases[n++] = 2 * i;
-        if (rows[i].where == ANY)
+        if (!(rows[i].flags & MAIN_ONLY))
             cases[n++] = 2 * i + 1;
     }
     return cr_make_param_array(size_t, cases, n);
@@ -817,4 +830,153 @@ Test(badinput, destroy_waits_for_a_running_call, .timeout = 30)
     cr_assert_eq(rc_a, 0);
     cr_assert_eq(atomic_load(&loop_done), 100, "the running loop did not finish");
     cr_assert_eq(atomic_load(&ran), before);
+}
+
+/* ------------------------------------------------- listing the table */
+
+/* The API areas of the table, each with the functions its rows call (the
+ * call's text before its '('): `--areas` counts rows by these. */
+static const struct area {
+    const char *name;
+    const char *fns[8];
+} areas[] = {
+    { "pools", { "fg_pool_create", "fg_resolve_workers", "fg_pool_workers", "fg_pool_stats",
+                 "fg_pool_destroy" } },
+    { "fork-join", { "fg_join", "fg_group_init", "fg_spawn", "fg_sync" } },
+    { "loops", { "fg_parallel_for", "fg_parallel_reduce", "fg_parallel_for_init" } },
+    { "scans", { "fg_parallel_scan", "FG_PARALLEL_SCAN's function" } },
+    { "sorts", { "fg_parallel_sort", "fg_parallel_stable_sort", "FG_PARALLEL_SORT's function",
+                 "fg_parallel_sort_u64", "fg_parallel_sort_i64", "fg_parallel_sort_double" } },
+    { "searches", { "fg_parallel_find_first", "fg_parallel_find_any" } },
+    { "the façade", { "fg_parallel_open", "fg_parallel_map", "fg_parallel_calls",
+                      "fg_parallel_map_init" } },
+    { "streaming results", { "fg_parallel_iter_open", "fg_parallel_iter_next",
+                             "fg_parallel_iter_close" } },
+};
+#define NAREAS (sizeof areas / sizeof areas[0])
+
+static int area_of(const row *r)
+{
+    size_t len = strcspn(r->call, "(");
+    for (size_t a = 0; a < NAREAS; a++)
+        for (const char *const *f = areas[a].fns; f < areas[a].fns + 8 && *f; f++)
+            if (strlen(*f) == len && strncmp(r->call, *f, len) == 0)
+                return (int)a;
+    return -1;
+}
+
+static int row_cases(const row *r) { return r->flags & MAIN_ONLY ? 1 : 2; }
+
+static const char *code_name(int rc) { return rc == 0 ? "0" : fg_error_name(rc); }
+
+/* --rows: one line per row, then the totals; returns the number of cases. */
+static size_t print_rows(FILE *f)
+{
+    size_t cases = 0, debug = 0, main_only = 0;
+    for (size_t i = 0; i < NROWS; i++) {
+        const row *r = &rows[i];
+        fprintf(f, "%3zu  %-12s %-21s %s%s\n", i + 1, code_name(r->expect),
+                r->flags & MAIN_ONLY ? "main thread" : "main thread, worker", r->call,
+                r->flags & DEBUG_ONLY ? "  [debug builds only]" : "");
+        cases += (size_t)row_cases(r);
+        debug += r->flags & DEBUG_ONLY ? 1 : 0;
+        main_only += r->flags & MAIN_ONLY ? 1 : 0;
+    }
+#ifdef NDEBUG
+    fprintf(f, "%zu rows (NDEBUG: the rows for debug builds only are compiled out), "
+               "%zu from the main thread only; %zu cases\n", NROWS, main_only, cases);
+    (void)debug;
+#else
+    fprintf(f, "%zu rows (%zu for debug builds only), %zu from the main thread only; "
+               "%zu cases\n", NROWS, debug, main_only, cases);
+#endif
+    return cases;
+}
+
+static void print_counts(FILE *f, const size_t n[4])
+{
+    fprintf(f, " | %zu | %zu | %zu | %zu |\n", n[0], n[1], n[2], n[3]);
+}
+
+/* --areas: the counts by area, as a Markdown table. */
+static void print_areas(FILE *f)
+{
+    size_t n[NAREAS + 1][4] = { { 0 } }; /* rows, debug only, main thread only, cases */
+    for (size_t i = 0; i < NROWS; i++) {
+        int a = area_of(&rows[i]);
+        size_t k = a < 0 ? NAREAS : (size_t)a;
+        n[k][0]++;
+        n[k][1] += rows[i].flags & DEBUG_ONLY ? 1 : 0;
+        n[k][2] += rows[i].flags & MAIN_ONLY ? 1 : 0;
+        n[k][3] += (size_t)row_cases(&rows[i]);
+    }
+    fprintf(f, "| area | functions | rows | debug builds only | main thread only | cases |\n"
+               "|---|---|--:|--:|--:|--:|\n");
+    for (size_t a = 0; a < NAREAS; a++) {
+        fprintf(f, "| %s |", areas[a].name);
+        for (const char *const *fn = areas[a].fns; fn < areas[a].fns + 8 && *fn; fn++)
+            fprintf(f, " `%s`", *fn);
+        print_counts(f, n[a]);
+    }
+    if (n[NAREAS][0] > 0) {
+        fprintf(f, "| (no area) |");
+        print_counts(f, n[NAREAS]);
+    }
+    size_t all[4] = { NROWS, 0, 0, 0 };
+    for (size_t a = 0; a <= NAREAS; a++)
+        for (int k = 1; k < 4; k++)
+            all[k] += n[a][k];
+    fprintf(f, "| all |");
+    print_counts(f, all);
+}
+
+/* A new function's rows need an area, or --areas counts them as "(no area)". */
+Test(badinput, every_row_has_an_area)
+{
+    for (size_t i = 0; i < NROWS; i++)
+        cr_expect(area_of(&rows[i]) >= 0, "%s: its function is in no area of areas[]",
+                  rows[i].call);
+}
+
+/* The table's cases Criterion ran, counted when the run ends. */
+static size_t table_cases_run;
+
+ReportHook(POST_ALL)(struct criterion_global_stats *stats)
+{
+    for (struct criterion_suite_stats *s = stats->suites; s; s = s->next)
+        for (struct criterion_test_stats *t = s->tests; t; t = t->next)
+            if (strcmp(t->test->category, "badinput") == 0 && strcmp(t->test->name, "table") == 0
+                && t->test_status != CR_STATUS_SKIPPED)
+                table_cases_run++;
+}
+
+/* Criterion's main, with --rows and --areas in front, and the check that
+ * a run of the table ran every case the list names (none when filtered
+ * out). */
+int main(int argc, char *argv[])
+{
+    if (argc == 2 && strcmp(argv[1], "--rows") == 0)
+        return print_rows(stdout) > 0 ? 0 : 1;
+    if (argc == 2 && strcmp(argv[1], "--areas") == 0) {
+        print_areas(stdout);
+        return 0;
+    }
+    struct criterion_test_set *tests = criterion_initialize();
+    int rc = 0;
+    if (criterion_handle_args(argc, argv, true))
+        rc = !criterion_run_all_tests(tests);
+    else
+        printf("    --rows: prints the bad-input table, a row a line (no tests run)\n"
+               "    --areas: counts the rows by API area, as a Markdown table (no tests run)\n");
+    criterion_finalize(tests);
+    FILE *null = fopen("/dev/null", "w");
+    size_t listed = null ? print_rows(null) : 0;
+    if (null)
+        fclose(null);
+    if (table_cases_run > 0 && table_cases_run != listed) {
+        fprintf(stderr, "unit-badinput: --rows lists %zu cases but Criterion ran %zu of "
+                        "badinput/table\n", listed, table_cases_run);
+        rc = 1;
+    }
+    return rc;
 }
