@@ -22,6 +22,7 @@ typedef struct fg__proc_region {
     size_t bytes;         /* its size */
     size_t cap;           /* larger regions are not kept */
     size_t mapped;        /* regions this fg_parallel mapped, for tests */
+    size_t views;         /* maps that hid a results view from the fork, for tests */
     unsigned generation;  /* fork generation of this record: a copy inherited
                              across fork() is another process's */
 } fg__proc_region;

@@ -63,6 +63,33 @@
  *     process's mapping of the parent's region.  fg_parallel_close unmaps
  *     the kept region after the reaper has reaped every worker.
  *
+ * The results view.  After a fork every page of the caller's private
+ * memory is write-protected in both processes, so the copy-back, which
+ * writes every page of the caller's results array, takes a page fault on
+ * each (7-15 us a page with shadow paging: a third of a first map of 10^7
+ * trivial tasks).  The workers do not need the caller's array: their
+ * results go to the region.  So when the array spans at least
+ * FG__PROC_VIEW_MIN_PAGES whole pages:
+ *   - the region's results start at the same offset in a page as the
+ *     caller's array (fg__proc_layout), so each whole page of the array
+ *     matches one whole page of the region;
+ *   - those pages are left out of the forks (MADV_DONTFORK, undone after
+ *     the last fork): the caller's page-table entries for them are neither
+ *     copied nor write-protected, and the copy-back writes them at full
+ *     speed;
+ *   - each worker, before it waits at the gate, maps the region's
+ *     matching pages at the same addresses (mremap with old size 0 makes a
+ *     second mapping of shared pages).  A task that reads the caller's
+ *     array through its own pointer (an in-place map: ctx = results) thus
+ *     finds the values as at the call, or results already written, as on
+ *     the thread backends; the partial pages at either end are the
+ *     copy-on-write ones, as before.  Should mremap fail, the worker maps a
+ *     private copy of the same bytes; should that fail too, it exits with
+ *     FG__PROC_VIEW_EXIT before running anything.
+ *   - Left out of the forks also means left out of any fork() another
+ *     thread of the caller makes in that window: its child does not have
+ *     those pages (process.md says so).
+ *
  * Ordering.  The region is shared between processes, not threads (see
  * forked.c for the slots).  fail_index and a slot's batch_start form a
  * Dekker pair (seq_cst): a worker that takes a batch past a failure either
@@ -73,6 +100,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -130,6 +158,9 @@ typedef struct fg__proc {
     fg__proc_batch *queue;
     fg__proc_entry *log;
     char *results;
+    char *view;                 /* the caller's results pages the workers see
+                                   as `results` ("The results view"); NULL: none */
+    size_t view_len;
     fg__forked f;               /* the workers */
     size_t shown;               /* log entries reported */
     size_t dead_k;              /* lowest death (crash or timeout), SIZE_MAX: none */
@@ -142,17 +173,26 @@ static size_t fg__proc_round(size_t x)
     return (x + FG__CACHE_LINE - 1) & ~(size_t)(FG__CACHE_LINE - 1);
 }
 
-/* Lay out the region for `queue` batches and `log` entries; false when the
- * size does not fit in a size_t (the caller returns FG_ENOMEM). */
+/* Lay out the region for `queue` batches and `log` entries, the results
+ * at an address congruent to the caller's modulo the page size when there
+ * is a view (so that whole pages of one are whole pages of the other);
+ * false when the size does not fit in a size_t (the caller returns
+ * FG_ENOMEM). */
 static bool fg__proc_layout(fg__proc *p, size_t queue, size_t log, size_t *offs)
 {
     size_t parts[4][2] = { { (size_t)p->n, sizeof(fg__forked_slot) },
                            { queue, sizeof(fg__proc_batch) },
                            { log, sizeof(fg__proc_entry) },
                            { p->m->total, p->rs } };
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
     size_t at = fg__proc_round(sizeof(fg__proc_shared));
     for (int i = 0; i < 4; i++) {
         size_t len;
+        if (i == 3 && p->view != NULL) {
+            if (at > SIZE_MAX - 2 * page)
+                return false;
+            at = ((at + page - 1) & ~(page - 1)) + ((uintptr_t)p->m->results & (page - 1));
+        }
         offs[i] = at;
         if (__builtin_mul_overflow(parts[i][0], parts[i][1], &len) ||
             __builtin_add_overflow(at, len, &at) || at > SIZE_MAX - FG__CACHE_LINE)
@@ -189,11 +229,12 @@ static void fg__proc_region_adopt(fg__proc_region *r)
 {
     if (r->generation == fg__fork_generation())
         return;
-    size_t cap = r->cap, mapped = r->mapped;
+    size_t cap = r->cap, mapped = r->mapped, views = r->views;
     fg__unmap_shared(r->base, r->bytes);
     fg__process_region_init(r);
     r->cap = cap;
     r->mapped = mapped;
+    r->views = views;
 }
 
 void fg__process_region_destroy(fg__proc_region *r)
@@ -269,6 +310,82 @@ void fg__process_region_set_cap(fg_parallel *par, size_t cap)
     pthread_mutex_lock(&r->lock);
     r->cap = cap;
     pthread_mutex_unlock(&r->lock);
+}
+
+/* ------------------------------------------------ the results view */
+
+/* Maps whose results array spans fewer whole pages keep the plain fork:
+ * two madvise calls and a mremap per worker are not worth saving a few
+ * faults. */
+#define FG__PROC_VIEW_MIN_PAGES 16
+/* A worker's exit status when it could not map its view: sysexits.h's
+ * EX_OSERR.  The map returns FG_ECRASHED with it (no task ran there). */
+#define FG__PROC_VIEW_EXIT 71
+
+/* The whole pages of the caller's results array, when there are enough:
+ * the fork leaves them out (MADV_DONTFORK) and each worker maps the same
+ * bytes of the region's results there instead (fg__proc_view_map).  See
+ * the header, "The results view". */
+static void fg__proc_view_plan(fg__proc *p)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE), len;
+    uintptr_t start = (uintptr_t)p->m->results, end;
+    if (p->rs == 0 || __builtin_mul_overflow(p->m->total, p->rs, &len) ||
+        __builtin_add_overflow(start, len, &end) || start > UINTPTR_MAX - page)
+        return;
+    uintptr_t first = (start + page - 1) & ~(uintptr_t)(page - 1), last = end & ~(uintptr_t)(page - 1);
+    if (last <= first || (last - first) / page < FG__PROC_VIEW_MIN_PAGES)
+        return;
+    p->view = (char *)first;
+    p->view_len = last - first;
+}
+
+/* Before the forks: leave the view's pages out of them.  A range madvise
+ * refuses (not plain memory) keeps the plain fork. */
+static void fg__proc_view_hide(fg__proc *p, fg__proc_region *r)
+{
+    if (p->view == NULL)
+        return;
+    if (madvise(p->view, p->view_len, MADV_DONTFORK) != 0) {
+        p->view = NULL;
+        return;
+    }
+    pthread_mutex_lock(&r->lock);
+    r->views++;
+    pthread_mutex_unlock(&r->lock);
+}
+
+/* After the forks: the caller's own later fork()s copy the pages again. */
+static void fg__proc_view_restore(const fg__proc *p)
+{
+    if (p->view != NULL)
+        (void)madvise(p->view, p->view_len, MADV_DOFORK);
+}
+
+/* In a worker, before its first task: the view's pages become a second
+ * mapping of the region's results (mremap of a shared mapping with old
+ * size 0).  Should that fail, a private copy of them; false when even
+ * that cannot be mapped (the worker then leaves without running a task). */
+static bool fg__proc_view_map(const fg__proc *p)
+{
+    char *from = p->results + (p->view - (char *)p->m->results);
+    if (mremap(from, 0, p->view_len, MREMAP_MAYMOVE | MREMAP_FIXED, p->view) == p->view)
+        return true;
+    if (mmap(p->view, p->view_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+             -1, 0) != p->view)
+        return false;
+    memcpy(p->view, from, p->view_len);
+    return true;
+}
+
+size_t fg__process_views(fg_parallel *par)
+{
+    fg__proc_region *r = &par->region;
+    fg__proc_region_adopt(r);
+    pthread_mutex_lock(&r->lock);
+    size_t n = r->views;
+    pthread_mutex_unlock(&r->lock);
+    return n;
 }
 
 /* ------------------------------------------------ the shared state */
@@ -435,6 +552,8 @@ static void fg__proc_worker(void *arg, int w)
     fg__proc *p = arg;
     fg__proc_shared *s = p->s;
     fg__forked_slot *slot = &p->slots[w];
+    if (p->view != NULL && !fg__proc_view_map(p))
+        _exit(FG__PROC_VIEW_EXIT);
     uint32_t go = fg__forked_gate_wait(&s->go);
     unsigned idle = 0;
     while (go == 1) {
@@ -568,6 +687,7 @@ static int fg__proc_setup(fg__proc *p)
     size_t prefix = fg__proc_prefix_batches(m);
     bool reports = par->printer.verbose != 0 || par->on_progress != NULL;
     size_t offs[4];
+    fg__proc_view_plan(p);
     if (!fg__proc_layout(p, prefix > 0 ? prefix : 1, reports ? m->total : 0, offs))
         return FG_ENOMEM;
     p->base = fg__proc_region_take(&par->region, p->bytes, &p->size);
@@ -610,7 +730,9 @@ int fg__process_run(fg__map *m)
     if (err == 0) {
         fg__forked_want_done(&p.f);
         fg__reaper_drain_older(&m->par->reaper); /* only the last map's may still exit */
+        fg__proc_view_hide(&p, &m->par->region);
         bool started = fg__forked_start(&p.f, fg__proc_worker, &p, &m->par->reaper);
+        fg__proc_view_restore(&p);
         if (started && fg_cancel_requested(m->par->cancel))
             atomic_store_explicit(&p.s->stop, 1, memory_order_relaxed);
         fg__forked_gate_open(&p.s->go, started ? 1 : 2);

@@ -19,5 +19,8 @@ void fg__process_region_destroy(fg__proc_region *r);
  * above which a region is not kept (FG__PROC_REGION_CAP at open). */
 size_t fg__process_regions_mapped(fg_parallel *par);
 void fg__process_region_set_cap(fg_parallel *par, size_t cap);
+/* For tests: how many of par's maps gave their workers a results view
+ * (process.c, "The results view"). */
+size_t fg__process_views(fg_parallel *par);
 
 #endif

@@ -987,6 +987,186 @@ Test(process, sigchld_ignored_by_the_application)
     cr_assert_eq(now.sa_handler, SIG_IGN, "the disposition was changed");
 }
 
+/* ----------------------------------------- the results view (process.c) */
+
+/* An in-place map: ctx is the results array itself, and task i reads its
+ * input there.  In a worker the whole pages of that array are the
+ * region's results (the view), the partial ones at either end the caller's
+ * copy-on-write pages: either way task i finds its input as at the call,
+ * since only task i writes index i. */
+static int task_in_place(size_t i, void *ctx, void *result)
+{
+    const uint64_t *in = ctx;
+    *(uint64_t *)result = in[i] * 2 + 1;
+    return 0;
+}
+
+/* A map of n results at `shift` bytes past a page boundary: every result
+ * exact, and whether the workers got a view (`viewed`). */
+static void in_place_map(fg_parallel *p, uint64_t *arr, size_t n, bool viewed)
+{
+    size_t views = fg__process_views(p);
+    for (size_t i = 0; i < n; i++)
+        arr[i] = 3 * (uint64_t)i + 5;
+    fg_error_info info = FG_ERROR_INFO_INIT();
+    int rc = fg_parallel_map(p, (fg_delayed){ task_in_place, arr, 8 }, 0, n, arr, &info);
+    cr_assert_eq(rc, 0, "n %zu: %s (index %zu, signal %d)", n, fg_strerror(rc), info.index,
+                 info.term_signal);
+    for (size_t i = 0; i < n; i++)
+        if (arr[i] != (3 * (uint64_t)i + 5) * 2 + 1)
+            cr_assert_fail("n %zu: result %zu is %llu", n, i, (unsigned long long)arr[i]);
+    cr_assert_eq(fg__process_views(p), views + viewed, "n %zu: views %zu -> %zu", n, views,
+                 fg__process_views(p));
+}
+
+static uint64_t *page_aligned(size_t bytes)
+{
+    void *m = NULL;
+    cr_assert_eq(posix_memalign(&m, (size_t)sysconf(_SC_PAGESIZE), bytes), 0);
+    return m;
+}
+
+Test(process, an_in_place_map_reads_its_inputs_through_the_view)
+{
+    const size_t page = (size_t)sysconf(_SC_PAGESIZE), n = 200000;
+    uint64_t *mem = page_aligned(n * 8 + page);
+    fg_parallel *p = proc_open(2, 1000, 0);
+    in_place_map(p, mem, n, true);     /* aligned: only whole pages */
+    in_place_map(p, mem + 1, n, true); /* a partial page at either end */
+    in_place_map(p, mem + 3, 17, false);
+    fg_parallel_close(p);
+    free(mem);
+}
+
+/* The view takes 16 whole pages: 15 whole pages and a part of another
+ * keep the plain fork. */
+Test(process, the_view_starts_at_sixteen_whole_pages)
+{
+    const size_t page = (size_t)sysconf(_SC_PAGESIZE), per_page = page / 8;
+    uint64_t *mem = page_aligned(17 * page);
+    fg_parallel *p = proc_open(2, 100, 0);
+    in_place_map(p, mem, 16 * per_page, true);
+    in_place_map(p, mem, 16 * per_page - 1, false);
+    in_place_map(p, mem + 1, 16 * per_page, false); /* 15 whole pages and two parts */
+    in_place_map(p, mem + 1, 17 * per_page - 1, true);
+    fg_parallel_close(p);
+    free(mem);
+}
+
+/* In a worker, a whole page of the array is the region's page (a store
+ * through `result` shows in it), a partial one a private copy (it does
+ * not): task i writes its result and reads its index back through ctx,
+ * and sets the top bit when it did not find what it wrote. */
+static int task_reads_back(size_t i, void *ctx, void *result)
+{
+    volatile uint64_t *in = ctx;
+    uint64_t want = in[i] * 2 + 1;
+    *(volatile uint64_t *)result = want;
+    if (in[i] != want)
+        *(volatile uint64_t *)result = want | 1ull << 63;
+    return 0;
+}
+
+Test(process, whole_pages_of_the_array_are_the_region_in_a_worker)
+{
+    const size_t page = (size_t)sysconf(_SC_PAGESIZE), n = 100000;
+    uint64_t *mem = page_aligned(n * 8 + page), *arr = mem + 3;
+    for (size_t i = 0; i < n; i++)
+        arr[i] = i;
+    fg_parallel *p = proc_open(2, 1000, 0);
+    cr_assert_eq(fg_parallel_map(p, (fg_delayed){ task_reads_back, arr, 8 }, 0, n, arr, NULL), 0);
+    cr_assert_eq(fg__process_views(p), 1);
+    uintptr_t first = ((uintptr_t)arr + page - 1) & ~(uintptr_t)(page - 1);
+    uintptr_t last = ((uintptr_t)(arr + n)) & ~(uintptr_t)(page - 1);
+    size_t shared = 0;
+    for (size_t i = 0; i < n; i++) {
+        uintptr_t at = (uintptr_t)&arr[i];
+        bool whole = at >= first && at < last;
+        uint64_t want = (i * 2 + 1) | (whole ? 0 : 1ull << 63);
+        if (arr[i] != want)
+            cr_assert_fail("result %zu (%s page) is %llx, want %llx", i,
+                           whole ? "a whole" : "a partial", (unsigned long long)arr[i],
+                           (unsigned long long)want);
+        shared += whole;
+    }
+    cr_assert_eq(shared, (last - first) / 8);
+    fg_parallel_close(p);
+    free(mem);
+}
+
+/* On the stack of the calling thread, as a caller's local array. */
+Test(process, a_results_array_on_the_stack)
+{
+    uint64_t arr[40000];
+    fg_parallel *p = proc_open(2, 1000, 0);
+    in_place_map(p, arr, NELEM(arr), true);
+    fg_parallel_close(p);
+}
+
+/* After the map the pages fork again: a child the test forks itself reads
+ * every result, and the mappings are what they were (the madvise calls
+ * split the array's mapping for the forks; it joins up again). */
+Test(process, the_array_forks_again_after_the_map)
+{
+    const size_t n = 300000;
+    uint64_t *arr = malloc(n * sizeof *arr);
+    cr_assert_not_null(arr);
+    fg_parallel *p = proc_open(2, 1000, 0);
+    in_place_map(p, arr, 1000, false); /* the kept region is mapped now */
+    int maps = maps_lines(false);
+    in_place_map(p, arr, n, true);
+    int maps_after = maps_lines(false);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        for (size_t i = 0; i < n; i++)
+            if (arr[i] != (3 * (uint64_t)i + 5) * 2 + 1)
+                _exit(1);
+        _exit(0);
+    }
+    int status = 0;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child saw wrong results: %#x",
+              status);
+#ifndef UNDER_ASAN /* ASan's allocator maps memory of its own as it goes */
+    cr_assert_eq(maps_after, maps, "maps lines %d before, %d after a map with a view", maps,
+                 maps_after);
+#else
+    (void)maps_after;
+    (void)maps;
+#endif
+    fg_parallel_close(p);
+    free(arr);
+}
+
+/* A crash and a timeout in a map with a view: the results below the
+ * failure are there, and the next map with a view works. */
+Test(process, a_crash_and_a_timeout_with_a_view)
+{
+    const size_t n = 100000;
+    uint64_t *res = malloc(n * sizeof *res);
+    cr_assert_not_null(res);
+    fg_parallel *p = proc_open(2, 10, 0.3);
+    static const struct { int how; int rc; size_t index; } bad[] = {
+        { CRASHES_AT_700, FG_ECRASHED, 700 },
+        { HANGS_AT_300, FG_ETIMEDOUT, 300 },
+    };
+    for (size_t b = 0; b < NELEM(bad); b++) {
+        int how = bad[b].how;
+        fg_error_info info = FG_ERROR_INFO_INIT();
+        int rc = fg_parallel_map(p, (fg_delayed){ task_goes_wrong, &how, 8 }, 0, n, res, &info);
+        cr_assert_eq(rc, bad[b].rc, "bad call %zu: %s", b, fg_error_name(rc));
+        cr_assert_eq(info.index, bad[b].index, "bad call %zu: index %zu", b, info.index);
+        for (size_t k = 0; k < bad[b].index; k++)
+            if (res[k] != (f_of(k) ^ (uint64_t)how))
+                cr_assert_fail("bad call %zu: result %zu below the failure is wrong", b, k);
+        in_place_map(p, res, n, true);
+    }
+    cr_assert_eq(fg__process_views(p), 4);
+    fg_parallel_close(p);
+    free(res);
+}
+
 /* ---------------------------------------------------------- nesting */
 
 /* A process map inside a work-stealing task. */
