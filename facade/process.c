@@ -333,7 +333,8 @@ static void fg__proc_view_plan(fg__proc *p)
     if (p->rs == 0 || __builtin_mul_overflow(p->m->total, p->rs, &len) ||
         __builtin_add_overflow(start, len, &end) || start > UINTPTR_MAX - page)
         return;
-    uintptr_t first = (start + page - 1) & ~(uintptr_t)(page - 1), last = end & ~(uintptr_t)(page - 1);
+    uintptr_t first = (start + page - 1) & ~(uintptr_t)(page - 1);
+    uintptr_t last = end & ~(uintptr_t)(page - 1);
     if (last <= first || (last - first) / page < FG__PROC_VIEW_MIN_PAGES)
         return;
     p->view = (char *)first;
