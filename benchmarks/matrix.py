@@ -13,11 +13,13 @@ Every configuration (program x variant x grain x thread count, and each
 program's sequential twin) is one process that runs one untimed warm-up and
 one timed rep.  A round runs every configuration once, in an order shuffled
 by a seeded generator (--seed, printed and kept in machine.txt), so that
-the host's drift over minutes hits every runtime alike.  Before each round
-a capacity check times forage's sequential fib twin alone, then two copies
-at once: capacity = 2 * t_alone / t_pair (2.0: two real cores' worth).
-results.csv gets the round and its capacity on every line, rounds.csv one
-line per round; report.py keeps only the rounds with capacity >= 1.8 and
+the host's drift over minutes hits every runtime alike.  Before each round,
+and once after the last, a capacity check times forage's sequential fib
+twin alone, then two copies at once: capacity = 2 * t_alone / t_pair (2.0:
+two real cores' worth).  A round's capacity is the lower of the checks
+before and after it, since the host's capacity drifts during a round's
+minutes.  results.csv gets the round and its capacity on every line,
+rounds.csv one line per round (with both checks); report.py keeps only the rounds with capacity >= 1.8 and
 takes every ratio within a round.  Rounds continue until --rounds are done
 or the next one would end after --minutes.  Before the first round, each
 program's twin runs once to give the checksum the timed processes check
@@ -346,8 +348,31 @@ def run_rounds(args, only, nproc, log):
         f"capacity check fib_seq({cap_n}); rounds with capacity >= {CAPACITY_KEEP} are kept")
     rows, longest = [], 0.0
     rounds_csv = open(os.path.join(args.out, "rounds.csv"), "w")
-    rounds_csv.write("round,seed,capacity,t_alone_1,t_pair_a,t_pair_b,t_alone_2,configs,"
-                     "failed,seconds\n")
+    rounds_csv.write("round,seed,capacity,capacity_before,capacity_after,t_alone_1,t_pair_a,"
+                     "t_pair_b,t_alone_2,configs,failed,seconds\n")
+    ran = None  # the last round, waiting for the check after it
+
+    def check(label):
+        try:
+            return capacity_check(args.build, cap_n)
+        except (RuntimeError, ValueError, OSError, subprocess.SubprocessError) as e:
+            failures.append(f"{label}: capacity check failed: {e}")
+            return None
+
+    def finish(after):
+        """Round `ran` gets capacity min(before, after): the host's capacity
+        drifts within a round's minutes, and one check misses a slump."""
+        rnd, (before, a1, pa, pb, a2), got, n, failed, took = ran
+        cap = min(before, after[0]) if after else before
+        rows.extend(f"{r},{rnd},{cap:.3f}" for r in got)
+        after_s = f"{after[0]:.3f}" if after else ""
+        rounds_csv.write(f"{rnd},{args.seed},{cap:.3f},{before:.3f},{after_s},{a1:.6f},"
+                         f"{pa:.6f},{pb:.6f},{a2:.6f},{n},{failed},{took:.1f}\n")
+        rounds_csv.flush()
+        verdict = "kept" if cap >= CAPACITY_KEEP else "to be dropped"
+        log(f"round {rnd}: capacity {cap:.2f} (before {before:.2f}, after "
+            f"{after_s or 'not checked'}; {verdict})")
+
     for rnd in range(1, args.rounds + 1):
         elapsed = time.monotonic() - args.started
         if rnd > 1 and elapsed + longest > args.minutes * 60:
@@ -355,34 +380,34 @@ def run_rounds(args, only, nproc, log):
                 f"{args.minutes} minutes (--minutes)")
             break
         t0 = time.monotonic()
-        try:
-            cap, a1, pa, pb, a2 = capacity_check(args.build, cap_n)
-        except (RuntimeError, ValueError, OSError, subprocess.SubprocessError) as e:
-            failures.append(f"round {rnd}: capacity check failed: {e}")
+        cap = check(f"round {rnd}")
+        if ran is not None:
+            finish(cap)
+            ran = None
+        if cap is None:
             break
         order = configs[:]
         rng.shuffle(order)
-        failed = 0
+        failed, got = 0, []
         for c in order:
             try:
-                got, _ = run_program(c.name, c.path, c.args(), args.logdir, c.env)
+                out, _ = run_program(c.name, c.path, c.args(), args.logdir, c.env)
             except (RuntimeError, ValueError) as e:
                 failures.append(f"round {rnd}: {e}")
                 log(f"FAILED round {rnd}: {c.label()}: {str(e).splitlines()[0]}")
                 failed += 1
                 continue
             if c.suffix is not None:
-                got = [rename_variant(r, c.suffix) for r in got]
-            rows += [f"{r},{rnd},{cap:.3f}" for r in got]
+                out = [rename_variant(r, c.suffix) for r in out]
+            got += out
         took = time.monotonic() - t0
         longest = max(longest, took)
-        rounds_csv.write(f"{rnd},{args.seed},{cap:.3f},{a1:.6f},{pa:.6f},{pb:.6f},{a2:.6f},"
-                         f"{len(order)},{failed},{took:.1f}\n")
-        rounds_csv.flush()
-        verdict = "kept" if cap >= CAPACITY_KEEP else "to be dropped"
-        log(f"round {rnd}/{args.rounds}: capacity {cap:.2f} (alone {a1:.3f}/{a2:.3f} s, "
-            f"pair {pa:.3f}/{pb:.3f} s, {verdict}), {len(order)} configurations, "
+        log(f"round {rnd}/{args.rounds}: capacity before {cap[0]:.2f} (alone {cap[1]:.3f}/"
+            f"{cap[4]:.3f} s, pair {cap[2]:.3f}/{cap[3]:.3f} s), {len(order)} configurations, "
             f"{failed} failed, {took:.0f} s")
+        ran = (rnd, cap, got, len(order), failed, took)
+    if ran is not None:
+        finish(check("after the last round"))
     rounds_csv.close()
     return rows, failures
 

@@ -324,7 +324,8 @@ def rounds_section(info, keep, kept, rows_in_rounds):
         r = info[rnd]
         alone = [float(r[k]) for k in ("t_alone_1", "t_alone_2") if r.get(k)]
         pair = [float(r[k]) for k in ("t_pair_a", "t_pair_b") if r.get(k)]
-        rows.append([str(rnd), r.get("capacity", "-"),
+        checks = "/".join(r[k] for k in ("capacity_before", "capacity_after") if r.get(k))
+        rows.append([str(rnd), r.get("capacity", "-") + (f" ({checks})" if checks else ""),
                      "/".join(f"{x:.3f}" for x in alone) or "-",
                      "/".join(f"{x:.3f}" for x in pair) or "-",
                      r.get("configs", "-"), r.get("failed", "-"), r.get("seconds", "-"),
@@ -334,7 +335,9 @@ def rounds_section(info, keep, kept, rows_in_rounds):
     text = (f"{len(info)} interleaved rounds"
             + (f" (shuffle seed {seed})" if seed else "")
             + f"; capacity = 2 * t_alone / t_pair of forage's sequential fib twin run alone "
-            f"(before and after) and as two copies at once (2.0: two real cores).\n"
+            f"(before and after) and as two copies at once (2.0: two real cores); a round's "
+            f"capacity is the lower of the checks before and after it (shown in brackets "
+            f"where both ran).\n"
             f"**Dropped {dropped} of {len(info)} rounds** (capacity < {keep}); the figures "
             + (f"below use the {len(kept)} kept rounds" if kept else "below use all rounds")
             + ": medians over them, every ratio taken within a round, [min-max] over the "
