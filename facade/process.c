@@ -173,6 +173,13 @@ static size_t fg__proc_round(size_t x)
     return (x + FG__CACHE_LINE - 1) & ~(size_t)(FG__CACHE_LINE - 1);
 }
 
+/* The page size: the region's layout, its rounding and the view all
+ * work in whole pages. */
+static size_t fg__proc_page(void)
+{
+    return (size_t)sysconf(_SC_PAGESIZE);
+}
+
 /* Lay out the region for `queue` batches and `log` entries, the results
  * at an address congruent to the caller's modulo the page size when there
  * is a view (so that whole pages of one are whole pages of the other);
@@ -184,7 +191,7 @@ static bool fg__proc_layout(fg__proc *p, size_t queue, size_t log, size_t *offs)
                            { queue, sizeof(fg__proc_batch) },
                            { log, sizeof(fg__proc_entry) },
                            { p->m->total, p->rs } };
-    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t page = fg__proc_page();
     size_t at = fg__proc_round(sizeof(fg__proc_shared));
     for (int i = 0; i < 4; i++) {
         size_t len;
@@ -262,7 +269,7 @@ static char *fg__proc_region_take(fg__proc_region *r, size_t bytes, size_t *size
     fg__unmap_shared(base, have); /* too small */
     /* Whole pages, as mmap maps them: a call whose layout is a little
      * larger (a longer queue) still fits. */
-    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t page = fg__proc_page();
     if (bytes <= SIZE_MAX - page)
         bytes = (bytes + page - 1) & ~(page - 1);
     base = fg__map_shared(bytes);
@@ -293,14 +300,21 @@ static void fg__proc_region_give(fg__proc_region *r, char *base, size_t size)
         fg__unmap_shared(base, size);
 }
 
-size_t fg__process_regions_mapped(fg_parallel *par)
+/* For the tests' counters: one of par's region counts, read under the
+ * region's lock (another thread's map on par may be updating it). */
+static size_t fg__proc_region_count(fg_parallel *par, const size_t *count)
 {
     fg__proc_region *r = &par->region;
     fg__proc_region_adopt(r);
     pthread_mutex_lock(&r->lock);
-    size_t n = r->mapped;
+    size_t n = *count;
     pthread_mutex_unlock(&r->lock);
     return n;
+}
+
+size_t fg__process_regions_mapped(fg_parallel *par)
+{
+    return fg__proc_region_count(par, &par->region.mapped);
 }
 
 void fg__process_region_set_cap(fg_parallel *par, size_t cap)
@@ -328,7 +342,7 @@ void fg__process_region_set_cap(fg_parallel *par, size_t cap)
  * the header, "The results view". */
 static void fg__proc_view_plan(fg__proc *p)
 {
-    size_t page = (size_t)sysconf(_SC_PAGESIZE), len;
+    size_t page = fg__proc_page(), len;
     uintptr_t start = (uintptr_t)p->m->results, end;
     if (p->rs == 0 || __builtin_mul_overflow(p->m->total, p->rs, &len) ||
         __builtin_add_overflow(start, len, &end) || start > UINTPTR_MAX - page)
@@ -381,12 +395,7 @@ static bool fg__proc_view_map(const fg__proc *p)
 
 size_t fg__process_views(fg_parallel *par)
 {
-    fg__proc_region *r = &par->region;
-    fg__proc_region_adopt(r);
-    pthread_mutex_lock(&r->lock);
-    size_t n = r->views;
-    pthread_mutex_unlock(&r->lock);
-    return n;
+    return fg__proc_region_count(par, &par->region.views);
 }
 
 /* ------------------------------------------------ the shared state */
