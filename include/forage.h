@@ -683,8 +683,9 @@ static inline int fg_ctx_sync(fg_ctx *cx, fg_ctx_fn fn, void *arg, size_t size)
  * the context's line and a direct call.  Every parameter is a scalar, so
  * the compiler may split the task's leaf test out and inline it where the
  * task is called and synced (gcc's partial inlining), as it does for Lace.
- * FG_TASK declares NAME `static inline`, so the compiler may also inline a
- * few levels of its recursion, where the stack's top stays in a register
+ * FG_TASK declares NAME `static`, not `inline`: declared inline, it had gcc
+ * inline several levels of its recursion into itself, and the three times
+ * larger code made fib 1.2x slower on an AMD host
  * (docs/design/ctx_stack.md).
  *
  *     FG_TASK(long, fib, int);              // declares fib_spawn, fib_sync,
@@ -769,7 +770,7 @@ FG_API void fg__ctx_check_pending(fg_ctx *cx, unsigned entry);
  *     RTYPE NAME_sync(fg_ctx *cx);
  *     int   NAME_run(fg_pool *pool, ATYPE arg, RTYPE *result); // fg_ctx_run */
 #define FG_TASK(RTYPE, NAME, ATYPE)                                               \
-    static inline RTYPE NAME(fg_ctx *cx, ATYPE arg);                              \
+    static RTYPE NAME(fg_ctx *cx, ATYPE arg);                                     \
     FG__TASK_COMMON(NAME, ATYPE, ATYPE arg; RTYPE result;,                       \
                     s->result = NAME(cx, s->arg))                                 \
     static inline __attribute__((unused)) RTYPE NAME##_sync(fg_ctx *cx)          \
@@ -801,8 +802,11 @@ FG_API void fg__ctx_check_pending(fg_ctx *cx, unsigned entry);
 
 /* FG_TASK_VOID(NAME, ATYPE): the same for `void NAME(fg_ctx *, ATYPE)`;
  * NAME_sync returns nothing and NAME_run takes no result pointer. */
-#define FG_TASK_VOID(NAME, ATYPE)                                                 \
-    static inline void NAME(fg_ctx *cx, ATYPE arg);                               \
+#define FG_TASK_VOID(NAME, ATYPE) FG__TASK_VOID(static, NAME, ATYPE)
+/* SPEC: how NAME is declared: `static`, or `static inline` for
+ * FG_PARALLEL_FOR's span, whose grain tables were measured that way. */
+#define FG__TASK_VOID(SPEC, NAME, ATYPE)                                          \
+    SPEC void NAME(fg_ctx *cx, ATYPE arg);                                        \
     FG__TASK_COMMON(NAME, ATYPE, ATYPE arg;, NAME(cx, s->arg))                    \
     static inline __attribute__((unused)) void NAME##_sync(fg_ctx *cx)           \
     {                                                                             \
@@ -1088,7 +1092,7 @@ FG_API int fg__for_inline_prepare(fg_pool *pool, size_t begin, size_t end,
 #endif
 
 #define FG_PARALLEL_FOR(NAME, BODY)                                               \
-    FG_TASK_VOID(NAME##__span, fg__for_span);                                     \
+    FG__TASK_VOID(static inline, NAME##__span, fg__for_span);                     \
     /* One chunk: 0 to go on, nonzero once the loop stops (error, cancel). */     \
     static inline int NAME##__chunk(fg__for_loop *l, size_t b, size_t e)          \
     {                                                                             \
