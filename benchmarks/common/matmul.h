@@ -5,8 +5,13 @@
  * phase the four write disjoint quadrants of C, so they may run in
  * parallel; the second phase adds onto the first.  Every runtime's task
  * does: leaf test (mm_leaf), then for each phase mm_phase, three products
- * as tasks and one inline, wait.  The twin mm_seq does the eight products
- * with plain calls in the same order.  The leaf is not in this header:
+ * as tasks and one inline, wait (rayon and forage-join: a join of two
+ * joins).  The twin mm_seq does the eight products with plain calls, q0 to
+ * q3.  The runtimes whose wait runs tasks newest first (forage, Lace,
+ * oneTBB) spawn q3, q2, q1 and run q0 inline, so that one worker runs the
+ * twin's order: in the reverse order the same leaves took 10-16% longer
+ * (docs/benchmarks.md).  OpenMP's ports keep q0-q2 as tasks: the order a
+ * lone thread runs them in differs between libgomp and libomp.  The leaf is not in this header:
  * matmul_leaf.c is compiled once and linked into every program, so that
  * every runtime and twin runs the same machine code.
  *

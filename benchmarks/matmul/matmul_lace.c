@@ -15,9 +15,9 @@ VOID_TASK_1(mm_lace, const mm_arg *, m)
     for (int phase = 0; phase < 2; phase++) {
         mm_arg q[4];
         mm_phase(m, phase, q);
-        for (int i = 0; i < 3; i++)
+        for (int i = 3; i > 0; i--) /* synced newest first: q1, q2, q3 */
             SPAWN(mm_lace, &q[i]);
-        CALL(mm_lace, &q[3]);
+        CALL(mm_lace, &q[0]);
         for (int i = 0; i < 3; i++)
             SYNC(mm_lace);
     }

@@ -18,11 +18,11 @@ static void mm_tbb(const mm_arg *m)
         mm_arg q[4];
         mm_phase(m, phase, q);
         tbb::task_group g;
-        for (int i = 0; i < 3; i++) {
+        for (int i = 3; i > 0; i--) { /* wait() runs them newest first */
             const mm_arg *sub = &q[i];
             g.run([sub] { mm_tbb(sub); });
         }
-        mm_tbb(&q[3]);
+        mm_tbb(&q[0]);
         g.wait();
     }
 }
