@@ -4,10 +4,11 @@ against each other, and against a reference program, in interleaved,
 capacity-checked rounds, so that a header or compiler change is judged by
 the same rules as the suite (docs/benchmarks.md, "How the suite runs").
 
-Each round runs matrix.capacity_check, then every configuration once on
-both builds (one process each, one warm-up and one timed rep), in an
-order shuffled by --seed, then a second capacity check.  A round's
-capacity is the lower of the two; rounds below --min-capacity are left
+Before each round, and once after the last, matrix.capacity_check runs;
+each round runs every configuration once on both builds (one process
+each, one warm-up and one timed rep), in an order shuffled by --seed.  A
+round's capacity is the lower of the checks before and after it, as in
+matrix.py; rounds below --min-capacity are left
 out of the summary (all rounds are used, and the summary says so, if none
 passes).  Every ratio is taken within a round; the summary gives the
 median and [min-max] over the rounds used.
@@ -47,7 +48,7 @@ def seconds(build, program, variant, threads, n, grain, env):
         cmd += ["--grain", grain]
     out = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                          check=True, timeout=matrix.PROCESS_TIMEOUT, env={**os.environ, **env})
-    rows = [line.split(",") for line in out.stdout.splitlines() if line]
+    rows = [r.split(",") for r in matrix.check_rows(program, out.stdout)]
     return float([r for r in rows if r[0] == variant][-1][6])
 
 
@@ -77,11 +78,16 @@ def main():
              for t, n in sorted({(c[2], c[3]) for c in args.configs if mine(prog, c)})]
     rng = random.Random(args.seed)
     rounds = []
+
+    def capacity():
+        return matrix.capacity_check(args.a, matrix.CAPACITY_N[0])[0]
+
+    after = capacity()
     for rnd in range(1, args.rounds + 1):
-        before = matrix.capacity_check(args.a, matrix.CAPACITY_N[0])[0]
+        before = after  # the check after a round is the one before the next
         rng.shuffle(jobs)
         got = {(side, c): seconds(args.a if side == "A" else args.b, *c, env) for side, c in jobs}
-        after = matrix.capacity_check(args.a, matrix.CAPACITY_N[0])[0]
+        after = capacity()
         rounds.append((min(before, after), got))
         print(f"round {rnd}: capacity {before:.2f} before, {after:.2f} after; "
               + ", ".join(f"{side} {':'.join(x for x in c if x)} {t:.4f}"

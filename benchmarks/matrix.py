@@ -19,8 +19,8 @@ twin alone, then two copies at once: capacity = 2 * t_alone / t_pair (2.0:
 two real cores' worth).  A round's capacity is the lower of the checks
 before and after it, since the host's capacity drifts during a round's
 minutes.  results.csv gets the round and its capacity on every line,
-rounds.csv one line per round (with both checks); report.py keeps only the rounds with capacity >= 1.8 and
-takes every ratio within a round.  Rounds continue until --rounds are done
+rounds.csv one line per round (with both checks); report.py keeps only
+the rounds with capacity >= 1.8 and takes every ratio within a round.  Rounds continue until --rounds are done
 or the next one would end after --minutes.  Before the first round, each
 program's twin runs once to give the checksum the timed processes check
 against (--expect); warm-ups still check against their own twin.  After the

@@ -11,9 +11,10 @@
  * oneTBB) spawn q3, q2, q1 and run q0 inline, so that one worker runs the
  * twin's order: in the reverse order the same leaves took 10-16% longer
  * (docs/benchmarks.md).  OpenMP's ports keep q0-q2 as tasks: the order a
- * lone thread runs them in differs between libgomp and libomp.  The leaf is not in this header:
- * matmul_leaf.c is compiled once and linked into every program, so that
- * every runtime and twin runs the same machine code.
+ * lone thread runs them in differs between libgomp and libomp.  The leaf
+ * is not in this header: matmul_leaf.c is compiled once and linked into
+ * every program, so that every runtime and twin runs the same machine
+ * code.
  *
  * Entries are small integers (0..7), so every sum is exact in a double
  * whatever the order (n * 49 < 2^53): the checksum, a position-weighted sum
