@@ -245,6 +245,20 @@ enum fg_bind_kind {
     FG_BIND_NONE,     /* the kernel places workers */
 };
 
+/* How a call from a thread outside the pool (fg_join, fg_ctx_run, fg_spawn's
+ * root calls, the façade's loops) runs.  $FORAGE_CALLER=seat|wait chooses
+ * when fg_config.caller is 0.  FG_CALLER_SEAT: if a worker is parked between
+ * jobs, the caller takes its seat and runs the call on its own thread as
+ * that worker (fg_pool_current() and fg_worker_index() say so), while the
+ * worker's thread stays parked; otherwise, and always with FG_CALLER_WAIT,
+ * the call is handed to a worker and the caller sleeps until it is done.
+ * The seat saves two wake-ups per call (docs/design/sleep.md, "The
+ * caller's seat"); OpenMP and oneTBB run such calls on the caller too. */
+enum fg_caller_kind {
+    FG_CALLER_SEAT = 0, /* run the call in a parked worker's seat (default) */
+    FG_CALLER_WAIT,     /* hand the call to a worker and sleep */
+};
+
 /* Each worker's deque.  $FORAGE_DEQUE=chase-lev|split chooses when the
  * config leaves `deque` at 0. */
 enum fg_deque_kind {
@@ -319,6 +333,8 @@ typedef struct fg_config {
                                FG_WAIT_US_DEFAULT */
     int bind;               /* enum fg_bind_kind; 0: $FORAGE_BIND, else
                                FG_BIND_CPUS */
+    int caller;             /* enum fg_caller_kind; 0: $FORAGE_CALLER, else
+                               FG_CALLER_SEAT */
 } fg_config;
 
 /* fg_config's initialiser, and a pointer to a fresh one:

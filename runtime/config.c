@@ -128,6 +128,9 @@ static const char *const fg__steal_names[] = {
 static const char *const fg__bind_names[] = {
     [FG_BIND_CPUS] = "cpus", [FG_BIND_NONE] = "none",
 };
+static const char *const fg__caller_names[] = {
+    [FG_CALLER_SEAT] = "seat", [FG_CALLER_WAIT] = "wait",
+};
 static const char *const fg__deque_names[] = {
     [FG_DEQUE_CHASE_LEV] = "chase-lev", [FG_DEQUE_SPLIT] = "split",
 };
@@ -260,6 +263,12 @@ int fg__config_resolve(const fg_config *user, fg__config *out)
         (err = FG__ENV_ENUM("FORAGE_BIND", fg__bind_names, &out->bind)) < 0)
         return err;
     if (out->bind != FG_BIND_CPUS && out->bind != FG_BIND_NONE)
+        return FG_EINVAL;
+    out->caller = cfg->caller;
+    if (out->caller == 0 &&
+        (err = FG__ENV_ENUM("FORAGE_CALLER", fg__caller_names, &out->caller)) < 0)
+        return err;
+    if (out->caller != FG_CALLER_SEAT && out->caller != FG_CALLER_WAIT)
         return FG_EINVAL;
     out->seed = cfg->seed;
     if (cfg->stack_size != 0 && cfg->stack_size < FG__MIN_STACK)

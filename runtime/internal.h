@@ -34,7 +34,10 @@
 struct fg__worker {
     fg__deque deque;                       /* thieves: top, bottom, array */
     alignas(FG__CACHE_LINE)
-    FG__ATOMIC(uint32_t) sleep_word;       /* 1 while parked; wakers clear it */
+    FG__ATOMIC(uint32_t) sleep_word;       /* FG__WORD_*: parked, seat taken */
+    FG__ATOMIC(uint32_t) between_jobs;     /* the last park was between jobs,
+                                              not at a sync: its seat may be
+                                              taken (sleep.c, seat.c) */
     FG__ATOMIC(fg__job *) mail;            /* jobs for this worker alone
                                               (broadcast.c): pushed by any
                                               thread, taken whole by the owner */
@@ -69,6 +72,7 @@ struct fg_pool {
     uint64_t wait_ns;                      /* ... and at a sync at least this long */
     int steal;                             /* enum fg_steal_amount */
     bool split;                            /* FG_DEQUE_SPLIT */
+    bool seat;                             /* FG_CALLER_SEAT (seat.c) */
     fg__topology *topology;                /* FG_VICTIM_NEAR only, else NULL */
     int *bind_cpu;                         /* FG_BIND_CPUS: worker i's CPU, or NULL */
     fg__cpu_mask *base_mask;               /* the CPUs the pool may use (NULL: unknown) */
@@ -192,12 +196,19 @@ int fg__run_on_caller(fg_pool *p, fg_fn fn, void *arg);
 
 /* Hand a job to the pool from a non-worker thread and wake a sleeper. */
 void fg__pool_inject(fg_pool *p, fg__job *job);
-/* A non-worker thread's whole call as one job: enter, inject `job`, block
- * until it sets `done` (initialised here), leave.  0, or FG_ESHUTDOWN
- * (nothing injected) once destroy has started. */
+/* A non-worker thread's whole call as one job: enter, run `job` in the seat
+ * of a parked worker (seat.c) or inject it and block until it sets `done`
+ * (initialised here), leave.  0, or FG_ESHUTDOWN (nothing run) once
+ * destroy has started. */
 int fg__pool_run_blocking(fg_pool *p, fg__job *job, fg__latch *done);
 /* Any queue non-empty, or shutting down?  seq_cst reads ([sleep-announce]). */
 bool fg__pool_has_work(fg_pool *p);
+
+/* seat.c: a worker parked between jobs whose seat the calling non-worker
+ * thread now holds, or NULL (FG_CALLER_WAIT, or none parked). */
+fg__worker *fg__seat_take(fg_pool *p);
+/* Run job as w on the calling thread, then give the seat back. */
+void fg__seat_run(fg__worker *w, fg__job *job);
 
 /* pool_default.c: is p the process-wide pool (which destroy leaves alone)? */
 bool fg__pool_is_default(const fg_pool *p);
@@ -241,6 +252,7 @@ typedef struct fg__config {
     int steal;                /* enum fg_steal_amount */
     int deque;                /* enum fg_deque_kind */
     int bind;                 /* enum fg_bind_kind */
+    int caller;               /* enum fg_caller_kind */
     fg_victim_fn victim_fn;
     void *victim_ctx;
     uint64_t seed;

@@ -128,8 +128,13 @@ int fg__pool_run_blocking(fg_pool *p, fg__job *job, fg__latch *done)
     if (!fg__pool_enter(p))
         return FG_ESHUTDOWN;
     fg__latch_init(done, NULL);
-    fg__pool_inject(p, job);
-    fg__latch_wait_blocking(done);
+    fg__worker *seat = fg__seat_take(p);
+    if (seat != NULL) {
+        fg__seat_run(seat, job); /* the job sets `done` before it returns */
+    } else {
+        fg__pool_inject(p, job);
+        fg__latch_wait_blocking(done);
+    }
     fg__pool_leave(p);
     return 0;
 }
@@ -307,6 +312,7 @@ int fg_pool_create(fg_pool **out, const fg_config *cfg)
     p->wait_ns = c.wait_ns;
     p->steal = c.steal;
     p->split = c.deque == FG_DEQUE_SPLIT;
+    p->seat = c.caller == FG_CALLER_SEAT;
     p->victim_fn = c.victim_fn;
     p->victim_ctx = c.victim_ctx;
     p->stats_report = c.stats_report;

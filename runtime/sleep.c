@@ -22,13 +22,25 @@
  *     read as -1 for a moment, between a parker's store of the word and its
  *     increment, if a waker wins the CAS there; readers only compare it
  *     with 0, and the Spin model checks the exact accounting.)
+ * I5  a caller from outside the pool may take the seat of a worker parked
+ *     between jobs (seat.c): its CAS 1 -> 2 undoes the park as a waker's
+ *     would (I3), and the worker's own thread stays blocked while bit 1 is
+ *     set; the caller runs as the worker, parks at its syncs with the word
+ *     at 3 (wakers CAS 3 -> 2 and wake both waiters), and when done parks
+ *     the worker again on its behalf: store 1, sleepers += 1, re-scan, and
+ *     wake it if anything is there (I1 for the worker).  A thread parks
+ *     and waits for its own running value: 0 for the worker's thread, 2 for
+ *     the caller, so neither runs while the other owns the worker.
  * I4  deque pushes are NOT covered by I2 (no fence on the push fast path):
  *     a parked worker may miss a push.  That job is still run: its owner
  *     takes it back or waits for it, and any later push, injection or latch
  *     set wakes the sleeper.  So a miss delays parallelism, never loses work.
  *
  * field       written by          read by           order / pairs with
- * sleep_word  parker, waker CAS   waker, parker     seq_cst [sleep-announce]
+ * sleep_word  parker, waker CAS,  waker, parker,    seq_cst [sleep-announce]
+ *             seat take/leave     seat taker
+ * between_jobs the worker's thread seat taker       relaxed, published by the
+ *                                                   announce store
  * sleepers    parker, waker       pushers, wakers   seq_cst RMW / load [sleep-announce]
  * next_wake   wakers              wakers            relaxed: fairness only
  *
@@ -122,34 +134,53 @@ static void fg__sleep_ask_for_work(fg__worker *w)
     }
 }
 
+/* Step 1 of a park: be counted before the re-scan (I1).  `parked` is the
+ * word's value with bit 0 set: 1 for the worker's own thread, 3 for its
+ * seat's caller. */
+static void fg__sleep_announce(fg__worker *w, uint32_t parked)
+{
+    fg__sleep_ask_for_work(w);
+    /* [sleep-announce] seq_cst: set our word before we are counted, so a
+     * waker that sees the count also finds the word (I3); both precede
+     * the re-scan in the total order (I2). */
+    fg__atomic_store(&w->sleep_word, parked, FG__SEQ_CST);
+    fg__atomic_fetch_add(&w->pool->sleep.sleepers, 1, FG__SEQ_CST);
+}
+
 void fg__sleep_park(fg__worker *w, fg__latch *latch)
 {
-    fg__sleep *s = &w->pool->sleep;
-    fg__sleep_ask_for_work(w);
-    /* 1. [sleep-announce] seq_cst: set our word before we are counted, so a
-     *    waker that sees the count also finds the word (I3); both precede
-     *    the re-scan in the total order (I2). */
-    fg__atomic_store(&w->sleep_word, 1, FG__SEQ_CST);
-    fg__atomic_fetch_add(&s->sleepers, 1, FG__SEQ_CST);
+    /* Who parks: the worker's own thread (word 0, its running value) or the
+     * caller in its seat (word 2).  Only a waker's CAS changes the word
+     * from a running value, and it waits for bit 0, so this read is exact. */
+    uint32_t running = fg__atomic_load(&w->sleep_word, FG__RELAXED);
+    if (running == 0)
+        fg__atomic_store(&w->between_jobs, latch == NULL, FG__RELAXED); /* published by the announce */
+    fg__sleep_announce(w, running | FG__WORD_PARKED);
     FG__PERTURB(); /* announced, not yet re-scanned */
 
     /* 2. Re-scan (I1). */
     if (fg__sleep_should_stay_awake(w, latch)) {
-        uint32_t one = 1;
+        uint32_t parked = running | FG__WORD_PARKED;
         /* Cancel through the wakers' CAS (I3); if it fails a waker already
-         * undid our announcement. */
-        if (fg__atomic_cas(&w->sleep_word, &one, 0, FG__SEQ_CST, FG__RELAXED))
-            fg__atomic_fetch_sub(&s->sleepers, 1, FG__RELAXED);
-        return;
+         * undid our announcement, or a caller took our seat (I5). */
+        if (fg__atomic_cas(&w->sleep_word, &parked, running, FG__SEQ_CST, FG__RELAXED)) {
+            fg__atomic_fetch_sub(&w->pool->sleep.sleepers, 1, FG__RELAXED);
+            return;
+        }
     }
 
-    /* 3. Block until a waker clears the word.  Acquire pairs with the
-     *    waker's CAS so what it published before waking us is visible. */
-    FG__STAT_INC(w, sleeps);
+    /* 3. Block until the word is back at our running value: a waker
+     *    cleared bit 0 and, for the worker's own thread, no caller holds
+     *    its seat (I5).  Acquire pairs with the waker's CAS (or the seat's
+     *    release, through the CAS that follows it) so what it published
+     *    before waking us is visible. */
     uint64_t parked_at = fg__trace_clock(w->trace);
     FG__PERTURB(); /* re-scan found nothing, not yet blocked */
-    while (fg__atomic_load(&w->sleep_word, FG__ACQUIRE) == 1)
-        fg__futex_wait(&w->sleep_word, 1);
+    uint32_t now;
+    while ((now = fg__atomic_load(&w->sleep_word, FG__ACQUIRE)) != running)
+        fg__futex_wait(&w->sleep_word, now);
+    /* Counted once awake: while our seat was taken its caller owned w. */
+    FG__STAT_INC(w, sleeps);
     fg__trace_sleep(w->trace, parked_at);
 }
 
@@ -166,17 +197,21 @@ static void fg__sleep_note_wake(fg__worker *target)
 
 bool fg__sleep_wake_worker(fg__worker *w)
 {
-    uint32_t one = 1;
+    uint32_t word = FG__WORD_PARKED; /* the usual case; 3 is retried below */
     /* [sleep-announce] seq_cst CAS: the publisher's half of I2, and the
      * single undo of I3.  Release also hands our publication to the
      * sleeper's acquire in fg__sleep_park step 3. */
     /* A failed CAS is only a read: it must be seq_cst too, or a latch setter
      * or shutdown could read the word as 0 while the parker's re-scan misses
      * their publication (found by the Spin model, tests/model/sleep.pml). */
-    if (!fg__atomic_cas(&w->sleep_word, &one, 0, FG__SEQ_CST, FG__SEQ_CST))
-        return false;
+    while (!fg__atomic_cas(&w->sleep_word, &word, word & ~(uint32_t)FG__WORD_PARKED,
+                           FG__SEQ_CST, FG__SEQ_CST))
+        if ((word & FG__WORD_PARKED) == 0)
+            return false; /* running: nothing to undo */
     fg__atomic_fetch_sub(&w->pool->sleep.sleepers, 1, FG__RELAXED);
-    fg__futex_wake(&w->sleep_word, 1);
+    /* At 3 two threads wait on the word: the seat's caller, whom this
+     * wakes, and the worker's own thread, which waits on (I5). */
+    fg__futex_wake(&w->sleep_word, word == FG__WORD_PARKED ? 1 : INT_MAX);
     fg__sleep_note_wake(w);
     return true;
 }
@@ -200,3 +235,35 @@ void fg__sleep_wake_all(fg_pool *p)
     for (int i = 0; i < p->nworkers; i++)
         fg__sleep_wake_worker(&p->workers[i]);
 }
+
+bool fg__sleep_seat_take(fg__worker *w)
+{
+    if (!fg__atomic_load(&w->between_jobs, FG__RELAXED))
+        return false; /* a hint, read again below */
+    uint32_t parked = FG__WORD_PARKED;
+    /* [sleep-announce] seq_cst, as a waker's CAS: it undoes w's park (I3),
+     * and acquires what w wrote before its announcement: between_jobs, and
+     * every owner-only field the caller is about to use. */
+    if (!fg__atomic_cas(&w->sleep_word, &parked, FG__WORD_SEATED, FG__SEQ_CST, FG__RELAXED))
+        return false;
+    fg__atomic_fetch_sub(&w->pool->sleep.sleepers, 1, FG__RELAXED);
+    if (fg__atomic_load(&w->between_jobs, FG__RELAXED))
+        return true;
+    /* Parked at a sync: its stack and ctx stack are in use.  We undid its
+     * park, so finish the wake-up a waker would have done (a latch setter
+     * that saw the word at 2 left it to us).  Release: as the waker's CAS. */
+    fg__atomic_store(&w->sleep_word, 0, FG__SEQ_CST);
+    fg__futex_wake(&w->sleep_word, 1);
+    return false;
+}
+
+void fg__sleep_seat_leave(fg__worker *w)
+{
+    /* The caller's writes to w's owner-only fields are released by this
+     * store and reach w's thread through the CAS that wakes it (I5). */
+    fg__sleep_announce(w, FG__WORD_PARKED);
+    FG__PERTURB(); /* re-announced, not yet re-scanned */
+    if (fg__sleep_should_stay_awake(w, NULL))
+        fg__sleep_wake_worker(w); /* as a cancelled park; a waker may have won */
+}
+

@@ -16,6 +16,14 @@ typedef struct fg_pool fg_pool;
 typedef struct fg__worker fg__worker;
 typedef struct fg__latch fg__latch;
 
+/* A worker's sleep_word.  Bit 0: a thread is parked on the word and a
+ * waker's CAS clears it (exactly once per park, sleep.c I3).  Bit 1: the
+ * seat is taken (seat.c): a caller from outside the pool runs as this
+ * worker while the worker's own thread stays parked.  So 0: the worker
+ * runs; 1: it is parked; 2: its parked seat is taken and the caller runs;
+ * 3: the caller too is parked, at a sync. */
+enum { FG__WORD_PARKED = 1, FG__WORD_SEATED = 2 };
+
 typedef struct fg__sleep {
     /* Workers announced as sleeping and not yet woken. */
     alignas(FG__CACHE_LINE) FG__ATOMIC(uint32_t) sleepers;
@@ -51,13 +59,24 @@ bool fg__sleep_idle_round(fg__worker *w, fg__idle *idle);
  * is one the worker waits on and that was made SLEEPY: its setter wakes w. */
 void fg__sleep_park(fg__worker *w, fg__latch *latch);
 
-/* Any thread: wake w if it is parked.  true if this call woke it. */
+/* Any thread: wake w if it is parked (whoever runs as w: its own thread,
+ * or its seat's caller).  true if this call woke it. */
 bool fg__sleep_wake_worker(fg__worker *w);
 /* Any thread, after publishing work with a seq_cst operation: wake one
  * parked worker if any is announced. */
 void fg__sleep_wake_one(fg_pool *p);
 /* Any thread: wake every parked worker (shutdown). */
 void fg__sleep_wake_all(fg_pool *p);
+
+/* A caller from outside the pool: take w's seat if w is parked between
+ * jobs (not at a sync), leaving its thread parked.  true: the caller may
+ * run as w until fg__sleep_seat_leave.  Undoes w's park as a waker does
+ * (I3), so a park at a sync that it meets is woken instead. */
+bool fg__sleep_seat_take(fg__worker *w);
+/* The seat's caller, done: park w's thread again on its behalf (I1),
+ * announcing and re-scanning as fg__sleep_park does, and wake it if there
+ * is work (its own deque may hold jobs of groups the call did not sync). */
+void fg__sleep_seat_leave(fg__worker *w);
 
 /* Worker, after a deque push: a cheap hint.  A relaxed read may miss a
  * worker that is just announcing itself; that costs parallelism for a

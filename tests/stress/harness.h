@@ -159,7 +159,8 @@ static inline void stress_perturb(stress_rng *r)
 /* A pool configuration drawn from the seed: every built-in victim policy,
  * steal-one and steal-half, both deque kinds, and idle settings from "park almost at once"
  * (spin 1 or 4, with or without yield rounds) to the default, so the
- * sleep/wake paths get exercised. */
+ * sleep/wake paths get exercised, and outside calls run in a parked
+ * worker's seat or handed to a worker (fg_config.caller). */
 static inline fg_config stress_pool_config(stress_rng *r, int workers)
 {
     static const unsigned spins[] = { 0, 0, 1, 4 };
@@ -170,7 +171,8 @@ static inline fg_config stress_pool_config(stress_rng *r, int workers)
                         .deque = (int)stress_rng_below(r, 2),
                         .spin_rounds = spins[stress_rng_below(r, 4)],
                         .yield_rounds = yields[stress_rng_below(r, 4)],
-                        .seed = stress_rng_next(r) | 1);
+                        .seed = stress_rng_next(r) | 1,
+                        .caller = (int)stress_rng_below(r, 2));
 }
 
 static inline const char *stress_victim_name(int victim)
@@ -188,10 +190,10 @@ static inline const char *stress_victim_name(int victim)
 /* One line naming the configuration a run drew, after the program's name. */
 static inline void stress_print_config(const char *prog, const fg_config *cfg)
 {
-    printf("%s: victim=%s steal=%s deque=%s spin_rounds=%u yield_rounds=%u\n", prog,
+    printf("%s: victim=%s steal=%s deque=%s spin_rounds=%u yield_rounds=%u caller=%s\n", prog,
            stress_victim_name(cfg->victim), cfg->steal == FG_STEAL_HALF ? "half" : "one",
            cfg->deque == FG_DEQUE_SPLIT ? "split" : "chase-lev", cfg->spin_rounds,
-           cfg->yield_rounds);
+           cfg->yield_rounds, cfg->caller == FG_CALLER_WAIT ? "wait" : "seat");
 }
 
 /* --------------------------------------------------------------- failures */

@@ -291,11 +291,15 @@ static void process_mask(int *count, int *cpu, int max)
             cpu[n++] = c;
 }
 
-/* Probe the two halves of one join: whichever workers run them. */
+/* Probe the two halves of one join: whichever workers run them.  The join
+ * is handed to a worker (FG_CALLER_WAIT): in a parked worker's seat the
+ * test's own thread, with its own mask, would run it. */
 static void probe_pool(const fg_config *cfg, mask_probe *a, mask_probe *b)
 {
     fg_pool *p;
-    cr_assert_eq(fg_pool_create(&p, cfg), 0);
+    fg_config c = *cfg;
+    c.caller = FG_CALLER_WAIT;
+    cr_assert_eq(fg_pool_create(&p, &c), 0);
     cr_assert_eq(fg_join(p, probe_mask, a, probe_mask, b), 0);
     fg_pool_destroy(p);
 }
