@@ -223,6 +223,9 @@ void *fg__worker_main(void *arg);
 /* Run jobs until latch is set; park when there is nothing to do. */
 void fg__worker_wait_until(fg__worker *w, fg__latch *latch);
 void fg__worker_run(fg__worker *w, fg__job *job);
+/* The calling thread's stack, [lo, hi); false when it cannot be had (for
+ * the main thread glibc reads /proc/self/maps: not for a hot path). */
+bool fg__thread_stack(const char **lo, const char **hi);
 /* pool.c: the CPUs of the calling thread's pool when that thread is a
  * bound worker (its own mask is one CPU, which threads, processes and pools
  * it creates must not inherit), else NULL. */

@@ -53,16 +53,9 @@ static _Thread_local bool fg__seat_stack_known;
 
 static const char *fg__seat_stack_bottom(void)
 {
-    if (fg__seat_stack_known)
-        return fg__seat_stack_lo;
-    pthread_attr_t attr;
-    void *lo;
-    size_t size;
-    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
-        if (pthread_attr_getstack(&attr, &lo, &size) == 0)
-            fg__seat_stack_lo = lo;
-        pthread_attr_destroy(&attr);
-    }
+    const char *hi;
+    if (!fg__seat_stack_known && !fg__thread_stack(&fg__seat_stack_lo, &hi))
+        fg__seat_stack_lo = NULL;
     fg__seat_stack_known = true;
     return fg__seat_stack_lo;
 }

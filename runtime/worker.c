@@ -168,20 +168,29 @@ static void fg__worker_wait_loop(fg__worker *w, fg__latch *latch)
     }
 }
 
-/* Where this thread's stack lies: groups on it are this worker's own. */
-static void fg__worker_find_stack(fg__worker *w)
+bool fg__thread_stack(const char **lo, const char **hi)
 {
     pthread_attr_t attr;
-    void *lo;
+    void *base;
     size_t size;
     if (pthread_getattr_np(pthread_self(), &attr) != 0)
-        return; /* no bounds: every spawn counts in `left` (still correct) */
-    if (pthread_attr_getstack(&attr, &lo, &size) == 0) {
-        w->stack_lo = lo;
-        w->stack_hi = (const char *)lo + size;
+        return false;
+    bool ok = pthread_attr_getstack(&attr, &base, &size) == 0;
+    if (ok) {
+        *lo = base;
+        *hi = (const char *)base + size;
     }
-    w->ctx_stack.cx.fg__stack_lo = w->stack_lo; /* the inline group paths' */
     pthread_attr_destroy(&attr);
+    return ok;
+}
+
+/* Where this thread's stack lies: groups on it are this worker's own.
+ * Without bounds every spawn counts in `left` (still correct). */
+static void fg__worker_find_stack(fg__worker *w)
+{
+    if (!fg__thread_stack(&w->stack_lo, &w->stack_hi))
+        w->stack_lo = w->stack_hi = NULL;
+    w->ctx_stack.cx.fg__stack_lo = w->stack_lo; /* the inline group paths' */
 }
 
 void *fg__worker_main(void *arg)

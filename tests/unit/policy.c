@@ -376,8 +376,8 @@ Test(policy, a_bound_worker_does_not_pass_its_cpu_to_pools_and_processes_it_make
 {
     int count, cpu[CPU_SETSIZE];
     process_mask(&count, cpu, CPU_SETSIZE);
-    fg_pool *p;
-    cr_assert_eq(fg_pool_create(&p, FG_CONFIG(.workers = 1)), 0);
+    fg_pool *p; /* the joins run on the bound worker, not in its seat */
+    cr_assert_eq(fg_pool_create(&p, FG_CONFIG(.workers = 1, .caller = FG_CALLER_WAIT)), 0);
     nested_probe n = { .expect = count, .pool_count = -1, .child_ok = 0 };
     mask_probe self;
     cr_assert_eq(fg_join(p, probe_mask, &self, probe_noop, NULL), 0);
