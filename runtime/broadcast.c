@@ -17,7 +17,9 @@
  * field       written by          read by        order / pairs with
  * mail        pushers (CAS),      owner, parker  seq_cst CAS / acquire
  *             owner (exchange)                   exchange [mail-post]
- * mail_taken  owner               owner          plain
+ * mail_taken  owner (or the caller  owner, parker  relaxed: a parker's re-scan
+ *             in its seat)                       may meet the caller that
+ *                                                took its seat (seat.c)
  * left        each job (RMW)      the last job   acq_rel: publishes results
  *                                                to the latch (latch.c)
  *
@@ -42,22 +44,23 @@ typedef struct fg__broadcast_job {
 
 fg__job *fg__mail_take(fg__worker *w)
 {
-    if (w->mail_taken == NULL && fg__atomic_load(&w->mail, FG__RELAXED) != NULL) {
+    fg__job *job = fg__atomic_load(&w->mail_taken, FG__RELAXED);
+    if (job == NULL && fg__atomic_load(&w->mail, FG__RELAXED) != NULL) {
         FG__PERTURB(); /* mail seen, not yet taken */
         /* [mail-post] acquire: pairs with the pusher's CAS, so the job's
          * fields are visible. */
-        w->mail_taken = fg__atomic_exchange(&w->mail, NULL, FG__ACQUIRE);
+        job = fg__atomic_exchange(&w->mail, NULL, FG__ACQUIRE);
     }
-    fg__job *job = w->mail_taken;
     if (job != NULL)
-        w->mail_taken = job->next;
+        fg__atomic_store(&w->mail_taken, job->next, FG__RELAXED);
     return job;
 }
 
 bool fg__mail_waiting(fg__worker *w)
 {
     /* seq_cst: the parker's re-scan, the half of [sleep-announce]. */
-    return w->mail_taken != NULL || fg__atomic_load(&w->mail, FG__SEQ_CST) != NULL;
+    return fg__atomic_load(&w->mail_taken, FG__RELAXED) != NULL ||
+           fg__atomic_load(&w->mail, FG__SEQ_CST) != NULL;
 }
 
 static void fg__mail_post(fg__worker *w, fg__job *job)

@@ -54,7 +54,10 @@ struct fg__worker {
     const char *stack_lo, *stack_hi;       /* this worker's stack (group.c) */
     fg__trace_ring *trace;                 /* NULL: not tracing (trace.h) */
     fg__split_deque sdq;                   /* FG_DEQUE_SPLIT only (own lines) */
-    fg__job *mail_taken;                   /* owner: mail taken, not yet run */
+    FG__ATOMIC(fg__job *) mail_taken;      /* owner: mail taken, not yet run;
+                                              atomic only for the re-scan of a
+                                              parker whose seat a caller may
+                                              just have taken (seat.c) */
     fg__ctx_stack ctx_stack;                  /* ctx tasks (own lines) */
 };
 
