@@ -18,7 +18,7 @@ median and [min-max] over the rounds used.
         fib:forage-task:1:38 fib:forage-task:2:38
 
 A configuration is PROGRAM:VARIANT:THREADS:N[:GRAIN].  --ref PROGRAM:VARIANT
-(repeatable) also runs a peer from build B at every THREADS:N of the
+(repeatable) also runs a peer from build B at every THREADS:N[:GRAIN] of the
 configurations of its workload (fib-lace: fib's), and the summary gives
 A/ref and B/ref for them.
 """
@@ -64,18 +64,21 @@ def main():
     ap.add_argument("--min-capacity", type=float, default=matrix.CAPACITY_KEEP)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--env", action="append", default=[], help="K=V for every program")
+    ap.add_argument("--env-b", action="append", default=[],
+                    help="K=V for build B's configurations only (A/B of a setting: --a and --b the same build)")
     ap.add_argument("--ref", action="append", default=[], help="PROGRAM:VARIANT from build B")
     ap.add_argument("configs", nargs="+", type=parse_config)
     args = ap.parse_args()
     env = dict(e.split("=", 1) for e in args.env)
+    env_b = {**env, **dict(e.split("=", 1) for e in args.env_b)}
     refs = [tuple(r.split(":", 1)) for r in args.ref]
 
     def mine(prog, c):  # is c a configuration of the peer prog's workload?
         return prog.startswith(c[0] + "-")
 
     jobs = [(side, c) for c in args.configs for side in "AB"]
-    jobs += [("ref", (prog, var, t, n, "")) for prog, var in refs
-             for t, n in sorted({(c[2], c[3]) for c in args.configs if mine(prog, c)})]
+    jobs += [("ref", (prog, var, t, n, g)) for prog, var in refs
+             for t, n, g in sorted({c[2:5] for c in args.configs if mine(prog, c)})]
     rng = random.Random(args.seed)
     rounds = []
 
@@ -86,7 +89,8 @@ def main():
     for rnd in range(1, args.rounds + 1):
         before = after  # the check after a round is the one before the next
         rng.shuffle(jobs)
-        got = {(side, c): seconds(args.a if side == "A" else args.b, *c, env) for side, c in jobs}
+        got = {(side, c): seconds(args.a if side == "A" else args.b, *c, env if side == "A" else env_b)
+               for side, c in jobs}
         after = capacity()
         rounds.append((min(before, after), got))
         print(f"round {rnd}: capacity {before:.2f} before, {after:.2f} after; "
@@ -100,9 +104,9 @@ def main():
         name = ":".join(x for x in c if x)
         print(f"{name}: B/A {spread([g[('B', c)] / g[('A', c)] for g in used])}")
         for prog, var in (r for r in refs if mine(r[0], c)):
-            ref = ("ref", (prog, var, c[2], c[3], ""))
+            ref = ("ref", (prog, var) + c[2:5])
             for side in "AB":
-                print(f"{name}: {side}/{prog} {spread([g[(side, c)] / g[ref] for g in used])}")
+                print(f"{name}: {side}/{var} {spread([g[(side, c)] / g[ref] for g in used])}")
     return 0
 
 
