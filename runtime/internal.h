@@ -76,6 +76,7 @@ struct fg_pool {
     int steal;                             /* enum fg_steal_amount */
     bool split;                            /* FG_DEQUE_SPLIT */
     bool seat;                             /* FG_CALLER_SEAT (seat.c) */
+    size_t stack_size;                     /* each worker's stack (seat.c S4) */
     fg__topology *topology;                /* FG_VICTIM_NEAR only, else NULL */
     int *bind_cpu;                         /* FG_BIND_CPUS: worker i's CPU, or NULL */
     fg__cpu_mask *base_mask;               /* the CPUs the pool may use (NULL: unknown) */

@@ -290,6 +290,7 @@ static int fg__pool_setup(fg_pool *p, const fg__config *c)
         return err;
     if ((err = fg__record_start(p, c->record, c->record_bad_path_err, c->record_units)) < 0)
         return err;
+    p->stack_size = c->stack_size;
     return fg__pool_start_threads(p, c->stack_size);
 }
 

@@ -32,6 +32,12 @@
  *     frames below this call: a group the caller made before the call is
  *     not the seat's, and its sync, outside the call, takes the outside path.
  *
+ * S4  a call is seated only if the caller's stack has as much room left as
+ *     a worker's whole stack (fg_config.stack_size) less FG__SEAT_SLACK: a
+ *     pool made with a large stack for deep recursion keeps running its
+ *     calls on its workers (found by unit-scenarios' 10^5-deep join chain
+ *     on a 256 MiB worker stack, which overflowed the caller's 8 MiB).
+ *
  * field               written by                  read by
  * stack_lo, stack_hi,  the thread the seat is      that thread only; the
  * cx.fg__stack_lo,     running on (the worker's,   sleep word's CASes order
@@ -74,11 +80,24 @@ static int fg__seat_first(const fg_pool *p)
     return 0;
 }
 
+/* What a worker's own thread has used of its stack before it runs a job. */
+#define FG__SEAT_SLACK ((size_t)64 << 10)
+
+/* S4: does the calling thread have a worker's stack left? */
+static bool fg__seat_stack_fits(const fg_pool *p)
+{
+    const char *bottom = fg__seat_stack_bottom();
+    const char *here = (const char *)__builtin_frame_address(0);
+    return bottom != NULL && here > bottom &&
+           (size_t)(here - bottom) + FG__SEAT_SLACK >= p->stack_size;
+}
+
 fg__worker *fg__seat_take(fg_pool *p)
 {
     /* A hint: a worker that parks a moment later is missed, and the call
      * goes through the injector, which wakes it. */
-    if (!p->seat || fg__atomic_load(&p->sleep.sleepers, FG__RELAXED) == 0)
+    if (!p->seat || fg__atomic_load(&p->sleep.sleepers, FG__RELAXED) == 0 ||
+        !fg__seat_stack_fits(p))
         return NULL;
     int first = fg__seat_first(p);
     for (int i = 0; i < p->nworkers; i++) {
