@@ -223,6 +223,20 @@ static int fg__idle_resolve(const fg_config *cfg, fg__config *out)
     return 0;
 }
 
+/* An enum field whose names cover every valid value: the config's value,
+ * else $var's when it is 0; FG_EINVAL for a value outside the names. */
+static int fg__enum_resolve(int given, const char *var, const char *const *names, int count,
+                            int *out)
+{
+    *out = given;
+    int err;
+    if (given == 0 && (err = fg__env_enum(var, names, count, out)) < 0)
+        return err;
+    return *out >= 0 && *out < count ? 0 : FG_EINVAL;
+}
+#define FG__CONFIG_ENUM(given, var, names, out) \
+    fg__enum_resolve((given), (var), (names), (int)(sizeof(names) / sizeof((names)[0])), (out))
+
 int fg__config_resolve(const fg_config *user, fg__config *out)
 {
     fg_config copy, *cfg = &copy;
@@ -246,30 +260,11 @@ int fg__config_resolve(const fg_config *user, fg__config *out)
     }
     if ((err = fg__idle_resolve(cfg, out)) < 0)
         return err;
-    out->steal = cfg->steal;
-    if (out->steal == 0 &&
-        (err = FG__ENV_ENUM("FORAGE_STEAL", fg__steal_names, &out->steal)) < 0)
+    if ((err = FG__CONFIG_ENUM(cfg->steal, "FORAGE_STEAL", fg__steal_names, &out->steal)) < 0 ||
+        (err = FG__CONFIG_ENUM(cfg->deque, "FORAGE_DEQUE", fg__deque_names, &out->deque)) < 0 ||
+        (err = FG__CONFIG_ENUM(cfg->bind, "FORAGE_BIND", fg__bind_names, &out->bind)) < 0 ||
+        (err = FG__CONFIG_ENUM(cfg->caller, "FORAGE_CALLER", fg__caller_names, &out->caller)) < 0)
         return err;
-    if (out->steal != FG_STEAL_ONE && out->steal != FG_STEAL_HALF)
-        return FG_EINVAL;
-    out->deque = cfg->deque;
-    if (out->deque == 0 &&
-        (err = FG__ENV_ENUM("FORAGE_DEQUE", fg__deque_names, &out->deque)) < 0)
-        return err;
-    if (out->deque != FG_DEQUE_CHASE_LEV && out->deque != FG_DEQUE_SPLIT)
-        return FG_EINVAL;
-    out->bind = cfg->bind;
-    if (out->bind == 0 &&
-        (err = FG__ENV_ENUM("FORAGE_BIND", fg__bind_names, &out->bind)) < 0)
-        return err;
-    if (out->bind != FG_BIND_CPUS && out->bind != FG_BIND_NONE)
-        return FG_EINVAL;
-    out->caller = cfg->caller;
-    if (out->caller == 0 &&
-        (err = FG__ENV_ENUM("FORAGE_CALLER", fg__caller_names, &out->caller)) < 0)
-        return err;
-    if (out->caller != FG_CALLER_SEAT && out->caller != FG_CALLER_WAIT)
-        return FG_EINVAL;
     out->seed = cfg->seed;
     if (cfg->stack_size != 0 && cfg->stack_size < FG__MIN_STACK)
         return FG_EINVAL;

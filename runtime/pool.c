@@ -290,7 +290,6 @@ static int fg__pool_setup(fg_pool *p, const fg__config *c)
         return err;
     if ((err = fg__record_start(p, c->record, c->record_bad_path_err, c->record_units)) < 0)
         return err;
-    p->stack_size = c->stack_size;
     return fg__pool_start_threads(p, c->stack_size);
 }
 
@@ -314,6 +313,7 @@ int fg_pool_create(fg_pool **out, const fg_config *cfg)
     p->steal = c.steal;
     p->split = c.deque == FG_DEQUE_SPLIT;
     p->seat = c.caller == FG_CALLER_SEAT;
+    p->stack_size = c.stack_size;
     p->victim_fn = c.victim_fn;
     p->victim_ctx = c.victim_ctx;
     p->stats_report = c.stats_report;
