@@ -213,6 +213,8 @@ bool fg__pool_has_work(fg_pool *p);
 fg__worker *fg__seat_take(fg_pool *p);
 /* Run job as w on the calling thread, then give the seat back. */
 void fg__seat_run(fg__worker *w, fg__job *job);
+/* Look up the calling thread's stack now, so its first seated call need not. */
+void fg__seat_prepare(const fg_pool *p);
 
 /* pool_default.c: is p the process-wide pool (which destroy leaves alone)? */
 bool fg__pool_is_default(const fg_pool *p);

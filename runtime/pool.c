@@ -327,6 +327,7 @@ int fg_pool_create(fg_pool **out, const fg_config *cfg)
         fg__pool_teardown(p, false);
         return err;
     }
+    fg__seat_prepare(p); /* the creator's first call is likely seated */
     fg__live_add(p);
     *out = p;
     return 0;

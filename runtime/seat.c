@@ -51,9 +51,12 @@
 #include "internal.h"
 
 /* The lowest address of the calling thread's stack, looked up once per
- * thread (for the main thread glibc reads /proc/self/maps); NULL when it
- * cannot be had: then no group counts as the seat's own, which is always
- * correct, only slower (group.c). */
+ * thread; NULL when it cannot be had: then no group counts as the seat's
+ * own, which is always correct, only slower (group.c).  For the main thread
+ * glibc reads /proc/self/maps: 0.4-0.5 ms the first time on the project's
+ * VM (fopen, the first malloc, page faults), which a thread's first seated
+ * call would pay; fg_pool_create looks it up for its creator instead
+ * (fg__seat_prepare), so a program's first call does not. */
 static _Thread_local const char *fg__seat_stack_lo;
 static _Thread_local bool fg__seat_stack_known;
 
@@ -64,6 +67,12 @@ static const char *fg__seat_stack_bottom(void)
         fg__seat_stack_lo = NULL;
     fg__seat_stack_known = true;
     return fg__seat_stack_lo;
+}
+
+void fg__seat_prepare(const fg_pool *p)
+{
+    if (p->seat)
+        (void)fg__seat_stack_bottom();
 }
 
 /* The seat to try first: the worker bound to the CPU the caller is on, so
