@@ -93,25 +93,33 @@ static void where_reset(where *w, fg_pool *p)
     w->index = -2;
 }
 
+/* fib(n) by an outside fg_join, a millisecond after the last call, until a
+ * call ran in a seat (see the top); every call's result and leaf count are
+ * checked, and w describes the seated one. */
+static void join_until_seated(fg_pool *p, where *w, int n, long result, int leaves)
+{
+    int tries = 0;
+    for (; tries < TRIES; tries++) {
+        pause_ms(1);
+        where_reset(w, p);
+        fib_arg a = { w, n, 0 };
+        cr_assert_eq(fg_join(p, root_half, &a, nothing, NULL), 0);
+        cr_assert_eq(a.result, result);
+        cr_assert_eq(atomic_load(&w->leaves), leaves);
+        cr_assert_eq(atomic_load(&w->bad_pool), 0, "fg_pool_current() in a task");
+        if (atomic_load(&w->on_caller) > 0)
+            break;
+    }
+    cr_assert_lt(tries, TRIES, "no call ran in a seat");
+}
+
 /* One worker: a seated call runs every task on the caller, since the
  * worker's own thread stays parked and there is nobody else to steal. */
 Test(seat, one_worker_runs_the_whole_call_on_the_caller)
 {
     fg_pool *p = pool_with(FG_CONFIG(.workers = 1, .caller = FG_CALLER_SEAT));
     where w;
-    int tries = 0;
-    for (; tries < TRIES; tries++) {
-        pause_ms(1);
-        where_reset(&w, p);
-        fib_arg a = { &w, 20, 0 };
-        cr_assert_eq(fg_join(p, root_half, &a, nothing, NULL), 0);
-        cr_assert_eq(a.result, 6765);
-        cr_assert_eq(atomic_load(&w.leaves), 10946);
-        cr_assert_eq(atomic_load(&w.bad_pool), 0, "fg_pool_current() in a task");
-        if (atomic_load(&w.on_caller) > 0)
-            break;
-    }
-    cr_assert_lt(tries, TRIES, "no call ran in a seat");
+    join_until_seated(p, &w, 20, 6765, 10946);
     cr_assert_eq(atomic_load(&w.on_caller), 10946, "seated: every leaf on the caller");
     cr_assert_eq(atomic_load(&w.off_caller), 0);
     cr_assert_eq(w.index, 0, "fg_worker_index() in the seat");
@@ -153,17 +161,7 @@ Test(seat, the_creator_stack_is_looked_up_at_create_not_in_a_call)
     p = pool_with(FG_CONFIG(.workers = 1, .caller = FG_CALLER_SEAT));
     cr_assert_eq(getattr_calls, before + 1, "fg_pool_create looks its creator's stack up once");
     where w;
-    int tries = 0;
-    for (; tries < TRIES; tries++) {
-        pause_ms(1);
-        where_reset(&w, p);
-        fib_arg a = { &w, 10, 0 };
-        cr_assert_eq(fg_join(p, root_half, &a, nothing, NULL), 0);
-        cr_assert_eq(a.result, 55);
-        if (atomic_load(&w.on_caller) > 0)
-            break;
-    }
-    cr_assert_lt(tries, TRIES, "no call ran in a seat");
+    join_until_seated(p, &w, 10, 55, 89);
     cr_assert_eq(getattr_calls, before + 1, "a seated call looked the stack up again");
     fg_pool_destroy(p);
 
